@@ -1,0 +1,306 @@
+# microdhcp.config: checks a server configuration at start-up and pre-encodes every option.
+# Everything here runs once, before serving, and may allocate. A bad setting raises
+# ValueError with a message that says what is wrong and how to fix it.
+from microdhcp.ipv4 import parse_ip, parse_mac, parse_hex, fmt_ip, prefix_to_mask, mask_to_prefix, to_int, from_int
+
+# RFC 2132 option codes that the configuration fills in.
+OPT_SUBNET_MASK = 1
+OPT_ROUTER = 3
+OPT_DNS = 6
+OPT_DOMAIN_NAME = 15
+OPT_MTU = 26
+OPT_BROADCAST = 28
+OPT_NTP = 42
+OPT_IPV6_ONLY = 108      # RFC 8925
+OPT_CAPTIVE_PORTAL = 114 # RFC 8910
+OPT_DOMAIN_SEARCH = 119  # RFC 3397
+OPT_CLASSLESS_ROUTES = 121  # RFC 3442
+
+# Codes the engine writes itself; a raw option may not replace them.
+_ENGINE_CODES = (0, 50, 51, 52, 53, 54, 55, 57, 58, 59, 61, 80, 82, 255)
+
+# Options sent even when the client's parameter request list does not name them:
+# a client cannot work without a mask, and router/DNS are what every IoT device needs.
+ALWAYS = (OPT_SUBNET_MASK, OPT_ROUTER, OPT_DNS)
+
+_MAX_LEASE = 0x3FFFFFFF  # keep lease arithmetic in small ints on 32-bit ports (DESIGN.md)
+_MIN_V6ONLY_WAIT = 300   # RFC 8925 section 3.4
+
+
+def _ip_list(value, what):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [v for v in value.replace(" ", "").split(",") if v]
+    return [parse_ip(v, what) for v in value]
+
+
+def _encode_name(name, what):
+    # RFC 1035 3.1 wire form without compression (RFC 3397 allows, does not require, it).
+    out = bytearray()
+    name = name.strip().rstrip(".")
+    if not name:
+        raise ValueError("%s is empty" % what)
+    for label in name.split("."):
+        lb = label.encode()
+        if not lb or len(lb) > 63:
+            raise ValueError("%s %r has an empty label or one longer than 63 bytes" % (what, name))
+        out.append(len(lb))
+        out.extend(lb)
+    out.append(0)
+    return bytes(out)
+
+
+def _parse_cidr(text, what):
+    text = str(text)
+    if "/" not in text:
+        raise ValueError("%s %r needs a prefix length, e.g. 10.0.0.0/8" % (what, text))
+    a, p = text.split("/", 1)
+    if not p.isdigit() or int(p) > 32:
+        raise ValueError("%s %r: prefix length must be 0-32" % (what, text))
+    return parse_ip(a, what), int(p)
+
+
+class Config:
+    """Server settings. Addresses are text ("192.168.4.1") or 4 bytes.
+
+    address        server address, also the server identifier (option 54); "a.b.c.d/24" allowed
+    prefix/netmask subnet size when address has no /N
+    pool           ("first", "last") or "first-last"; default: every host address but ours
+    lease_time     seconds granted by default and at most (option 51); min_lease is the floor
+    renew_time, rebind_time   T1/T2 (options 58/59); default 1/2 and 7/8 of the lease (RFC 2131 4.4.5)
+    offer_hold     seconds an offered address stays reserved for the client
+    decline_hold   seconds a declined address stays out of the pool
+    reservations   [(MAC or "id:01:02..", ip), ...] static leases
+    reply_broadcast  where broadcast replies go (a board may need the subnet broadcast)
+    """
+
+    def __init__(self, address, prefix=None, netmask=None, pool=None, lease_time=3600, min_lease=60,
+                 renew_time=None, rebind_time=None, offer_hold=30, decline_hold=600,
+                 routers=None, dns=None, domain=None, broadcast=None, mtu=None, ntp=None,
+                 domain_search=None, routes=None, captive_portal=None, ipv6_only_wait=None,
+                 raw_options=None, reservations=None, reply_broadcast="255.255.255.255",
+                 authoritative=True, rapid_commit=False, known_clients_only=False,
+                 capacity=None, hostname_len=15):
+        if isinstance(address, str) and "/" in address:
+            address, p = address.split("/", 1)
+            if not p.isdigit():
+                raise ValueError("address prefix %r is not a number (write 192.168.4.1/24)" % p)
+            prefix = int(p)
+        self.server = parse_ip(address, "server address")
+        if prefix is None:
+            if netmask is None:
+                prefix = 24
+            else:
+                prefix = mask_to_prefix(parse_ip(netmask, "netmask"))
+        if not isinstance(prefix, int) or prefix < 8 or prefix > 30:
+            raise ValueError("subnet prefix /%s is not supported: use /8 to /30" % (prefix,))
+        self.prefix = prefix
+        self.mask = prefix_to_mask(prefix)
+        self.network = bytes(self.server[i] & self.mask[i] for i in range(4))
+        self.bcast = bytes(self.network[i] | (~self.mask[i] & 255) for i in range(4))
+        self.host_max = (1 << (32 - prefix)) - 1  # offset of the broadcast address
+        subnet = "%s/%d" % (fmt_ip(self.network), prefix)
+        self.subnet_text = subnet
+        srv_off = self.offset(self.server)
+        if srv_off == 0 or srv_off == self.host_max:
+            raise ValueError("server address %s is the network or broadcast address of %s; pick a host address"
+                             % (fmt_ip(self.server), subnet))
+        self.server_off = srv_off
+
+        # Pool: a contiguous range of host offsets inside the subnet.
+        if pool is None:
+            first, last = 1, self.host_max - 1
+            if srv_off == first:
+                first += 1
+            elif srv_off == last:
+                last -= 1
+            elif first <= srv_off <= last:
+                raise ValueError("no pool given and the server address %s is inside the subnet's host range; "
+                                 "give pool=(first, last) that leaves it out" % fmt_ip(self.server))
+        else:
+            if isinstance(pool, str):
+                if "-" not in pool:
+                    raise ValueError("pool %r must be written first-last, e.g. 192.168.4.2-192.168.4.249" % pool)
+                pool = pool.split("-", 1)
+            first = self.offset_checked(pool[0], "pool start")
+            last = self.offset_checked(pool[1], "pool end")
+            if first > last:
+                raise ValueError("pool start %s is after pool end %s; swap them" % (fmt_ip(self.addr(first)), fmt_ip(self.addr(last))))
+            for off, name in ((0, "network"), (self.host_max, "broadcast")):
+                if first <= off <= last:
+                    raise ValueError("pool %s-%s contains the %s address %s; start the pool at .%d or end it before"
+                                     % (fmt_ip(self.addr(first)), fmt_ip(self.addr(last)), name, fmt_ip(self.addr(off)), 1))
+            if first <= srv_off <= last:
+                raise ValueError("pool %s-%s contains the server address %s; move the pool so it leaves the server out"
+                                 % (fmt_ip(self.addr(first)), fmt_ip(self.addr(last)), fmt_ip(self.server)))
+        self.pool_first = first
+        self.pool_last = last
+        self.pool_size = last - first + 1
+
+        # Static reservations: key is the client identity the engine compares (section 4.2):
+        # a MAC (matched against htype 1 + chaddr) or a client identifier (option 61).
+        self.reservations = []
+        seen_addr = {}
+        seen_key = {}
+        for item in reservations or ():
+            who, ip = item
+            key = self.reservation_key(who)
+            off = self.offset_checked(ip, "reservation address")
+            if off == srv_off:
+                raise ValueError("reservation %s -> %s is the server's own address; pick another" % (who, ip))
+            if off in seen_addr:
+                raise ValueError("address %s is reserved twice (%s and %s); give each client its own" % (ip, seen_addr[off], who))
+            if key in seen_key:
+                raise ValueError("client %s has two reservations; keep one" % (who,))
+            seen_addr[off] = who
+            seen_key[key] = off
+            self.reservations.append((key, off))
+        self.extra_offsets = sorted([off for key, off in self.reservations if not (first <= off <= last)])
+        needed = self.pool_size + len(self.extra_offsets)
+        if capacity is None:
+            capacity = needed
+        if capacity < needed:
+            raise ValueError("the pool has %d addresses and %d reservations lie outside it, but capacity is %d; "
+                             "raise capacity to %d or shrink the pool" % (self.pool_size, len(self.extra_offsets), capacity, needed))
+        if needed > 65000:
+            raise ValueError("pool of %d addresses is too large for a board; use at most 65000" % needed)
+        self.capacity = needed
+
+        # Times, RFC 2131 4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease.
+        for name, v in (("lease_time", lease_time), ("min_lease", min_lease), ("offer_hold", offer_hold), ("decline_hold", decline_hold)):
+            if not isinstance(v, int) or v < 1 or v > _MAX_LEASE:
+                raise ValueError("%s=%r must be a whole number of seconds from 1 to %d" % (name, v, _MAX_LEASE))
+        if min_lease > lease_time:
+            raise ValueError("min_lease %d is longer than lease_time %d; lower min_lease" % (min_lease, lease_time))
+        self.lease_time = lease_time
+        self.min_lease = min_lease
+        self.offer_hold = offer_hold
+        self.decline_hold = decline_hold
+        if renew_time is not None or rebind_time is not None:
+            t1 = renew_time if renew_time is not None else lease_time // 2
+            t2 = rebind_time if rebind_time is not None else lease_time * 7 // 8
+            if not (0 < t1 < t2 < lease_time):
+                raise ValueError("renew_time %s and rebind_time %s must satisfy 0 < T1 < T2 < lease_time %d" % (t1, t2, lease_time))
+            # Stored as fractions of 1/1024 so that they scale with a shorter granted lease.
+            self.t1_frac = t1 * 1024 // lease_time
+            self.t2_frac = t2 * 1024 // lease_time
+        else:
+            self.t1_frac = 512
+            self.t2_frac = 896
+
+        self.authoritative = bool(authoritative)
+        self.rapid_commit = bool(rapid_commit)
+        self.known_clients_only = bool(known_clients_only)
+        if not isinstance(hostname_len, int) or hostname_len < 0 or hostname_len > 63:
+            raise ValueError("hostname_len must be 0-63 bytes")
+        self.hostname_len = hostname_len
+        self.reply_broadcast = parse_ip(reply_broadcast, "reply_broadcast")
+
+        # Pre-encoded option values, code -> bytes (the engine adds code and length).
+        opts = {}
+        opts[OPT_SUBNET_MASK] = self.mask
+        r = _ip_list(routers, "router")
+        for a in r:
+            if self.offset(a) < 0:
+                raise ValueError("router %s is not in %s; clients could not reach it" % (fmt_ip(a), subnet))
+        if r:
+            opts[OPT_ROUTER] = b"".join(r)
+        d = _ip_list(dns, "DNS server")
+        if d:
+            opts[OPT_DNS] = b"".join(d)
+        if domain:
+            if len(domain) > 255:
+                raise ValueError("domain name is longer than 255 bytes")
+            opts[OPT_DOMAIN_NAME] = domain.encode()
+        b = parse_ip(broadcast, "broadcast") if broadcast else self.bcast
+        opts[OPT_BROADCAST] = b
+        if mtu is not None:
+            if not isinstance(mtu, int) or mtu < 68 or mtu > 65535:
+                raise ValueError("mtu %r must be 68-65535 (RFC 2132 5.1)" % (mtu,))
+            opts[OPT_MTU] = bytes((mtu >> 8, mtu & 255))
+        n = _ip_list(ntp, "NTP server")
+        if n:
+            opts[OPT_NTP] = b"".join(n)
+        if domain_search:
+            if isinstance(domain_search, str):
+                domain_search = [s for s in domain_search.replace(" ", "").split(",") if s]
+            opts[OPT_DOMAIN_SEARCH] = b"".join([_encode_name(s, "search domain") for s in domain_search])
+        rt = self._routes(routes, r)
+        if rt:
+            opts[OPT_CLASSLESS_ROUTES] = rt
+        if captive_portal:
+            cp = captive_portal.encode() if isinstance(captive_portal, str) else bytes(captive_portal)
+            if not (cp.startswith(b"https://") or cp.startswith(b"http://")) or len(cp) > 255:
+                raise ValueError("captive_portal %r must be an http(s) URI of at most 255 bytes (RFC 8910)" % (captive_portal,))
+            opts[OPT_CAPTIVE_PORTAL] = cp
+        if ipv6_only_wait is not None:
+            if not isinstance(ipv6_only_wait, int) or ipv6_only_wait < _MIN_V6ONLY_WAIT or ipv6_only_wait > _MAX_LEASE:
+                raise ValueError("ipv6_only_wait must be at least %d seconds (RFC 8925 3.4)" % _MIN_V6ONLY_WAIT)
+            opts[OPT_IPV6_ONLY] = from_int(ipv6_only_wait)
+        for code, value in (raw_options or {}).items():
+            if not isinstance(code, int) or code < 1 or code > 254 or code in _ENGINE_CODES:
+                raise ValueError("raw option %r cannot be set: codes 1-254 except %s are allowed" % (code, _ENGINE_CODES[1:-1]))
+            if isinstance(value, str):
+                value = parse_hex(value, "raw option %d" % code)
+            opts[code] = bytes(value)
+        for code in opts:
+            if len(opts[code]) > 1024:
+                raise ValueError("option %d is %d bytes; keep options under 1024 bytes" % (code, len(opts[code])))
+        self.options = opts
+        self.always = tuple(c for c in ALWAYS if c in opts)
+
+    def _routes(self, routes, routers):
+        # RFC 3442: destination as prefix width + significant octets, then the router.
+        if not routes:
+            return None
+        out = bytearray()
+        has_default = False
+        for item in routes:
+            dest, gw = item
+            net, width = _parse_cidr(dest, "route destination")
+            if width == 0:
+                has_default = True
+            out.append(width)
+            out.extend(net[:(width + 7) // 8])
+            out.extend(parse_ip(gw, "route gateway"))
+        # RFC 3442 section 2: a client that gets option 121 ignores option 3, so the default
+        # route must be repeated here or the client loses it.
+        if routers and not has_default:
+            out.extend(b"\x00" + routers[0])
+        return bytes(out)
+
+    @staticmethod
+    def reservation_key(who):
+        # "02:00:00:00:00:01" -> htype 1 (Ethernet) + MAC; "id:01:02:..." -> option 61 bytes.
+        if isinstance(who, (bytes, bytearray)):
+            return bytes(who)
+        who = str(who).strip()
+        if who.lower().startswith("id:"):
+            key = parse_hex(who[3:], "client identifier")
+            if not key:
+                raise ValueError("client identifier %r is empty" % who)
+            return key
+        return b"\x01" + parse_mac(who, "reservation MAC")
+
+    def offset(self, ip):
+        # Host offset of a 4-byte address inside our subnet, or -1 outside it.
+        off = 0
+        for i in range(4):
+            if ip[i] & self.mask[i] != self.network[i]:
+                return -1
+            off = (off << 8) | (ip[i] & ~self.mask[i] & 255)
+        return off
+
+    def offset_checked(self, text, what):
+        ip = parse_ip(text, what)
+        off = self.offset(ip)
+        if off < 0:
+            raise ValueError("%s %s is outside the subnet %s; use an address inside it" % (what, fmt_ip(ip), self.subnet_text))
+        if off == 0 or off == self.host_max:
+            raise ValueError("%s %s is the network or broadcast address of %s" % (what, fmt_ip(ip), self.subnet_text))
+        return off
+
+    def addr(self, off):
+        # Host offset -> 4 bytes (start-up and display).
+        return from_int(to_int(self.network) | off)

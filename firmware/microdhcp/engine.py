@@ -1,0 +1,778 @@
+# microdhcp.engine: RFC 2131 server decisions, sans-IO. handle() takes a datagram and the time
+# in seconds and writes the reply into a caller-owned buffer; it touches no socket, file or clock.
+# After construction nothing on this path allocates (proved under micropython.heap_lock() in
+# host_tests), and no value reaches 2**30, so it stays in small ints on 32-bit boards.
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+from array import array
+from microdhcp import packet
+from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, MSG_TYPE, SERVER_ID, PRL, MAX_SIZE, CLIENT_ID, RAPID, RELAY
+from microdhcp.leases import (LeaseTable, h24, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED,
+                              STATE_NAMES, F_RESERVED, KEY_SIZE, HW_SIZE, NEVER)
+
+# RFC 2131 section 2 header offsets.
+_OP = const(0)
+_HTYPE = const(1)
+_HLEN = const(2)
+_HOPS = const(3)
+_XID = const(4)
+_SECS = const(8)
+_FLAGS = const(10)
+_CIADDR = const(12)
+_YIADDR = const(16)
+_SIADDR = const(20)
+_GIADDR = const(24)
+_CHADDR = const(28)
+_COOKIE = const(236)
+_OPTIONS = const(240)
+_BOOTREPLY = const(2)
+_FLAG_BROADCAST = const(0x80)   # high bit of the flags field (RFC 2131 section 2, figure 2)
+
+# RFC 2132 section 9.6 message types.
+DHCPDISCOVER = const(1)
+DHCPOFFER = const(2)
+DHCPREQUEST = const(3)
+DHCPDECLINE = const(4)
+DHCPACK = const(5)
+DHCPNAK = const(6)
+DHCPRELEASE = const(7)
+DHCPINFORM = const(8)
+
+# RFC 2132 option codes the engine writes.
+_OPT_END = const(255)
+_OPT_LEASE_TIME = const(51)
+_OPT_MSG_TYPE = const(53)
+_OPT_SERVER_ID = const(54)
+_OPT_MESSAGE = const(56)
+_OPT_RENEWAL_T1 = const(58)
+_OPT_REBINDING_T2 = const(59)
+_OPT_CLIENT_ID = const(61)
+_OPT_RAPID_COMMIT = const(80)    # RFC 4039
+_OPT_RELAY_AGENT = const(82)     # RFC 3046
+_OPT_IPV6_ONLY = const(108)      # RFC 8925
+
+_SERVER_PORT = const(67)
+_CLIENT_PORT = const(68)
+_MIN_REPLY = const(300)          # RFC 1542 section 2.1: BOOTP minimum message size
+_DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
+_IP_UDP = const(28)
+_MAX_SMALL = const(0x3FFFFFFF)
+
+# Counters: index -> name in COUNTER_NAMES. 1..8 are the parser's drop reasons.
+C_RECEIVED = const(0)
+C_REPLIED = const(9)
+C_OFFER = const(10)
+C_ACK = const(11)
+C_NAK = const(12)
+C_DECLINE = const(13)
+C_RELEASE = const(14)
+C_INFORM = const(15)
+C_EXHAUSTED = const(16)
+C_UNKNOWN_CLIENT = const(17)
+C_OTHER_SERVER = const(18)
+C_IGNORED = const(19)        # well formed but changes nothing (e.g. RELEASE of someone else's address)
+C_WRONG_RELAY = const(20)
+C_NOT_CLIENT_MSG = const(21)  # OFFER/ACK/NAK seen from another server
+C_BAD_REQUEST = const(22)
+C_OVERSIZE = const(23)
+C_EXPIRED = const(24)
+_NCOUNT = const(25)
+COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
+                 "bad_option_len", "options_too_long", "replied", "offer", "ack", "nak", "decline", "release",
+                 "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",
+                 "not_client_msg", "bad_request", "oversize", "expired")
+DROP_COUNTERS = (1, 2, 3, 4, 5, 6, 7, 8, C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED,
+                 C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE)
+
+# Lease events passed to on_event(kind, slot); slot is -1 for EV_NOADDR and EV_NAK.
+EV_OFFER = const(1)
+EV_BOUND = const(2)
+EV_RENEWED = const(3)
+EV_RELEASED = const(4)
+EV_DECLINED = const(5)
+EV_EXPIRED = const(6)
+EV_NAK = const(7)
+EV_NOADDR = const(8)
+EV_INFORM = const(9)
+EVENT_NAMES = ("", "DHCPOFFER", "DHCPACK", "DHCPACK", "DHCPRELEASE", "DHCPDECLINE", "DHCPEXPIRE", "DHCPNAK",
+               "DHCPDISCOVER", "DHCPINFORM")
+
+# Destination kinds for the socket shell.
+DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
+DST_UNICAST = const(1)     # self.dst, port self.dst_port
+
+# NAK reasons (option 56 text), written only on the NAK path.
+_NAK_WRONG_NET = b"wrong network"
+_NAK_NOT_POOL = b"address not in pool"
+_NAK_IN_USE = b"address not available"
+_NAK_NOT_YOURS = b"lease is for another address"
+_NAK_UNKNOWN = b"unknown client"
+
+
+class Engine:
+    def __init__(self, config, on_event=None, on_commit=None):
+        self.cfg = config
+        self.server = config.server
+        self.mask = config.mask
+        self.network = config.network
+        self.req = Request()
+        self.rx = self.req.buf
+        self.table = LeaseTable(config.pool_first, config.pool_size, config.extra_offsets, config.hostname_len)
+        self.options = config.options
+        self.always = config.always
+        self.counters = array("I", [0] * _NCOUNT)
+        self.on_event = on_event      # called as on_event(kind, slot); may allocate (application code)
+        self.on_commit = on_commit    # called before an ACK/RELEASE/DECLINE takes effect on the wire (persistence)
+        self.kbuf = bytearray(KEY_SIZE)   # identity of the current client, in stored key form
+        self.khash = 0
+        self.hwbuf = bytearray(KEY_SIZE)  # htype + chaddr form, for MAC reservations
+        self.hwhash = 0
+        self.dst = bytearray(4)
+        self.dst_port = _CLIENT_PORT
+        self.dst_kind = DST_BROADCAST
+        self.reply_broadcast = config.reply_broadcast
+        self.lease = 0          # seconds granted in the reply being built
+        self.nak_text = b""
+        self.has_mac_reservations = False
+        self._zeros = b""
+        self._zlen = 0
+        self._reserve(config)
+
+    def _reserve(self, cfg):
+        t = self.table
+        kb = bytearray(KEY_SIZE)
+        for key, off in cfg.reservations:
+            s = t.slot_of(off)
+            if t.in_list(s):
+                t.unlink(s)
+            n = len(key)
+            kb[0] = n if n < 255 else 255
+            h = self._key_form(kb, key, 0, n)
+            t.set_key(s, kb, h)
+            t.flags[s] = F_RESERVED
+            t.state[s] = RESERVED
+            t.expiry[s] = NEVER
+            if n == 7 and key[0] == 1:
+                self.has_mac_reservations = True
+                # Keep the MAC for listings before the client ever shows up.
+                p = s * HW_SIZE
+                t.hw[p] = 1
+                t.hw[p + 1] = 6
+                for i in range(6):
+                    t.hw[p + 2 + i] = key[1 + i]
+
+    # --- identity (RFC 2131 section 4.2) -------------------------------------------------
+    def _key_form(self, kb, src, pos, n):
+        # Stored key: kb[0] = length (capped 255), then the identity; an identity longer than
+        # 19 bytes keeps 16 bytes and a 24-bit hash of the whole. Returns the index hash.
+        for i in range(1, KEY_SIZE):
+            kb[i] = 0
+        if n <= 19:
+            for i in range(n):
+                kb[1 + i] = src[pos + i]
+        else:
+            for i in range(16):
+                kb[1 + i] = src[pos + i]
+            h = h24(src, pos, n, 5381)
+            kb[17] = h >> 16
+            kb[18] = (h >> 8) & 255
+            kb[19] = h & 255
+        return h24(kb, 0, KEY_SIZE, 5381)
+
+    def _hw_key(self):
+        # htype followed by chaddr[:hlen]: the same bytes as an RFC 2132 9.14 client id of type htype.
+        b = self.rx
+        kb = self.hwbuf
+        n = b[_HLEN]
+        for i in range(1, KEY_SIZE):
+            kb[i] = 0
+        kb[0] = n + 1
+        kb[1] = b[_HTYPE]
+        for i in range(n):
+            kb[2 + i] = b[_CHADDR + i]
+        self.hwhash = h24(kb, 0, KEY_SIZE, 5381)
+
+    def _identify(self):
+        # Builds the client's key in self.kbuf and returns its slot or -1.
+        req = self.req
+        t = self.table
+        self._hw_key()
+        if self.has_mac_reservations:
+            s = t.find(self.hwbuf, self.hwhash)
+            if s >= 0 and t.flags[s] & F_RESERVED:
+                self._use_hw_key()
+                return s
+        if req.cnt[CLIENT_ID]:
+            n = req.ln[CLIENT_ID]
+            kb = self.kbuf
+            kb[0] = n if n < 255 else 255
+            self.khash = self._key_form(kb, self.rx, req.off[CLIENT_ID], n)
+        else:
+            self._use_hw_key()
+        return t.find(self.kbuf, self.khash)
+
+    def _use_hw_key(self):
+        kb = self.kbuf
+        hb = self.hwbuf
+        for i in range(KEY_SIZE):
+            kb[i] = hb[i]
+        self.khash = self.hwhash
+
+    # --- helpers on the received message ---------------------------------------------------
+    def _off_at(self, pos):
+        # Host offset of the address at rx[pos:pos+4] in our subnet, or -1.
+        b = self.rx
+        m = self.mask
+        net = self.network
+        off = 0
+        for i in range(4):
+            v = b[pos + i]
+            if v & m[i] != net[i]:
+                return -1
+            off = (off << 8) | (v & ~m[i] & 255)
+        return off
+
+    def _is_zero(self, pos):
+        b = self.rx
+        return b[pos] == 0 and b[pos + 1] == 0 and b[pos + 2] == 0 and b[pos + 3] == 0
+
+    def _is_ours(self, pos):
+        b = self.rx
+        s = self.server
+        return b[pos] == s[0] and b[pos + 1] == s[1] and b[pos + 2] == s[2] and b[pos + 3] == s[3]
+
+    def _count(self, i):
+        self.counters[i] += 1
+        return 0
+
+    def _event(self, kind, slot):
+        cb = self.on_event
+        if cb is not None:
+            cb(kind, slot)
+
+    def _commit(self, slot):
+        cb = self.on_commit
+        if cb is not None:
+            cb(slot)
+
+    # --- entry points --------------------------------------------------------------------
+    def handle(self, data, now, tx, n=-1):
+        """Process one datagram received at `now` (seconds). `data` is self.rx (filled with
+        readinto, pass n) or any bytes-like object (copied in). Returns the reply length to
+        send from tx (0: no reply); the destination is in dst_kind, dst and dst_port."""
+        c = self.counters
+        c[C_RECEIVED] += 1
+        rx = self.rx
+        if data is not rx:
+            n = len(data)
+            if n > packet.RX_MAX:
+                return self._count(C_OVERSIZE)
+            rx[0:n] = data
+        elif n < 0 or n > packet.RX_MAX:
+            return self._count(C_OVERSIZE)
+        self.tick(now)
+        err = self.req.parse(n)
+        if err:
+            return self._count(err)
+        # A relayed message must come from a relay on our subnet: we serve only that one.
+        if not self._is_zero(_GIADDR) and self._off_at(_GIADDR) < 0:
+            return self._count(C_WRONG_RELAY)
+        t = self.req.msg_type
+        if t == DHCPDISCOVER:
+            return self._discover(now, tx)
+        if t == DHCPREQUEST:
+            return self._request(now, tx)
+        if t == DHCPDECLINE:
+            return self._decline(now)
+        if t == DHCPRELEASE:
+            return self._release(now)
+        if t == DHCPINFORM:
+            return self._inform(tx)
+        return self._count(C_NOT_CLIENT_MSG)
+
+    def tick(self, now):
+        # Ends offers, leases and quarantines whose time has come. Call it now and then when
+        # idle too, so that expiry events are timely; cost is per expiry, not per slot.
+        t = self.table
+        while True:
+            s = t.next_due(now)
+            if s < 0:
+                return
+            t.clear_timer(s)
+            st = t.state[s]
+            reserved = t.flags[s] & F_RESERVED
+            if st == BOUND:
+                self.counters[C_EXPIRED] += 1
+                self._event(EV_EXPIRED, s)
+                if reserved:
+                    t.state[s] = RESERVED
+                else:
+                    t.state[s] = EXPIRED
+                    t.push_tail(s)
+            elif st == OFFERED or st == DECLINED:
+                # A lapsed offer keeps the client's key (its "previous address" next time);
+                # a quarantine ends with the address free for anyone.
+                if reserved:
+                    t.state[s] = RESERVED
+                else:
+                    if st == DECLINED:
+                        t.clear_key(s)
+                    t.state[s] = FREE
+                    t.push_tail(s)
+
+    # --- DISCOVER: RFC 2131 section 4.3.1 ------------------------------------------------
+    def _discover(self, now, tx):
+        t = self.table
+        req = self.req
+        cl = self._identify()
+        reserved = cl >= 0 and t.flags[cl] & F_RESERVED
+        if self.cfg.known_clients_only and not reserved:
+            return self._count(C_UNKNOWN_CLIENT)
+        s = -1
+        if cl >= 0:
+            # The client's current binding or reservation, else its previous address, which
+            # stays in the free list under its key until someone else needs it. Only a
+            # reservation can be DECLINED and still keyed: that client waits out the quarantine.
+            if t.state[cl] == DECLINED:
+                self._event(EV_NOADDR, -1)
+                return self._count(C_EXHAUSTED)
+            s = cl
+        if s < 0 and req.cnt[REQ_ADDR]:
+            r = t.slot_of(self._off_at(req.off[REQ_ADDR]))
+            if r >= 0 and self._available_to(r):
+                s = r
+        if s < 0:
+            r = self.khash % t.pool_size
+            if t.state[r] == FREE and not t.has_key(r):
+                s = r
+        if s < 0:
+            s = t.first_free()
+        if s < 0:
+            self._event(EV_NOADDR, -1)
+            return self._count(C_EXHAUSTED)
+        self._take(s, cl)
+        self.lease = self._lease_for()
+        # RFC 4039 section 4: with rapid commit both enabled and asked for, bind at once.
+        if self.cfg.rapid_commit and req.cnt[RAPID]:
+            return self._bind(s, now, tx, 0)
+        if t.state[s] != BOUND:
+            t.state[s] = OFFERED
+            t.set_timer(s, now + self.cfg.offer_hold)
+        self._event(EV_OFFER, s)
+        self.counters[C_OFFER] += 1
+        return self._reply(tx, DHCPOFFER, s, 0)
+
+    def _available_to(self, s):
+        # Free for the current client: in the free list (so not reserved), or already its own.
+        t = self.table
+        st = t.state[s]
+        if st == FREE or st == RELEASED or st == EXPIRED:
+            return True
+        return t.key_equals(s, self.kbuf) and (st == OFFERED or st == BOUND)
+
+    def _take(self, s, cl):
+        # Gives slot s to the current client: one client holds at most one slot, so its
+        # memory elsewhere is dropped, and another client's memory of s is overwritten.
+        t = self.table
+        if cl >= 0 and cl != s:
+            if t.flags[cl] & F_RESERVED:
+                return
+            st = t.state[cl]
+            if st == OFFERED or st == BOUND:
+                # Moving a live client (it asked for another address): free its old slot.
+                t.clear_timer(cl)
+                t.state[cl] = FREE
+                t.push_tail(cl)
+            t.clear_key(cl)
+        t.unlink(s)
+        if not t.key_equals(s, self.kbuf):
+            t.set_key(s, self.kbuf, self.khash)
+            t.host[s * t.host_len] = 0   # the previous client's hostname is not this one's
+        self._save_client(s)
+
+    def _save_client(self, s):
+        # hardware address and hostname (option 12) for listings and events.
+        t = self.table
+        b = self.rx
+        hw = t.hw
+        p = s * HW_SIZE
+        n = b[_HLEN]
+        hw[p] = b[_HTYPE]
+        hw[p + 1] = n
+        for i in range(n):
+            hw[p + 2 + i] = b[_CHADDR + i]
+        req = self.req
+        if req.cnt[HOSTNAME]:
+            hl = t.host_len
+            q = s * hl
+            m = req.ln[HOSTNAME]
+            if m > hl - 1:
+                m = hl - 1
+            host = t.host
+            host[q] = m
+            o = req.off[HOSTNAME]
+            for i in range(m):
+                host[q + 1 + i] = b[o + i]
+
+    def _lease_for(self):
+        # RFC 2131 4.3.1: the client may ask for a lease time (option 51); the server may grant
+        # less. We grant between min_lease and lease_time.
+        cfg = self.cfg
+        req = self.req
+        lt = cfg.lease_time
+        if req.cnt[LEASE]:
+            o = req.off[LEASE]
+            b = self.rx
+            if b[o] < 0x40:  # below 2**30: safe to build as a small int
+                v = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]
+                if v < lt:
+                    lt = v if v > cfg.min_lease else cfg.min_lease
+        return lt
+
+    # --- REQUEST: RFC 2131 section 4.3.2 -------------------------------------------------
+    def _request(self, now, tx):
+        req = self.req
+        t = self.table
+        cl = self._identify()
+        if req.cnt[SERVER_ID]:
+            if not self._is_ours(req.off[SERVER_ID]):
+                # SELECTING, another server chosen: our offer was declined, so free it.
+                if cl >= 0 and t.state[cl] == OFFERED:
+                    self._unoffer(cl)
+                return self._count(C_OTHER_SERVER)
+            # SELECTING, us chosen: option 50 MUST hold the offered address and ciaddr be 0.
+            if req.cnt[REQ_ADDR]:
+                pos = req.off[REQ_ADDR]
+            elif not self._is_zero(_CIADDR):
+                pos = _CIADDR   # tolerated: some clients fill ciaddr instead
+            else:
+                return self._count(C_BAD_REQUEST)
+            return self._grant(cl, pos, now, tx, 1)
+        if req.cnt[REQ_ADDR]:
+            # INIT-REBOOT: verify a remembered address.
+            return self._grant(cl, req.off[REQ_ADDR], now, tx, 0)
+        if not self._is_zero(_CIADDR):
+            # RENEWING (unicast) or REBINDING (broadcast): extend the lease on ciaddr.
+            return self._grant(cl, _CIADDR, now, tx, 0)
+        return self._count(C_BAD_REQUEST)
+
+    def _unoffer(self, s):
+        t = self.table
+        t.clear_timer(s)
+        if t.flags[s] & F_RESERVED:
+            t.state[s] = RESERVED
+        else:
+            t.state[s] = FREE
+            t.push_tail(s)
+
+    def _grant(self, cl, pos, now, tx, selecting):
+        t = self.table
+        cfg = self.cfg
+        reserved = cl >= 0 and t.flags[cl] & F_RESERVED
+        if cfg.known_clients_only and not reserved:
+            return self._count(C_UNKNOWN_CLIENT)
+        # Without authority (another server may own this client) we answer only clients we
+        # know or that chose us; RFC 2131 4.3.2 "MUST remain silent" for unknown clients.
+        speak = selecting or cfg.authoritative or cl >= 0
+        off = self._off_at(pos)
+        if off < 0:
+            return self._nak(tx, _NAK_WRONG_NET) if speak else self._count(C_IGNORED)
+        s = t.slot_of(off)
+        if s < 0:
+            return self._nak(tx, _NAK_NOT_POOL) if speak else self._count(C_IGNORED)
+        if cl >= 0 and cl != s:
+            st = t.state[cl]
+            if reserved or st == OFFERED or st == BOUND:
+                # The client holds another address with us (or a reservation): make it restart.
+                return self._nak(tx, _NAK_NOT_YOURS)
+        if t.key_equals(s, self.kbuf):
+            if t.state[s] == DECLINED:
+                return self._nak(tx, _NAK_IN_USE)
+        else:
+            if not self._available_to(s) or t.flags[s] & F_RESERVED:
+                return self._nak(tx, _NAK_IN_USE) if speak else self._count(C_IGNORED)
+            if not speak:
+                return self._count(C_IGNORED)
+        self.lease = self._lease_for()
+        renewing = t.state[s] == BOUND and t.key_equals(s, self.kbuf)
+        self._take(s, cl)
+        return self._bind(s, now, tx, renewing)
+
+    def _bind(self, s, now, tx, renewing):
+        t = self.table
+        t.state[s] = BOUND
+        t.set_timer(s, now + self.lease)
+        if not renewing:
+            # A new binding reaches the lease store before its ACK leaves (crash safety).
+            self._commit(s)
+        self._event(EV_RENEWED if renewing else EV_BOUND, s)
+        self.counters[C_ACK] += 1
+        return self._reply(tx, DHCPACK, s, 1 if self.req.msg_type == DHCPREQUEST else 2)
+
+    # --- DECLINE and RELEASE: sections 4.3.3 and 4.3.4 -----------------------------------
+    def _decline(self, now):
+        req = self.req
+        t = self.table
+        if req.cnt[SERVER_ID] and not self._is_ours(req.off[SERVER_ID]):
+            return self._count(C_OTHER_SERVER)
+        if not req.cnt[REQ_ADDR]:
+            return self._count(C_BAD_REQUEST)
+        s = t.slot_of(self._off_at(req.off[REQ_ADDR]))
+        cl = self._identify()
+        # Only the client holding the address may decline it (no hijacking by forged DECLINEs).
+        if s < 0 or cl != s or not (t.state[s] == OFFERED or t.state[s] == BOUND):
+            return self._count(C_IGNORED)
+        self.counters[C_DECLINE] += 1
+        self._event(EV_DECLINED, s)
+        t.state[s] = DECLINED
+        t.set_timer(s, now + self.cfg.decline_hold)
+        if not t.flags[s] & F_RESERVED:
+            t.clear_key(s)
+        self._commit(s)
+        return 0
+
+    def _release(self, now):
+        req = self.req
+        t = self.table
+        if req.cnt[SERVER_ID] and not self._is_ours(req.off[SERVER_ID]):
+            return self._count(C_OTHER_SERVER)
+        s = t.slot_of(self._off_at(_CIADDR))
+        cl = self._identify()
+        if s < 0 or cl != s or t.state[s] != BOUND:
+            return self._count(C_IGNORED)
+        self.counters[C_RELEASE] += 1
+        self._event(EV_RELEASED, s)
+        t.clear_timer(s)
+        if t.flags[s] & F_RESERVED:
+            t.state[s] = RESERVED
+        else:
+            # Freed, but the key stays: the client gets this address back if it is still free.
+            t.state[s] = RELEASED
+            t.push_tail(s)
+        self._commit(s)
+        return 0
+
+    # --- INFORM: section 4.3.5 --------------------------------------------------------------
+    def _inform(self, tx):
+        self.counters[C_INFORM] += 1
+        self._event(EV_INFORM, -1)
+        return self._reply(tx, DHCPACK, -1, 0)
+
+    # --- replies: section 4.1, 4.3 and Table 3 -------------------------------------------
+    def _nak(self, tx, text):
+        self.counters[C_NAK] += 1
+        self.nak_text = text
+        self._event(EV_NAK, -1)
+        return self._reply(tx, DHCPNAK, -1, 0)
+
+    def _reply(self, tx, mtype, s, lease_opts):
+        """Writes the reply into tx. s is the slot whose address goes in yiaddr (-1: none).
+        lease_opts: 1 = ACK to REQUEST or OFFER (51, 58, 59), 2 = ACK via rapid commit."""
+        rx = self.rx
+        req = self.req
+        t = self.table
+        cfg = self.cfg
+        if mtype == DHCPOFFER:
+            lease_opts = 1
+        tl = len(tx)
+        if self._zlen != tl:
+            self._zeros = bytes(tl)   # once per buffer size (construction-time in practice)
+            self._zlen = tl
+        tx[0:tl] = self._zeros
+        # Header, Table 3: op, htype, hlen echoed, hops 0, xid, secs 0, flags and giaddr echoed.
+        tx[_OP] = _BOOTREPLY
+        tx[_HTYPE] = rx[_HTYPE]
+        tx[_HLEN] = rx[_HLEN]
+        for i in range(4):
+            tx[_XID + i] = rx[_XID + i]
+            tx[_GIADDR + i] = rx[_GIADDR + i]
+        tx[_FLAGS] = rx[_FLAGS]
+        tx[_FLAGS + 1] = rx[_FLAGS + 1]
+        for i in range(16):
+            tx[_CHADDR + i] = rx[_CHADDR + i]
+        if mtype != DHCPNAK and req.msg_type != DHCPDISCOVER:
+            # ciaddr echoed in ACKs (REQUEST and INFORM); 0 in OFFER and NAK.
+            for i in range(4):
+                tx[_CIADDR + i] = rx[_CIADDR + i]
+        if s >= 0:
+            self._put_addr(tx, _YIADDR, t.offset_of(s))
+        tx[_COOKIE] = 99
+        tx[_COOKIE + 1] = 130
+        tx[_COOKIE + 2] = 83
+        tx[_COOKIE + 3] = 99
+
+        # Room: RFC 2132 9.10 option 57 (never below 576), else 576; minus IP+UDP headers.
+        limit = _DEFAULT_MAX
+        if req.cnt[MAX_SIZE]:
+            o = req.off[MAX_SIZE]
+            v = (rx[o] << 8) | rx[o + 1]
+            if v > _DEFAULT_MAX + _IP_UDP:
+                limit = v - _IP_UDP
+        if limit > tl:
+            limit = tl
+        # Keep room for the relay agent option (echoed last, RFC 3046 2.2) and END.
+        if req.cnt[RELAY]:
+            limit -= 2 + req.ln[RELAY]
+        limit -= 1
+
+        pos = _OPTIONS
+        tx[pos] = _OPT_MSG_TYPE   # RFC 2131 Table 3 lists it first; clients like MicroPython's need it first
+        tx[pos + 1] = 1
+        tx[pos + 2] = mtype
+        pos += 3
+        pos = self._put_opt(tx, pos, limit, _OPT_SERVER_ID, self.server, 0, 4)
+        if mtype == DHCPNAK:
+            pos = self._put_opt(tx, pos, limit, _OPT_MESSAGE, self.nak_text, 0, len(self.nak_text))
+        if lease_opts:
+            lt = self.lease
+            pos = self._put_u32(tx, pos, limit, _OPT_LEASE_TIME, lt)
+            pos = self._put_u32(tx, pos, limit, _OPT_RENEWAL_T1, (lt >> 10) * cfg.t1_frac + (((lt & 1023) * cfg.t1_frac) >> 10))
+            pos = self._put_u32(tx, pos, limit, _OPT_REBINDING_T2, (lt >> 10) * cfg.t2_frac + (((lt & 1023) * cfg.t2_frac) >> 10))
+        if lease_opts == 2:
+            tx[pos] = _OPT_RAPID_COMMIT   # RFC 4039 section 4: ACK carries an empty option 80
+            tx[pos + 1] = 0
+            pos += 2
+        if req.cnt[CLIENT_ID]:
+            # RFC 6842: echo the client identifier, NAK included.
+            pos = self._put_opt(tx, pos, limit, _OPT_CLIENT_ID, rx, req.off[CLIENT_ID], req.ln[CLIENT_ID])
+        if mtype != DHCPNAK:
+            pos = self._put_params(tx, pos, limit)
+        if req.cnt[RELAY]:
+            pos = self._put_opt(tx, pos, limit + 2 + req.ln[RELAY], _OPT_RELAY_AGENT, rx, req.off[RELAY], req.ln[RELAY])
+        tx[pos] = _OPT_END
+        pos += 1
+        if pos < _MIN_REPLY:
+            pos = _MIN_REPLY
+        self._destination(mtype, tx)
+        self.counters[C_REPLIED] += 1
+        return pos
+
+    def _put_params(self, tx, pos, limit):
+        # RFC 2132 9.8: requested options in the order of the parameter request list; then
+        # the always-sent ones the list did not name. Options 108 only when requested (RFC 8925).
+        rx = self.rx
+        req = self.req
+        opts = self.options
+        if req.cnt[PRL]:
+            o = req.off[PRL]
+            n = req.ln[PRL]
+            for i in range(o, o + n):
+                code = rx[i]
+                v = opts.get(code)
+                # A code listed twice is written once: skip it if it appeared earlier.
+                if v is not None and not self._seen_before(o, i, code):
+                    pos = self._put_opt(tx, pos, limit, code, v, 0, len(v))
+        for code in self.always:
+            if req.cnt[PRL] and self._seen_before(req.off[PRL], req.off[PRL] + req.ln[PRL], code):
+                continue
+            v = opts[code]
+            pos = self._put_opt(tx, pos, limit, code, v, 0, len(v))
+        return pos
+
+    def _seen_before(self, start, end, code):
+        rx = self.rx
+        for i in range(start, end):
+            if rx[i] == code:
+                return True
+        return False
+
+    def _put_opt(self, tx, pos, limit, code, src, so, n):
+        # Writes one option, split into 255-byte instances when longer (RFC 3396). An option
+        # that does not fit whole is left out, never cut.
+        need = n + 2 * ((n + 254) // 255 if n else 1)
+        if pos + need > limit:
+            return pos
+        while True:
+            k = n if n < 255 else 255
+            tx[pos] = code
+            tx[pos + 1] = k
+            pos += 2
+            for i in range(k):
+                tx[pos + i] = src[so + i]
+            pos += k
+            so += k
+            n -= k
+            if n <= 0:
+                return pos
+
+    def _put_u32(self, tx, pos, limit, code, v):
+        if pos + 6 > limit:
+            return pos
+        tx[pos] = code
+        tx[pos + 1] = 4
+        tx[pos + 2] = (v >> 24) & 255
+        tx[pos + 3] = (v >> 16) & 255
+        tx[pos + 4] = (v >> 8) & 255
+        tx[pos + 5] = v & 255
+        return pos + 6
+
+    def _put_addr(self, buf, pos, off):
+        net = self.network
+        m = self.mask
+        for i in range(4):
+            buf[pos + i] = net[i] | ((off >> (24 - 8 * i)) & 255 & ~m[i])
+
+    def _destination(self, mtype, tx):
+        # RFC 2131 section 4.1: relay -> giaddr:67; a NAK without relay is broadcast; ciaddr set
+        # -> ciaddr:68; otherwise broadcast (unicast to yiaddr would need an ARP entry we cannot add).
+        rx = self.rx
+        d = self.dst
+        if not self._is_zero(_GIADDR):
+            for i in range(4):
+                d[i] = rx[_GIADDR + i]
+            self.dst_port = _SERVER_PORT
+            self.dst_kind = DST_UNICAST
+            if mtype == DHCPNAK:
+                tx[_FLAGS] |= _FLAG_BROADCAST   # RFC 2131 4.3.2: relay must broadcast the NAK
+            return
+        self.dst_port = _CLIENT_PORT
+        if mtype != DHCPNAK and not self._is_zero(_CIADDR):
+            for i in range(4):
+                d[i] = rx[_CIADDR + i]
+            self.dst_kind = DST_UNICAST
+            return
+        for i in range(4):
+            d[i] = self.reply_broadcast[i]
+        self.dst_kind = DST_BROADCAST
+
+    # --- introspection (allocates; not for the packet path) ------------------------------
+    def counter(self, name):
+        return self.counters[COUNTER_NAMES.index(name)]
+
+    def stats(self):
+        return dict((COUNTER_NAMES[i], self.counters[i]) for i in range(_NCOUNT))
+
+    def dropped(self):
+        return sum(self.counters[i] for i in DROP_COUNTERS)
+
+    def slot_info(self, s, now):
+        """(address, hw address, client id hex or "", hostname, state, seconds left or -1)."""
+        from microdhcp.ipv4 import fmt_ip, fmt_hex
+        t = self.table
+        cfg = self.cfg
+        p = s * HW_SIZE
+        hlen = t.hw[p + 1]
+        mac = fmt_hex(t.hw, p + 2, hlen) if hlen else ""
+        kp = s * KEY_SIZE
+        kn = t.keys[kp]
+        cid = fmt_hex(t.keys, kp + 1, kn if kn <= 19 else 19) if kn else ""
+        q = s * t.host_len
+        host = bytes(t.host[q + 1:q + 1 + t.host[q]]).decode() if t.host[q] else ""
+        st = t.state[s]
+        left = -1
+        if t.hpos[s] and t.expiry[s] != NEVER:
+            left = t.expiry[s] - now
+        return (fmt_ip(cfg.addr(t.offset_of(s))), mac, cid, host, STATE_NAMES[st], left)
+
+    def leases(self, now, all_slots=False):
+        # Slots with a client (or a reservation): bound, offered, released, expired, declined, reserved.
+        t = self.table
+        out = []
+        for s in range(t.capacity):
+            if all_slots or t.state[s] != FREE:
+                out.append(self.slot_info(s, now))
+        return out

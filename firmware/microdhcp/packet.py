@@ -1,0 +1,185 @@
+# microdhcp.packet: parses a client message in place over the receive buffer (RFC 2131 section 2,
+# RFC 2132, RFC 3396). No allocation: every result is a small int stored in a preallocated slot.
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+from array import array
+
+# RFC 2131 section 2, figure 1: fixed header offsets.
+_OP = const(0)
+_HTYPE = const(1)
+_HLEN = const(2)
+_CHADDR = const(28)
+_SNAME = const(44)
+_FILE = const(108)
+_COOKIE = const(236)
+_OPTIONS = const(240)
+_BOOTREQUEST = const(1)
+_CHADDR_LEN = const(16)
+
+# RFC 2132 codes the parser cares about.
+_OPT_PAD = const(0)
+_OPT_END = const(255)
+_OPT_OVERLOAD = const(52)   # RFC 2132 9.3: 1 = file, 2 = sname, 3 = both
+
+# Indexes of the options the engine reads; the order is the order of TRACKED.
+HOSTNAME = const(0)      # 12
+REQ_ADDR = const(1)      # 50
+LEASE = const(2)         # 51
+MSG_TYPE = const(3)      # 53
+SERVER_ID = const(4)     # 54
+PRL = const(5)           # 55
+MAX_SIZE = const(6)      # 57
+CLIENT_ID = const(7)     # 61
+RAPID = const(8)         # 80, RFC 4039
+RELAY = const(9)         # 82, RFC 3046
+TRACKED = (12, 50, 51, 53, 54, 55, 57, 61, 80, 82)
+_NTRACK = const(10)
+
+# Parse results; nonzero values are drop reasons counted by the engine.
+OK = const(0)
+E_SHORT = const(1)       # shorter than the fixed header and cookie
+E_NOT_REQUEST = const(2) # op is not BOOTREQUEST
+E_HLEN = const(3)        # hlen outside 1..16
+E_COOKIE = const(4)      # magic cookie missing (a BOOTP client, or garbage)
+E_OPTION = const(5)      # an option runs past the end of its field
+E_NO_TYPE = const(6)     # no usable option 53
+E_BAD_LEN = const(7)     # an option we read has an impossible length
+E_TOO_LONG = const(8)    # split options longer than the scratch area
+
+RX_MAX = const(1500)     # one Ethernet-sized datagram
+SCRATCH = const(1024)    # room behind the datagram to join split options (RFC 3396)
+
+# Expected lengths of fixed-size options, -1 = variable (checked by the engine).
+_FIXED = (-1, 4, 4, 1, 4, -1, 2, -1, 0, -1)
+
+
+class Request:
+    """View of the last parsed message. off/ln hold each tracked option's value position in
+    buf and its length (options split per RFC 3396 are joined in the scratch area first)."""
+
+    def __init__(self):
+        self.buf = bytearray(RX_MAX + SCRATCH)
+        self.n = 0
+        self.off = array("H", [0] * _NTRACK)
+        self.ln = array("H", [0] * _NTRACK)
+        self.cnt = bytearray(_NTRACK)
+        # code -> index + 1, so one lookup decides whether an option is read.
+        self._track = bytearray(256)
+        for i in range(_NTRACK):
+            self._track[TRACKED[i]] = i + 1
+        self.tail = RX_MAX
+        self.msg_type = 0
+        self.overload = 0
+
+    def has(self, i):
+        return self.cnt[i] != 0
+
+    def parse(self, n):
+        # Returns OK or a drop reason. Never raises for any content of buf[:n].
+        b = self.buf
+        self.n = n
+        for i in range(_NTRACK):
+            self.cnt[i] = 0
+        self.tail = RX_MAX
+        self.msg_type = 0
+        self.overload = 0
+        if n < _OPTIONS:
+            return E_SHORT
+        if b[_OP] != _BOOTREQUEST:
+            return E_NOT_REQUEST
+        if b[_HLEN] < 1 or b[_HLEN] > _CHADDR_LEN:
+            return E_HLEN
+        # RFC 2131 section 3: the first four octets of options are 99.130.83.99.
+        if b[_COOKIE] != 99 or b[_COOKIE + 1] != 130 or b[_COOKIE + 2] != 83 or b[_COOKIE + 3] != 99:
+            return E_COOKIE
+        err = self._walk(_OPTIONS, n, 1)
+        # RFC 2131 4.1 / RFC 2132 9.3: with overload, 'file' is read before 'sname'.
+        ov = self.overload
+        if not err and ov & 1:
+            err = self._walk(_FILE, _COOKIE, 0)
+        if not err and ov & 2:
+            err = self._walk(_SNAME, _FILE, 0)
+        if err:
+            return err
+        for i in range(_NTRACK):
+            want = _FIXED[i]
+            if self.cnt[i] and want >= 0 and self.ln[i] != want:
+                return E_NO_TYPE if i == MSG_TYPE else E_BAD_LEN
+        # RFC 2132 9.14: a client identifier has a type and at least one octet.
+        if self.cnt[CLIENT_ID] and self.ln[CLIENT_ID] < 2:
+            return E_BAD_LEN
+        if not self.cnt[MSG_TYPE]:
+            return E_NO_TYPE
+        t = b[self.off[MSG_TYPE]]
+        if t < 1 or t > 8:
+            return E_NO_TYPE
+        self.msg_type = t
+        return OK
+
+    def _walk(self, pos, end, top):
+        # One options field. A missing END is accepted when every option fits (the field's
+        # end closes it); an option running past the end is malformed.
+        b = self.buf
+        track = self._track
+        while pos < end:
+            c = b[pos]
+            if c == _OPT_PAD:
+                pos += 1
+                continue
+            if c == _OPT_END:
+                return OK
+            if pos + 1 >= end:
+                return E_OPTION
+            ln = b[pos + 1]
+            v = pos + 2
+            if v + ln > end:
+                return E_OPTION
+            if c == _OPT_OVERLOAD:
+                # Only meaningful in the options field proper (RFC 2132 9.3).
+                if top:
+                    if ln != 1 or b[v] < 1 or b[v] > 3:
+                        return E_BAD_LEN
+                    self.overload = b[v]
+            else:
+                t = track[c]
+                if t and self._add(t - 1, v, ln):
+                    return E_TOO_LONG
+            pos = v + ln
+        return OK
+
+    def _add(self, i, v, ln):
+        # RFC 3396: instances of one option are joined in order. The first instance is used in
+        # place; a second one moves the value to the scratch tail and appends.
+        off = self.off
+        lns = self.ln
+        c = self.cnt[i]
+        if c == 0:
+            off[i] = v
+            lns[i] = ln
+            self.cnt[i] = 1
+            return 0
+        b = self.buf
+        s = self.tail
+        cur = off[i]
+        curlen = lns[i]
+        if cur < RX_MAX or cur + curlen != s:
+            if s + curlen + ln > RX_MAX + SCRATCH:
+                return 1
+            for k in range(curlen):
+                b[s + k] = b[cur + k]
+            off[i] = s
+            s += curlen
+        if s + ln > RX_MAX + SCRATCH:
+            return 1
+        for k in range(ln):
+            b[s + k] = b[v + k]
+        s += ln
+        lns[i] = curlen + ln
+        self.tail = s
+        if c < 255:
+            self.cnt[i] = c + 1
+        return 0

@@ -1,0 +1,55 @@
+# harness: a server engine and a tiny scripted client for the core tests (both runtimes).
+from microdhcp.config import Config
+from microdhcp.engine import Engine
+import dhcpkit as k
+
+SERVER = k.ip("192.168.4.1")
+
+
+def engine(events=None, tx_size=1500, **cfg):
+    cfg.setdefault("address", "192.168.4.1/24")
+    cfg.setdefault("pool", ("192.168.4.10", "192.168.4.19"))
+    cfg.setdefault("routers", ["192.168.4.1"])
+    cfg.setdefault("dns", ["192.168.4.1", "9.9.9.9"])
+    log = events if events is not None else []
+    e = Engine(Config(**cfg), on_event=lambda kind, slot: log.append((kind, slot)))
+    e.tx = bytearray(tx_size)
+    e.log = log
+    return e
+
+
+def send(e, data, now=0):
+    """Runs one message; returns the parsed reply or None."""
+    n = e.handle(data, now, e.tx)
+    if not n:
+        return None
+    return k.parse(e.tx, n)
+
+
+def discover(e, client=1, now=0, options=(), **kw):
+    return send(e, k.msg(k.DISCOVER, client, options, **kw), now)
+
+
+def request_selecting(e, client, addr, now=0, server=SERVER, options=(), **kw):
+    return send(e, k.msg(k.REQUEST, client, ((50, addr), (54, server)) + tuple(options), **kw), now)
+
+
+def dora(e, client=1, now=0, options=()):
+    """DISCOVER then REQUEST for the offered address; returns the ACK (parsed)."""
+    offer = discover(e, client, now, options)
+    assert offer is not None and offer["type"] == k.OFFER, "no OFFER"
+    ack = request_selecting(e, client, offer["yiaddr"], now, options=options)
+    assert ack is not None and ack["type"] == k.ACK, "no ACK: %r" % (ack,)
+    return ack
+
+
+def renew(e, client, addr, now):
+    return send(e, k.msg(k.REQUEST, client, (), ciaddr=addr), now)
+
+
+def release(e, client, addr, now=0):
+    return send(e, k.msg(k.RELEASE, client, ((54, SERVER),), ciaddr=addr), now)
+
+
+def decline(e, client, addr, now=0):
+    return send(e, k.msg(k.DECLINE, client, ((50, addr), (54, SERVER))), now)
