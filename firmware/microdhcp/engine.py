@@ -136,6 +136,7 @@ class Engine:
         self.dst_kind = DST_BROADCAST
         self.reply_broadcast = config.reply_broadcast
         self.lease = 0          # seconds granted in the reply being built
+        self.reply_max = _DEFAULT_MAX
         self.nak_text = b""
         self.has_mac_reservations = False
         self._zeros = b""
@@ -614,6 +615,7 @@ class Engine:
                 limit = v - _IP_UDP
         if limit > tl:
             limit = tl
+        self.reply_max = limit   # the shell may zero-pad a reply up to this length
         # Keep room for the relay agent option (echoed last, RFC 3046 2.2) and END.
         if req.cnt[RELAY]:
             limit -= 2 + req.ln[RELAY]

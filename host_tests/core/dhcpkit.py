@@ -111,3 +111,48 @@ def raises(exc, fn, *args, **kw):
     except exc as e:
         return e
     raise AssertionError("%s was not raised" % exc.__name__)
+
+
+def opt(code, value):
+    # One option instance: code, length, value (RFC 2132 section 2).
+    return bytes((code, len(value))) + bytes(value)
+
+
+def raw(options, pad=True, chaddr=None, client=1, **kw):
+    """Header + cookie + `options` exactly as given (no option 53 or END added), for fixtures
+    that put options in odd places. Padded with zeros (PAD options) to 300 bytes unless pad=False."""
+    b = header(chaddr=mac(client) if chaddr is None else chaddr, **kw)
+    b.extend(MAGIC)
+    b.extend(options)
+    if pad and len(b) < 300:
+        b.extend(bytes(300 - len(b)))
+    return b
+
+
+def instances(buf, n, code):
+    # Number of instances of `code` in a reply's options field (RFC 3396 splitting).
+    b = bytes(buf[:n])
+    i = 240
+    count = 0
+    while i < n and b[i] != 255:
+        if b[i] == 0:
+            i += 1
+            continue
+        if b[i] == code:
+            count += 1
+        i += 2 + b[i + 1]
+    return count
+
+
+class LCG:
+    # Seeded linear congruential generator (Numerical Recipes constants), identical on both
+    # runtimes; values stay below 2**32 (test code only, allocation does not matter here).
+    def __init__(self, seed):
+        self.x = seed & 0xFFFFFFFF
+
+    def next(self):
+        self.x = (self.x * 1664525 + 1013904223) & 0xFFFFFFFF
+        return self.x >> 8
+
+    def below(self, n):
+        return self.next() % n

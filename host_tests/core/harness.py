@@ -53,3 +53,32 @@ def release(e, client, addr, now=0):
 
 def decline(e, client, addr, now=0):
     return send(e, k.msg(k.DECLINE, client, ((50, addr), (54, SERVER))), now)
+
+
+def addr_of(e, slot):
+    # Slot -> 4-byte address.
+    return e.cfg.addr(e.table.offset_of(slot))
+
+
+def slot_of(e, addr):
+    return e.table.slot_of(e.cfg.offset(addr))
+
+
+def state(e, addr):
+    # State name of the slot holding `addr` ("free", "offered", "bound", ...).
+    from microdhcp.leases import STATE_NAMES
+    return STATE_NAMES[e.table.state[slot_of(e, addr)]]
+
+
+def init_reboot(e, client, addr, now=0, options=(), **kw):
+    # RFC 2131 4.3.2 INIT-REBOOT: option 50 filled, no option 54, ciaddr 0.
+    return send(e, k.msg(k.REQUEST, client, ((50, addr),) + tuple(options), **kw), now)
+
+
+def inform(e, client, ciaddr, now=0, options=(), **kw):
+    return send(e, k.msg(k.INFORM, client, options, ciaddr=ciaddr, **kw), now)
+
+
+def kinds(e):
+    # Event kinds seen so far, in order.
+    return [ev[0] for ev in e.log]

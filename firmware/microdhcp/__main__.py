@@ -1,0 +1,201 @@
+# microdhcp host command, the same on both runtimes:
+#   MICROPYPATH=firmware micropython -m microdhcp --iface br0 --address 192.168.4.1/24 ...
+#   PYTHONPATH=firmware python3 -m microdhcp --iface br0 --address 192.168.4.1/24 ...
+# (no argparse: the MicroPython unix port has none, so flags are parsed here.)
+import sys
+
+USAGE = """usage: microdhcp --address IP/PREFIX [options]
+  --iface IF              serve only this interface (SO_BINDTODEVICE)
+  --address IP/PREFIX     server address and subnet, e.g. 192.168.4.1/24 (required)
+  --pool FIRST-LAST       address pool, e.g. 192.168.4.2-192.168.4.249
+  --lease SECONDS         lease time (default 3600)
+  --router IP             router option (3)
+  --dns IP[,IP]           DNS servers (6)
+  --domain NAME           domain name (15)
+  --search NAME[,NAME]    domain search list (119)
+  --ntp IP[,IP]           NTP servers (42)
+  --mtu BYTES             interface MTU (26)
+  --route NET/N=GW        classless static route (121), repeatable
+  --captive-portal URL    captive-portal URI (114)
+  --option CODE=HEX       raw option, repeatable
+  --reserve MAC=IP        static lease by MAC (or id:HEX=IP by client id), repeatable
+  --broadcast IP          where broadcast replies go (default 255.255.255.255)
+  --offer-hold SECONDS    how long an offer is held (default 30)
+  --decline-hold SECONDS  how long a declined address is kept out (default 600)
+  --rapid-commit          allow rapid commit (RFC 4039)
+  --known-clients-only    serve only reserved clients
+  --not-authoritative     stay silent for unknown clients' INIT-REBOOT/RENEW
+  --leases-file PATH      keep leases in PATH across restarts
+  --exit-after SECONDS    stop after this many seconds (tests)
+  --quiet                 no per-event lines
+Prints one line per lease event; on Ctrl-C (SIGINT) prints the lease table and exits 0."""
+
+_VALUED = ("--iface", "--address", "--pool", "--lease", "--router", "--dns", "--domain", "--search", "--ntp",
+           "--mtu", "--route", "--captive-portal", "--option", "--reserve", "--broadcast", "--offer-hold",
+           "--decline-hold", "--leases-file", "--exit-after")
+_REPEATED = ("--route", "--option", "--reserve")
+_FLAGS = ("--rapid-commit", "--known-clients-only", "--not-authoritative", "--quiet")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _out(line):
+    sys.stdout.write(line + "\n")
+    if hasattr(sys.stdout, "flush"):
+        sys.stdout.flush()
+
+
+def parse_args(argv):
+    opts = {}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-h", "--help"):
+            raise UsageError("")
+        v = None
+        if "=" in a and a.startswith("--") and a.split("=", 1)[0] in _VALUED:
+            a, v = a.split("=", 1)
+        if a in _FLAGS:
+            opts[a] = True
+        elif a in _VALUED:
+            if v is None:
+                i += 1
+                if i >= len(argv):
+                    raise UsageError("%s needs a value" % a)
+                v = argv[i]
+            if a in _REPEATED:
+                opts.setdefault(a, []).append(v)
+            elif a in opts:
+                raise UsageError("%s given twice" % a)
+            else:
+                opts[a] = v
+        else:
+            raise UsageError("unknown argument %r" % a)
+        i += 1
+    if "--address" not in opts:
+        raise UsageError("--address is required")
+    return opts
+
+
+def _int(opts, name, default=None):
+    v = opts.get(name)
+    if v is None:
+        return default
+    if not v.isdigit():
+        raise UsageError("%s %r is not a whole number" % (name, v))
+    return int(v)
+
+
+def _pair(text, name):
+    if "=" not in text:
+        raise UsageError("%s %r must be written LEFT=RIGHT" % (name, text))
+    return text.rsplit("=", 1)
+
+
+def build_config(opts):
+    from microdhcp.config import Config
+    raw = {}
+    for item in opts.get("--option", []):
+        code, value = _pair(item, "--option")
+        if not code.isdigit():
+            raise UsageError("--option code %r is not a number" % code)
+        raw[int(code)] = value
+    return Config(
+        address=opts["--address"],
+        pool=opts.get("--pool"),
+        lease_time=_int(opts, "--lease", 3600),
+        routers=opts.get("--router"),
+        dns=opts.get("--dns"),
+        domain=opts.get("--domain"),
+        domain_search=opts.get("--search"),
+        ntp=opts.get("--ntp"),
+        mtu=_int(opts, "--mtu"),
+        routes=[_pair(r, "--route") for r in opts.get("--route", [])],
+        captive_portal=opts.get("--captive-portal"),
+        raw_options=raw,
+        reservations=[_pair(r, "--reserve") for r in opts.get("--reserve", [])],
+        reply_broadcast=opts.get("--broadcast", "255.255.255.255"),
+        offer_hold=_int(opts, "--offer-hold", 30),
+        decline_hold=_int(opts, "--decline-hold", 600),
+        rapid_commit=opts.get("--rapid-commit", False),
+        known_clients_only=opts.get("--known-clients-only", False),
+        authoritative=not opts.get("--not-authoritative", False),
+    )
+
+
+def run(argv):
+    try:
+        opts = parse_args(argv)
+        cfg = build_config(opts)
+    except UsageError as e:
+        if str(e):
+            sys.stderr.write("microdhcp: %s\n" % e)
+        sys.stderr.write(USAGE + "\n")
+        return 2 if str(e) else 0
+    except ValueError as e:
+        sys.stderr.write("microdhcp: bad configuration: %s\n" % e)
+        return 2
+
+    from microdhcp.engine import Engine
+    from microdhcp.net import Server, PortInUse
+    from microdhcp.clock import Clock
+    from microdhcp import status
+
+    iface = opts.get("--iface")
+    clock = Clock()
+    engine = Engine(cfg)
+    quiet = opts.get("--quiet", False)
+    if not quiet:
+        def on_event(kind, slot):
+            _out(status.event_line(engine, kind, slot, iface, clock.now()))
+        engine.on_event = on_event
+    store = None
+    path = opts.get("--leases-file")
+    if path:
+        from microdhcp.store import open_store
+        store = open_store(path, engine, clock.now(), log=_out)
+    try:
+        server = Server(engine, iface=iface, clock=clock, log=_out)
+    except PortInUse as e:
+        sys.stderr.write("microdhcp: %s\n" % e.args[1])
+        return 1
+    except OSError as e:
+        sys.stderr.write("microdhcp: cannot open UDP port 67%s: %r\n" % ((" on " + iface) if iface else "", e))
+        return 1
+    _install_sigterm()
+    _out("microdhcp: serving on %s, %s, pool %d addresses" % (iface or "all interfaces", cfg.subnet_text, cfg.pool_size))
+    until = None
+    if "--exit-after" in opts:
+        until = clock.now() + _int(opts, "--exit-after")
+    try:
+        server.serve_forever(until)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        if store is not None:
+            store.close()
+    now = clock.now()
+    for line in status.lease_table(engine, now):
+        _out(line)
+    _out(status.counters_line(engine))
+    return 0
+
+
+def _install_sigterm():
+    # CPython: SIGTERM ends like Ctrl-C (table printed). The unix port has no signal module;
+    # stop it with SIGINT.
+    try:
+        import signal
+    except ImportError:
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))

@@ -1,0 +1,248 @@
+# microdhcp.net: the socket shell around the engine. One UDP socket on 0.0.0.0:67; datagrams go to
+# Engine.handle, replies go where the engine says. Works on CPython, the MicroPython unix port and
+# lwIP boards (ESP32, Pico W); everything that differs between them is chosen once, here.
+import sys
+import socket
+import errno
+
+try:
+    import select
+except ImportError:  # pragma: no cover - every supported runtime has it
+    select = None
+
+from microdhcp.engine import DST_BROADCAST
+from microdhcp.clock import Clock
+
+_SERVER_PORT = 67
+_CLIENT_PORT = 68
+# Linux value of SO_BINDTODEVICE: the unix port does not export the name (DESIGN.md), CPython and
+# ESP32 do. Only used where the platform is Linux or the runtime names it.
+_SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25 if sys.platform == "linux" else None)
+_LWIP = sys.platform in ("esp32", "rp2")
+_MICROPYTHON = sys.implementation.name == "micropython"
+_PAD_STEP = 32          # replies are zero-padded to these steps so sendto never slices (no allocation)
+_MIN_REPLY = 300
+_BATCH = 4              # lwIP keeps only 4 datagrams per UDP socket: drain them all per poll
+
+
+class PortInUse(OSError):
+    pass
+
+
+def _port_in_use_message(iface):
+    return ("UDP port 67 is already in use%s. Another DHCP server holds it: on ESP32 and Pico W "
+            "that is the firmware's own server, started when the access point comes up. Bind before "
+            "ap.active(True) (see boards/), or stop the other server (on Linux: dnsmasq, dhcpd, kea, "
+            "NetworkManager's shared mode)." % ((" on " + iface) if iface else ""))
+
+
+class Server:
+    """Serves one engine on one socket.
+
+    serve_forever(until=None)  blocking loop; `until` (seconds of the server clock) bounds it
+    poll(timeout_ms=0)         one non-blocking step for an application's own loop
+    serve()                    coroutine for asyncio, beside e.g. a web server
+    """
+
+    def __init__(self, engine, iface=None, clock=None, log=None, sock=None, accept=None, bind=True):
+        self.engine = engine
+        self.iface = iface
+        self.clock = clock or Clock()
+        self.log = log
+        self.accept = accept        # optional accept(engine, n) -> bool, e.g. Pico W station filter
+        self.tx = bytearray(1500)
+        self.sent = 0
+        self.send_errors = 0
+        self.recv_errors = 0
+        self.internal_errors = 0
+        self.empty = 0
+        self._views = None
+        self._bcast = None
+        self._ucast = None
+        self.sock = sock
+        self.poller = None
+        if sock is None and bind:
+            self.open()
+        elif sock is not None:
+            self._setup_io()
+
+    # --- socket ------------------------------------------------------------------------------
+    def open(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if hasattr(socket, "SO_BROADCAST"):
+                # By name: 6 on Linux, 0x20 on lwIP (which needs none, but accepts it).
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            if self.iface and _SO_BINDTODEVICE is not None:
+                # Hear and answer only this interface (a socket on ANY also hears the STA side).
+                s.setsockopt(socket.SOL_SOCKET, _SO_BINDTODEVICE, self.iface.encode())
+            s.bind(self._addr("0.0.0.0", _SERVER_PORT))
+        except OSError as e:
+            s.close()
+            if e.args and e.args[0] == errno.EADDRINUSE:
+                raise PortInUse(errno.EADDRINUSE, _port_in_use_message(self.iface))
+            if e.args and e.args[0] in (errno.EACCES, getattr(errno, "EPERM", 1)):
+                raise OSError(e.args[0], "binding UDP port 67 needs root (or CAP_NET_BIND_SERVICE)")
+            raise
+        self.sock = s
+        self._setup_io()
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def _setup_io(self):
+        s = self.sock
+        s.setblocking(False)
+        if select is not None:
+            self.poller = select.poll()
+            self.poller.register(s, select.POLLIN)
+        # Receive strategy, chosen once: CPython recv_into (no copy); lwIP readinto returns one
+        # datagram; the unix port's readinto joins datagrams ("no short reads"), so recv there.
+        rx = self.engine.rx
+        self._rxview = memoryview(rx)[:1500]
+        if hasattr(s, "recv_into"):
+            self._mode = 0
+        elif _LWIP:
+            self._mode = 1
+        else:
+            self._mode = 2
+        # Zero-padded send views, created once (sendto of a slice would allocate each time).
+        tx = self.tx
+        mv = memoryview(tx)
+        self._views = [mv[:n] for n in range(_MIN_REPLY, len(tx) + 1, _PAD_STEP)]
+        self._bcast = self._addr(self._ip_text(self.engine.reply_broadcast), _CLIENT_PORT)
+        if _MICROPYTHON and not _LWIP:
+            # The unix port takes a raw sockaddr: one buffer, rewritten in place per unicast.
+            self._ucast = bytearray(socket.getaddrinfo("0.0.0.0", _CLIENT_PORT)[0][-1])
+
+    @staticmethod
+    def _ip_text(b):
+        return "%d.%d.%d.%d" % (b[0], b[1], b[2], b[3])
+
+    @staticmethod
+    def _addr(host, port):
+        if _MICROPYTHON and not _LWIP:
+            return socket.getaddrinfo(host, port)[0][-1]
+        return (host, port)
+
+    # --- one datagram ------------------------------------------------------------------------
+    def _receive(self):
+        # -> datagram length in engine.rx, 0 for nothing, -1 when the socket would block.
+        s = self.sock
+        try:
+            if self._mode == 0:
+                return s.recv_into(self._rxview)
+            if self._mode == 1:
+                n = s.readinto(self._rxview)
+                return -1 if n is None else n
+            data = s.recv(1500)   # allocates the datagram: the floor on the unix port
+        except OSError as e:
+            if e.args and e.args[0] in (errno.EAGAIN, getattr(errno, "EWOULDBLOCK", errno.EAGAIN)):
+                return -1
+            self.recv_errors += 1
+            return 0
+        n = len(data)
+        if n:
+            self.engine.rx[0:n] = data
+        return n
+
+    def _step(self, now):
+        n = self._receive()
+        if n < 0:
+            return False
+        if n == 0:
+            # ESP32 lwIP can hand back a zero-length datagram: nothing to do, count it.
+            self.empty += 1
+            return True
+        eng = self.engine
+        if self.accept is not None and not self.accept(eng, n):
+            return True
+        try:
+            m = eng.handle(eng.rx, now, self.tx, n)
+        except Exception as e:  # a bug must not stop the server: count, log, go on
+            self.internal_errors += 1
+            if self.log:
+                self.log("microdhcp: internal error %r" % (e,))
+            return True
+        if m:
+            self._send(m)
+        return True
+
+    def _send(self, m):
+        eng = self.engine
+        # Pad to the next step if that still fits what the client accepts (option 57).
+        k = (m - _MIN_REPLY + _PAD_STEP - 1) // _PAD_STEP
+        if _MIN_REPLY + k * _PAD_STEP <= eng.reply_max and k < len(self._views):
+            data = self._views[k]
+        else:
+            data = memoryview(self.tx)[:m]
+        if eng.dst_kind == DST_BROADCAST:
+            addr = self._bcast
+        else:
+            d = eng.dst
+            u = self._ucast
+            if u is not None:
+                # struct sockaddr_in: family(2) port(2, big endian) address(4)
+                u[2] = eng.dst_port >> 8
+                u[3] = eng.dst_port & 255
+                u[4] = d[0]
+                u[5] = d[1]
+                u[6] = d[2]
+                u[7] = d[3]
+                addr = u
+            else:
+                addr = (self._ip_text(d), eng.dst_port)
+        try:
+            self.sock.sendto(data, addr)
+            self.sent += 1
+        except OSError as e:
+            self.send_errors += 1
+            if self.log:
+                self.log("microdhcp: send failed: %r" % (e,))
+
+    # --- loops -------------------------------------------------------------------------------
+    def poll(self, timeout_ms=0):
+        """Handles the datagrams waiting (up to a small batch) and due expiries. Returns how
+        many datagrams were read. Waits up to timeout_ms for the first one."""
+        now = self.clock.now()
+        self.engine.tick(now)
+        if self.poller is not None and timeout_ms:
+            if not self.poller.poll(timeout_ms):
+                return 0
+            now = self.clock.now()
+        done = 0
+        while done < _BATCH and self._step(now):
+            done += 1
+        return done
+
+    def serve_forever(self, until=None):
+        # `until`: stop when the server clock reaches it (tests and --exit-after). A step that
+        # raises (a socket gone bad) is logged and the socket reopened, never fatal.
+        while until is None or self.clock.now() < until:
+            try:
+                self.poll(1000)
+            except OSError as e:
+                if self.log:
+                    self.log("microdhcp: socket error %r; reopening" % (e,))
+                self.close()
+                self.open()
+
+    async def serve(self, idle_ms=20):
+        # asyncio has no datagram API on MicroPython: poll without blocking, then yield to the
+        # other tasks. 20 ms of latency is nothing next to DHCP's own timers.
+        try:
+            import asyncio
+        except ImportError:
+            import uasyncio as asyncio
+        sleep_ms = getattr(asyncio, "sleep_ms", None)
+        while True:
+            got = self.poll(0)
+            if got:
+                await asyncio.sleep(0)
+            elif sleep_ms is not None:
+                await sleep_ms(idle_ms)
+            else:
+                await asyncio.sleep(idle_ms / 1000)

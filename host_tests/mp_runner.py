@@ -1,0 +1,39 @@
+# mp_runner: runs the core tests (host_tests/core/test_*.py) without pytest, so that the same
+# files run under the MicroPython unix port. Test functions take no arguments.
+# Usage: micropython host_tests/mp_runner.py [name-substring ...]
+# Ends with "N passed, M failed" and exits 1 on any failure or when nothing ran.
+import sys
+import os
+
+HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+sys.path.insert(0, HERE + "/core")
+sys.path.insert(0, HERE + "/../firmware")
+
+
+def main(argv):
+    names = sorted(f[:-3] for f in os.listdir(HERE + "/core") if f.startswith("test_") and f.endswith(".py"))
+    passed = failed = 0
+    failures = []
+    for name in names:
+        mod = __import__(name)
+        tests = sorted(k for k in dir(mod) if k.startswith("test_"))
+        for t in tests:
+            full = name + "." + t
+            if argv and not any(a in full for a in argv):
+                continue
+            fn = getattr(mod, t)
+            try:
+                fn()
+                passed += 1
+            except Exception as e:
+                failed += 1
+                failures.append(full)
+                print("FAIL", full)
+                sys.print_exception(e) if hasattr(sys, "print_exception") else print(repr(e))
+    for f in failures:
+        print("failed:", f)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or not passed else 0
+
+
+sys.exit(main(sys.argv[1:]))
