@@ -48,7 +48,7 @@ def _out(line):
 
 
 def parse_args(argv):
-    opts = {}
+    opts = {}  # type: dict
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -188,7 +188,7 @@ def _install_sigterm():
     # CPython: SIGTERM ends like Ctrl-C (table printed). The unix port has no signal module;
     # stop it with SIGINT.
     try:
-        import signal
+        import signal  # type: ignore[import-not-found]  # CPython only; absent on MicroPython
     except ImportError:
         return
 

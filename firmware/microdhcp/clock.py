@@ -8,9 +8,9 @@ except ImportError:
     import time as _time
 
     def _ticks_ms():
-        return int(_time.monotonic() * 1000) & 0x3FFFFFFF
+        return int(_time.monotonic() * 1000) & 0x3FFFFFFF  # type: ignore[attr-defined]  # CPython only; not in MicroPython stubs
 
-    def _ticks_diff(a, b):
+    def _ticks_diff(a, b):  # type: ignore[no-redef]  # CPython fallback for the MicroPython function
         d = (a - b) & 0x3FFFFFFF
         return d - 0x40000000 if d & 0x20000000 else d
 

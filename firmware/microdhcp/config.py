@@ -73,6 +73,13 @@ class Config:
     decline_hold   seconds a declined address stays out of the pool
     reservations   [(MAC or "id:01:02..", ip), ...] static leases
     reply_broadcast  where broadcast replies go (a board may need the subnet broadcast)
+    max_offers     outstanding OFFERs beyond which a client we hold nothing for gets no offer
+                   (DISCOVER-flood cap); default half the pool. Returning, bound and reserved
+                   clients are served above it. pool size = no cap.
+    offer_interval minimum seconds between two OFFERs to one client (0 = no limit)
+    mac_pinning    a live lease found by client identifier (option 61) answers only to the
+                   hardware address that obtained it, so a copied client id cannot renew,
+                   release or decline it; the lease is free to move once it ends
     """
 
     def __init__(self, address, prefix=None, netmask=None, pool=None, lease_time=3600, min_lease=60,
@@ -81,7 +88,7 @@ class Config:
                  domain_search=None, routes=None, captive_portal=None, ipv6_only_wait=None,
                  raw_options=None, reservations=None, reply_broadcast="255.255.255.255",
                  authoritative=True, rapid_commit=False, known_clients_only=False,
-                 capacity=None, hostname_len=15):
+                 capacity=None, hostname_len=15, max_offers=None, offer_interval=0, mac_pinning=True):
         if isinstance(address, str) and "/" in address:
             address, p = address.split("/", 1)
             if not p.isdigit():
@@ -186,8 +193,26 @@ class Config:
             self.t1_frac = t1 * 1024 // lease_time
             self.t2_frac = t2 * 1024 // lease_time
         else:
+            t1 = lease_time // 2
+            t2 = lease_time * 7 // 8
             self.t1_frac = 512
             self.t2_frac = 896
+        # Sent exactly when the full lease_time is granted (the fractions round, e.g. 1000 -> 998).
+        self.renew_time = t1
+        self.rebind_time = t2
+
+        # Flood protections (docs/security.md).
+        if max_offers is None:
+            max_offers = self.pool_size // 2 if self.pool_size > 1 else 1
+        if not isinstance(max_offers, int) or isinstance(max_offers, bool) or max_offers < 1 or max_offers > self.capacity:
+            raise ValueError("max_offers=%r must be a whole number from 1 to %d (the table size; that means no cap)"
+                             % (max_offers, self.capacity))
+        self.max_offers = max_offers
+        if not isinstance(offer_interval, int) or isinstance(offer_interval, bool) or offer_interval < 0 or offer_interval >= offer_hold:
+            raise ValueError("offer_interval=%r must be a whole number of seconds from 0 (no limit) to offer_hold-1 (%d)"
+                             % (offer_interval, offer_hold - 1))
+        self.offer_interval = offer_interval
+        self.mac_pinning = bool(mac_pinning)
 
         self.authoritative = bool(authoritative)
         self.rapid_commit = bool(rapid_commit)
@@ -298,7 +323,8 @@ class Config:
         if off < 0:
             raise ValueError("%s %s is outside the subnet %s; use an address inside it" % (what, fmt_ip(ip), self.subnet_text))
         if off == 0 or off == self.host_max:
-            raise ValueError("%s %s is the network or broadcast address of %s" % (what, fmt_ip(ip), self.subnet_text))
+            raise ValueError("%s %s is the network or broadcast address of %s; use a host address from %s to %s"
+                             % (what, fmt_ip(ip), self.subnet_text, fmt_ip(self.addr(1)), fmt_ip(self.addr(self.host_max - 1))))
         return off
 
     def addr(self, off):

@@ -80,13 +80,18 @@ C_NOT_CLIENT_MSG = const(21)  # OFFER/ACK/NAK seen from another server
 C_BAD_REQUEST = const(22)
 C_OVERSIZE = const(23)
 C_EXPIRED = const(24)
-_NCOUNT = const(25)
+C_OFFER_CAP = const(25)      # DISCOVER from a new client while max_offers offers are outstanding
+C_RATE_LIMITED = const(26)   # DISCOVER repeated within offer_interval of the last OFFER
+C_ID_MISMATCH = const(27)    # a live lease's client id sent from another hardware address
+_NCOUNT = const(28)
 COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
                  "bad_option_len", "options_too_long", "replied", "offer", "ack", "nak", "decline", "release",
                  "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",
-                 "not_client_msg", "bad_request", "oversize", "expired")
+                 "not_client_msg", "bad_request", "oversize", "expired", "offer_cap", "rate_limited",
+                 "id_mismatch")
 DROP_COUNTERS = (1, 2, 3, 4, 5, 6, 7, 8, C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED,
-                 C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE)
+                 C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED,
+                 C_ID_MISMATCH)
 
 # Lease events passed to on_event(kind, slot); slot is -1 for EV_NOADDR and EV_NAK.
 EV_OFFER = const(1)
@@ -104,6 +109,8 @@ EVENT_NAMES = ("", "DHCPOFFER", "DHCPACK", "DHCPACK", "DHCPRELEASE", "DHCPDECLIN
 # Destination kinds for the socket shell.
 DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
 DST_UNICAST = const(1)     # self.dst, port self.dst_port
+
+_Z64 = bytes(64)
 
 # NAK reasons (option 56 text), written only on the NAK path.
 _NAK_WRONG_NET = b"wrong network"
@@ -139,8 +146,9 @@ class Engine:
         self.reply_max = _DEFAULT_MAX
         self.nak_text = b""
         self.has_mac_reservations = False
-        self._zeros = b""
-        self._zlen = 0
+        self.n_offered = 0      # slots in state OFFERED (bounded by cfg.max_offers for new clients)
+        self._dirty = -1        # bytes of a tx buffer that may hold an earlier reply (-1: unknown)
+        self._dirty_tx = None
         self._reserve(config)
 
     def _reserve(self, cfg):
@@ -212,9 +220,31 @@ class Engine:
             kb = self.kbuf
             kb[0] = n if n < 255 else 255
             self.khash = self._key_form(kb, self.rx, req.off[CLIENT_ID], n)
-        else:
-            self._use_hw_key()
+            s = t.find(self.kbuf, self.khash)
+            # A live lease found by client identifier answers only to the hardware address
+            # that obtained it (config mac_pinning): a copied client id cannot take it over.
+            if s >= 0 and self.cfg.mac_pinning and (t.state[s] == OFFERED or t.state[s] == BOUND) \
+                    and not self._same_hw(s):
+                return -2
+            return s
+        self._use_hw_key()
         return t.find(self.kbuf, self.khash)
+
+    def _same_hw(self, s):
+        # True when slot s recorded this message's htype/hlen/chaddr (or recorded none).
+        t = self.table
+        b = self.rx
+        hw = t.hw
+        p = s * HW_SIZE
+        n = hw[p + 1]
+        if n == 0:
+            return True
+        if hw[p] != b[_HTYPE] or n != b[_HLEN]:
+            return False
+        for i in range(n):
+            if hw[p + 2 + i] != b[_CHADDR + i]:
+                return False
+        return True
 
     def _use_hw_key(self):
         kb = self.kbuf
@@ -267,6 +297,7 @@ class Engine:
         send from tx (0: no reply); the destination is in dst_kind, dst and dst_port."""
         c = self.counters
         c[C_RECEIVED] += 1
+        self.tick(now)   # first: even a dropped datagram moves time (expiries stay timely)
         rx = self.rx
         if data is not rx:
             n = len(data)
@@ -275,7 +306,6 @@ class Engine:
             rx[0:n] = data
         elif n < 0 or n > packet.RX_MAX:
             return self._count(C_OVERSIZE)
-        self.tick(now)
         err = self.req.parse(n)
         if err:
             return self._count(err)
@@ -315,6 +345,8 @@ class Engine:
                     t.state[s] = EXPIRED
                     t.push_tail(s)
             elif st == OFFERED or st == DECLINED:
+                if st == OFFERED:
+                    self.n_offered -= 1
                 # A lapsed offer keeps the client's key (its "previous address" next time);
                 # a quarantine ends with the address free for anyone.
                 if reserved:
@@ -329,9 +361,12 @@ class Engine:
     def _discover(self, now, tx):
         t = self.table
         req = self.req
+        cfg = self.cfg
         cl = self._identify()
+        if cl < -1:
+            return self._count(C_ID_MISMATCH)
         reserved = cl >= 0 and t.flags[cl] & F_RESERVED
-        if self.cfg.known_clients_only and not reserved:
+        if cfg.known_clients_only and not reserved:
             return self._count(C_UNKNOWN_CLIENT)
         s = -1
         if cl >= 0:
@@ -341,7 +376,15 @@ class Engine:
             if t.state[cl] == DECLINED:
                 self._event(EV_NOADDR, -1)
                 return self._count(C_EXHAUSTED)
+            # Per-client rate limit: an OFFERED slot's expiry is its last OFFER + offer_hold.
+            if cfg.offer_interval and t.state[cl] == OFFERED and \
+                    now - (t.expiry[cl] - cfg.offer_hold) < cfg.offer_interval:
+                return self._count(C_RATE_LIMITED)
             s = cl
+        elif self.n_offered >= cfg.max_offers and not (cfg.rapid_commit and req.cnt[RAPID]):
+            # A client we hold nothing for needs a new slot: during a DISCOVER flood the cap keeps
+            # the rest of the pool (and remembered addresses) for clients that come back.
+            return self._count(C_OFFER_CAP)
         if s < 0 and req.cnt[REQ_ADDR]:
             r = t.slot_of(self._off_at(req.off[REQ_ADDR]))
             if r >= 0 and self._available_to(r):
@@ -361,6 +404,8 @@ class Engine:
         if self.cfg.rapid_commit and req.cnt[RAPID]:
             return self._bind(s, now, tx, 0)
         if t.state[s] != BOUND:
+            if t.state[s] != OFFERED:
+                self.n_offered += 1
             t.state[s] = OFFERED
             t.set_timer(s, now + self.cfg.offer_hold)
         self._event(EV_OFFER, s)
@@ -385,6 +430,8 @@ class Engine:
             st = t.state[cl]
             if st == OFFERED or st == BOUND:
                 # Moving a live client (it asked for another address): free its old slot.
+                if st == OFFERED:
+                    self.n_offered -= 1
                 t.clear_timer(cl)
                 t.state[cl] = FREE
                 t.push_tail(cl)
@@ -439,6 +486,8 @@ class Engine:
         req = self.req
         t = self.table
         cl = self._identify()
+        if cl < -1:
+            return self._count(C_ID_MISMATCH)
         if req.cnt[SERVER_ID]:
             if not self._is_ours(req.off[SERVER_ID]):
                 # SELECTING, another server chosen: our offer was declined, so free it.
@@ -463,6 +512,7 @@ class Engine:
 
     def _unoffer(self, s):
         t = self.table
+        self.n_offered -= 1
         t.clear_timer(s)
         if t.flags[s] & F_RESERVED:
             t.state[s] = RESERVED
@@ -505,6 +555,8 @@ class Engine:
 
     def _bind(self, s, now, tx, renewing):
         t = self.table
+        if t.state[s] == OFFERED:
+            self.n_offered -= 1
         t.state[s] = BOUND
         t.set_timer(s, now + self.lease)
         if not renewing:
@@ -524,9 +576,13 @@ class Engine:
             return self._count(C_BAD_REQUEST)
         s = t.slot_of(self._off_at(req.off[REQ_ADDR]))
         cl = self._identify()
+        if cl < -1:
+            return self._count(C_ID_MISMATCH)
         # Only the client holding the address may decline it (no hijacking by forged DECLINEs).
         if s < 0 or cl != s or not (t.state[s] == OFFERED or t.state[s] == BOUND):
             return self._count(C_IGNORED)
+        if t.state[s] == OFFERED:
+            self.n_offered -= 1
         self.counters[C_DECLINE] += 1
         self._event(EV_DECLINED, s)
         t.state[s] = DECLINED
@@ -543,6 +599,8 @@ class Engine:
             return self._count(C_OTHER_SERVER)
         s = t.slot_of(self._off_at(_CIADDR))
         cl = self._identify()
+        if cl < -1:
+            return self._count(C_ID_MISMATCH)
         if s < 0 or cl != s or t.state[s] != BOUND:
             return self._count(C_IGNORED)
         self.counters[C_RELEASE] += 1
@@ -580,10 +638,7 @@ class Engine:
         if mtype == DHCPOFFER:
             lease_opts = 1
         tl = len(tx)
-        if self._zlen != tl:
-            self._zeros = bytes(tl)   # once per buffer size (construction-time in practice)
-            self._zlen = tl
-        tx[0:tl] = self._zeros
+        self._clear(tx, tl)
         # Header, Table 3: op, htype, hlen echoed, hops 0, xid, secs 0, flags and giaddr echoed.
         tx[_OP] = _BOOTREPLY
         tx[_HTYPE] = rx[_HTYPE]
@@ -632,8 +687,15 @@ class Engine:
         if lease_opts:
             lt = self.lease
             pos = self._put_u32(tx, pos, limit, _OPT_LEASE_TIME, lt)
-            pos = self._put_u32(tx, pos, limit, _OPT_RENEWAL_T1, (lt >> 10) * cfg.t1_frac + (((lt & 1023) * cfg.t1_frac) >> 10))
-            pos = self._put_u32(tx, pos, limit, _OPT_REBINDING_T2, (lt >> 10) * cfg.t2_frac + (((lt & 1023) * cfg.t2_frac) >> 10))
+            if lt == cfg.lease_time:
+                t1 = cfg.renew_time
+                t2 = cfg.rebind_time
+            else:
+                # A shorter granted lease scales T1/T2 (fractions of 1/1024, small ints only).
+                t1 = (lt >> 10) * cfg.t1_frac + (((lt & 1023) * cfg.t1_frac) >> 10)
+                t2 = (lt >> 10) * cfg.t2_frac + (((lt & 1023) * cfg.t2_frac) >> 10)
+            pos = self._put_u32(tx, pos, limit, _OPT_RENEWAL_T1, t1)
+            pos = self._put_u32(tx, pos, limit, _OPT_REBINDING_T2, t2)
         if lease_opts == 2:
             tx[pos] = _OPT_RAPID_COMMIT   # RFC 4039 section 4: ACK carries an empty option 80
             tx[pos + 1] = 0
@@ -647,11 +709,28 @@ class Engine:
             pos = self._put_opt(tx, pos, limit + 2 + req.ln[RELAY], _OPT_RELAY_AGENT, rx, req.off[RELAY], req.ln[RELAY])
         tx[pos] = _OPT_END
         pos += 1
+        self._dirty = pos
         if pos < _MIN_REPLY:
             pos = _MIN_REPLY
         self._destination(mtype, tx)
         self.counters[C_REPLIED] += 1
         return pos
+
+    def _clear(self, tx, tl):
+        # Zeroes what an earlier reply wrote (all of a buffer seen for the first time), in
+        # 64-byte slice copies: the padding the shell may send must be zeros (RFC 2131 section 2).
+        d = self._dirty
+        if tx is not self._dirty_tx or d < 0 or d > tl:
+            d = tl
+            self._dirty_tx = tx
+        z = _Z64
+        a = 0
+        while a + 64 <= d:
+            tx[a:a + 64] = z
+            a += 64
+        while a < d:
+            tx[a] = 0
+            a += 1
 
     def _put_params(self, tx, pos, limit):
         # RFC 2132 9.8: requested options in the order of the parameter request list; then
@@ -763,7 +842,9 @@ class Engine:
         kn = t.keys[kp]
         cid = fmt_hex(t.keys, kp + 1, kn if kn <= 19 else 19) if kn else ""
         q = s * t.host_len
-        host = bytes(t.host[q + 1:q + 1 + t.host[q]]).decode() if t.host[q] else ""
+        # Option 12 is client-supplied bytes (RFC 2132 3.14 allows only ASCII names): anything else
+        # is shown as "?" so that a listing never raises on a bad or cut-off name.
+        host = "".join([chr(c) if 32 <= c < 127 else "?" for c in t.host[q + 1:q + 1 + t.host[q]]])
         st = t.state[s]
         left = -1
         if t.hpos[s] and t.expiry[s] != NEVER:

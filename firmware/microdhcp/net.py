@@ -8,21 +8,26 @@ import errno
 try:
     import select
 except ImportError:  # pragma: no cover - every supported runtime has it
-    select = None
+    select = None  # type: ignore[assignment]  # a runtime without select: poll() then never waits
 
 from microdhcp.engine import DST_BROADCAST
 from microdhcp.clock import Clock
 
 _SERVER_PORT = 67
 _CLIENT_PORT = 68
+# lwIP boards; the board simulator (host_tests/sim) stands in for one on the unix port and says so
+# with socket._LWIP, so that the shell below takes the board paths (tuples, readinto) there too.
+_LWIP = sys.platform in ("esp32", "rp2") or getattr(socket, "_LWIP", False)
 # Linux value of SO_BINDTODEVICE: the unix port does not export the name (DESIGN.md), CPython and
-# ESP32 do. Only used where the platform is Linux or the runtime names it.
-_SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25 if sys.platform == "linux" else None)
-_LWIP = sys.platform in ("esp32", "rp2")
+# ESP32 do. Only used where the platform is Linux (not lwIP) or the runtime names it.
+_SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25 if sys.platform == "linux" and not _LWIP else None)
 _MICROPYTHON = sys.implementation.name == "micropython"
 _PAD_STEP = 32          # replies are zero-padded to these steps so sendto never slices (no allocation)
 _MIN_REPLY = 300
 _BATCH = 4              # lwIP keeps only 4 datagrams per UDP socket: drain them all per poll
+# poll() events that mean the socket is gone: HUP, or NVAL (0x20) as lwIP reports a closed socket.
+# Not POLLERR: Linux may raise it for a UDP socket that is still usable.
+_CLOSED = getattr(select, "POLLHUP", 16) | 0x20
 
 
 class PortInUse(OSError):
@@ -56,7 +61,7 @@ class Server:
         self.recv_errors = 0
         self.internal_errors = 0
         self.empty = 0
-        self._views = None
+        self._views = []
         self._bcast = None
         self._ucast = None
         self.sock = sock
@@ -109,6 +114,9 @@ class Server:
             self._mode = 1
         else:
             self._mode = 2
+        # Unix port: recv() on an empty socket leaves its 1500-byte buffer and the OSError as
+        # garbage (~1.6 KB per wake-up, tools/bench_memory.py); ipoll(0) asks first, allocating nothing.
+        self._ipoll = getattr(self.poller, "ipoll", None) if self._mode == 2 else None
         # Zero-padded send views, created once (sendto of a slice would allocate each time).
         tx = self.tx
         mv = memoryview(tx)
@@ -116,7 +124,8 @@ class Server:
         self._bcast = self._addr(self._ip_text(self.engine.reply_broadcast), _CLIENT_PORT)
         if _MICROPYTHON and not _LWIP:
             # The unix port takes a raw sockaddr: one buffer, rewritten in place per unicast.
-            self._ucast = bytearray(socket.getaddrinfo("0.0.0.0", _CLIENT_PORT)[0][-1])
+            # (The unix port returns a raw sockaddr, bytes; the board stubs say a tuple: hence the ignore.)
+            self._ucast = bytearray(socket.getaddrinfo("0.0.0.0", _CLIENT_PORT)[0][-1])  # type: ignore[arg-type]
 
     @staticmethod
     def _ip_text(b):
@@ -138,10 +147,17 @@ class Server:
             if self._mode == 1:
                 n = s.readinto(self._rxview)
                 return -1 if n is None else n
+            if self._ipoll is not None:
+                for _ in self._ipoll(0):
+                    break
+                else:
+                    return -1
             data = s.recv(1500)   # allocates the datagram: the floor on the unix port
         except OSError as e:
             if e.args and e.args[0] in (errno.EAGAIN, getattr(errno, "EWOULDBLOCK", errno.EAGAIN)):
                 return -1
+            if e.args and e.args[0] == errno.EBADF:
+                raise   # the socket is closed: the loops recreate it
             self.recv_errors += 1
             return 0
         n = len(data)
@@ -210,8 +226,11 @@ class Server:
         now = self.clock.now()
         self.engine.tick(now)
         if self.poller is not None and timeout_ms:
-            if not self.poller.poll(timeout_ms):
+            ev = self.poller.poll(timeout_ms)
+            if not ev:
                 return 0
+            if ev[0][1] & _CLOSED:
+                raise OSError(errno.EBADF, "socket reported closed")
             now = self.clock.now()
         done = 0
         while done < _BATCH and self._step(now):
@@ -236,10 +255,17 @@ class Server:
         try:
             import asyncio
         except ImportError:
-            import uasyncio as asyncio
+            import uasyncio as asyncio  # type: ignore[no-redef]  # MicroPython before 1.21
         sleep_ms = getattr(asyncio, "sleep_ms", None)
         while True:
-            got = self.poll(0)
+            try:
+                got = self.poll(0)
+            except OSError as e:   # a socket gone bad is reopened, as in serve_forever
+                if self.log:
+                    self.log("microdhcp: socket error %r; reopening" % (e,))
+                self.close()
+                self.open()
+                got = 0
             if got:
                 await asyncio.sleep(0)
             elif sleep_ms is not None:

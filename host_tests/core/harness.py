@@ -12,7 +12,13 @@ def engine(events=None, tx_size=1500, **cfg):
     cfg.setdefault("routers", ["192.168.4.1"])
     cfg.setdefault("dns", ["192.168.4.1", "9.9.9.9"])
     log = events if events is not None else []
-    e = Engine(Config(**cfg), on_event=lambda kind, slot: log.append((kind, slot)))
+    keep = events is None   # the default log keeps the last events only (long runs stay small)
+
+    def on_event(kind, slot):
+        log.append((kind, slot))
+        if keep and len(log) > 512:
+            del log[:256]
+    e = Engine(Config(**cfg), on_event=on_event)
     e.tx = bytearray(tx_size)
     e.log = log
     return e

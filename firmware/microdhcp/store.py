@@ -1,0 +1,452 @@
+# microdhcp.store: the lease file. An append-only journal of fixed-size, checksummed slot records,
+# compacted into a fresh file (temp file + os.rename) when it outgrows 2 x capacity records.
+# Format, crash-safety proof and wear figures: docs/leases.md. Runs on CPython and MicroPython.
+#
+#   store = LeaseStore(path, engine)
+#   print(store.load(now))       # fills engine.table, then sets engine.on_commit = store.commit
+#   (or store = open_store(path, engine, now, log=print), which does both)
+#
+# Allocation: load() reads every record into one reused buffer; commit() packs into that buffer,
+# and only the CRC (an int that may be >= 2**30, i.e. a heap int on a 32-bit board) allocates.
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+import os
+import struct
+from binascii import crc32
+from microdhcp.leases import (h24, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED,
+                              F_RESERVED, KEY_SIZE, HW_SIZE, NEVER)
+
+# File header (16 bytes): magic, version, host field size, 6 zero bytes, CRC-32 (little-endian).
+MAGIC = b"mDHL"
+VERSION = const(1)
+HEADER_SIZE = const(16)
+_HDR_VERSION = const(4)
+_HDR_HOSTLEN = const(5)
+
+# Record (52 + host field bytes; 68 with the default hostname_len=15):
+TAG = const(0x4C)          # "L"
+R_TAG = const(0)           # 1  TAG
+R_STATE = const(1)         # 1  slot state (leases.py), never OFFERED
+R_ADDR = const(2)          # 4  the address, whole (a changed subnet cannot misplace a lease)
+R_LEFT = const(6)          # 4  seconds left when written, big-endian, < 2**30 (NEVER: no timer)
+R_KEY = const(10)          # 20 client identity, leases.py key form (length byte 0: none)
+R_HW = const(30)           # 18 htype, hlen, chaddr[16]
+R_HOST = const(48)         # H  length byte + hostname (H = hostname_len + 1)
+# then the CRC-32 of everything before it, little-endian, so that crc32(whole record) is RESIDUE.
+RESIDUE = const(0x2144DF1C)  # CRC-32 of any message followed by its own little-endian CRC (< 2**30)
+
+
+def record_size(host_len):
+    return R_HOST + host_len + 4
+
+
+def header_bytes(host_len):
+    h = bytearray(HEADER_SIZE)
+    h[0:4] = MAGIC
+    h[_HDR_VERSION] = VERSION
+    h[_HDR_HOSTLEN] = host_len
+    struct.pack_into("<I", h, HEADER_SIZE - 4, crc32(memoryview(h)[:HEADER_SIZE - 4]))
+    return h
+
+
+def header_host_len(h, n):
+    # Host field size from a header of n bytes, or -1 when it is not a valid header.
+    if n < HEADER_SIZE or h[0:4] != MAGIC or h[_HDR_VERSION] != VERSION or crc32(h) != RESIDUE:
+        return -1
+    return h[_HDR_HOSTLEN]
+
+
+def left_of(rec):
+    # Seconds left in a record; values from 2**30 up mean "no timer" (never built as ints).
+    if rec[R_LEFT] >= 0x40:
+        return NEVER
+    return (rec[R_LEFT] << 24) | (rec[R_LEFT + 1] << 16) | (rec[R_LEFT + 2] << 8) | rec[R_LEFT + 3]
+
+
+def scan(path, host_len, cb):
+    """Calls cb(rec, host_len) for each record whose CRC holds, in file order, rec being one
+    reused bytearray. host_len is used when the header is damaged (records still start at 16).
+    Never raises on bad content (only on I/O errors). Returns (records ok, bad records, stray
+    tail bytes, header ok, host field size used, bytes read)."""
+    f = open(path, "rb")
+    try:
+        hdr = bytearray(HEADER_SIZE)
+        n = f.readinto(hdr)
+        hl = header_host_len(hdr, n)
+        hdr_ok = hl >= 0
+        if hl < 0:
+            hl = host_len
+        size = record_size(hl)
+        rec = bytearray(size)
+        good = bad = tail = 0
+        total = n
+        while n == HEADER_SIZE:
+            m = f.readinto(rec)
+            if not m:
+                break
+            total += m
+            if m < size:
+                tail = m
+                break
+            if rec[R_TAG] == TAG and crc32(rec) == RESIDUE:
+                good += 1
+                cb(rec, hl)
+            else:
+                bad += 1
+        return good, bad, tail, hdr_ok, hl, total
+    finally:
+        f.close()
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _sync_dir(path):
+    # Makes a rename durable: fsync of the directory on a POSIX host, os.sync on a board
+    # (littlefs commits a rename atomically by itself; os.sync is absent on the unix port).
+    if hasattr(os, "O_RDONLY") and hasattr(os, "fsync"):
+        d = path.rsplit("/", 1)[0] if "/" in path else "."
+        fd = os.open(d or "/", os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    elif hasattr(os, "sync"):
+        os.sync()
+
+
+def open_store(path, engine, now, log=None):
+    """What the host command and boards call: a LeaseStore loaded from path and attached to
+    engine (engine.on_commit = store.commit); log(line) gets the one-line load report."""
+    st = LeaseStore(path, engine)
+    msg = st.load(now)
+    if log is not None:
+        log("microdhcp: " + msg)
+    return st
+
+
+class LeaseStore:
+    """Keeps engine.table on a file. max_records bounds the journal (default 2 x capacity, at
+    least 16); durable=False skips fsync/os.sync (tests only)."""
+
+    def __init__(self, path, engine, max_records=0, durable=True):
+        self.path = path
+        self.tmp = path + ".tmp"
+        self.engine = engine
+        t = engine.table
+        self.host_len = t.host_len
+        self.size = record_size(t.host_len)
+        self.rec = bytearray(self.size)
+        self.body = memoryview(self.rec)[:self.size - 4]   # made once: crc32 over it allocates no slice
+        self.kb = bytearray(KEY_SIZE)
+        cap = t.capacity
+        self.limit = max_records or (2 * cap if cap > 8 else 16)
+        self.durable = durable
+        self.f = None
+        self.count = 0          # records in the journal now
+        self.now = 0            # latest time seen (see commit)
+        self.writes = 0         # records written since construction (commits + compactions)
+        self.compactions = 0
+        # load() results
+        self.loaded = self.skipped = self.corrupt = 0
+        self.bad_path = None
+        self.message = ""
+
+    # --- start-up (allocates; once) -------------------------------------------------------
+    def load(self, now, attach=True):
+        """Fills the engine's table from the file and opens it for appending. Never raises for
+        a missing, truncated or corrupt file: the message returned says what happened, a damaged
+        file is kept as PATH.bad and a clean one is written from what was recovered."""
+        self.now = now
+        self.loaded = self.skipped = self.corrupt = 0
+        self.bad_path = None
+        notes = []
+        path = self.path
+        # An interrupted compaction: a finished temp file replaces a missing journal (FAT-style
+        # remove-then-rename); next to an existing journal it is unfinished and dropped.
+        if _exists(self.tmp):
+            if _exists(path):
+                _remove(self.tmp)
+            else:
+                try:
+                    os.rename(self.tmp, path)
+                except OSError:
+                    pass
+        rewrite = True
+        if _exists(path):
+            self._t = now
+            try:
+                good, bad, tail, hdr_ok, hl, total = scan(path, self.host_len, self._apply)
+            except Exception as e:   # I/O error or a bug: start with what we have, never fail
+                good, bad, tail, hdr_ok, hl = self.loaded, 1, 0, False, 0
+                notes.append("read error %r" % (e,))
+            self.corrupt += bad + (1 if tail else 0) + (0 if hdr_ok else 1)
+            if self.corrupt:
+                self.bad_path = path + ".bad"
+                _remove(self.bad_path)
+                try:
+                    os.rename(path, self.bad_path)
+                except OSError:
+                    self.bad_path = None
+                notes.append("damaged lease file (%s%d bad records, %d stray tail bytes) kept as %s"
+                             % ("" if hdr_ok else "bad header, ", bad, tail, self.bad_path))
+            else:
+                self.count = good
+                # Clean and in today's format: keep appending; else rewrite (drops skipped records).
+                rewrite = self.skipped > 0 or good > self.limit or hl != self.host_len
+        else:
+            notes.append("no lease file yet")
+        if rewrite:
+            try:
+                self.compact(now)
+            except Exception as e:
+                notes.append("cannot write %s: %r (leases will not persist)" % (path, e))
+        else:
+            try:
+                self.f = open(path, "ab")
+            except Exception as e:
+                notes.append("cannot open %s: %r (leases will not persist)" % (path, e))
+        if attach:
+            self.engine.on_commit = self.commit
+        msg = "leases: %d records loaded from %s" % (self.loaded, path)
+        if self.skipped:
+            msg += ", %d skipped (address outside the pool or reserved for another client now)" % self.skipped
+        for n in notes:
+            msg += "; " + n
+        self.message = msg
+        return msg
+
+    def _apply(self, rec, host_len):
+        # One stored slot snapshot into the table; the latest record for an address wins, and a
+        # client (key) lives in one slot only, so a later record for its key clears older ones.
+        e = self.engine
+        t = e.table
+        cfg = e.cfg
+        st = rec[R_STATE]
+        if st > RESERVED or st == OFFERED:
+            self.corrupt += 1
+            return
+        off = 0
+        for i in range(4):
+            v = rec[R_ADDR + i]
+            if v & cfg.mask[i] != cfg.network[i]:
+                self.skipped += 1
+                return
+            off = (off << 8) | (v & ~cfg.mask[i] & 255)
+        s = t.slot_of(off)
+        if s < 0:
+            self.skipped += 1
+            return
+        kb = self.kb
+        for i in range(KEY_SIZE):
+            kb[i] = rec[R_KEY + i]
+        keyed = kb[0] != 0
+        if st == BOUND and not keyed:
+            self.corrupt += 1
+            return
+        reserved = t.flags[s] & F_RESERVED
+        if reserved and not t.key_equals(s, kb):
+            self.skipped += 1              # the address is reserved for another client now
+            return
+        h = h24(kb, 0, KEY_SIZE, 5381)
+        if keyed:
+            f = t.find(kb, h)
+            if f >= 0 and f != s:
+                if t.flags[f] & F_RESERVED:
+                    self.skipped += 1      # this client is reserved elsewhere now
+                    return
+                self._forget(f)
+        if reserved:
+            if st == BOUND or st == DECLINED:
+                t.state[s] = st
+                self._hold(s, rec, st)
+            else:
+                t.clear_timer(s)
+                t.state[s] = RESERVED
+        else:
+            if st == RESERVED:
+                st = RELEASED       # no longer reserved: a free address that remembers its client
+            if not keyed and st != DECLINED:
+                st = FREE
+            if st == BOUND or st == DECLINED:
+                t.unlink(s)
+                t.state[s] = st
+                self._hold(s, rec, st)
+            else:
+                t.clear_timer(s)
+                t.state[s] = st
+                t.unlink(s)
+                t.push_tail(s)      # remembered addresses go last, so their clients find them
+            if not keyed:
+                t.clear_key(s)
+            elif not t.key_equals(s, kb):
+                t.set_key(s, kb, h)
+        p = s * HW_SIZE
+        for i in range(HW_SIZE):
+            t.hw[p + i] = rec[R_HW + i]
+        q = s * t.host_len
+        n = rec[R_HOST]
+        if n > t.host_len - 1:
+            n = t.host_len - 1
+        if n > host_len - 1:
+            n = host_len - 1
+        t.host[q] = n
+        for i in range(n):
+            t.host[q + 1 + i] = rec[R_HOST + 1 + i]
+        self.loaded += 1
+
+    def _hold(self, s, rec, st):
+        # No RTC: a lease is held for its whole time counted from boot. A renewal is never
+        # written, so the record may under-state what the client holds; no grant exceeds
+        # lease_time (or decline_hold), hence the max.
+        cfg = self.engine.cfg
+        left = left_of(rec)
+        full = cfg.lease_time if st == BOUND else cfg.decline_hold
+        if left < full:
+            left = full
+        t = self._t + left
+        if t > NEVER or left >= NEVER:
+            t = NEVER
+        self.engine.table.set_timer(s, t)
+
+    def _forget(self, s):
+        t = self.engine.table
+        t.clear_timer(s)
+        t.clear_key(s)
+        t.host[s * t.host_len] = 0
+        t.state[s] = FREE
+        if not t.in_list(s):
+            t.push_tail(s)
+
+    # --- the write path -------------------------------------------------------------------
+    def commit(self, slot, now=-1):
+        """engine.on_commit: writes slot's record (flush + sync) before the engine answers.
+        `now` is optional: the engine calls commit right after setting the timer of a new
+        binding (now + engine.lease) or quarantine (now + decline_hold), so it is derived."""
+        e = self.engine
+        t = e.table
+        if now < 0:
+            if t.hpos[slot] and t.expiry[slot] != NEVER:
+                st = t.state[slot]
+                if st == BOUND:
+                    now = t.expiry[slot] - e.lease
+                elif st == DECLINED:
+                    now = t.expiry[slot] - e.cfg.decline_hold
+        if now > self.now:
+            self.now = now
+        if self.f is None:
+            return
+        if self.count >= self.limit:
+            self.compact(self.now)   # writes every slot, this one included
+            return
+        self._pack(slot)
+        self._write(self.f, self.rec)
+        self._sync(self.f)
+        self.count += 1
+
+    def _pack(self, s):
+        # Slot s -> self.rec, CRC included. No allocation but the CRC value.
+        e = self.engine
+        t = e.table
+        r = self.rec
+        r[R_TAG] = TAG
+        st = t.state[s]
+        if st == OFFERED:
+            st = FREE          # an offer is not a lease: only the client memory is kept
+        r[R_STATE] = st
+        off = t.offset_of(s)
+        net = e.network
+        m = e.mask
+        for i in range(4):
+            r[R_ADDR + i] = net[i] | ((off >> (24 - 8 * i)) & 255 & ~m[i])
+        left = NEVER
+        if t.hpos[s] and t.expiry[s] != NEVER and st != FREE:
+            left = t.expiry[s] - self.now
+            if left < 0:
+                left = 0
+        r[R_LEFT] = (left >> 24) & 255
+        r[R_LEFT + 1] = (left >> 16) & 255
+        r[R_LEFT + 2] = (left >> 8) & 255
+        r[R_LEFT + 3] = left & 255
+        p = s * KEY_SIZE
+        for i in range(KEY_SIZE):
+            r[R_KEY + i] = t.keys[p + i]
+        p = s * HW_SIZE
+        for i in range(HW_SIZE):
+            r[R_HW + i] = t.hw[p + i]
+        hl = self.host_len
+        p = s * hl
+        for i in range(hl):
+            r[R_HOST + i] = t.host[p + i]
+        struct.pack_into("<I", r, self.size - 4, crc32(self.body))
+
+    def _write(self, f, buf):
+        n = f.write(buf)
+        if n is not None and n != len(buf):
+            raise OSError("short write to lease file")
+        self.writes += 1
+
+    def _sync(self, f):
+        # flush: on littlefs/FAT (MicroPython) this commits the file; on a host fsync it.
+        f.flush()
+        if not self.durable:
+            return
+        if hasattr(os, "fsync") and hasattr(f, "fileno"):
+            os.fsync(f.fileno())
+        elif hasattr(os, "sync"):
+            os.sync()
+
+    def compact(self, now=-1):
+        """Writes every slot worth keeping to PATH.tmp, then renames it over PATH. A crash at
+        any point leaves either the old journal or the new file whole (docs/leases.md)."""
+        if now >= 0 and now > self.now:
+            self.now = now
+        t = self.engine.table
+        if self.f is not None:
+            self.f.close()
+            self.f = None
+        f = open(self.tmp, "wb")
+        n = 0
+        try:
+            f.write(header_bytes(self.host_len))
+            for s in range(t.capacity):
+                st = t.state[s]
+                if t.keys[s * KEY_SIZE] or st == BOUND or st == DECLINED or st == RESERVED:
+                    self._pack(s)
+                    self._write(f, self.rec)
+                    n += 1
+            self._sync(f)
+        finally:
+            f.close()
+        try:
+            os.rename(self.tmp, self.path)
+        except OSError:
+            # FAT cannot rename over a file: remove first; load() finishes a rename cut here.
+            _remove(self.path)
+            os.rename(self.tmp, self.path)
+        if self.durable:
+            _sync_dir(self.path)
+        self.count = n
+        self.compactions += 1
+        self.f = open(self.path, "ab")
+
+    def close(self):
+        if self.f is not None:
+            self.f.close()
+            self.f = None

@@ -1,0 +1,80 @@
+# Configuration errors (issue 2 item 8): ValueError naming what is wrong and how to fix it.
+import dhcpkit as k
+from microdhcp.config import Config
+
+
+def err(**kw):
+    kw.setdefault("address", "192.168.4.1/24")
+    return str(k.raises(ValueError, Config, **kw))
+
+
+def has(msg, *words):
+    for w in words:
+        assert w in msg, "%r lacks %r" % (msg, w)
+
+
+def test_config_pool_outside_subnet():
+    has(err(pool=("192.168.5.10", "192.168.5.20")), "192.168.5.10", "outside the subnet 192.168.4.0/24", "inside")
+
+
+def test_config_server_address_in_pool():
+    has(err(pool="192.168.4.1-192.168.4.50"), "contains the server address 192.168.4.1", "move the pool")
+    has(err(address="192.168.4.100/24"), "192.168.4.100", "pool=")
+
+
+def test_config_network_or_broadcast_address_in_pool():
+    has(err(pool=("192.168.4.0", "192.168.4.20")), "192.168.4.0", "network or broadcast", "use a host address from 192.168.4.1 to 192.168.4.254")
+    has(err(pool=("192.168.4.10", "192.168.4.255")), "192.168.4.255", "network or broadcast", "use")
+    has(err(address="192.168.4.0/24"), "network or broadcast", "pick a host address")
+
+
+def test_config_reservation_outside_subnet():
+    has(err(reservations=[("02:00:00:00:00:01", "10.0.0.5")]), "reservation address 10.0.0.5", "outside", "inside")
+    has(err(reservations=[("02:00:00:00:00:01", "192.168.4.1")]), "server's own address", "pick another")
+
+
+def test_config_pool_larger_than_capacity():
+    has(err(pool=("192.168.4.10", "192.168.4.50"), capacity=20), "41 addresses", "capacity is 20",
+        "raise capacity to 41 or shrink the pool")
+    has(err(pool=("192.168.4.10", "192.168.4.50"), capacity=41,
+            reservations=[("02:00:00:00:00:01", "192.168.4.200")]), "raise capacity to 42")
+
+
+def test_config_duplicate_reservation():
+    has(err(reservations=[("02:00:00:00:00:01", "192.168.4.20"), ("02:00:00:00:00:02", "192.168.4.20")]),
+        "reserved twice", "give each client its own")
+    has(err(reservations=[("02:00:00:00:00:01", "192.168.4.20"), ("02-00-00-00-00-01", "192.168.4.21")]),
+        "two reservations", "keep one")
+
+
+def test_config_bad_t1_t2():
+    """RFC 2131 4.4.5: 0 < T1 < T2 < lease."""
+    has(err(renew_time=3000, rebind_time=2000), "0 < T1 < T2 < lease_time 3600")
+    has(err(renew_time=3600), "0 < T1 < T2")
+    has(err(lease_time=100, min_lease=200), "min_lease", "lower min_lease")
+    has(err(lease_time=0), "lease_time", "whole number")
+
+
+def test_config_bad_captive_portal():
+    """RFC 8910: the captive-portal option holds an http(s) URI."""
+    has(err(captive_portal="ftp://portal"), "captive_portal", "http(s) URI")
+    has(err(captive_portal="https://" + "a" * 300), "at most 255 bytes")
+
+
+def test_config_other_errors():
+    has(err(address="192.168.4.1/31"), "/8 to /30")
+    has(err(address="192.168.4.300/24"), "0-255")
+    has(err(reservations=[("02:00:00:00:01", "192.168.4.20")]), "not a MAC address", "02:00:00:00:00:01")
+    has(err(routers=["10.0.0.1"]), "router 10.0.0.1", "not in 192.168.4.0/24")
+    has(err(raw_options={53: "01"}), "raw option 53")
+    has(err(ipv6_only_wait=10), "at least 300")
+    has(err(mtu=20), "68-65535")
+    has(err(routes=[("10.0.0.0", "192.168.4.2")]), "prefix length")
+    has(err(pool="192.168.4.50-192.168.4.10"), "swap them")
+
+
+def test_config_valid_defaults():
+    c = Config("192.168.4.1/24")
+    assert (c.pool_first, c.pool_last, c.capacity) == (2, 254, 253)
+    c = Config("10.0.0.1", netmask="255.255.0.0", pool="10.0.1.0-10.0.1.255")
+    assert c.prefix == 16 and c.pool_size == 256

@@ -1,0 +1,485 @@
+# test_store: the lease file (microdhcp.store) under fault injection. Runs under pytest and
+# `micropython host_tests/mp_runner.py store`: plain test functions, temp files under /tmp.
+import os
+import harness as h
+import dhcpkit as k
+from microdhcp import store as S
+from microdhcp.store import LeaseStore
+from microdhcp.leases import FREE, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED, KEY_SIZE, HW_SIZE, STATE_NAMES
+
+RES_OUT = 50     # client reserved outside the pool (.30)
+RES_IN = 51      # client reserved inside the pool (.12)
+CFG = {"reservations": [("02:00:00:00:00:32", "192.168.4.30"), ("02:00:00:00:00:33", "192.168.4.12")]}
+R = S.record_size(16)   # 68 bytes with the default hostname_len=15
+
+
+# --- helpers --------------------------------------------------------------------------------
+_seq = [0]
+
+
+class TmpDir:
+    def __init__(self):
+        _seq[0] += 1
+        self.path = "/tmp/mdhcp_store_%d_%d" % (_seq[0], os.getpid() if hasattr(os, "getpid") else 0)
+        self.clean()
+        os.mkdir(self.path)
+
+    def file(self, name="leases"):
+        return self.path + "/" + name
+
+    def clean(self):
+        try:
+            names = os.listdir(self.path)
+        except OSError:
+            return
+        for n in names:
+            os.remove(self.path + "/" + n)
+        os.rmdir(self.path)
+
+
+def exists(p):
+    try:
+        os.stat(p)
+        return True
+    except OSError:
+        return False
+
+
+def read(p):
+    with open(p, "rb") as f:
+        return f.read()
+
+
+def write(p, data):
+    with open(p, "wb") as f:
+        f.write(data)
+
+
+def new_engine(**cfg):
+    for key in CFG:
+        cfg.setdefault(key, CFG[key])
+    return h.engine(**cfg)
+
+
+def opened(path, now=0, **kw):
+    """A fresh engine with a store loaded from path; returns (engine, store)."""
+    e = new_engine(**kw.pop("cfg", {}))
+    st = LeaseStore(path, e, **kw)
+    st.load(now)
+    return e, st
+
+
+def snap(e):
+    """The durable view of a table: per slot (state, key, hw, hostname); a free slot without a
+    client is just FREE, however it got free (its stale hw bytes mean nothing). An offer is not durable: FREE + key."""
+    t = e.table
+    out = []
+    for s in range(t.capacity):
+        st = t.state[s]
+        key = bytes(t.keys[s * KEY_SIZE:(s + 1) * KEY_SIZE])
+        if (st == FREE or st == RELEASED or st == EXPIRED) and key[0] == 0:
+            out.append((FREE,))
+            continue
+        if st == 1:   # OFFERED
+            st = FREE
+        q = s * t.host_len
+        out.append((st, key, bytes(t.hw[s * HW_SIZE:(s + 1) * HW_SIZE]), bytes(t.host[q:q + 1 + t.host[q]])))
+    return out
+
+
+def show(sn):
+    return ["%d:%s" % (i, STATE_NAMES[x[0]]) for i, x in enumerate(sn) if x[0] != FREE or len(x) > 1]
+
+
+def addr(n):
+    return k.ip("192.168.4.%d" % n)
+
+
+def name(c):
+    return ((12, b"dev%d" % c),)
+
+
+def bound_addr(e, c):
+    # Address (4 bytes) of client c's BOUND slot, else None.
+    for a, mac, cid, host, state, left in e.leases(0):
+        if state == "bound" and mac == "02:00:00:00:%02x:%02x" % ((c >> 8) & 255, c & 255):
+            return k.ip(a)
+    return None
+
+
+def history_run(path):
+    """Runs a scenario with every kind of commit; returns (engine, store, snapshots) where
+    snapshots[j] is the durable view after j commits (snapshots[0]: the empty start)."""
+    e, st = opened(path)
+    snaps = [snap(e)]
+    st.base = st.count     # the start-up file already holds the reservations' slots
+
+    def commit(slot):
+        st.commit(slot)
+        snaps.append(snap(e))
+    e.on_commit = commit
+    now = 10
+    for c in (1, 2, 3, 4):
+        h.dora(e, c, now, name(c))
+    a2 = bound_addr(e, 2)
+    h.release(e, 2, a2, now)                         # RELEASED, key kept
+    h.dora(e, 5, now, name(5))
+    a3 = bound_addr(e, 3)
+    assert h.decline(e, 3, a3, now) is None          # DECLINED, key cleared
+    h.dora(e, RES_OUT, now, name(RES_OUT))           # reservation outside the pool
+    h.dora(e, RES_IN, now, name(RES_IN))             # reservation inside the pool
+    h.release(e, RES_OUT, addr(30), now)             # back to RESERVED
+    ack = h.dora(e, 2, now)                          # gets its released address back
+    assert ack["yiaddr"] == a2
+    a1 = bound_addr(e, 1)
+    h.release(e, 1, a1, now)
+    ack = h.send(e, k.msg(k.REQUEST, 6, ((50, a1),) + name(6)), now)   # INIT-REBOOT onto 1's address
+    assert ack["type"] == k.ACK and ack["yiaddr"] == a1
+    h.release(e, 2, a2, now)
+    moved = None
+    for x in range(19, 9, -1):
+        a = addr(x)
+        if e.table.state[e.table.slot_of(e.cfg.offset(a))] == FREE and not e.table.has_key(e.table.slot_of(e.cfg.offset(a))):
+            moved = a
+            break
+    ack = h.send(e, k.msg(k.REQUEST, 2, ((50, moved),)), now)   # client 2 moves: its old slot is forgotten in RAM only
+    assert ack["type"] == k.ACK and ack["yiaddr"] == moved, ack
+    h.dora(e, 7, now, ((12, b"a-very-long-hostname-cut"),))
+    h.release(e, 5, bound_addr(e, 5), now)          # stays RELEASED with its key
+    return e, st, snaps
+
+
+# --- tests ----------------------------------------------------------------------------------
+def test_round_trip_every_state():
+    d = TmpDir()
+    try:
+        e, st, snaps = history_run(d.file())
+        states = set(x[0] for x in snaps[-1])
+        for want in (BOUND, RELEASED, DECLINED, RESERVED):
+            assert want in states, STATE_NAMES[want]
+        n = len(snaps) - 1
+        assert st.count == st.base + n and n >= 14
+        assert len(read(d.file())) == S.HEADER_SIZE + st.count * R
+        st.close()
+        e2, st2 = opened(d.file(), now=500)
+        assert st2.loaded == st.count and st2.corrupt == 0 and st2.skipped == 0, st2.message
+        assert snap(e2) == snaps[-1], (show(snap(e2)), show(snaps[-1]))
+        # No RTC: bound leases and quarantines are held for their whole time from boot.
+        for s in range(e2.table.capacity):
+            if e2.table.state[s] == BOUND:
+                assert e2.table.expiry[s] == 500 + e2.cfg.lease_time
+            if e2.table.state[s] == DECLINED:
+                assert e2.table.expiry[s] == 500 + e2.cfg.decline_hold
+        # A clean file is appended to, not rewritten, at boot.
+        assert st2.writes == 0 and not exists(d.file() + ".bad")
+        # The reloaded server behaves as before: client 2 renews its moved address, client 6 its own.
+        ack = h.renew(e2, 6, bound_addr(e2, 6), 600)
+        assert ack["type"] == k.ACK
+        assert st2.writes == 0          # a renewal does not write
+        st2.close()
+    finally:
+        d.clean()
+
+
+def check_loaded(e, st, snaps):
+    # Every slot holds a content it really had at some point (no invented state) and a client
+    # is in one slot only.
+    sn = snap(e)
+    for s in range(len(sn)):
+        assert any(x[s] == sn[s] for x in snaps), "slot %d: %r never existed" % (s, sn[s])
+    keys = [x[1] for x in sn if len(x) > 1 and x[1][0]]
+    assert len(keys) == len(set(keys)), "a client in two slots"
+    return sn
+
+
+def test_truncate_at_every_offset():
+    d = TmpDir()
+    try:
+        e, st, snaps = history_run(d.file())
+        st.close()
+        good = read(d.file())
+        nrec = (len(good) - S.HEADER_SIZE) // R
+        p = d.file("t")
+        loads = 0
+        for cut in range(len(good) + 1):
+            write(p, good[:cut])
+            for f in (p + ".bad", p + ".tmp"):
+                if exists(f):
+                    os.remove(f)
+            e2, st2 = opened(p, now=100)
+            loads += 1
+            j = (cut - S.HEADER_SIZE) // R - st.base if cut >= S.HEADER_SIZE else 0
+            j = j if j > 0 else 0
+            sn = check_loaded(e2, st2, snaps)
+            # A cut file is a prefix of the journal: exactly the state after the whole records.
+            assert sn == snaps[j], "cut at %d: %r != %r" % (cut, show(sn), show(snaps[j]))
+            if cut >= S.HEADER_SIZE and (cut - S.HEADER_SIZE) % R == 0:
+                # Cut at a record boundary: a valid, shorter journal (an earlier state).
+                assert st2.corrupt == 0 and not exists(p + ".bad")
+            else:
+                assert st2.corrupt > 0 and exists(p + ".bad") and read(p + ".bad") == good[:cut], cut
+                assert "damaged" in st2.message
+            # The server starts and keeps working on the rewritten file, which is clean.
+            ack = h.dora(e2, 99, 200)
+            slot = e2.table.slot_of(e2.cfg.offset(ack["yiaddr"]))
+            assert sn[slot][0] not in (BOUND, DECLINED, RESERVED), "offered a held address"
+            st2.close()
+            e3, st3 = opened(p, now=300)
+            assert st3.corrupt == 0 and snap(e3) == snap(e2), st3.message
+            assert bound_addr(e3, 99) == ack["yiaddr"]
+            st3.close()
+        assert loads == len(good) + 1 and nrec == st.base + len(snaps) - 1
+        print("store: %d truncations of a %d-byte file, all recovered" % (loads, len(good)))
+    finally:
+        d.clean()
+
+
+def _without(data, i):
+    a = S.HEADER_SIZE + i * R
+    return data[:a] + data[a + R:]
+
+
+def test_corrupt_every_byte():
+    d = TmpDir()
+    try:
+        e, st, snaps = history_run(d.file())
+        st.close()
+        good = read(d.file())
+        final = snaps[-1]
+        p = d.file("c")
+        q = d.file("ref")
+        loads = 0
+        for pos in range(len(good)):
+            i = (pos - S.HEADER_SIZE) // R if pos >= S.HEADER_SIZE else -1
+            if i >= 0 and i < st.base:
+                i = -1           # a start-up reservation record: the config restores it
+            if i >= 0:
+                write(q, _without(good, i))
+                e_ref, st_ref = opened(q, now=100)
+                ref = snap(e_ref)
+                st_ref.close()
+            else:
+                ref = final      # a bad header: records are still read with today's size
+            for flip in (1 << (pos & 7), 0xFF):
+                bad = bytearray(good)
+                bad[pos] ^= flip
+                write(p, bad)
+                if exists(p + ".bad"):
+                    os.remove(p + ".bad")
+                e2, st2 = opened(p, now=100)
+                loads += 1
+                sn = check_loaded(e2, st2, snaps)
+                # Only the damaged record is lost: the state equals the journal without it.
+                assert sn == ref, "flip at %d: %r != %r" % (pos, show(sn), show(ref))
+                assert st2.corrupt >= 1 and exists(p + ".bad")
+                # Every ACKed binding in another record survives (the one hit may be lost).
+                lost = [s for s in range(len(final)) if final[s][0] == BOUND and sn[s] != final[s]]
+                assert len(lost) <= 1, (pos, lost)
+                st2.close()
+        assert loads == 2 * len(good)
+        print("store: %d corruptions (2 per byte of %d) loaded, none invented state" % (loads, len(good)))
+    finally:
+        d.clean()
+
+
+def test_garbage_and_empty_files_start_clean():
+    d = TmpDir()
+    try:
+        p = d.file()
+        for data in (b"", b"\x00" * 500, b"hello, this is not a lease file\n" * 20, bytes(range(256)) * 3):
+            write(p, data)
+            e, st = opened(p)
+            assert st.loaded == 0 and exists(p + ".bad"), st.message
+            assert h.dora(e, 1, 0)["type"] == k.ACK
+            st.close()
+            e, st = opened(p)
+            assert st.corrupt == 0 and bound_addr(e, 1) is not None
+            st.close()
+            os.remove(p + ".bad")
+    finally:
+        d.clean()
+
+
+def test_compaction_keeps_state_and_bounds_size():
+    d = TmpDir()
+    try:
+        e, st, snaps = history_run(d.file())
+        st.compact(20)
+        assert st.count == sum(1 for x in snaps[-1] if len(x) > 1)
+        st.close()
+        e2, st2 = opened(d.file(), now=30)
+        assert snap(e2) == snaps[-1] and st2.corrupt == 0
+        st2.close()
+    finally:
+        d.clean()
+
+
+def test_interrupted_compaction():
+    d = TmpDir()
+    try:
+        p = d.file()
+        e, st, snaps = history_run(p)
+        st.close()
+        good = read(p)
+        # Crash while writing the temp file: the journal is whole, the temp file is dropped.
+        write(p + ".tmp", good[:100])
+        e2, st2 = opened(p)
+        assert snap(e2) == snaps[-1] and not exists(p + ".tmp") and not exists(p + ".bad")
+        st2.compact(5)
+        st2.close()
+        # Crash between removing the journal and the rename (FAT): the finished temp file is used.
+        os.rename(p, p + ".tmp")
+        e3, st3 = opened(p)
+        assert snap(e3) == snaps[-1] and not exists(p + ".tmp")
+        st3.close()
+    finally:
+        d.clean()
+
+
+def test_churn_10000_bounded():
+    d = TmpDir()
+    try:
+        p = d.file()
+        # Long leases and quarantines so that no timer fires: RAM and file must agree exactly.
+        cfg = {"lease_time": 10 ** 6, "decline_hold": 10 ** 6}
+        e, st = opened(p, durable=False, cfg=cfg)
+        limit = st.limit
+        assert limit == 22     # 2 x capacity (10 pool addresses + 1 reservation outside it)
+        bound = {}
+        ops = 0
+        biggest = 0
+        i = 0
+        while ops < 10000:
+            i += 1
+            if len(e.log) > 1000:
+                del e.log[:]       # the harness logs every event; keep memory flat
+            c = 1 + (i * 7) % 25
+            now = 1 + i
+            if c in bound:
+                if i % 2501 == 0:
+                    h.decline(e, c, bound[c], now)
+                else:
+                    h.release(e, c, bound[c], now)
+                del bound[c]
+            else:
+                offer = h.discover(e, c, now, name(c))
+                if offer is None:
+                    continue
+                ack = h.request_selecting(e, c, offer["yiaddr"], now)
+                if ack["type"] == k.ACK:
+                    bound[c] = ack["yiaddr"]
+            ops += 1
+            n = os.stat(p)[6]
+            if n > biggest:
+                biggest = n
+        assert i < 40000
+        assert biggest <= S.HEADER_SIZE + limit * R, biggest
+        assert st.compactions > 100, st.compactions
+        want = snap(e)
+        st.close()
+        e2, st2 = opened(p, now=20000, cfg=cfg)
+        assert snap(e2) == want and st2.corrupt == 0
+        st2.close()
+        print("store: %d churn ops, %d compactions, file at most %d bytes (bound %d)"
+              % (ops, st.compactions, biggest, S.HEADER_SIZE + limit * R))
+    finally:
+        d.clean()
+
+
+def test_renewals_do_not_write_10_clients_one_day():
+    # The wear figure in docs/leases.md: 10 clients, 1-hour leases, renewing at T1 for a day.
+    d = TmpDir()
+    try:
+        e, st = opened(d.file(), cfg={"lease_time": 3600, "reservations": [], "pool": ("192.168.4.10", "192.168.4.29")})
+        addrs = {}
+        for c in range(1, 11):
+            addrs[c] = h.dora(e, c, 0, name(c))["yiaddr"]
+        assert st.writes == 10
+        renewals = 0
+        for now in range(1800, 86400 + 1, 1800):
+            for c in range(1, 11):
+                ack = h.renew(e, c, addrs[c], now)
+                assert ack["type"] == k.ACK
+                renewals += 1
+        assert renewals == 480 and st.writes == 10, st.writes
+        st.close()
+    finally:
+        d.clean()
+
+
+def test_config_changes_are_skipped_and_counted():
+    d = TmpDir()
+    try:
+        p = d.file()
+        e, st = opened(p)
+        got = {}
+        for c in (1, 2, 3, 4, 5, 6):
+            got[c] = h.dora(e, c, 0)["yiaddr"]
+        st.close()
+        # A smaller pool and a new reservation of client 1's address for client 40.
+        a1 = k.ipstr(got[1])
+        outside = [c for c in got if k.ipstr(got[c]) in ("192.168.4.18", "192.168.4.19")]
+        cfg = {"pool": ("192.168.4.10", "192.168.4.17"),
+               "reservations": CFG["reservations"] + [("02:00:00:00:00:28", a1)]}
+        e2, st2 = opened(p, cfg=cfg)
+        assert st2.skipped == 1 + len(outside), (st2.message, outside)
+        assert "skipped" in st2.message and st2.corrupt == 0
+        assert bound_addr(e2, 1) is None
+        for c in got:
+            if c != 1 and c not in outside:
+                assert bound_addr(e2, c) == got[c]
+        st2.close()
+        # The rewritten file holds only what is valid now.
+        e3, st3 = opened(p, cfg=cfg)
+        assert st3.skipped == 0 and st3.loaded == sum(1 for x in snap(e2) if len(x) > 1), st3.message
+        assert snap(e3) == snap(e2)
+        st3.close()
+    finally:
+        d.clean()
+
+
+def test_no_allocation_per_record():
+    # MicroPython only (CPython has no heap_lock): a commit runs with the heap locked, and the
+    # memory load() allocates does not grow with the number of records.
+    try:
+        import micropython
+        import gc
+        micropython.heap_lock
+        gc.mem_alloc
+    except (ImportError, AttributeError):
+        return
+    d = TmpDir()
+    try:
+        cfg = {"pool": ("192.168.4.10", "192.168.4.250"), "reservations": []}
+        used = []
+        for n in (5, 150):
+            p = d.file("n%d" % n)
+            e, st = opened(p, cfg=cfg)
+            e.on_event = None
+            msgs = []
+            for c in range(1, n + 1):
+                msgs.append((k.msg(k.DISCOVER, c), c))
+            for m, c in msgs:
+                e.handle(m, 1, e.tx)
+                req = k.msg(k.REQUEST, c, ((50, bytes(e.tx[16:20])), (54, h.SERVER)))
+                micropython.heap_lock()
+                try:
+                    e.handle(req, 1, e.tx)      # the ACK path, commit (write + flush) included
+                finally:
+                    micropython.heap_unlock()
+            assert st.count == n
+            st.close()
+            e2 = new_engine(**cfg)
+            st2 = LeaseStore(p, e2)
+            gc.collect()
+            gc.disable()
+            a = gc.mem_alloc()
+            st2.load(5)
+            used.append(gc.mem_alloc() - a)
+            gc.enable()
+            assert st2.loaded == n
+            st2.close()
+        print("store: load() allocates %r bytes for 5 and 150 records" % (used,))
+        assert used[1] - used[0] < 64, used   # 145 more records, (almost) no more memory
+    finally:
+        d.clean()

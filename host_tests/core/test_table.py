@@ -1,0 +1,123 @@
+# The lease table (issue 2 item 5): fixed capacity, preallocated storage, one address per client.
+import dhcpkit as k
+import harness as h
+from microdhcp.leases import KEY_SIZE, h24
+
+
+def arrays(e):
+    # (identity, length) of every table array and engine buffer: none may be replaced or grow.
+    t = e.table
+    objs = (t.state, t.flags, t.expiry, t.keys, t.khash, t.hw, t.host, t.index, t.nxt, t.prv,
+            t.heap, t.hpos, t.extra, e.rx, e.counters, e.kbuf, e.hwbuf, e.dst, e.req.off, e.req.ln, e.req.cnt)
+    return [(id(o), len(o)) for o in objs]
+
+
+def test_table_bytes_per_lease():
+    """Issue 2 item 5: bytes per lease reported and bounded (<= 80) for a /24 board pool."""
+    e = h.engine(pool=None)            # every host address but ours: 253 slots
+    assert e.table.capacity == 253
+    bpl = e.table.bytes_per_lease()
+    assert 0 < bpl <= 80, bpl
+    e = h.engine()
+    assert e.table.bytes_per_lease() <= 80
+
+
+def churn(e, rng, steps, check_every=1):
+    """Random DHCP traffic from 30 clients over a 10-address pool (RFC 2131 4.3 paths mixed).
+    Keeps a model of what each client was told; asserts that no two clients ever hold
+    unexpired ACKs for one address. Returns the final time."""
+    now = 0
+    held = {}        # client -> (address, expiry) from the last ACK
+    offers = {}      # client -> last offered address
+    for i in range(steps):
+        c = 1 + rng.below(30)
+        op = rng.below(9)
+        now += rng.below(20)
+        mine = held.get(c)
+        opts = ((61, b"\x00cid" + bytes((c,))),) if c % 3 == 0 else ()
+        if op <= 1:
+            r = h.discover(e, c, now, options=opts)
+            if r is not None:
+                offers[c] = r["yiaddr"]
+            continue
+        if op == 2 and c in offers:
+            r = h.request_selecting(e, c, offers[c], now, options=opts)
+        elif op == 3 and mine:
+            r = h.send(e, k.msg(k.REQUEST, c, opts, ciaddr=mine[0]), now)        # RENEWING
+        elif op == 4:
+            a = k.ip("192.168.4.%d" % (9 + rng.below(12)))                        # INIT-REBOOT, any
+            r = h.send(e, k.msg(k.REQUEST, c, ((50, a),) + opts), now)
+        elif op == 5 and mine:
+            h.send(e, k.msg(k.RELEASE, c, ((54, h.SERVER),) + opts, ciaddr=mine[0]), now)
+            del held[c]
+            continue
+        elif op == 6 and mine and rng.below(4) == 0:
+            h.send(e, k.msg(k.DECLINE, c, ((50, mine[0]), (54, h.SERVER)) + opts), now)
+            del held[c]
+            continue
+        elif op == 7:
+            a = k.ip("192.168.4.%d" % (9 + rng.below(12)))                        # forged RELEASE
+            h.send(e, k.msg(k.RELEASE, c, ((54, h.SERVER),) + opts, ciaddr=a), now)
+            continue
+        else:
+            e.tick(now)
+            continue
+        if r is not None and r["type"] == k.ACK:
+            held[c] = (r["yiaddr"], now + k.be32(r["options"][51]))
+        elif r is not None and r["type"] == k.NAK and mine and mine[1] <= now:
+            del held[c]
+        if i % check_every == 0:
+            live = {}
+            for cl in held:
+                a, exp = held[cl]
+                if exp > now:
+                    assert a not in live, "address %s bound to clients %d and %d" % (k.ipstr(a), live[a], cl)
+                    live[a] = cl
+    return now
+
+
+def table_consistent(e):
+    # Each client key in one slot only, each keyed slot found through the hash index.
+    t = e.table
+    seen = {}
+    for s in range(t.capacity):
+        key = bytes(t.keys[s * KEY_SIZE:(s + 1) * KEY_SIZE])
+        if key[0]:
+            assert key not in seen, "slots %d and %d hold one client" % (seen[key], s)
+            seen[key] = s
+            assert t.find(bytearray(key), h24(key, 0, KEY_SIZE, 5381)) == s
+    return len(seen)
+
+
+def test_table_no_address_bound_twice_under_churn():
+    """RFC 2131 4.3.1/4.3.2: an address is never bound to two clients, through 1500 random
+    messages (seeded LCG, same sequence on both runtimes)."""
+    e = h.engine(lease_time=200, min_lease=10, max_offers=10, offer_hold=30, decline_hold=100)
+    churn(e, k.LCG(12345), 1500)
+    assert table_consistent(e) > 0
+    s = e.stats()
+    assert s["ack"] > 100 and s["nak"] > 10 and s["release"] > 10 and s["expired"] > 10, s
+
+
+def test_table_capacity_fixed():
+    """Issue 2 item 5: nothing grows while serving: every array keeps its identity and length
+    through 1000 mixed messages."""
+    e = h.engine(lease_time=200, min_lease=10, max_offers=10)
+    h.dora(e, 1)
+    before = arrays(e)
+    churn(e, k.LCG(99), 1000, check_every=50)
+    assert arrays(e) == before
+    assert len(e.table.state) == e.table.capacity == 10
+
+
+def test_table_states_listed():
+    """Introspection (issue 2 item 9): leases() lists bound, offered, released and reserved slots."""
+    e = h.engine(reservations=[("02:00:00:00:00:63", "192.168.4.100")])
+    h.dora(e, 1, 0, options=((12, b"printer"),))
+    h.discover(e, 2, 1)
+    x = h.dora(e, 3, 2)["yiaddr"]
+    h.release(e, 3, x, 3)
+    states = sorted(l[4] for l in e.leases(4))
+    assert states == ["bound", "offered", "released", "reserved"], states
+    bound = [l for l in e.leases(4) if l[4] == "bound"][0]
+    assert bound[1] == "02:00:00:00:00:01" and bound[3] == "printer" and bound[5] == 3596
