@@ -43,8 +43,8 @@ bench:  ## perfdhcp rate ladder vs dnsmasq and Kea, engine cost and memory
 mpy:  ## compile the package with mpy-cross and print module sizes
 	$(PYTHON) tools/build_mpy.py
 
-deploy: mpy  ## copy to a board: make deploy BOARD=esp32_ap PORT=/dev/ttyUSB0
-	$(PYTHON) tools/deploy.py --board $(BOARD) --port $(PORT)
+deploy: mpy  ## copy to a board: make deploy BOARD=esp32_ap PORT=/dev/ttyUSB0 [DRY=1]
+	$(PYTHON) tools/deploy.py --board $(BOARD) --port $(PORT) $(if $(DRY),--dry-run)
 
 typecheck:  ## check firmware/ and boards/ against the ESP32 and RP2 stubs
 	sh tools/typecheck.sh

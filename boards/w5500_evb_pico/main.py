@@ -1,0 +1,23 @@
+# boards/w5500_evb_pico/main.py: a WIZnet W5500-EVB-Pico serving DHCP on its wired port with
+# microdhcp (W5500_EVB_PICO firmware, WIZNET5K in lwIP mode). Settings: config.py. Shared: board.py.
+import socket
+import machine
+import network
+import config
+from microdhcp import board
+
+# rp2 lwIP routes 255.255.255.255 to the default netif only; the subnet broadcast is routed by subnet.
+b = board.Board(config, board.make_config(config, subnet_broadcast=True), "eth")
+p = config.PINS
+if p is None:
+    # W5500_EVB_PICO firmware: SPI bus and pins come from the board definition. (type: ignore: the
+    # rp2 stubs are generated from the RPI_PICO_W build, which has no WIZNET5K; this firmware has.)
+    nic = network.WIZNET5K()  # type: ignore[attr-defined]
+else:
+    spi = machine.SPI(p["spi"], 2000000, sck=machine.Pin(p["sck"]), mosi=machine.Pin(p["mosi"]),
+                      miso=machine.Pin(p["miso"]))
+    nic = network.WIZNET5K(spi, machine.Pin(p["cs"]), machine.Pin(p["rst"]))
+nic.active(True)
+# WIZNET5K in lwIP mode starts no DHCP server: port 67 is free. Single netif: no device binding.
+board.start_wired(b, nic, socket, device=False)
+board.run(b)
