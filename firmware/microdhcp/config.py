@@ -170,8 +170,10 @@ class Config:
         if capacity < needed:
             raise ValueError("the pool has %d addresses and %d reservations lie outside it, but capacity is %d; "
                              "raise capacity to %d or shrink the pool" % (self.pool_size, len(self.extra_offsets), capacity, needed))
-        if needed > 65000:
-            raise ValueError("pool of %d addresses is too large for a board; use at most 65000" % needed)
+        # The client index stores 16-bit home buckets and is twice the table size: 32768 slots
+        # at most (a board holds far fewer).
+        if needed > 32768:
+            raise ValueError("pool of %d addresses is too large; use at most 32768" % needed)
         self.capacity = needed
 
         # Times, RFC 2131 4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease.

@@ -1,6 +1,7 @@
 # test_store: the lease file (microdhcp.store) under fault injection. Runs under pytest and
 # `micropython host_tests/mp_runner.py store`: plain test functions, temp files under /tmp.
 import os
+from binascii import hexlify
 import harness as h
 import dhcpkit as k
 from microdhcp import store as S
@@ -20,7 +21,8 @@ _seq = [0]
 class TmpDir:
     def __init__(self):
         _seq[0] += 1
-        self.path = "/tmp/mdhcp_store_%d_%d" % (_seq[0], os.getpid() if hasattr(os, "getpid") else 0)
+        # Unique per run: MicroPython has no getpid, and other runs may share /tmp.
+        self.path = "/tmp/mdhcp_store_%d_%s" % (_seq[0], hexlify(os.urandom(6)).decode())
         self.clean()
         os.mkdir(self.path)
 
