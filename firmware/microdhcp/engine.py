@@ -851,11 +851,13 @@ class Engine:
             left = t.expiry[s] - now
         return (fmt_ip(cfg.addr(t.offset_of(s))), mac, cid, host, STATE_NAMES[st], left)
 
-    def leases(self, now, all_slots=False):
-        # Slots with a client (or a reservation): bound, offered, released, expired, declined, reserved.
+    def iter_leases(self, now, all_slots=False):
+        # Slots with a client (or a reservation): bound, offered, released, expired, declined,
+        # reserved; one tuple at a time, so that a big table can be printed on a small heap.
         t = self.table
-        out = []
         for s in range(t.capacity):
             if all_slots or t.state[s] != FREE:
-                out.append(self.slot_info(s, now))
-        return out
+                yield self.slot_info(s, now)
+
+    def leases(self, now, all_slots=False):
+        return list(self.iter_leases(now, all_slots))

@@ -29,14 +29,13 @@ def event_line(engine, kind, slot, iface, now):
 
 
 def lease_table(engine, now):
-    """The table as lines: address, MAC, client id, hostname, state, seconds left."""
-    lines = ["%-15s %-17s %-22s %-15s %-9s %s" % ("address", "mac", "client-id", "hostname", "state", "left")]
-    for ip, mac, cid, host, state, left in engine.leases(now):
+    """The table, line by line (a generator): address, MAC, client id, hostname, state, seconds left."""
+    yield "%-15s %-17s %-22s %-15s %-9s %s" % ("address", "mac", "client-id", "hostname", "state", "left")
+    for ip, mac, cid, host, state, left in engine.iter_leases(now):
         if len(cid) > 22:
             cid = cid[:21] + "+"
-        lines.append("%-15s %-17s %-22s %-15s %-9s %s" % (ip, mac or "-", cid or "-", host or "-", state,
-                                                          "never" if left < 0 else str(left)))
-    return lines
+        yield "%-15s %-17s %-22s %-15s %-9s %s" % (ip, mac or "-", cid or "-", host or "-", state,
+                                                   "never" if left < 0 else str(left))
 
 
 def counters_line(engine):
