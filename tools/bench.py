@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Rate ladder: perfdhcp against microdhcp (MicroPython unix port and CPython), dnsmasq and Kea,
+in one run, in the namespace lab (tools/lab.py). Run as root: `make bench` or
+
+    python3 tools/bench.py [--quick] [--repeat N] [--period S] [--servers a,b] [--out DIR]
+
+Each rung starts the server fresh (so no earlier rung's leases fill the pool), runs
+`perfdhcp -4 -r RATE -R 240 -p PERIOD` from a relay address outside the pool (.250), and
+stops the server. A rung passes when both DISCOVER-OFFER and REQUEST-ACK drops are <= 2.5 %
+(ISC's criterion); the ladder stops at the first failing rung, then bisects once between the
+last pass and the first failure. Server order rotates per repeat; the table quotes medians.
+Writes OUT/bench.csv (every rung) and OUT/bench.svg (achieved rate and drops vs offered).
+"""
+
+import argparse
+import csv
+import os
+import signal
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lab import Lab, REPO  # noqa: E402
+import benchlab  # noqa: E402
+
+POOL = ("192.168.4.2", "192.168.4.249")   # 248 addresses
+CLIENTS = 240
+RELAY = "192.168.4.250/24"                # perfdhcp's own address: giaddr, outside the pool
+LEASE = 3600                              # no lease expires during a run
+MAX_DROPS = 2.5                           # percent, per exchange (DO and RA)
+REF_RATE = 400                            # delays are also quoted at this rate, which all pass
+LADDER = (50, 100, 200, 400, 800, 1200, 1600, 2400, 3200, 4800, 6400, 9600, 12800)
+QUICK_LADDER = (100, 400)
+ORDER = ("microdhcp-mpy", "microdhcp-cpy", "dnsmasq", "kea")
+FIELDS = ("repeat", "server", "offered", "achieved", "pass",
+          "do_sent", "do_recv", "do_drops_pct", "do_avg_ms", "ra_sent", "ra_recv", "ra_drops_pct",
+          "ra_avg_ms", "note")
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def drops_pct(s):
+    if not s or not s.get("sent_packets"):
+        return 100.0
+    return 100.0 * (s["sent_packets"] - s.get("received_packets", 0)) / s["sent_packets"]
+
+
+def run_rung(lab, perf, name, rate, period, rep):
+    """Fresh server, one perfdhcp run, server stopped. Returns a CSV row (dict)."""
+    start, ready = benchlab.SERVERS[name]
+    row = dict(repeat=rep, server=name, offered=rate, achieved=0.0, note="")
+    proc = start(lab, POOL[0], POOL[1], LEASE)
+    try:
+        if not proc.wait_for(ready, 15):
+            row.update(note="did not start: " + proc.output().strip()[-300:].replace("\n", " | "))
+            return _fail(row)
+        bad = benchlab.FAILED.get(name)
+        if bad and proc.wait_for(bad, 0.2):
+            row.update(note="cannot serve: " + proc.wait_for(bad, 0).group(0))
+            return _fail(row)
+        res = lab.perfdhcp(rate=rate, duration=period, num_clients=CLIENTS, client=perf,
+                           timeout=period + 30)
+        do, ra = res.stats.get("DO", {}), res.stats.get("RA", {})
+        row.update(achieved=res.rate or 0.0,
+                   do_sent=do.get("sent_packets", 0), do_recv=do.get("received_packets", 0),
+                   do_drops_pct=round(drops_pct(do), 3), do_avg_ms=do.get("avg_delay", ""),
+                   ra_sent=ra.get("sent_packets", 0), ra_recv=ra.get("received_packets", 0),
+                   ra_drops_pct=round(drops_pct(ra), 3), ra_avg_ms=ra.get("avg_delay", ""))
+        if res.returncode is None:
+            row["note"] = "perfdhcp timed out"
+        if not proc.alive():
+            row["note"] = (row["note"] + " server died").strip()
+        row["pass"] = int(row["do_drops_pct"] <= MAX_DROPS and row["ra_drops_pct"] <= MAX_DROPS
+                          and row["do_recv"] > 0 and row["ra_recv"] > 0 and proc.alive())
+        return row
+    finally:
+        # SIGINT: microdhcp prints its table and exits (the unix port has no SIGTERM handler);
+        # dnsmasq and kea end on SIGTERM. Proc.stop signals only this pid, SIGKILL after 5 s.
+        proc.stop(signal.SIGINT if name.startswith("microdhcp") else signal.SIGTERM, timeout=5)
+        lab.procs.remove(proc)
+
+
+def _fail(row):
+    row.update(achieved=0.0, do_drops_pct=100.0, ra_drops_pct=100.0)
+    row["pass"] = 0
+    return row
+
+
+def ladder(lab, perf, name, rungs, period, rep, bisect, rows):
+    """Climb until the first failure; bisect between last pass and first failure. Returns the
+    highest passing offered rate (0 if none) and whether the top rung passed (rate >= that)."""
+    best, fail = 0, None
+    for rate in rungs:
+        row = run_rung(lab, perf, name, rate, period, rep)
+        rows.append(row)
+        log("  %-14s r=%-6d achieved=%8.1f DO drops %6.2f%% RA drops %6.2f%% DO %s ms RA %s ms %s%s"
+            % (name, rate, row["achieved"], row["do_drops_pct"], row["ra_drops_pct"],
+               row.get("do_avg_ms", "-"), row.get("ra_avg_ms", "-"),
+               "pass" if row["pass"] else "FAIL", (" (" + row["note"] + ")") if row["note"] else ""))
+        if not row["pass"]:
+            fail = rate
+            break
+        best = rate
+    for _ in range(bisect if fail is not None and best else 0):
+        mid = (best + fail) // 2
+        if mid <= best or mid >= fail:
+            break
+        row = run_rung(lab, perf, name, mid, period, rep)
+        row["note"] = (row["note"] + " bisect").strip()
+        rows.append(row)
+        log("  %-14s r=%-6d achieved=%8.1f DO drops %6.2f%% RA drops %6.2f%% %s (bisect)"
+            % (name, mid, row["achieved"], row["do_drops_pct"], row["ra_drops_pct"],
+               "pass" if row["pass"] else "FAIL"))
+        if row["pass"]:
+            best = mid
+        else:
+            fail = mid
+    return best, fail is None
+
+
+def summarize(rows, servers, repeats):
+    """Per server: median over repeats of the highest passing rate, and the median avg delays
+    at that rate. Returns {server: dict}."""
+    out = {}
+    for name in servers:
+        highs, top_hit, do_d, ra_d = [], False, [], []
+        for rep in range(repeats):
+            mine = [r for r in rows if r["server"] == name and r["repeat"] == rep]
+            passed = [r for r in mine if r["pass"]]
+            if not mine:
+                continue
+            hi = max((r["offered"] for r in passed), default=0)
+            highs.append(hi)
+            if passed and not any(not r["pass"] for r in mine):
+                top_hit = True
+            for r in passed:
+                if r["offered"] == hi:
+                    do_d.append(float(r["do_avg_ms"]))
+                    ra_d.append(float(r["ra_avg_ms"]))
+        ref = [r for r in rows if r["server"] == name and r["offered"] == REF_RATE and r["pass"]]
+        out[name] = dict(high=statistics.median(highs) if highs else 0, highs=highs, top=top_hit,
+                         do_ms=statistics.median(do_d) if do_d else None,
+                         ra_ms=statistics.median(ra_d) if ra_d else None,
+                         do_ref=statistics.median(float(r["do_avg_ms"]) for r in ref) if ref else None,
+                         ra_ref=statistics.median(float(r["ra_avg_ms"]) for r in ref) if ref else None)
+    return out
+
+
+def table(summary, servers):
+    kea = summary.get("kea", {}).get("high") or 0
+    dm = summary.get("dnsmasq", {}).get("high") or 0
+    def ms(v):
+        return "%.2f" % v if v is not None else "-"
+    fmt = "%-14s %9s %-16s %13s %13s %7s %10s"
+    lines = [fmt % ("server", "max req/s", "per repeat", "DO/RA ms @max", "DO/RA ms @%d" % REF_RATE,
+                    "vs Kea", "vs dnsmasq")]
+    for name in servers:
+        s = summary[name]
+        hi = s["high"]
+        lines.append(fmt % (
+            name, ("%g" % hi) + ("+" if s["top"] else ""), ",".join("%g" % h for h in s["highs"]),
+            ms(s["do_ms"]) + "/" + ms(s["ra_ms"]), ms(s["do_ref"]) + "/" + ms(s["ra_ref"]),
+            "%.2fx" % (hi / kea) if kea else "-", "%.2fx" % (hi / dm) if dm else "-"))
+    return lines
+
+
+# ---------------------------------------------------------------- SVG plot (no dependency)
+
+COLORS = {"microdhcp-mpy": "#d62728", "microdhcp-cpy": "#ff7f0e", "dnsmasq": "#1f77b4", "kea": "#2ca02c"}
+
+
+def svg_plot(rows, servers, path):
+    import math
+    offered = sorted({r["offered"] for r in rows if r["offered"]})
+    if not offered:
+        return
+    W, H, L, R, T, B, GAP = 900, 380, 70, 150, 40, 50, 90
+    pw = (W - L - R - GAP) // 2
+    ph = H - T - B
+    xmin, xmax = math.log10(min(offered)), math.log10(max(offered))
+    if xmax <= xmin:
+        xmax = xmin + 1
+    # median per (server, offered) over repeats
+    pts = {}
+    for name in servers:
+        for o in offered:
+            rs = [r for r in rows if r["server"] == name and r["offered"] == o]
+            if rs:
+                pts.setdefault(name, []).append((o, statistics.median(r["achieved"] for r in rs),
+                                                 statistics.median(max(r["do_drops_pct"], r["ra_drops_pct"]) for r in rs)))
+    ymax_rate = max(offered)
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">' % (W, H),
+           '<rect width="100%" height="100%" fill="white"/>']
+
+    def panel(x0, title, ylabel, ymax, yget, logy):
+        def X(v):
+            return x0 + (math.log10(v) - xmin) / (xmax - xmin) * pw
+
+        def Y(v):
+            if logy:
+                v = max(v, 10)
+                return T + ph - (math.log10(v) - 1) / (math.log10(ymax) - 1) * ph
+            return T + ph - min(v, ymax) / ymax * ph
+        out.append('<text x="%d" y="%d" font-size="13" font-weight="bold">%s</text>' % (x0, T - 15, title))
+        out.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#444"/>' % (x0, T, pw, ph))
+        for o in offered:
+            out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>' % (X(o), T, X(o), T + ph))
+            out.append('<text x="%.1f" y="%d" text-anchor="end" transform="rotate(-45 %.1f %d)">%d</text>'
+                       % (X(o), T + ph + 12, X(o), T + ph + 12, o))
+        ticks = [v for v in offered if v <= ymax] if logy else [ymax * i / 5 for i in range(6)]
+        for v in ticks:
+            out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/>' % (x0, Y(v), x0 + pw, Y(v)))
+            out.append('<text x="%d" y="%.1f" text-anchor="end">%g</text>' % (x0 - 4, Y(v) + 4, round(v, 1)))
+        out.append('<text x="%d" y="%d" text-anchor="middle">offered rate (4-way exchanges/s, log)</text>'
+                   % (x0 + pw // 2, H - 5))
+        out.append('<text x="%d" y="%d" text-anchor="middle" transform="rotate(-90 %d %d)">%s</text>'
+                   % (x0 - 50, T + ph // 2, x0 - 50, T + ph // 2, ylabel))
+        if logy:   # ideal: achieved == offered
+            out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999" stroke-dasharray="4 3"/>'
+                       % (X(offered[0]), Y(offered[0]), X(offered[-1]), Y(offered[-1])))
+        else:      # the 2.5 % criterion
+            out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#999" stroke-dasharray="4 3"/>'
+                       % (x0, Y(MAX_DROPS), x0 + pw, Y(MAX_DROPS)))
+        for name, p in pts.items():
+            c = COLORS.get(name, "#000")
+            poly = " ".join("%.1f,%.1f" % (X(o), Y(yget(a, d))) for o, a, d in p)
+            out.append('<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>' % (poly, c))
+            for o, a, d in p:
+                out.append('<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>' % (X(o), Y(yget(a, d)), c))
+
+    panel(L, "achieved rate (median)", "achieved exchanges/s (log)", ymax_rate, lambda a, d: a, True)
+    panel(L + pw + GAP, "drops, worse of DO and RA (median)", "drops % (clipped at 20)", 20.0,
+          lambda a, d: d, False)
+    for i, name in enumerate(pts):
+        y = T + 10 + 18 * i
+        out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (W - R + 15, y, COLORS.get(name, "#000")))
+        out.append('<text x="%d" y="%d">%s</text>' % (W - R + 32, y + 10, name))
+    out.append('<text x="%d" y="%d" fill="#666">dashed: ideal / 2.5%% limit</text>' % (W - R + 15, T + 10 + 18 * len(pts) + 10))
+    out.append("</svg>")
+    Path(path).write_text("\n".join(out) + "\n")
+
+
+def report(csv_path, servers=None):
+    """Table from a CSV written earlier (--report FILE)."""
+    rows = []
+    with open(csv_path) as f:
+        for r in csv.DictReader(f):
+            for k in ("repeat", "offered", "pass", "do_sent", "do_recv", "ra_sent", "ra_recv"):
+                r[k] = int(r[k] or 0)
+            for k in ("achieved", "do_drops_pct", "ra_drops_pct"):
+                r[k] = float(r[k] or 0)
+            rows.append(r)
+    servers = servers or [s for s in ORDER if any(r["server"] == s for r in rows)]
+    repeats = 1 + max(r["repeat"] for r in rows)
+    return table(summarize(rows, servers, repeats), servers)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="CI: 2 rungs (%s), 1 repeat, 2 s each" % (QUICK_LADDER,))
+    ap.add_argument("--repeat", type=int, default=None, help="ladders per server (default 3, quick 1)")
+    ap.add_argument("--period", type=int, default=None, help="seconds per rung (default 3, quick 2)")
+    ap.add_argument("--bisect", type=int, default=1, help="bisection steps after the first failure")
+    ap.add_argument("--servers", default=",".join(ORDER), help="comma list from %s" % ",".join(ORDER))
+    ap.add_argument("--rates", default=None, help="comma list of offered rates (overrides the ladder)")
+    ap.add_argument("--out", default=str(REPO / "out" / "bench"))
+    ap.add_argument("--report", metavar="CSV", help="print the table of an earlier run and exit")
+    a = ap.parse_args(argv)
+    if a.report:
+        print("\n".join(report(a.report)))
+        return 0
+    if os.geteuid() != 0:
+        print("bench.py needs root (network namespaces)", file=sys.stderr)
+        return 2
+    servers = [s for s in a.servers.split(",") if s]
+    for s in servers:
+        if s not in benchlab.SERVERS:
+            print("unknown server %r" % s, file=sys.stderr)
+            return 2
+    missing = benchlab.ensure_packages(log)
+    if missing:
+        print("bench: missing %s; install them (see docs/performance.md)" % ", ".join(missing), file=sys.stderr)
+        return 2
+    repeats = a.repeat or (1 if a.quick else 3)
+    period = a.period or (2 if a.quick else 3)
+    rungs = tuple(int(x) for x in a.rates.split(",")) if a.rates else (QUICK_LADDER if a.quick else LADDER)
+    bisect = 0 if a.quick else a.bisect
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    t0 = time.monotonic()
+    log("bench: %d repeat(s), %d s per rung, ladder %s, pool %s-%s, %d clients, relay %s"
+        % (repeats, period, ",".join(map(str, rungs)), POOL[0], POOL[1], CLIENTS, RELAY))
+    with Lab() as lab:
+        perf = lab.add_client(name="perfdhcp")   # also gives the bridge carrier (Kea needs it)
+        lab.add_host_address(perf, RELAY)
+        for rep in range(repeats):
+            order = servers[rep % len(servers):] + servers[:rep % len(servers)]
+            log("repeat %d/%d (order %s)" % (rep + 1, repeats, ", ".join(order)))
+            for name in order:
+                best, top = ladder(lab, perf, name, rungs, period, rep, bisect, rows)
+                log("  %-14s highest passing rate %d%s" % (name, best, "+ (top of ladder)" if top else ""))
+    with open(out / "bench.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow(r)
+    svg_plot(rows, servers, out / "bench.svg")
+    summary = summarize(rows, servers, repeats)
+    log("")
+    log("highest offered rate with DO and RA drops <= %.1f %% (median of %d; '+' = top of ladder); "
+        "delays: perfdhcp's average DISCOVER-OFFER/REQUEST-ACK ms at that rate and at %d/s"
+        % (MAX_DROPS, repeats, REF_RATE))
+    for line in table(summary, servers):
+        log(line)
+    log("wrote %s and %s (%.0f s)" % (out / "bench.csv", out / "bench.svg", time.monotonic() - t0))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Reference servers for the benchmarks, started in a tools/lab.py Lab's server namespace.
+
+Kept apart from lab.py: these command lines are tuned for rate measurements (no per-packet
+logging), not for the lab's functional tests. Host tooling: CPython 3.11, stdlib only, root.
+
+    with Lab() as lab:
+        p = start_kea(lab, "192.168.4.2", "192.168.4.249", lease=3600)
+        p = start_dnsmasq(lab, "192.168.4.2", "192.168.4.249", lease=3600)
+"""
+
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+# Debian package that provides each binary the benchmark runs.
+PACKAGES = {"perfdhcp": "kea-admin", "kea-dhcp4": "kea-dhcp4-server", "dnsmasq": "dnsmasq-base",
+            "micropython": None}
+
+
+def missing_tools():
+    return [b for b in PACKAGES if shutil.which(b) is None
+            and not os.path.exists("/usr/sbin/" + b)]
+
+
+def ensure_packages(log=print):
+    """Install the Debian packages of missing binaries, with no service started (DESIGN.md:
+    policy-rc.d exits 101). Returns the binaries still missing afterwards."""
+    missing = missing_tools()
+    pkgs = sorted({PACKAGES[b] for b in missing if PACKAGES[b]})
+    if pkgs and shutil.which("apt-get"):
+        policy = Path("/usr/sbin/policy-rc.d")
+        made = False
+        if not policy.exists():
+            policy.write_text("#!/bin/sh\nexit 101\n")
+            policy.chmod(0o755)
+            made = True
+        try:
+            log("bench: installing %s" % " ".join(pkgs))
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *pkgs],
+                           env=env, timeout=600, check=False)
+        finally:
+            if made:
+                policy.unlink()
+    return missing_tools()
+
+
+def _subnet(lab):
+    return ipaddress.ip_interface(lab.server_address).network
+
+
+def start_kea(lab, first, last, lease=3600, tag="kea"):
+    """kea-dhcp4 on the lab bridge: raw sockets, memfile not persisted, no control socket,
+    Kea's default threading (2.2: single-threaded), start-up lines and warnings on stdout.
+    Returns a Proc; ready when its log says DHCP4_STARTED. The bridge must have carrier (a
+    port attached) first, or Kea opens no socket ("interface br0 is not running")."""
+    d = lab.tmp / tag
+    d.mkdir(exist_ok=True)
+    net = _subnet(lab)
+    conf = {"Dhcp4": {
+        "interfaces-config": {"interfaces": [lab.bridge], "dhcp-socket-type": "raw"},
+        "lease-database": {"type": "memfile", "persist": False, "lfc-interval": 0},
+        "valid-lifetime": lease,
+        "renew-timer": lease // 2,
+        "rebind-timer": lease * 7 // 8,
+        "subnet4": [{"id": 1, "subnet": str(net),
+                     "pools": [{"pool": "%s - %s" % (first, last)}],
+                     "option-data": [{"name": "routers", "data": lab.server_ip},
+                                     {"name": "domain-name-servers", "data": lab.server_ip}]}],
+        # DHCP4_STARTED is logged at INFO: keep the dhcp4 logger at INFO (one line per
+        # start-up, nothing per packet) so readiness can be seen.
+        "loggers": [{"name": "kea-dhcp4", "severity": "INFO",
+                     "output_options": [{"output": "stdout"}]},
+                    {"name": "kea-dhcp4.packets", "severity": "WARN",
+                     "output_options": [{"output": "stdout"}]},
+                    {"name": "kea-dhcp4.leases", "severity": "WARN",
+                     "output_options": [{"output": "stdout"}]},
+                    {"name": "kea-dhcp4.dhcpsrv", "severity": "WARN",
+                     "output_options": [{"output": "stdout"}]}],
+    }}
+    path = d / "kea-dhcp4.json"
+    path.write_text(json.dumps(conf, indent=1))
+    env = dict(os.environ, KEA_PIDFILE_DIR=str(d), KEA_LOCKFILE_DIR=str(d),
+               KEA_LOGGER_DESTINATION="stdout")
+    return lab.spawn(lab.server_ns, ["kea-dhcp4", "-c", str(path)], env=env)
+
+
+def start_dnsmasq(lab, first, last, lease=3600, tag="dnsmasq"):
+    """dnsmasq, DHCP only (--port=0), no ping, authoritative, no per-packet logging, lease
+    file in the lab's temp dir, bound to the bridge. Returns a Proc; ready when its log says
+    'DHCP, IP range'."""
+    d = lab.tmp / tag
+    d.mkdir(exist_ok=True)
+    argv = ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-ping", "--port=0",
+            "--interface=" + lab.bridge, "--bind-interfaces", "--dhcp-authoritative",
+            "--dhcp-range=%s,%s,%d" % (first, last, lease),
+            "--dhcp-leasefile=%s" % (d / "dnsmasq.leases"),
+            "--pid-file=%s" % (d / "dnsmasq.pid"), "--log-facility=-", "--quiet-dhcp",
+            "--dhcp-option=option:router,%s" % lab.server_ip,
+            "--dhcp-option=option:dns-server,%s" % lab.server_ip]
+    return lab.spawn(lab.server_ns, argv)
+
+
+def start_microdhcp(lab, first, last, lease=3600, runtime="micropython"):
+    """microdhcp as the host command runs it (--quiet). Ready on 'serving on'."""
+    argv = ["--iface", lab.bridge, "--address", lab.server_address, "--pool", "%s-%s" % (first, last),
+            "--lease", str(lease), "--router", lab.server_ip, "--dns", lab.server_ip, "--quiet"]
+    return lab.start_server(argv, runtime=runtime)
+
+
+# name -> (starter, readiness regex)
+SERVERS = {
+    "microdhcp-mpy": (lambda lab, a, b, t: start_microdhcp(lab, a, b, t, "micropython"), r"serving on"),
+    "microdhcp-cpy": (lambda lab, a, b, t: start_microdhcp(lab, a, b, t, "cpython"), r"serving on"),
+    "dnsmasq": (start_dnsmasq, r"DHCP, IP range"),
+    "kea": (start_kea, r"DHCP4_STARTED"),
+}
+# Log lines that mean "started but cannot serve".
+FAILED = {
+    "kea": r"DHCPSRV_NO_SOCKETS_OPEN|DHCPSRV_OPEN_SOCKET_FAIL",
+}
