@@ -25,6 +25,7 @@ _MICROPYTHON = sys.implementation.name == "micropython"
 _PAD_STEP = 32          # replies are zero-padded to these steps so sendto never slices (no allocation)
 _MIN_REPLY = 300
 _BATCH = 4              # lwIP keeps only 4 datagrams per UDP socket: drain them all per poll
+_SERVE_BATCH = 32       # serve_forever() owns the loop, so it may drain a longer burst
 # poll() events that mean the socket is gone: HUP, or NVAL (0x20) as lwIP reports a closed socket.
 # Not POLLERR: Linux may raise it for a UDP socket that is still usable.
 _CLOSED = getattr(select, "POLLHUP", 16) | 0x20
@@ -220,9 +221,9 @@ class Server:
                 self.log("microdhcp: send failed: %r" % (e,))
 
     # --- loops -------------------------------------------------------------------------------
-    def poll(self, timeout_ms=0):
-        """Handles the datagrams waiting (up to a small batch) and due expiries. Returns how
-        many datagrams were read. Waits up to timeout_ms for the first one."""
+    def poll(self, timeout_ms=0, batch=_BATCH):
+        """Handles the datagrams waiting (up to `batch`) and due expiries. Returns how many
+        datagrams were read. Waits up to timeout_ms for the first one."""
         now = self.clock.now()
         self.engine.tick(now)
         if self.poller is not None and timeout_ms:
@@ -233,7 +234,7 @@ class Server:
                 raise OSError(errno.EBADF, "socket reported closed")
             now = self.clock.now()
         done = 0
-        while done < _BATCH and self._step(now):
+        while done < batch and self._step(now):
             done += 1
         return done
 
@@ -242,7 +243,9 @@ class Server:
         # raises (a socket gone bad) is logged and the socket reopened, never fatal.
         while until is None or self.clock.now() < until:
             try:
-                self.poll(1000)
+                # Drain more per wake-up than poll()'s default: each wake-up costs a poll
+                # syscall (and on MicroPython a small list), a datagram costs one recv.
+                self.poll(1000, _SERVE_BATCH)
             except OSError as e:
                 if self.log:
                     self.log("microdhcp: socket error %r; reopening" % (e,))
