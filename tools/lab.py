@@ -224,7 +224,8 @@ class PerfResult:
 _DUMP_SCRIPT = """#!/bin/sh
 # udhcpc passes the event as $1; dhclient and dhcpcd pass it as $reason.
 ev="${reason:-$1}"
-{ echo "### $ev"; env; } >> '%(dump)s'
+# "#." closes the block: a reader polling the file while this runs skips an unfinished block.
+{ echo "### $ev"; env; echo "#."; } >> '%(dump)s'
 case "$ev" in
   bound|renew)  # udhcpc: configure the address so later unicast (renew, release) works
     ip addr replace "$ip/${mask:-24}" dev "$interface" ;;
@@ -236,14 +237,21 @@ exit 0
 
 
 def _parse_dump(text):
-    """Split a dump file into [(event, {var: value})] in the order the script ran."""
-    blocks = []
+    """Split a dump file into [(event, {var: value})] in the order the script ran.
+
+    Only blocks closed by the script's "#." line count: the file is polled while clients run,
+    and a block read half-written would give an event with part of its variables.
+    """
+    blocks, cur = [], None
     for line in text.splitlines():
         if line.startswith("### "):
-            blocks.append((line[4:].strip(), {}))
-        elif blocks and "=" in line:
+            cur = (line[4:].strip(), {})
+        elif line == "#." and cur is not None:
+            blocks.append(cur)
+            cur = None
+        elif cur is not None and "=" in line:
             k, v = line.split("=", 1)
-            blocks[-1][1][k] = v
+            cur[1][k] = v
     return blocks
 
 
@@ -488,6 +496,16 @@ class Lab:
         if cidr in client.addresses:
             client.addresses.remove(cidr)
 
+    def add_server_host(self, cidr, name="server2"):
+        """Another host on the bridge with a static address and a broadcast route, for a second
+        DHCP server on the same segment: start_server(..., ns=host.ns) with --iface host.ifname.
+        """
+        host = self.add_client(name=name)
+        self.add_host_address(host, cidr)
+        # Like the server namespace: without a route, sendto(255.255.255.255) is ENETUNREACH.
+        _cmd(["ip", "-n", host.ns, "route", "add", "default", "dev", host.ifname])
+        return host
+
     def client_addresses(self, client):
         """IPv4 addresses currently on the client interface, as 'a.b.c.d/len' strings."""
         out = _cmd(["ip", "-n", client.ns, "-4", "-o", "addr", "show", "dev", client.ifname]).stdout
@@ -520,14 +538,16 @@ class Lab:
             raise RuntimeError("%s failed (%s): %s" % (" ".join(full), rc, cp.stderr.strip()))
         return cp
 
-    def spawn(self, ns, argv, log_path=None, env=None, pid_timeout=5.0, private_run=False):
+    def spawn(self, ns, argv, log_path=None, env=None, pid_timeout=5.0, private_run=False,
+              private_dirs=()):
         """Start a long-running argv in ns with stdout+stderr to log_path; returns a Proc.
 
         `ip netns exec ... &` gives the pid of ip, not of the command, so a shell writes its own
         pid ($$) and then execs the command in place: the recorded pid is the command's.
         private_run: mount an empty tmpfs on /run for this process only (ip netns exec already
         gives it a private, slave mount namespace, so nothing shows on the host); for daemons
-        that keep host-wide lock files in /run.
+        that keep host-wide lock files in /run. private_dirs: more directories to hide the
+        same way (e.g. dhcpcd's /var/lib/dhcpcd state), each an empty private tmpfs.
         """
         n = self._next()
         log_path = Path(log_path or self.tmp / ("proc%d.log" % n))
@@ -535,6 +555,10 @@ class Lab:
         shell = 'echo $$ > "$0"; exec "$@"'
         if private_run:
             shell = "mount -t tmpfs -o size=4m,mode=0755 mdl-run /run || exit 97; " + shell
+        for d in reversed([str(d) for d in private_dirs]):
+            if not re.match(r"^/[A-Za-z0-9_./-]+$", d):
+                raise ValueError("private_dirs: plain absolute paths only: %r" % d)
+            shell = "mount -t tmpfs -o size=4m,mode=0755 mdl-priv %s || exit 97; %s" % (d, shell)
         with open(log_path, "wb") as log:
             popen = subprocess.Popen(["ip", "netns", "exec", ns, "sh", "-c", shell, str(pidfile),
                                       *map(str, argv)], stdout=log, stderr=subprocess.STDOUT,
@@ -570,11 +594,12 @@ class Lab:
                 "--pool", "%s-%s" % (net[2], last), "--lease", str(lease),
                 "--router", self.server_ip, "--dns", self.server_ip, *extra]
 
-    def start_server(self, argv_tail, runtime="micropython", log_path=None, env=None):
+    def start_server(self, argv_tail, runtime="micropython", log_path=None, env=None, ns=None):
         """Start `RUNTIME -m microdhcp ARGV_TAIL` in the server namespace; returns a Proc.
 
         Readiness: proc.wait_for("serving"). Runtime "micropython" uses MICROPYPATH, "cpython"
         uses PYTHONPATH, both pointing at this checkout's firmware/ directory.
+        ns: another namespace (a second server on the segment, see add_server_host).
         """
         env = dict(os.environ if env is None else env)
         if runtime == "micropython":
@@ -588,7 +613,7 @@ class Lab:
             raise ValueError("runtime must be 'micropython' or 'cpython'")
         if not exe:
             raise FileNotFoundError(runtime)
-        return self.spawn(self.server_ns, [exe, "-m", "microdhcp", *argv_tail], log_path, env)
+        return self.spawn(ns or self.server_ns, [exe, "-m", "microdhcp", *argv_tail], log_path, env)
 
     def start_dnsmasq(self, first="192.168.4.2", last="192.168.4.249", lease="2m", extra=()):
         """dnsmasq as a stand-in DHCP server (selftest; reference runs). Returns a Proc."""
@@ -614,7 +639,12 @@ class Lab:
         return script, dump
 
     def udhcpc(self, client, extra_args=(), timeout=15):
-        """busybox udhcpc: DORA, configure the address, quit (-q). Does not release (add -R)."""
+        """busybox udhcpc: DORA, configure the address, quit (-q). Does not release.
+
+        -R does nothing here: busybox 1.35 with -q quits before it counts as BOUND, so it
+        prints "entering released state" without sending a RELEASE. To release, use
+        udhcpc_spawn(client, ["-R"]) and stop it with SIGTERM (or send SIGUSR2).
+        """
         script, dump = self._script("udhcpc")
         argv = ["busybox", "udhcpc", "-f", "-q", "-n", "-i", client.ifname, "-t", "3", "-T", "1",
                 "-s", script, *extra_args]
@@ -713,6 +743,79 @@ class Lab:
             if event == "TEST" and env.get("new_ip_address"):
                 _lease_from_isc_style(event, env, res)
         return res
+
+    def dhcpcd_lease(self, client, extra_args=(), timeout=20, arp=False):
+        """dhcpcd -4 -1 -B: a full DORA (oneshot: exits once bound); the result is the ACK.
+
+        Unlike -T this leases and configures the address. Same own -f config as dhcpcd() plus
+        `noarp` unless arp=True (its RFC 5227 probe adds seconds and is not what is under
+        test). Private tmpfs /run (pidfile and control socket, see dhcpcd()) and private
+        /var/lib/dhcpcd (the lease and DUID files it writes there stay out of the host's).
+        On exit its privsep helpers are left behind as in -T mode; any still running in the
+        namespace are killed.
+        """
+        script, dump = self._script("dhcpcd")
+        conf = self.tmp / ("dhcpcd-%s-lease.conf" % client.ns)
+        conf.write_text("clientid\nnodelay\nnoipv4ll\n%s"
+                        "option domain_name_servers, domain_name, host_name\n"
+                        "require dhcp_server_identifier\n" % ("" if arp else "noarp\n"))
+        argv = ["dhcpcd", "-4", "-1", "-B", "-f", conf, "-c", script,
+                "-t", str(max(1, timeout - 2)), *extra_args, client.ifname]
+        proc = self.spawn(client.ns, argv, private_run=True, private_dirs=("/var/lib/dhcpcd",))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.alive():
+            if any(ev == "BOUND" for ev, _ in _parse_dump(_read(dump))):
+                break
+            time.sleep(0.05)
+        proc.wait_for(r"exiting due to oneshot", 2)
+        proc.stop(signal.SIGTERM, timeout=2)
+        _kill_ns_processes(client.ns, comm="dhcpcd")
+        res = LeaseResult("dhcpcd", output=proc.output(), returncode=proc.popen.poll())
+        for event, env in _parse_dump(_read(dump)):
+            if event == "BOUND" and env.get("new_ip_address"):
+                _lease_from_isc_style(event, env, res)
+        return res
+
+    def udhcpc_spawn(self, client, extra_args=()):
+        """busybox udhcpc left running in the foreground (no -q): it binds, configures the
+        address and then renews on SIGUSR1, releases on SIGUSR2. Returns the Proc with a .dump
+        attribute; dump_events(proc.dump) lists the script events so far.
+        """
+        script, dump = self._script("udhcpc")
+        argv = ["busybox", "udhcpc", "-f", "-i", client.ifname, "-t", "3", "-T", "1",
+                "-s", script, *extra_args]
+        proc = self.spawn(client.ns, argv)
+        proc.dump = dump
+        return proc
+
+    @staticmethod
+    def dump_events(dump):
+        """[(event, env)] a client script recorded in dump (udhcpc_spawn's proc.dump)."""
+        return _parse_dump(_read(dump))
+
+    @staticmethod
+    def udhcpc_lease(event, env):
+        """LeaseResult from one udhcpc script event (bound/renew) of dump_events."""
+        return _lease_from_udhcpc(event, env, LeaseResult("udhcpc"))
+
+    def dhclient_write_lease(self, client, ip, server_id, router=None, mask="255.255.255.0",
+                             lease_time=3600):
+        """Put one unexpired lease into the client's dhclient lease file (-lf), as if it had
+        been bound elsewhere: the next dhclient run starts in INIT-REBOOT asking for ip.
+        """
+        files = self._dhclient_files(client)
+        t = time.gmtime(time.time() + lease_time)
+        when = "%d %s" % ((t.tm_wday + 1) % 7, time.strftime("%Y/%m/%d %H:%M:%S", t))
+        text = ("lease {\n  interface \"%s\";\n  fixed-address %s;\n"
+                "  option subnet-mask %s;\n" % (client.ifname, ip, mask))
+        if router:
+            text += "  option routers %s;\n" % router
+        text += ("  option dhcp-lease-time %d;\n  option dhcp-message-type 5;\n"
+                 "  option dhcp-server-identifier %s;\n"
+                 "  renew %s;\n  rebind %s;\n  expire %s;\n}\n"
+                 % (lease_time, server_id, when, when, when))
+        files["-lf"].write_text(text)
+        return files["-lf"]
 
     def nmap_discover(self, client, timeout=20, probe_timeout=5, chaddr=None):
         """nmap broadcast-dhcp-discover: one DISCOVER, no REQUEST; parses the first OFFER.
