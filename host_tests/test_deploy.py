@@ -5,6 +5,7 @@
 import json
 import os
 import pty
+import select
 import shlex
 import shutil
 import subprocess
@@ -91,8 +92,23 @@ class UnixBoard:
         self.port = os.ttyname(slave)
         self.p = subprocess.Popen([MICROPYTHON], stdin=self.master, stdout=self.master, stderr=self.master,
                                   cwd=str(cwd), pass_fds=(self.master,))
-        os.close(slave)
-        time.sleep(0.3)
+        try:
+            self._wait_prompt(slave, 20.0)
+        finally:
+            os.close(slave)
+
+    def _wait_prompt(self, fd, timeout):
+        # mpremote must not talk before the REPL is up: on a loaded machine the unix port can take
+        # seconds to print its banner, and a Ctrl-C sent earlier is lost (mpremote then waits forever).
+        seen = b""
+        deadline = time.monotonic() + timeout
+        while b">>> " not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("micropython REPL gave no prompt on the pty: %r" % seen[-200:])
+            r, _, _ = select.select([fd], [], [], left)
+            if r:
+                seen += os.read(fd, 4096)
 
     def mpremote(self, args):
         return subprocess.run([MPREMOTE, "connect", self.port, "resume"] + args, cwd=ROOT, capture_output=True,
