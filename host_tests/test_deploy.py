@@ -94,6 +94,9 @@ class UnixBoard:
                                   cwd=str(cwd), pass_fds=(self.master,))
         try:
             self._wait_prompt(slave, 20.0)
+        except BaseException:
+            self.close()   # never leave a REPL behind (it spins once its pty is gone)
+            raise
         finally:
             os.close(slave)
 
