@@ -136,8 +136,6 @@ class Engine:
         self.on_commit = on_commit    # called before an ACK/RELEASE/DECLINE takes effect on the wire (persistence)
         self.kbuf = bytearray(KEY_SIZE)   # identity of the current client, in stored key form
         self.khash = 0
-        self.hwbuf = bytearray(KEY_SIZE)  # htype + chaddr form, for MAC reservations
-        self.hwhash = 0
         self.dst = bytearray(4)
         self.dst_port = _CLIENT_PORT
         self.dst_kind = DST_BROADCAST
@@ -193,9 +191,10 @@ class Engine:
         return h24(kb, 0, KEY_SIZE, 5381)
 
     def _hw_key(self):
-        # htype followed by chaddr[:hlen]: the same bytes as an RFC 2132 9.14 client id of type htype.
+        # htype followed by chaddr[:hlen], written straight into kbuf: the same bytes as an
+        # RFC 2132 9.14 client id of type htype.
         b = self.rx
-        kb = self.hwbuf
+        kb = self.kbuf
         n = b[_HLEN]
         for i in range(1, KEY_SIZE):
             kb[i] = 0
@@ -203,32 +202,30 @@ class Engine:
         kb[1] = b[_HTYPE]
         for i in range(n):
             kb[2 + i] = b[_CHADDR + i]
-        self.hwhash = h24(kb, 0, KEY_SIZE, 5381)
+        self.khash = h24(kb, 0, KEY_SIZE, 5381)
 
     def _identify(self):
-        # Builds the client's key in self.kbuf and returns its slot or -1.
+        # Builds the client's key in self.kbuf and returns its slot or -1 (-2: a copied client id).
         req = self.req
         t = self.table
-        self._hw_key()
-        if self.has_mac_reservations:
-            s = t.find(self.hwbuf, self.hwhash)
-            if s >= 0 and t.flags[s] & F_RESERVED:
-                self._use_hw_key()
-                return s
-        if req.cnt[CLIENT_ID]:
-            n = req.ln[CLIENT_ID]
-            kb = self.kbuf
-            kb[0] = n if n < 255 else 255
-            self.khash = self._key_form(kb, self.rx, req.off[CLIENT_ID], n)
+        s = -1
+        if self.has_mac_reservations or not req.cnt[CLIENT_ID]:
+            self._hw_key()
             s = t.find(self.kbuf, self.khash)
-            # A live lease found by client identifier answers only to the hardware address
-            # that obtained it (config mac_pinning): a copied client id cannot take it over.
-            if s >= 0 and self.cfg.mac_pinning and (t.state[s] == OFFERED or t.state[s] == BOUND) \
-                    and not self._same_hw(s):
-                return -2
-            return s
-        self._use_hw_key()
-        return t.find(self.kbuf, self.khash)
+            # A MAC reservation wins over the client id the client may also send.
+            if not req.cnt[CLIENT_ID] or (s >= 0 and t.flags[s] & F_RESERVED):
+                return s
+        n = req.ln[CLIENT_ID]
+        kb = self.kbuf
+        kb[0] = n if n < 255 else 255
+        self.khash = self._key_form(kb, self.rx, req.off[CLIENT_ID], n)
+        s = t.find(kb, self.khash)
+        # A live lease found by client identifier answers only to the hardware address
+        # that obtained it (config mac_pinning): a copied client id cannot take it over.
+        if s >= 0 and self.cfg.mac_pinning and (t.state[s] == OFFERED or t.state[s] == BOUND) \
+                and not self._same_hw(s):
+            return -2
+        return s
 
     def _same_hw(self, s):
         # True when slot s recorded this message's htype/hlen/chaddr (or recorded none).
@@ -245,13 +242,6 @@ class Engine:
             if hw[p + 2 + i] != b[_CHADDR + i]:
                 return False
         return True
-
-    def _use_hw_key(self):
-        kb = self.kbuf
-        hb = self.hwbuf
-        for i in range(KEY_SIZE):
-            kb[i] = hb[i]
-        self.khash = self.hwhash
 
     # --- helpers on the received message ---------------------------------------------------
     def _off_at(self, pos):
@@ -549,7 +539,7 @@ class Engine:
             if not speak:
                 return self._count(C_IGNORED)
         self.lease = self._lease_for()
-        renewing = t.state[s] == BOUND and t.key_equals(s, self.kbuf)
+        renewing = t.state[s] == BOUND and s == cl
         self._take(s, cl)
         return self._bind(s, now, tx, renewing)
 

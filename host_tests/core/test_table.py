@@ -8,7 +8,7 @@ def arrays(e):
     # (identity, length) of every table array and engine buffer: none may be replaced or grow.
     t = e.table
     objs = (t.state, t.flags, t.expiry, t.keys, t.khash, t.hw, t.host, t.index, t.nxt, t.prv,
-            t.heap, t.hpos, t.extra, e.rx, e.counters, e.kbuf, e.hwbuf, e.dst, e.req.off, e.req.ln, e.req.cnt)
+            t.heap, t.hpos, t.extra, e.rx, e.counters, e.kbuf, e.dst, e.req.off, e.req.ln, e.req.cnt)
     return [(id(o), len(o)) for o in objs]
 
 
