@@ -36,6 +36,7 @@ from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
+import lab as labmod  # noqa: E402
 
 SERVER_ADDRESS = "192.168.4.1/24"
 SERVER_IP = "192.168.4.1"
@@ -154,18 +155,8 @@ def table(text):
     return rows
 
 
-def counters(text):
-    m = re.search(r"^counters: (.*)$", text, re.M)
-    return dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))) if m else {}
-
-
-def _wait(pred, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
+counters = labmod.parse_counters
+_wait = labmod.wait_until
 
 
 # ---------------------------------------------------------------- one flood run
@@ -177,7 +168,6 @@ def flood_run(runtime="micropython", known_only=False, clients=8, lease=60, offe
     (see the keys at the end); raises only on lab failures (a server that does not start).
     renewals=False: a shorter run that does not stretch the REQUEST flood past T1 nor wait for
     the bound clients to renew (they must still hold their addresses)."""
-    import lab as labmod
     say = log or (lambda *a: None)
     use_perfdhcp = use_perfdhcp and shutil.which("perfdhcp") is not None
     res = {"runtime": runtime, "mode": "known-clients-only" if known_only else "default",

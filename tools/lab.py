@@ -119,6 +119,35 @@ def cleanup_stale():
     return removed
 
 
+# ---------------------------------------------------------------- helpers for lab users
+
+def missing_prerequisites(binaries):
+    """Why a lab cannot run here: [] when root and every binary is on PATH."""
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("not root (network namespaces need root)")
+    missing = [b for b in binaries if shutil.which(b) is None]
+    if missing:
+        problems.append("missing binaries: " + " ".join(missing))
+    return problems
+
+
+def wait_until(fn, timeout, step=0.05):
+    """Poll fn() until it returns something true or timeout passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def parse_counters(text):
+    """The server's `counters: name=N ...` line (printed at SIGINT) -> {name: N}; {} if absent."""
+    m = re.search(r"^counters: (.*)$", text, re.M)
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))} if m else {}
+
+
 # ---------------------------------------------------------------- processes in namespaces
 
 class Proc:

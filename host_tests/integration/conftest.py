@@ -9,7 +9,6 @@
 # Every test runs on both server runtimes (fixture `runtime`).
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,14 +28,9 @@ VERBOSE = os.environ.get("MICRODHCP_LAB_VERBOSE") == "1"   # with -s: server log
 
 
 def _lab_problems():
-    problems = []
-    if os.geteuid() != 0:
-        problems.append("not root (network namespaces need root)")
-    missing = [b for b in BINARIES if shutil.which(b) is None]
-    if missing:
-        problems.append("missing binaries: " + " ".join(missing))
-    elif "udhcpc" not in subprocess.run(["busybox", "--list"], capture_output=True, text=True,
-                                        timeout=10).stdout.split():
+    problems = labmod.missing_prerequisites(BINARIES)
+    if not problems and "udhcpc" not in subprocess.run(["busybox", "--list"], capture_output=True, text=True,
+                                                       timeout=10).stdout.split():
         problems.append("busybox has no udhcpc applet")
     return problems
 
@@ -152,7 +146,7 @@ class Server:
             return
         for line in lines[start + 1:]:
             if line.startswith("counters:"):
-                self.counters = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
+                self.counters = labmod.parse_counters(line)
                 break
             f = line.split()
             if len(f) == 6:

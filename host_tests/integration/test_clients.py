@@ -5,7 +5,8 @@ import os
 import re
 import signal
 import subprocess
-import time
+
+import lab as labmod  # tools/ is on sys.path (conftest.py)
 
 ROUTER = "192.168.4.1"
 DNS = ["192.168.4.1", "9.9.9.9"]
@@ -48,13 +49,7 @@ def captured(lab, display_filter, *fields):
     return [tuple(line.split("\t")) for line in out.splitlines() if line.strip()]
 
 
-def wait_until(fn, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
+wait_until = labmod.wait_until
 
 
 def udhcpc_running(lab, client, extra=(), timeout=10):

@@ -12,13 +12,13 @@
 # About 50 s (default) + 15 s (known-clients-only) per runtime.
 import importlib.util
 import os
-import shutil
 import sys
 
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tools"))
+import lab as labmod  # noqa: E402
 
 RUNTIMES = ("micropython", "cpython")
 NEEDED = ("ip", "ethtool", "busybox", "micropython")
@@ -33,12 +33,7 @@ PERF_RATE = 1000
 
 
 def _problems():
-    p = []
-    if os.geteuid() != 0:
-        p.append("not root (network namespaces need root)")
-    missing = [b for b in NEEDED if shutil.which(b) is None]
-    if missing:
-        p.append("missing binaries: " + " ".join(missing))
+    p = labmod.missing_prerequisites(NEEDED)
     if importlib.util.find_spec("scapy") is None:
         p.append("scapy not installed (pip install -r tools/requirements-dev.txt)")
     return p
