@@ -752,24 +752,32 @@ class Lab:
           random 0-2 s start delay; -4 keeps it off IPv6; noipv4ll stops a 169.254 fallback.
           It still reads /var/lib/dhcpcd/IF.lease (absent: IF is unique to this lab).
         """
+        return self._dhcpcd(client, ["-T"], "", "TEST", (), extra_args, timeout)
+
+    def _dhcpcd(self, client, mode, conf_extra, event_name, private_dirs, extra_args, timeout,
+                exit_line=None):
+        """One dhcpcd run with our own config and a private /run; waits for the script event
+        event_name, stops dhcpcd and the privsep helpers it leaves behind, parses the lease."""
         script, dump = self._script("dhcpcd")
-        conf = self.tmp / ("dhcpcd-%s.conf" % client.ns)
-        conf.write_text("clientid\nnodelay\nnoipv4ll\n"
+        conf = self.tmp / ("dhcpcd-%s-%s.conf" % (client.ns, event_name.lower()))
+        conf.write_text("clientid\nnodelay\nnoipv4ll\n%s"
                         "option domain_name_servers, domain_name, host_name\n"
-                        "require dhcp_server_identifier\n")
-        argv = ["dhcpcd", "-4", "-T", "-f", conf, "-c", script, "-t", str(max(1, timeout - 2)),
+                        "require dhcp_server_identifier\n" % conf_extra)
+        argv = ["dhcpcd", "-4", *mode, "-f", conf, "-c", script, "-t", str(max(1, timeout - 2)),
                 *extra_args, client.ifname]
-        proc = self.spawn(client.ns, argv, private_run=True)
+        proc = self.spawn(client.ns, argv, private_run=True, private_dirs=private_dirs)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and proc.alive():
-            if any(ev == "TEST" for ev, _ in _parse_dump(_read(dump))):
+            if any(ev == event_name for ev, _ in _parse_dump(_read(dump))):
                 break
             time.sleep(0.05)
+        if exit_line:
+            proc.wait_for(exit_line, 2)
         proc.stop(signal.SIGTERM, timeout=2)
         _kill_ns_processes(client.ns, comm="dhcpcd")
         res = LeaseResult("dhcpcd", output=proc.output(), returncode=proc.popen.poll())
         for event, env in _parse_dump(_read(dump)):
-            if event == "TEST" and env.get("new_ip_address"):
+            if event == event_name and env.get("new_ip_address"):
                 _lease_from_isc_style(event, env, res)
         return res
 
@@ -783,27 +791,8 @@ class Lab:
         On exit its privsep helpers are left behind as in -T mode; any still running in the
         namespace are killed.
         """
-        script, dump = self._script("dhcpcd")
-        conf = self.tmp / ("dhcpcd-%s-lease.conf" % client.ns)
-        conf.write_text("clientid\nnodelay\nnoipv4ll\n%s"
-                        "option domain_name_servers, domain_name, host_name\n"
-                        "require dhcp_server_identifier\n" % ("" if arp else "noarp\n"))
-        argv = ["dhcpcd", "-4", "-1", "-B", "-f", conf, "-c", script,
-                "-t", str(max(1, timeout - 2)), *extra_args, client.ifname]
-        proc = self.spawn(client.ns, argv, private_run=True, private_dirs=("/var/lib/dhcpcd",))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and proc.alive():
-            if any(ev == "BOUND" for ev, _ in _parse_dump(_read(dump))):
-                break
-            time.sleep(0.05)
-        proc.wait_for(r"exiting due to oneshot", 2)
-        proc.stop(signal.SIGTERM, timeout=2)
-        _kill_ns_processes(client.ns, comm="dhcpcd")
-        res = LeaseResult("dhcpcd", output=proc.output(), returncode=proc.popen.poll())
-        for event, env in _parse_dump(_read(dump)):
-            if event == "BOUND" and env.get("new_ip_address"):
-                _lease_from_isc_style(event, env, res)
-        return res
+        return self._dhcpcd(client, ["-1", "-B"], "" if arp else "noarp\n", "BOUND", ("/var/lib/dhcpcd",),
+                            extra_args, timeout, exit_line=r"exiting due to oneshot")
 
     def udhcpc_spawn(self, client, extra_args=()):
         """busybox udhcpc left running in the foreground (no -q): it binds, configures the
