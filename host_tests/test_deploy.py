@@ -10,7 +10,9 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import tty
 
 import pytest
 
@@ -85,42 +87,74 @@ def test_manifest_freezes_the_package():
 
 
 class UnixBoard:
-    """The unix port's REPL on a pseudo-terminal, in a scratch directory: mpremote's view of a board."""
+    """The unix port's REPL behind a pseudo-terminal, in a scratch directory: mpremote's view of a board.
+
+    micropython itself talks over pipes and a thread relays them to the pty master, so that only mpremote
+    (pyserial) sets the terminal's modes. Given a terminal, the unix port calls tcsetattr(TCSAFLUSH) around
+    every prompt, and on a pty that discards bytes still in flight between it and mpremote; mpremote then
+    waits forever for a raw-paste window byte that was thrown away (seen once in CI, about 1 run in 10 on
+    a loaded machine). `-i` keeps the REPL running on a stdin that is not a terminal.
+    """
 
     def __init__(self, cwd):
-        self.master, slave = pty.openpty()
-        self.port = os.ttyname(slave)
-        self.p = subprocess.Popen([MICROPYTHON], stdin=self.master, stdout=self.master, stderr=self.master,
-                                  cwd=str(cwd), pass_fds=(self.master,))
+        self.master, self.slave = pty.openpty()
+        tty.setraw(self.slave)
+        self.port = os.ttyname(self.slave)
+        self.p = subprocess.Popen([MICROPYTHON, "-i", "-c", ""], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, cwd=str(cwd))
+        self.running = True
+        self.relay = threading.Thread(target=self._relay, daemon=True)
+        self.relay.start()
         try:
-            self._wait_prompt(slave, 20.0)
+            self._wait_prompt(20.0)
         except BaseException:
-            self.close()   # never leave a REPL behind (it spins once its pty is gone)
+            self.close()
             raise
-        finally:
-            os.close(slave)
+        # The test keeps its end of the slave open (and never reads it again) so the master never sees the
+        # hang-up between two mpremote runs.
 
-    def _wait_prompt(self, fd, timeout):
+    def _relay(self):
+        out = self.p.stdout.fileno()
+        while self.running:
+            r, _, _ = select.select([self.master, out], [], [], 0.2)
+            try:
+                if self.master in r:
+                    self.p.stdin.write(os.read(self.master, 4096))
+                    self.p.stdin.flush()
+                if out in r:
+                    data = os.read(out, 4096)
+                    if not data:
+                        return          # micropython exited
+                    os.write(self.master, data)
+            except OSError:             # killed by close() mid-relay
+                return
+
+    def _wait_prompt(self, timeout):
         # mpremote must not talk before the REPL is up: on a loaded machine the unix port can take
-        # seconds to print its banner, and a Ctrl-C sent earlier is lost (mpremote then waits forever).
+        # seconds to print its banner, and a Ctrl-C sent earlier is lost.
         seen = b""
         deadline = time.monotonic() + timeout
         while b">>> " not in seen:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError("micropython REPL gave no prompt on the pty: %r" % seen[-200:])
-            r, _, _ = select.select([fd], [], [], left)
+            r, _, _ = select.select([self.slave], [], [], left)
             if r:
-                seen += os.read(fd, 4096)
+                seen += os.read(self.slave, 4096)
 
     def mpremote(self, args):
         return subprocess.run([MPREMOTE, "connect", self.port, "resume"] + args, cwd=ROOT, capture_output=True,
                               text=True, timeout=120)
 
     def close(self):
+        self.running = False
         self.p.kill()
         self.p.wait(timeout=10)
+        self.relay.join(timeout=10)
+        self.p.stdin.close()
+        self.p.stdout.close()
         os.close(self.master)
+        os.close(self.slave)
 
 
 needs_tools = pytest.mark.skipif(not (MICROPYTHON and MPREMOTE), reason="micropython and mpremote needed")
