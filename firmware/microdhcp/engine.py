@@ -111,6 +111,8 @@ DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
 DST_UNICAST = const(1)     # self.dst, port self.dst_port
 
 _Z64 = bytes(64)
+_ZKEY = bytes(KEY_SIZE - 1)
+_MAGIC = b"\x63\x82\x53\x63"     # RFC 2131 section 3 magic cookie, 99.130.83.99
 
 # NAK reasons (option 56 text), written only on the NAK path.
 _NAK_WRONG_NET = b"wrong network"
@@ -128,6 +130,14 @@ class Engine:
         self.network = config.network
         self.req = Request()
         self.rx = self.req.buf
+        # Views of fixed header fields, made once: a slice store from a view copies without
+        # allocating (slicing a view per message would allocate one each time).
+        rxv = memoryview(self.rx)
+        self._rx_xid = rxv[_XID:_XID + 4]
+        self._rx_flags = rxv[_FLAGS:_FLAGS + 2]
+        self._rx_ciaddr = rxv[_CIADDR:_CIADDR + 4]
+        self._rx_giaddr = rxv[_GIADDR:_GIADDR + 4]
+        self._rx_relay_hw = rxv[_GIADDR:_CHADDR + 16]   # giaddr and chaddr are adjacent
         self.table = LeaseTable(config.pool_first, config.pool_size, config.extra_offsets, config.hostname_len)
         self.options = config.options
         self.always = config.always
@@ -176,8 +186,7 @@ class Engine:
     def _key_form(self, kb, src, pos, n):
         # Stored key: kb[0] = length (capped 255), then the identity; an identity longer than
         # 19 bytes keeps 16 bytes and a 24-bit hash of the whole. Returns the index hash.
-        for i in range(1, KEY_SIZE):
-            kb[i] = 0
+        kb[1:KEY_SIZE] = _ZKEY
         if n <= 19:
             for i in range(n):
                 kb[1 + i] = src[pos + i]
@@ -196,8 +205,7 @@ class Engine:
         b = self.rx
         kb = self.kbuf
         n = b[_HLEN]
-        for i in range(1, KEY_SIZE):
-            kb[i] = 0
+        kb[1:KEY_SIZE] = _ZKEY
         kb[0] = n + 1
         kb[1] = b[_HTYPE]
         for i in range(n):
@@ -633,23 +641,15 @@ class Engine:
         tx[_OP] = _BOOTREPLY
         tx[_HTYPE] = rx[_HTYPE]
         tx[_HLEN] = rx[_HLEN]
-        for i in range(4):
-            tx[_XID + i] = rx[_XID + i]
-            tx[_GIADDR + i] = rx[_GIADDR + i]
-        tx[_FLAGS] = rx[_FLAGS]
-        tx[_FLAGS + 1] = rx[_FLAGS + 1]
-        for i in range(16):
-            tx[_CHADDR + i] = rx[_CHADDR + i]
+        tx[_XID:_XID + 4] = self._rx_xid
+        tx[_FLAGS:_FLAGS + 2] = self._rx_flags
+        tx[_GIADDR:_CHADDR + 16] = self._rx_relay_hw
         if mtype != DHCPNAK and req.msg_type != DHCPDISCOVER:
             # ciaddr echoed in ACKs (REQUEST and INFORM); 0 in OFFER and NAK.
-            for i in range(4):
-                tx[_CIADDR + i] = rx[_CIADDR + i]
+            tx[_CIADDR:_CIADDR + 4] = self._rx_ciaddr
         if s >= 0:
             self._put_addr(tx, _YIADDR, t.offset_of(s))
-        tx[_COOKIE] = 99
-        tx[_COOKIE + 1] = 130
-        tx[_COOKIE + 2] = 83
-        tx[_COOKIE + 3] = 99
+        tx[_COOKIE:_COOKIE + 4] = _MAGIC
 
         # Room: RFC 2132 9.10 option 57 (never below 576), else 576; minus IP+UDP headers.
         limit = _DEFAULT_MAX
@@ -718,9 +718,13 @@ class Engine:
         while a + 64 <= d:
             tx[a:a + 64] = z
             a += 64
-        while a < d:
-            tx[a] = 0
-            a += 1
+        if a < d:
+            if a + 64 <= tl:
+                tx[a:a + 64] = z     # past the dirty mark it is zeros already: one store, no byte loop
+            else:
+                while a < d:
+                    tx[a] = 0
+                    a += 1
 
     def _put_params(self, tx, pos, limit):
         # RFC 2132 9.8: requested options in the order of the parameter request list; then
@@ -757,6 +761,12 @@ class Engine:
         need = n + 2 * ((n + 254) // 255 if n else 1)
         if pos + need > limit:
             return pos
+        if so == 0 and n == len(src) and n < 256:
+            # A whole value (configured options, server id, NAK text): one slice store.
+            tx[pos] = code
+            tx[pos + 1] = n
+            tx[pos + 2:pos + 2 + n] = src
+            return pos + 2 + n
         while True:
             k = n if n < 255 else 255
             tx[pos] = code
@@ -790,11 +800,9 @@ class Engine:
     def _destination(self, mtype, tx):
         # RFC 2131 section 4.1: relay -> giaddr:67; a NAK without relay is broadcast; ciaddr set
         # -> ciaddr:68; otherwise broadcast (unicast to yiaddr would need an ARP entry we cannot add).
-        rx = self.rx
         d = self.dst
         if not self._is_zero(_GIADDR):
-            for i in range(4):
-                d[i] = rx[_GIADDR + i]
+            d[0:4] = self._rx_giaddr
             self.dst_port = _SERVER_PORT
             self.dst_kind = DST_UNICAST
             if mtype == DHCPNAK:
@@ -802,12 +810,10 @@ class Engine:
             return
         self.dst_port = _CLIENT_PORT
         if mtype != DHCPNAK and not self._is_zero(_CIADDR):
-            for i in range(4):
-                d[i] = rx[_CIADDR + i]
+            d[0:4] = self._rx_ciaddr
             self.dst_kind = DST_UNICAST
             return
-        for i in range(4):
-            d[i] = self.reply_broadcast[i]
+        d[0:4] = self.reply_broadcast
         self.dst_kind = DST_BROADCAST
 
     # --- introspection (allocates; not for the packet path) ------------------------------

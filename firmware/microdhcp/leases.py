@@ -30,6 +30,7 @@ _KEY_HEAD = const(16)    # a longer identity keeps 16 bytes and a 24-bit hash of
 HW_SIZE = const(18)      # htype, hlen, chaddr[16]
 NEVER = const(0x3FFFFFFF)  # "no expiry", the largest small int on 32-bit ports
 _NIL = const(0xFFFF)
+_ZKEY = bytes(KEY_SIZE)
 
 
 def h24(b, pos, n, h):
@@ -143,10 +144,8 @@ class LeaseTable:
     def set_key(self, s, kb, h):
         if self.keys[s * KEY_SIZE]:
             self.clear_key(s)
-        keys = self.keys
         p = s * KEY_SIZE
-        for i in range(KEY_SIZE):
-            keys[p + i] = kb[i]
+        self.keys[p:p + KEY_SIZE] = kb      # slice store: one copy, no allocation
         self.khash[s] = h & 0xFFFF
         idx = self.index
         m = self.imask
@@ -161,8 +160,7 @@ class LeaseTable:
         p = s * KEY_SIZE
         if keys[p] == 0:
             return
-        for i in range(KEY_SIZE):
-            keys[p + i] = 0
+        keys[p:p + KEY_SIZE] = _ZKEY
         idx = self.index
         m = self.imask
         i = self.khash[s] & m

@@ -38,6 +38,7 @@ RAPID = const(8)         # 80, RFC 4039
 RELAY = const(9)         # 82, RFC 3046
 TRACKED = (12, 50, 51, 53, 54, 55, 57, 61, 80, 82)
 _NTRACK = const(10)
+_ZTRACK = bytes(_NTRACK)
 
 # Parse results; nonzero values are drop reasons counted by the engine.
 OK = const(0)
@@ -82,8 +83,7 @@ class Request:
         # Returns OK or a drop reason. Never raises for any content of buf[:n].
         b = self.buf
         self.n = n
-        for i in range(_NTRACK):
-            self.cnt[i] = 0
+        self.cnt[0:_NTRACK] = _ZTRACK
         self.tail = RX_MAX
         self.msg_type = 0
         self.overload = 0
