@@ -720,7 +720,7 @@ class Engine:
             a += 64
         if a < d:
             if a + 64 <= tl:
-                tx[a:a + 64] = z     # past the dirty mark it is zeros already: one store, no byte loop
+                tx[a:a + 64] = z     # zeroing past the dirty mark is harmless: one store, no byte loop
             else:
                 while a < d:
                     tx[a] = 0
