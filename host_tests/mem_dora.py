@@ -46,6 +46,17 @@ req[243:245] = b"\x32\x04"                        # 50 requested address (filled
 req[249:255] = b"\x36\x04\xc0\xa8\x04\x01"        # 54 server identifier 192.168.4.1
 req[255] = 255
 
+
+def serve(m, want, what, i):
+    # One engine.handle with the heap locked; the reply must be of type `want`.
+    micropython.heap_lock()
+    n = eng.handle(m, 10, tx)
+    micropython.heap_unlock()
+    sample()
+    if not n or tx[242] != want:
+        raise SystemExit("no %s for client %d" % (what, i))
+
+
 acks = 0
 for i in range(254):
     for m in (disc, req):
@@ -54,19 +65,9 @@ for i in range(254):
         m[6] = i & 255
         m[32] = i >> 8
         m[33] = i & 255
-    micropython.heap_lock()
-    n = eng.handle(disc, 10, tx)
-    micropython.heap_unlock()
-    sample()
-    if not n or tx[242] != 2:
-        raise SystemExit("no OFFER for client %d" % i)
+    serve(disc, 2, "OFFER", i)
     req[245:249] = tx[16:20]
-    micropython.heap_lock()
-    n = eng.handle(req, 10, tx)
-    micropython.heap_unlock()
-    sample()
-    if not n or tx[242] != 5:
-        raise SystemExit("no ACK for client %d" % i)
+    serve(req, 5, "ACK", i)
     acks += 1
 
 gc.collect()

@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -134,13 +133,12 @@ def test_kea_lfc_reads_export(leasefile, tmp_path):
 
 
 # --- the peers serving the exported leases to real clients (namespace lab, root) ------------
-def _lab_or_skip():
-    if os.geteuid() != 0:
-        pytest.skip("needs root for network namespaces")
-    for b in ("ip", "ethtool", "busybox"):
-        if shutil.which(b) is None:
-            pytest.skip("missing " + b)
+def _lab_or_skip(server):
+    # The lab (root, ip, ethtool, busybox's udhcpc) and the peer server being checked.
     import lab as labmod
+    problems = labmod.missing_prerequisites(("ip", "ethtool", "busybox", server))
+    if problems:
+        pytest.skip("; ".join(problems))
     return labmod
 
 
@@ -165,9 +163,7 @@ def _check_clients(lab, cs, got):
 
 
 def test_dnsmasq_serves_exported_leases(leasefile):
-    labmod = _lab_or_skip()
-    if shutil.which("dnsmasq") is None:
-        pytest.skip("dnsmasq not installed")
+    labmod = _lab_or_skip("dnsmasq")
     path, got = leasefile
     with labmod.Lab(tag="x") as lab:
         exported = run_tool(path, "--format", "dnsmasq").stdout
@@ -185,9 +181,7 @@ def test_dnsmasq_serves_exported_leases(leasefile):
 
 
 def test_kea_serves_exported_leases(leasefile):
-    labmod = _lab_or_skip()
-    if shutil.which("kea-dhcp4") is None:
-        pytest.skip("kea-dhcp4 not installed")
+    labmod = _lab_or_skip("kea-dhcp4")
     path, got = leasefile
     with labmod.Lab(tag="y") as lab:
         csvf = lab.tmp / "kea-leases4.csv"

@@ -30,16 +30,9 @@ except AttributeError:
         return a - b
 
 
-
-def _repo():
-    # tools/bench_engine.py -> the checkout (no os.path on MicroPython)
-    parts = __file__.rsplit("/", 2)
-    if len(parts) == 3:
-        return parts[0] or "/"
-    return "." if len(parts) == 2 else ".."
-
-
-sys.path.insert(0, _repo() + "/firmware")
+# The firmware beside this script, without os.path (MicroPython has none); as tools/churn.py.
+HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+sys.path.insert(0, HERE + "/../firmware")
 
 from microdhcp.config import Config      # noqa: E402
 from microdhcp.engine import Engine      # noqa: E402

@@ -24,14 +24,9 @@ POOL = ("192.168.4.2", "192.168.4.249")
 RELAY = "192.168.4.250"
 
 
-def _repo():
-    parts = __file__.rsplit("/", 2)
-    if len(parts) == 3:
-        return parts[0] or "/"
-    return "." if len(parts) == 2 else ".."
-
-
-sys.path.insert(0, _repo() + "/firmware")
+# The firmware beside this script, without os.path (MicroPython has none); as tools/churn.py.
+HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+sys.path.insert(0, HERE + "/../firmware")
 
 
 # ------------------------------------------------------------------ client messages (both runtimes)
@@ -191,13 +186,12 @@ def orchestrate(argv):
     import argparse
     import os
     import shutil
-    import socket
     import subprocess
     import tempfile
     import time
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from lab import Lab, FIRMWARE, _cmd
+    from lab import Lab, FIRMWARE
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--exchanges", type=int, default=2000)

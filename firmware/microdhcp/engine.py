@@ -10,7 +10,7 @@ except ImportError:
 
 from array import array
 from microdhcp import packet
-from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, MSG_TYPE, SERVER_ID, PRL, MAX_SIZE, CLIENT_ID, RAPID, RELAY
+from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, PRL, MAX_SIZE, CLIENT_ID, RAPID, RELAY
 from microdhcp.leases import (LeaseTable, h24, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED,
                               STATE_NAMES, F_RESERVED, KEY_SIZE, HW_SIZE, NEVER)
 

@@ -17,7 +17,7 @@ except ImportError:
 import os
 import struct
 from binascii import crc32
-from microdhcp.leases import (h24, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED,
+from microdhcp.leases import (h24, FREE, OFFERED, BOUND, RELEASED, DECLINED, RESERVED,
                               F_RESERVED, KEY_SIZE, HW_SIZE, NEVER)
 
 # File header (16 bytes): magic, version, host field size, 6 zero bytes, CRC-32 (little-endian).

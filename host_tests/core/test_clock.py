@@ -1,7 +1,6 @@
 # The clock helper (issue 2 item 6): ticks_ms wraps every 2**30 ms on 32-bit ports (~12.4 days);
 # lease time must come from a seconds count that survives the wrap.
 import sys
-import dhcpkit as k
 import harness as h
 from microdhcp.clock import Clock
 

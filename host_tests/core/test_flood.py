@@ -7,7 +7,7 @@ import dhcpkit as k
 import harness as h
 import invariants as inv
 from microdhcp.config import Config
-from microdhcp.leases import OFFERED, BOUND, FREE, RELEASED, EXPIRED
+from microdhcp.leases import BOUND, FREE, RELEASED, EXPIRED
 
 try:
     import micropython

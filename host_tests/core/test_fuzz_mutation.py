@@ -5,7 +5,6 @@
 # tools/fuzz_atheris.py (host_tests/fuzz_corpus/crashes/) are replayed here.
 import os
 import dhcpkit as k
-import invariants as inv
 import fuzzcase as fc
 
 try:

@@ -41,6 +41,14 @@ def wait(xid, want):
         if r["xid"] == xid and r["type"] == want:
             return r
     return None
+def answered(xid, want, what, m):
+    # The reply, after noting a DUP when its address was ACKed to another MAC.
+    r = wait(xid, want)
+    if r is not None:
+        ip = k.ipstr(r["yiaddr"])
+        if owner.get(ip, m) != m:
+            out.write("DUP %%s %%s %%s owner %%s\n" %% (what, m, ip, owner[ip]))
+    return r
 n = 0
 while True:
     n += 1
@@ -49,19 +57,14 @@ while True:
     xid = n.to_bytes(4, "big")
     m = k.mac(c).hex(":")
     s.sendto(k.msg(k.DISCOVER, c, xid=xid), ("255.255.255.255", 67))
-    o = wait(xid, k.OFFER)
+    o = answered(xid, k.OFFER, "OFFER", m)
     if o is None:
         continue
-    ip = k.ipstr(o["yiaddr"])
-    if owner.get(ip, m) != m:
-        out.write("DUP OFFER %%s %%s owner %%s\n" %% (m, ip, owner[ip]))
     s.sendto(k.msg(k.REQUEST, c, ((50, o["yiaddr"]), (54, o["options"][54])), xid=xid), ("255.255.255.255", 67))
-    a = wait(xid, k.ACK)
+    a = answered(xid, k.ACK, "ACK", m)
     if a is None:
         continue
     ip = k.ipstr(a["yiaddr"])
-    if owner.get(ip, m) != m:
-        out.write("DUP ACK %%s %%s owner %%s\n" %% (m, ip, owner[ip]))
     owner[ip] = m
     out.write("ACK %%s %%s\n" %% (m, ip))
 '''
