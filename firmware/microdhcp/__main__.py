@@ -142,6 +142,7 @@ def run(argv):
     from microdhcp.net import Server, PortInUse
     from microdhcp.clock import Clock
     from microdhcp import status
+    from microdhcp.errors import describe
 
     iface = opts.get("--iface")
     clock = Clock()
@@ -156,14 +157,19 @@ def run(argv):
     if path:
         from microdhcp.store import open_store
         store = open_store(path, engine, clock.now(), log=_out)
+        if not store.persistent:
+            # Asked for persistence and cannot have it: refuse, as dnsmasq and Kea do, rather
+            # than serve leases that a restart would forget.
+            _fail("cannot keep leases in %s: %s" % (path, store.problem), store)
+            return 2
     try:
         server = Server(engine, iface=iface, clock=clock, log=_out)
-    except PortInUse as e:
-        sys.stderr.write("microdhcp: %s\n" % e.args[1])
-        return 1
+    except PortInUse:
+        _fail(_port_in_use(iface), store)
+        return 2
     except OSError as e:
-        sys.stderr.write("microdhcp: cannot open UDP port 67%s: %r\n" % ((" on " + iface) if iface else "", e))
-        return 1
+        _fail("cannot open UDP port 67%s: %s" % ((" on " + iface) if iface else "", describe(e, iface=iface)), store)
+        return 2
     _install_sigterm()
     _out("microdhcp: serving on %s, %s, pool %d addresses" % (iface or "all interfaces", cfg.subnet_text, cfg.pool_size))
     until = None
@@ -182,6 +188,60 @@ def run(argv):
         _out(line)
     _out(status.counters_line(engine))
     return 0
+
+
+def _fail(msg, store):
+    sys.stderr.write("microdhcp: %s\n" % msg)
+    if store is not None:
+        store.close()
+
+
+def _port_in_use(iface):
+    who = _port_holders(67)
+    return ("UDP port 67%s is already in use%s: another DHCP server is running in this network "
+            "namespace, and two servers would both answer every client. Stop it, or give each "
+            "server its own interface (--iface)." % ((" on " + iface) if iface else "",
+                                                       (" by " + who) if who else " (`ss -ulpn 'sport = :67'` shows by what)"))
+
+
+def _port_holders(port):
+    # Linux only, best effort: the socket inodes bound to port in /proc/net/udp, then the
+    # processes holding them (stat of /proc/PID/fd/N gives the socket's inode; MicroPython has
+    # no readlink). Returns "name (pid N), ..." or "" when nothing can be found.
+    import os
+    inodes = []
+    try:
+        with open("/proc/net/udp") as f:
+            for line in f:
+                p = line.split()
+                if len(p) > 9 and p[1].endswith(":%04X" % port):
+                    inodes.append(int(p[9]))
+    except (OSError, ValueError):
+        return ""
+    found = []
+    try:
+        pids = [d for d in os.listdir("/proc") if d.isdigit()]
+    except OSError:
+        pids = []
+    for pid in pids:
+        try:
+            fds = os.listdir("/proc/%s/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                ino = os.stat("/proc/%s/fd/%s" % (pid, fd))[1]
+            except OSError:
+                continue
+            if ino in inodes:
+                try:
+                    with open("/proc/%s/comm" % pid) as f:
+                        name = f.read().strip()
+                except OSError:
+                    name = "?"
+                found.append("%s (pid %s)" % (name, pid))
+                break
+    return ", ".join(found)
 
 
 def _install_sigterm():

@@ -76,7 +76,13 @@ class Server:
     def open(self):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if _LWIP:
+                # lwIP shares a port only when both sockets set SO_REUSEADDR (udp_bind), and
+                # the firmware's own DHCP server does not, so this never lets the two share 67.
+                # Not on Linux: there SO_REUSEADDR on both lets two UDP servers bind 0.0.0.0:67
+                # and both answer every DISCOVER. Without it a second server gets EADDRINUSE
+                # and refuses to start, as dnsmasq and Kea do.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if hasattr(socket, "SO_BROADCAST"):
                 # By name: 6 on Linux, 0x20 on lwIP (which needs none, but accepts it).
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)

@@ -17,6 +17,7 @@ except ImportError:
 import os
 import struct
 from binascii import crc32
+from microdhcp.errors import describe
 from microdhcp.leases import (h24, FREE, OFFERED, BOUND, RELEASED, DECLINED, RESERVED,
                               F_RESERVED, KEY_SIZE, HW_SIZE, NEVER)
 
@@ -102,6 +103,14 @@ def scan(path, host_len, cb):
         f.close()
 
 
+def _size(path):
+    # -> the file's size, or -1 when there is none (os.stat is on every runtime; index 6 is size).
+    try:
+        return os.stat(path)[6]
+    except OSError:
+        return -1
+
+
 def _exists(path):
     try:
         os.stat(path)
@@ -135,6 +144,7 @@ def open_store(path, engine, now, log=None):
     """What the host command and boards call: a LeaseStore loaded from path and attached to
     engine (engine.on_commit = store.commit); log(line) gets the one-line load report."""
     st = LeaseStore(path, engine)
+    st.log = log
     msg = st.load(now)
     if log is not None:
         log("microdhcp: " + msg)
@@ -167,6 +177,10 @@ class LeaseStore:
         self.loaded = self.skipped = self.corrupt = 0
         self.bad_path = None
         self.message = ""
+        self.persistent = False  # True once the file is open for writing (load() decides)
+        self.problem = ""        # why it is not, in words (errors.describe)
+        self.write_errors = 0    # commits that could not be written (a board keeps serving)
+        self.log = None          # log(line) for a write failure while serving (open_store sets it)
 
     # --- start-up (allocates; once) -------------------------------------------------------
     def load(self, now, attach=True):
@@ -189,23 +203,30 @@ class LeaseStore:
                 except OSError:
                     pass
         rewrite = True
-        if _exists(path):
+        size = _size(path)
+        if size == 0:
+            # An empty file (made by `touch`, or cut before its header was written) holds no
+            # lease and no damage: start a new store in it.
+            notes.append("empty lease file, starting a new one")
+        elif size > 0:
             self._t = now
             try:
                 good, bad, tail, hdr_ok, hl, total = scan(path, self.host_len, self._apply)
             except Exception as e:   # I/O error or a bug: start with what we have, never fail
                 good, bad, tail, hdr_ok, hl = self.loaded, 1, 0, False, 0
-                notes.append("read error %r" % (e,))
+                notes.append("read error: %s" % describe(e, path=path))
             self.corrupt += bad + (1 if tail else 0) + (0 if hdr_ok else 1)
             if self.corrupt:
                 self.bad_path = path + ".bad"
                 _remove(self.bad_path)
                 try:
                     os.rename(path, self.bad_path)
-                except OSError:
+                    kept = "kept as " + self.bad_path
+                except OSError as e:
                     self.bad_path = None
-                notes.append("damaged lease file (%s%d bad records, %d stray tail bytes) kept as %s"
-                             % ("" if hdr_ok else "bad header, ", bad, tail, self.bad_path))
+                    kept = "could not be kept (%s); it is overwritten" % describe(e, path=path + ".bad")
+                notes.append("damaged lease file (%s%d bad records, %d stray tail bytes) %s"
+                             % ("" if hdr_ok else "bad header, ", bad, tail, kept))
             else:
                 self.count = good
                 # Clean and in today's format: keep appending; else rewrite (drops skipped records).
@@ -216,12 +237,15 @@ class LeaseStore:
             try:
                 self.compact(now)
             except Exception as e:
-                notes.append("cannot write %s: %r (leases will not persist)" % (path, e))
+                self.problem = describe(e, path=path)
+                notes.append("cannot write %s: %s (leases will not persist)" % (path, self.problem))
         else:
             try:
                 self.f = open(path, "ab")
             except Exception as e:
-                notes.append("cannot open %s: %r (leases will not persist)" % (path, e))
+                self.problem = describe(e, path=path)
+                notes.append("cannot open %s: %s (leases will not persist)" % (path, self.problem))
+        self.persistent = self.f is not None
         if attach:
             self.engine.on_commit = self.commit
         msg = "leases: %d records loaded from %s" % (self.loaded, path)
@@ -352,13 +376,31 @@ class LeaseStore:
             self.now = now
         if self.f is None:
             return
-        if self.count >= self.limit:
-            self.compact(self.now)   # writes every slot, this one included
-            return
-        self._pack(slot)
-        self._write(self.f, self.rec)
-        self._sync(self.f)
-        self.count += 1
+        try:
+            if self.count >= self.limit:
+                self.compact(self.now)   # writes every slot, this one included
+                return
+            self._pack(slot)
+            self._write(self.f, self.rec)
+            self._sync(self.f)
+            self.count += 1
+        except OSError as e:
+            # Flash full or failing: the lease is granted all the same (serving comes first),
+            # but from here on nothing persists, and that is said once and counted.
+            self.write_errors += 1
+            self._lost(e)
+
+    def _lost(self, e):
+        if self.f is not None:
+            try:
+                self.f.close()
+            except OSError:
+                pass
+            self.f = None
+        self.persistent = False
+        self.problem = describe(e, path=self.path)
+        if self.log is not None:
+            self.log("microdhcp: cannot write %s: %s (leases no longer persist)" % (self.path, self.problem))
 
     def _pack(self, s):
         # Slot s -> self.rec, CRC included. No allocation but the CRC value.

@@ -1,0 +1,156 @@
+# test_startup_errors: what a user is told when start-up goes wrong (issue 16): an empty lease
+# file is a new store, an unwritable one is reported in words and marked not persistent, a
+# failing write while serving is counted and said once, and OSErrors become sentences (never
+# "OSError(19,)"). Runs under pytest and `micropython host_tests/mp_runner.py startup`.
+import os
+import errno
+from binascii import hexlify
+import harness as h
+import dhcpkit as k
+from microdhcp.store import LeaseStore, open_store
+from microdhcp.errors import describe
+
+# Linux numbers where the unix port's errno module has no name for them.
+ENOSPC = getattr(errno, "ENOSPC", 28)
+EROFS = getattr(errno, "EROFS", 30)
+EISDIR = getattr(errno, "EISDIR", 21)
+EADDRNOTAVAIL = getattr(errno, "EADDRNOTAVAIL", 99)
+
+
+class _Dir:
+    def __init__(self):
+        self.path = "/tmp/mdhcp_startup_%s" % hexlify(os.urandom(6)).decode()
+        os.mkdir(self.path)
+
+    def file(self, name="leases"):
+        return self.path + "/" + name
+
+    def clean(self):
+        for n in os.listdir(self.path):
+            p = self.path + "/" + n
+            try:
+                os.remove(p)
+            except OSError:
+                os.rmdir(p)
+        os.rmdir(self.path)
+
+
+def _exists(p):
+    try:
+        os.stat(p)
+        return True
+    except OSError:
+        return False
+
+
+def test_empty_file_is_a_new_store_not_damage():
+    d = _Dir()
+    try:
+        p = d.file()
+        open(p, "wb").close()            # what `touch` leaves
+        e = h.engine()
+        st = LeaseStore(p, e)
+        msg = st.load(0)
+        assert st.corrupt == 0 and st.bad_path is None, msg
+        assert "damaged" not in msg and "None" not in msg, msg
+        assert "empty" in msg, msg
+        assert not _exists(p + ".bad"), msg
+        assert st.persistent, msg
+        assert h.dora(e, 1, 0)["type"] == k.ACK
+        st.close()
+        st2 = LeaseStore(p, h.engine())
+        st2.load(0)
+        assert st2.loaded >= 1 and st2.corrupt == 0, st2.message
+        st2.close()
+    finally:
+        d.clean()
+
+
+def test_missing_directory_is_named_and_not_persistent():
+    e = h.engine()
+    lines = []
+    st = open_store("/nonexistent_mdhcp_dir/x.db", e, 0, log=lines.append)
+    assert not st.persistent
+    assert st.problem == "no such directory /nonexistent_mdhcp_dir (create it, or choose another path)", st.problem
+    assert "OSError" not in lines[0] and "(2," not in lines[0], lines
+    assert "leases will not persist" in lines[0], lines
+    # It still serves (a board keeps going; the host command refuses on st.persistent).
+    assert h.dora(e, 1, 0)["type"] == k.ACK
+    st.close()
+
+
+def test_damaged_file_that_cannot_be_kept_says_so():
+    d = _Dir()
+    try:
+        p = d.file()
+        with open(p, "wb") as f:
+            f.write(b"not a lease file" * 10)
+        os.mkdir(p + ".bad")             # a directory in the way: the rename to PATH.bad fails
+        os.mkdir(p + ".bad/x")           # not empty, so nothing can remove it either
+        st = LeaseStore(p, h.engine())
+        msg = st.load(0)
+        assert st.bad_path is None, msg
+        assert "kept as None" not in msg, msg
+        assert "could not be kept" in msg, msg
+        st.close()
+        os.rmdir(p + ".bad/x")
+    finally:
+        d.clean()
+
+
+def test_damaged_file_names_where_it_went():
+    d = _Dir()
+    try:
+        p = d.file()
+        with open(p, "wb") as f:
+            f.write(b"not a lease file" * 10)
+        st = LeaseStore(p, h.engine())
+        msg = st.load(0)
+        assert st.bad_path == p + ".bad" and ("kept as " + p + ".bad") in msg, msg
+        assert _exists(p + ".bad")
+        st.close()
+    finally:
+        d.clean()
+
+
+class _FailingFile:
+    # Stands in for a file on a full flash: every write fails as littlefs/FAT would (ENOSPC).
+    def write(self, b):
+        raise OSError(ENOSPC)
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_write_failure_while_serving_is_counted_said_once_and_serving_goes_on():
+    d = _Dir()
+    try:
+        p = d.file()
+        e = h.engine()
+        lines = []
+        st = open_store(p, e, 0, log=lines.append)
+        assert st.persistent
+        st.f.close()
+        st.f = _FailingFile()
+        assert h.dora(e, 1, 0)["type"] == k.ACK       # granted all the same
+        assert h.dora(e, 2, 0)["type"] == k.ACK
+        assert st.write_errors == 1 and not st.persistent
+        said = [l for l in lines if "cannot write" in l]
+        assert len(said) == 1 and "no space left" in said[0], lines
+        st.close()
+    finally:
+        d.clean()
+
+
+def test_describe_names_errors_in_words():
+    assert describe(OSError(19), iface="nosuch0") == "no such interface 'nosuch0' (`ip link` lists the interface names)"
+    assert describe(OSError(errno.ENOENT), path="/a/b/c.db").startswith("no such directory /a/b ")
+    assert describe(OSError(errno.EACCES), path="/x.db").startswith("permission denied for /x.db")
+    assert describe(OSError(EROFS), path="/x.db").startswith("/x.db is on a read-only file system")
+    assert describe(OSError(EISDIR), path="/x").startswith("/x is a directory")
+    # Anything else: the error's name, never a bare tuple.
+    txt = describe(OSError(EADDRNOTAVAIL))
+    assert ("EADDRNOTAVAIL" in txt or "errno 99" in txt) and "(" not in txt.split(":")[0], txt
