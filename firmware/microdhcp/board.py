@@ -86,14 +86,12 @@ def ap_settings(network, c, pico):
     if pw:
         if not 8 <= len(pw) <= 63:
             return "PASSWORD must be 8 to 63 characters for WPA2 (it is %d)" % len(pw)
-        if pico:
-            sec = _CYW43_WPA2_AES
-        else:
-            # WLAN.SEC_WPA2 from v1.23 (ports/esp32/network_wlan.c:805); before that only the
-            # module constant network.AUTH_WPA2_PSK (modnetwork_globals.h:29, v1.20.0 line 25).
-            sec = getattr(wlan, "SEC_WPA2", None)
-            if sec is None:
-                sec = getattr(network, "AUTH_WPA2_PSK", None)
+        # Pico W: cyw43's WPA2-AES. ESP32: WLAN.SEC_WPA2 from v1.23 (ports/esp32/network_wlan.c:805);
+        # before that only the module constant network.AUTH_WPA2_PSK (modnetwork_globals.h:29,
+        # v1.20.0 line 25).
+        sec = _CYW43_WPA2_AES if pico else getattr(wlan, "SEC_WPA2", None)
+        if sec is None:
+            sec = getattr(network, "AUTH_WPA2_PSK", None)
         if sec is None:
             return "this firmware names no WPA2 security mode; refusing to start an open access point"
         kw["key"] = pw
@@ -427,7 +425,7 @@ def start_ap(b, network, socket, ap, down_first, pico):
     if down_first or ap.active():
         # ESP32: ap.active(False) always (ESP-IDF dhcps stops with the AP and frees port 67).
         # Pico W: only if it is up (cyw43 deinit removes the C dhcpserver's pcb, cyw43-driver
-        # src/cyw43_lwip.c:245-254, synchronously).
+        # src/cyw43_lwip.c:246-268, synchronously).
         ap.active(False)
     accept = StationFilter(ap) if pico else None
     # Before ap.active(True): the built-in server then fails its bind. ESP32: active(False) returns

@@ -126,7 +126,7 @@ class socket:
         return d
 
     def recv(self, n):
-        # One datagram as a new bytes object (modlwip.c:1316-1349; ESP32 modsocket.c:675-692):
+        # One datagram as a new bytes object (modlwip.c:1316-1349; ESP32 modsocket.c:672-694):
         # built after heap.leave(), so the simulator counts it as the board's allocation.
         d = self._recv(n)
         if not d:
