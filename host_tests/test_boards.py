@@ -537,3 +537,25 @@ def test_item12_board_loop_allocates_only_the_received_datagrams(boards, board, 
     print("%s: %.0f B per DORA, of which %.0f B the two received datagrams" % (board, total, recv))
     assert recv > 0
     assert total == recv, (total, recv)
+
+
+def test_item3_refused_ap_is_taken_down_if_boot_left_it_up(boards):
+    b = boards("esp32_ap", "esp32", {"MICRODHCP_SIM_AP": "up"}, 'PASSWORD = "short"')
+    b.serving()
+    st = b.state()
+    assert not st["ap_up"] and st["app_sockets"] == 0, st
+
+
+def test_event_lines_match_status_event_line(boards):
+    # board.EventLog writes OFFER/ACK lines without allocating; they must read exactly as
+    # status.event_line (used for every other event, and on CPython) would have them.
+    b = boards("esp32_ap", "esp32", overrides="import microdhcp.board as _b\n"
+                                              "_b.EventLog.write = lambda self, kind, slot: False")
+    b2 = boards("esp32_ap", "esp32")
+    for x in (b, b2):
+        req = k.msg(k.DISCOVER, 0x1ab, ((12, b"sensor-\x013"),))
+        x.cmd("rx ap %s" % bytes(req).hex())
+        dora(x, "ap", 0x2cd, "255.255.255.255")
+    lines = [[l for l in x.console if l.startswith("DHCP")] for x in (b, b2)]
+    assert len(lines[0]) == 3 and lines[0] == lines[1], lines
+    assert lines[1][0].endswith(" 02:00:00:00:01:ab sensor-?3"), lines

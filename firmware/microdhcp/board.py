@@ -172,8 +172,9 @@ class StationFilter:
 class EventLog:
     """OFFER and ACK lines, the packet-rate events, exactly as status.event_line writes them
     (`DHCPACK(ap) 192.168.4.23 02:00:00:00:00:01 sensor-3`), built in one buffer made here and
-    written with the stream write's length argument (py/stream.c:275-297: write(buf, n)), so an
-    event allocates nothing. Elsewhere (CPython) and for the rare events, status.event_line."""
+    written with the stream write's length argument (py/stream.c:275-303: write(buf, n); sys.stdout
+    is that stream on ESP32 and rp2, shared/runtime/sys_stdio_mphal.c:108), so an event allocates
+    nothing. It writes to sys.stdout directly, as log() does through print(). Elsewhere (CPython) and for the rare events, status.event_line."""
 
     def __init__(self, engine, iface):
         self.engine = engine
@@ -419,7 +420,10 @@ def start_ap(b, network, socket, ap, down_first, pico):
     c = b.c
     kw = ap_settings(network, c, pico)
     if isinstance(kw, str):
-        # Never an open AP in place of the protected one the user asked for: no AP at all.
+        # Never an open AP in place of the protected one the user asked for: no AP at all (one
+        # left up by boot.py is taken down too).
+        if ap.active():
+            ap.active(False)
         b.port_error = "access point not started: %s" % kw
         return False
     if down_first or ap.active():
