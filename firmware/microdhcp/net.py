@@ -69,6 +69,7 @@ class Server:
         self._ucast = None
         self.sock = sock
         self.poller = None
+        self._own = False       # True once open() made the socket (and may re-bind it)
         if sock is None and bind:
             self.open()
         elif sock is not None:
@@ -94,6 +95,7 @@ class Server:
                 raise OSError(e.args[0], "binding UDP port 67 needs root (or CAP_NET_BIND_SERVICE)")
             raise
         self.sock = s
+        self._own = True
         self._setup_io()
 
     def close(self):
@@ -205,6 +207,8 @@ class Server:
         return True
 
     def _recover(self):
+        if not self._own:
+            return              # the application's socket: its bind is not ours to repeat
         self.rebinds += 1
         try:
             self.sock.bind(self._addr("0.0.0.0", _SERVER_PORT))
@@ -239,7 +243,8 @@ class Server:
             else:
                 # lwIP's sendto takes the host as a str (shared/netutils/netutils.c:59
                 # mp_obj_str_get_data: str or bytes, both immutable), so a unicast reply
-                # allocates its text and the tuple (~48 B on a 32-bit board); broadcasts do not.
+                # allocates the format tuple, its text and the address tuple (192 B on the 64-bit
+                # unix port, about half on a 32-bit board); broadcasts do not.
                 addr = (self._ip_text(d), eng.dst_port)
         try:
             self.sock.sendto(data, addr)
