@@ -124,9 +124,9 @@ def ifname(nic):
 
 
 class StationFilter:
-    """Server accept hook for Pico W: answer only hardware addresses the AP reports as associated.
-    Pico W (cyw43) has no SO_BINDTODEVICE, so a socket on 0.0.0.0:67 also hears DISCOVERs
-    broadcast on the STA side; those clients are not our stations. The list is cached as one
+    """Server accept hook: answer only hardware addresses the AP reports as associated. Pico W
+    (modlwip) has no SO_BINDTODEVICE, nor has ESP32 before v1.21, so a socket on 0.0.0.0:67 also
+    hears DISCOVERs broadcast on the STA side; those clients are not our stations. The list is cached as one
     bytes object (6 bytes per MAC) and re-read only on a miss, at most once a second."""
 
     def __init__(self, ap, ticks_ms=_ticks_ms, ticks_diff=_ticks_diff):
@@ -139,7 +139,8 @@ class StationFilter:
 
     def refresh(self):
         out = bytearray()
-        # cyw43 status('stations') -> [(mac,), ...]; other ports give bare bytes: take either.
+        # cyw43 status('stations') -> [(mac,), ...] (extmod/network_cyw43.c:371-386); ESP32
+        # [(mac, ip or None), ...] (ports/esp32/network_wlan.c:415-441); bare bytes taken too.
         for st in self.ap.status("stations"):
             m = st[0] if isinstance(st, tuple) else st
             out.extend(m[:6])

@@ -19,11 +19,13 @@
 #                        ("never": it stays None), as before the netif exists
 #   MICRODHCP_SIM_LINGER_MS  ESP32: the ESP-IDF DHCP server keeps UDP 67 this long after
 #                        ap.active(False) returns
+#   MICRODHCP_SIM_AP     "up": the AP (and the firmware's DHCP server) is already up at boot
+#   MICRODHCP_SIM_QUEUE  datagrams a UDP socket queues (default: esp32 6, rp2 4)
 #   MICRODHCP_SIM_HEAP   "1": account the heap the program allocates between calls into the sim
 #                        (gc off; the sim's own bookkeeping excluded); "heap" prints it
 #
 # Protocol on stdin/stdout. Whenever the program waits (poll with nothing queued, sleep) the sim
-# prints "SIM ready" and reads commands until "go":
+# prints "SIM ready" and reads commands until "go" (a sleep first moves the clock by its length):
 #   rx KIND HEX [DST_IP [SRC_IP]]   a datagram from a client on netif KIND (ap, sta, eth) to DST_IP:67
 #                                   (default 255.255.255.255, from SRC_IP:68, default 0.0.0.0)
 #   rx0 KIND                        a zero-length datagram to port 67 (a valid UDP datagram)
@@ -234,7 +236,10 @@ class World:
             return
         self.fw = p
         try:
-            self.bind(p, ANY, 67)         # both built-in servers ignore the result of their bind
+            # Both built-in servers ignore the result of their bind: MicroPython's C server
+            # (shared/netutils/dhcpserver.c:304, started by cyw43-driver src/cyw43_lwip.c:238);
+            # ESP-IDF's dhcpserver likewise (ESP-IDF's source, not checked here).
+            self.bind(p, ANY, 67)
             self.fw_status = "serving"
         except OSError:
             self.fw_status = "bind-failed"
