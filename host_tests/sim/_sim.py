@@ -80,12 +80,11 @@ else:
 # Datagrams queued per UDP socket before lwIP drops the rest. rp2: modlwip's own ring of
 # LWIP_INCOMING_PACKET_QUEUE_LEN 4 (extmod/modlwip.c:299, full ring drops at :458-460). ESP32: the
 # socket is an lwIP netconn whose receive mailbox holds CONFIG_LWIP_UDP_RECVMBOX_SIZE datagrams:
-# ESP-IDF's Kconfig default 6 for ESP32_GENERIC (not set in ports/esp32/boards/sdkconfig.base; the
-# P4 boards set 64 in ports/esp32/boards/sdkconfig.p4_wifi_common:15). The 6 is ESP-IDF's, not
-# checked in its source here.
+# ESP-IDF's Kconfig default 6 (components/lwip/Kconfig, read at esp-idf 00096a34, an older release),
+# not changed for ESP32_GENERIC (the P4 boards set 64: ports/esp32/boards/sdkconfig.p4_wifi_common:15).
 QUEUE = int(os.getenv("MICRODHCP_SIM_QUEUE") or (6 if ESP32 else 4))
 # lwIP MEMP_NUM_UDP_PCB. rp2: 4 + LWIP_MDNS_RESPONDER = 5 (extmod/lwip-include/lwipopts_common.h:70).
-# ESP32: ESP-IDF's CONFIG_LWIP_MAX_UDP_PCBS (16 by default; ESP-IDF's, not checked here).
+# ESP32: ESP-IDF's CONFIG_LWIP_MAX_UDP_PCBS, default 16 (same Kconfig).
 PCBS = int(os.getenv("MICRODHCP_SIM_PCBS") or (16 if ESP32 else 5))
 IFNAME_MS = os.getenv("MICRODHCP_SIM_IFNAME_MS") or "0"
 LINGER_MS = int(os.getenv("MICRODHCP_SIM_LINGER_MS") or 0)
@@ -219,7 +218,7 @@ class World:
     def bind(self, p, addr, port):
         self.fw_expire()
         # lwIP udp_bind: a pcb may re-bind itself (src/core/udp.c:957-962); another pcb on the
-        # same port is ERR_USE unless both set SO_REUSEADDR (udp.c:1000-1010).
+        # same port is ERR_USE unless both set SO_REUSEADDR (udp.c:990-1010).
         for o in self.pcbs:
             if o is not p and o.port == port and (o.addr == ANY or addr == ANY or o.addr == addr):
                 if not (p.reuse and o.reuse):   # lwIP udp_bind: ERR_USE unless both SO_REUSEADDR
@@ -238,7 +237,8 @@ class World:
         try:
             # Both built-in servers ignore the result of their bind: MicroPython's C server
             # (shared/netutils/dhcpserver.c:304, started by cyw43-driver src/cyw43_lwip.c:238);
-            # ESP-IDF's dhcpserver likewise (ESP-IDF's source, not checked here).
+            # ESP-IDF's dhcpserver likewise (components/lwip/apps/dhcpserver/dhcpserver.c
+            # dhcps_start, read at esp-idf 46a2409b).
             self.bind(p, ANY, 67)
             self.fw_status = "serving"
         except OSError:
