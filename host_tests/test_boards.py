@@ -324,6 +324,8 @@ def test_item2_empty_datagram_then_discover_gets_an_offer(boards, board, flavour
     out = tx(b.cmd("rx0 ap", "rx ap %s" % bytes(k.msg(k.DISCOVER, 30)).hex(), "rx0 ap"))
     assert len(out) == 1 and out[0][4]["type"] == k.OFFER
     dora(b, "ap", 30, "255.255.255.255")
+    rest = b.quit()
+    assert any(l.startswith("socket: ") and " empty=3 rebinds=3 " in l for l in rest), rest   # counted
 
 
 def test_socket_closed_by_the_stack_is_recreated(boards):
