@@ -359,7 +359,10 @@ class World:
                     out("SIM drop queue-full %s" % kind)
                 else:
                     p.queue.append((bytearray(data), (ipstr(src), 68)))
-            return                    # lwIP hands a datagram to the first matching pcb only
+            # lwIP udp_input hands a datagram to one matching pcb (src/core/udp.c:263-310); the
+            # copy-to-all of SO_REUSE_RXTOALL (:377) needs SO_REUSEADDR on the other pcb too, which
+            # the built-in servers do not set.
+            return
         self.drops["no-listener"] += 1
         out("SIM drop no-listener %s" % kind)
 

@@ -10,16 +10,18 @@ AF_INET = 2
 SOCK_STREAM = 1
 SOCK_DGRAM = 2
 IPPROTO_UDP = 17
-SO_REUSEADDR = 4          # lwIP SOF_REUSEADDR
-SO_BROADCAST = 0x20       # lwIP SOF_BROADCAST (Linux uses 6)
+# lwIP's values (src/include/lwip/sockets.h:204-206; rp2 exports SOF_* from ip.h:110-112 at
+# extmod/modlwip.c:1933-1934); Linux's SO_BROADCAST is 6.
+SO_REUSEADDR = 4
+SO_BROADCAST = 0x20
 if _sim.ESP32:
-    SOL_SOCKET = 0xFFF
+    SOL_SOCKET = 0xFFF        # lwIP sockets.h, exported by ports/esp32/modsocket.c
     if _sim.fw_at_least(1, 21):
         # SO_BINDTODEVICE is exported from v1.21 on (ports/esp32/modsocket.c, v1.21.0 line 875;
         # 1c3c201149 line 1016); v1.20 has no such name.
-        SO_BINDTODEVICE = 0x100B
+        SO_BINDTODEVICE = 0x100B   # lwIP sockets.h:230
 else:
-    SOL_SOCKET = 1            # rp2 (modlwip) has no SO_BINDTODEVICE at all
+    SOL_SOCKET = 1            # modlwip.c:1932; rp2 (modlwip) has no SO_BINDTODEVICE at all
 
 
 def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
