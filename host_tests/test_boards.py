@@ -8,8 +8,9 @@
 # errno module has the board's value (ESP32 112; rp2 98, its own py/mperrno.h table).
 #
 # Each firmware behaviour the simulator models cites the firmware source (host_tests/sim/_sim.py,
-# docs/boards.md); the tests named after issue 10's items failed on the board code before that
-# issue's fixes and pass after.
+# docs/boards.md). The test_itemN_* tests cover issue 10's items; all of them failed on the board
+# code before that issue's fixes except two that pin facts which already held (test_item6_pico_w_
+# wpa2_with_the_users_key, test_item11_rp2_mdns_holds_a_pcb_from_power_up_and_eaddrinuse_is_98).
 import json
 import os
 import queue
