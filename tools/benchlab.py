@@ -27,8 +27,8 @@ def missing_tools():
 
 
 def ensure_packages(log=print):
-    """Install the Debian packages of missing binaries, with no service started (DESIGN.md:
-    policy-rc.d exits 101). Returns the binaries still missing afterwards."""
+    """Install the Debian packages of missing binaries, with no service started (a
+    policy-rc.d that exits 101, docs/boards.md "Other facts"). Returns the binaries still missing afterwards."""
     missing = missing_tools()
     pkgs = sorted({PACKAGES[b] for b in missing if PACKAGES[b]})
     if pkgs and shutil.which("apt-get"):

@@ -2,7 +2,7 @@
 # Copied to the board's root by `make deploy BOARD=esp32_ap PORT=...`; read by main.py at boot.
 
 SSID = "microdhcp"                  # the access point's network name
-PASSWORD = "change-me-please"       # WPA2, 8-63 characters; "" or None for an open AP
+PASSWORD = "change-me-please"       # WPA2, 8-63 characters; "" or None for an open AP (set explicitly)
 CHANNEL = 6                         # 1-13
 
 ADDRESS = "192.168.4.1/24"          # the board's address on the AP, and the subnet served

@@ -2,7 +2,7 @@
 # point running microdhcp. Copied to the board's root by `make deploy BOARD=rp2_pico_w PORT=...`.
 
 SSID = "microdhcp"                  # the access point's network name
-PASSWORD = "change-me-please"       # WPA2, 8-63 characters; "" or None for an open AP
+PASSWORD = "change-me-please"       # WPA2, 8-63 characters; "" or None for an open AP (set explicitly)
 CHANNEL = None                      # None: the firmware's default
 
 ADDRESS = "192.168.4.1/24"          # the board's address on the AP, and the subnet served
@@ -17,5 +17,5 @@ RESERVATIONS = [                    # static leases: (MAC or "id:01:..", address
 LEASE_FILE = "/leases.bin"          # leases survive a reset; None keeps them in RAM only
 
 LED_PIN = "LED"                     # the on-board LED blinks when microdhcp cannot serve
-REPLY_BROADCAST = None              # None: the subnet broadcast (Pico W sends 255.255.255.255 via STA)
+REPLY_BROADCAST = None              # None: 255.255.255.255 (cyw43 makes the AP the default netif)
 RUN_SECONDS = None                  # None: serve forever (tests set a bound)

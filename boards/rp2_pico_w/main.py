@@ -5,12 +5,13 @@ import socket
 import config
 from microdhcp import board
 
-# Pico W (cyw43 lwIP) sends 255.255.255.255 out of the default netif, which is STA when STA is up:
-# broadcast replies go to the AP's subnet broadcast instead (e.g. 192.168.4.255).
-b = board.Board(config, board.make_config(config, subnet_broadcast=True), "ap")
+# Broadcast replies go to 255.255.255.255 (RFC 2131 4.1): cyw43 makes the AP the default netif when
+# it comes up (cyw43-driver src/cyw43_lwip.c:212), so lwIP sends them out of the AP.
+b = board.Board(config, board.make_config(config), "ap")
 ap = network.WLAN(network.AP_IF)
 # Pico W (C dhcpserver starts in ap.active(True) and ignores its failed bind): ap.active(False)
-# if the AP is up, bind UDP 67, ap.active(True). No SO_BINDTODEVICE on cyw43, so the server
+# if the AP is up, bind UDP 67, ap.active(True) with the security set explicitly (an empty
+# PASSWORD means open; cyw43 would otherwise keep WPA2 "picoW123"). No SO_BINDTODEVICE, so it
 # answers only MACs in ap.status("stations") (board.StationFilter). On EADDRINUSE the AP still
 # comes up, served by the firmware's server, and the console and LED say why (board.fallback).
 board.start_ap(b, network, socket, ap, down_first=False, pico=True)

@@ -17,5 +17,5 @@ RESERVATIONS = [                    # static leases: (MAC or "id:01:..", address
 LEASE_FILE = "/leases.bin"          # leases survive a reset; None keeps them in RAM only
 
 LED_PIN = 25                        # the on-board LED (GPIO25) blinks when microdhcp cannot serve
-REPLY_BROADCAST = None              # None: the subnet broadcast (lwIP routes it by subnet, no default netif needed)
+REPLY_BROADCAST = None              # None: 255.255.255.255 (the W5500 netif is the only one, and the default)
 RUN_SECONDS = None                  # None: serve forever (tests set a bound)

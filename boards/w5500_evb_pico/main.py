@@ -6,8 +6,9 @@ import network
 import config
 from microdhcp import board
 
-# rp2 lwIP routes 255.255.255.255 to the default netif only; the subnet broadcast is routed by subnet.
-b = board.Board(config, board.make_config(config, subnet_broadcast=True), "eth")
+# Broadcast replies go to 255.255.255.255 (RFC 2131 4.1): the WIZNET5K netif is the board's only
+# one and its default (extmod/network_wiznet5k.c:334), so lwIP sends them out of it.
+b = board.Board(config, board.make_config(config), "eth")
 p = config.PINS
 if p is None:
     # W5500_EVB_PICO firmware: SPI bus and pins come from the board definition. (type: ignore: the

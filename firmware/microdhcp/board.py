@@ -1,30 +1,44 @@
 # microdhcp.board: what the four boards/<board>/main.py share: the Config from the user's config.py,
-# the bind-first access-point start, the Pico W station filter, the EADDRINUSE fallback (keep the
+# the bind-first access-point start, the station filter, the EADDRINUSE fallback (keep the
 # firmware's own DHCP server) and a serve loop that recreates its socket. Runs once at start-up and
-# around the packet path, so it may allocate; the packet path itself stays in net/engine.
-# Every line that exists because of a firmware behaviour says so and names it (see DESIGN.md "Boards").
+# around the packet path, so it may allocate; the packet path itself stays in net/engine, and the
+# per-packet parts here (station filter hit, OFFER/ACK log line) allocate nothing.
+# Every line that exists because of a firmware behaviour says so and names the firmware file and
+# line; docs/boards.md lists them all, with the firmware version where each changed.
 import gc
+import sys
 import time
 from microdhcp.config import Config
-from microdhcp.engine import Engine
+from microdhcp.engine import Engine, EV_OFFER, EV_BOUND, EV_RENEWED, EVENT_NAMES
 from microdhcp.net import Server, PortInUse
 from microdhcp.clock import Clock, _ticks_ms, _ticks_diff
+from microdhcp.ipv4 import mask_to_prefix
 from microdhcp import status
 
 # MicroPython has time.sleep_ms; CPython (which can import this module too) does not.
 _sleep_ms = getattr(time, "sleep_ms", None) or (lambda ms: time.sleep(ms / 1000))
+_MICROPYTHON = sys.implementation.name == "micropython"
 
 _CHADDR = 28            # RFC 2131 section 2: client hardware address offset
 _REFRESH_MS = 1000      # station list re-read at most once a second, and only on a miss
+_WAIT_MS = 2000         # ESP32 start-up waits (port 67 let go, netif name), see start_ap
+_STEP_MS = 250
+_LIMITED = b"\xff\xff\xff\xff"
+# cyw43 CYW43_AUTH_WPA2_AES_PSK (cyw43-driver src/cyw43_ll.h:172): what rp2 sets at boot
+# (ports/rp2/main.c:196); cyw43 has no Python name for it (WLAN.SEC_* lists only mixed modes).
+_CYW43_WPA2_AES = 0x00400004
+_HEX = b"0123456789abcdef"
 
 
 def log(line):
     print(line)
 
 
-def make_config(c, subnet_broadcast=False):
-    """Config from the user's config.py module `c` (names in boards/*/config.py). subnet_broadcast:
-    broadcast replies go to the subnet broadcast (e.g. 192.168.4.255) unless REPLY_BROADCAST says."""
+def make_config(c):
+    """Config from the user's config.py module `c` (names in boards/*/config.py). Broadcast replies
+    go to 255.255.255.255 (RFC 2131 4.1) unless REPLY_BROADCAST says otherwise; a board whose
+    firmware cannot route that out of the right interface switches to the subnet broadcast
+    (Board.use_subnet_broadcast)."""
     cfg = Config(
         address=c.ADDRESS,
         pool=getattr(c, "POOL", None),
@@ -36,35 +50,83 @@ def make_config(c, subnet_broadcast=False):
         reservations=getattr(c, "RESERVATIONS", None),
         reply_broadcast=getattr(c, "REPLY_BROADCAST", None) or "255.255.255.255",
     )
-    if subnet_broadcast and not getattr(c, "REPLY_BROADCAST", None):
-        # Set before the Engine copies it. Pico W (cyw43 lwIP) sends 255.255.255.255 out of the
-        # default netif, which is STA when STA is up (and nowhere when no netif is default);
-        # the subnet broadcast is routed by subnet, so it leaves on the AP/Ethernet netif.
-        cfg.reply_broadcast = cfg.bcast
     return cfg
 
 
-def ifconfig_tuple(cfg, c):
-    # (address, netmask, gateway, dns) as network.*.ifconfig() takes it.
+def set_address(nic, cfg):
+    """The board's own address on `nic`: cfg.server/prefix, gateway itself. The board's DNS server
+    is left alone: ifconfig((a, m, g, dns)) also sets it, and it is the board's own resolver
+    (rp2: lwIP's global DNS server, extmod/network_lwip.c:110-112, read back at :73-79; ESP32:
+    the netif's main DNS, ports/esp32/network_common.c:129-144), not the DNS we hand to clients.
+    So nic.ipconfig(addr4=, gw4=) where the firmware has it (rp2 v1.23+, ESP32 v1.24+), which
+    does not touch DNS; else ifconfig with the current DNS passed through unchanged. Only when
+    the address differs: on the ESP32 AP either call restarts the ESP-IDF DHCP server
+    (network_common.c:139-145, :316-322); harmless while we hold port 67, pointless otherwise."""
     ip = Server._ip_text(cfg.server)
     m = cfg.mask
-    dns = getattr(c, "DNS", None) or [ip]
-    if isinstance(dns, str):
-        dns = dns.split(",")
-    return (ip, "%d.%d.%d.%d" % (m[0], m[1], m[2], m[3]), ip, dns[0].strip())
-
-
-def set_address(nic, want):
-    # Only when it differs: on ESP32 ifconfig() on the AP restarts the ESP-IDF DHCP server
-    # (dhcps stop + start); harmless while we hold port 67, pointless otherwise.
-    if tuple(nic.ifconfig()) != want:
+    mask = "%d.%d.%d.%d" % (m[0], m[1], m[2], m[3])
+    if hasattr(nic, "ipconfig"):
+        if tuple(nic.ipconfig("addr4")) != (ip, mask) or nic.ipconfig("gw4") != ip:
+            nic.ipconfig(addr4="%s/%d" % (ip, mask_to_prefix(m)), gw4=ip)
+        return
+    cur = tuple(nic.ifconfig())
+    want = (ip, mask, ip, cur[3])
+    if cur != want:
         nic.ifconfig(want)
 
 
+def ap_settings(network, c, pico):
+    """Keyword arguments for ap.config(), or a string saying why the AP must not come up.
+    Security is always passed explicitly: without it ESP32 keeps the AP as it was (open on a fresh
+    board: ports/esp32/network_wlan.c:565-579 sets authmode only from security=/authmode=), and
+    Pico W keeps what rp2 set at boot, WPA2 with the key "picoW123" (ports/rp2/main.c:196-197)."""
+    kw = {"ssid": c.SSID}
+    pw = getattr(c, "PASSWORD", None)
+    wlan = network.WLAN
+    if pw:
+        if not 8 <= len(pw) <= 63:
+            return "PASSWORD must be 8 to 63 characters for WPA2 (it is %d)" % len(pw)
+        # Pico W: cyw43's WPA2-AES. ESP32: WLAN.SEC_WPA2 from v1.23 (ports/esp32/network_wlan.c:805);
+        # before that only the module constant network.AUTH_WPA2_PSK (modnetwork_globals.h:29,
+        # v1.20.0 line 25).
+        sec = _CYW43_WPA2_AES if pico else getattr(wlan, "SEC_WPA2", None)
+        if sec is None:
+            sec = getattr(network, "AUTH_WPA2_PSK", None)
+        if sec is None:
+            return "this firmware names no WPA2 security mode; refusing to start an open access point"
+        kw["key"] = pw
+        kw["security"] = sec
+    else:
+        # Asked for an open AP: say so (cyw43 would otherwise keep WPA2 "picoW123"). WLAN.SEC_OPEN
+        # from v1.23 on both ports (extmod/network_cyw43.c:587); 0 is CYW43_AUTH_OPEN
+        # (cyw43_ll.h:170) and ESP-IDF's WIFI_AUTH_OPEN (network.AUTH_OPEN on ESP32).
+        kw["security"] = getattr(wlan, "SEC_OPEN", getattr(network, "AUTH_OPEN", 0))
+    if getattr(c, "CHANNEL", None):
+        kw["channel"] = c.CHANNEL
+    return kw
+
+
+def ifname(nic):
+    """ESP32: the lwIP netif name of `nic` (for SO_BINDTODEVICE), or None. config('ifname') exists
+    from v1.21 (v1.20 raises ValueError) and is None until ESP-IDF has made the netif
+    (ports/esp32/network_common.c:329-335): asked again for up to ~2 s."""
+    t0 = _ticks_ms()
+    while True:
+        try:
+            name = nic.config("ifname")
+        except ValueError:
+            return None
+        if name:
+            return name
+        if _ticks_diff(_ticks_ms(), t0) >= _WAIT_MS:
+            return None
+        _sleep_ms(_STEP_MS)
+
+
 class StationFilter:
-    """Server accept hook for Pico W: answer only hardware addresses the AP reports as associated.
-    Pico W (cyw43) has no SO_BINDTODEVICE, so a socket on 0.0.0.0:67 also hears DISCOVERs
-    broadcast on the STA side; those clients are not our stations. The list is cached as one
+    """Server accept hook: answer only hardware addresses the AP reports as associated. Pico W
+    (modlwip) has no SO_BINDTODEVICE, nor has ESP32 before v1.21, so a socket on 0.0.0.0:67 also
+    hears DISCOVERs broadcast on the STA side; those clients are not our stations. The list is cached as one
     bytes object (6 bytes per MAC) and re-read only on a miss, at most once a second."""
 
     def __init__(self, ap, ticks_ms=_ticks_ms, ticks_diff=_ticks_diff):
@@ -77,7 +139,8 @@ class StationFilter:
 
     def refresh(self):
         out = bytearray()
-        # cyw43 status('stations') -> [(mac,), ...]; other ports give bare bytes: take either.
+        # cyw43 status('stations') -> [(mac,), ...] (extmod/network_cyw43.c:371-386); ESP32
+        # [(mac, ip or None), ...] (ports/esp32/network_wlan.c:415-441); bare bytes taken too.
         for st in self.ap.status("stations"):
             m = st[0] if isinstance(st, tuple) else st
             out.extend(m[:6])
@@ -107,6 +170,75 @@ class StationFilter:
         return False
 
 
+class EventLog:
+    """OFFER and ACK lines, the packet-rate events, exactly as status.event_line writes them
+    (`DHCPACK(ap) 192.168.4.23 02:00:00:00:00:01 sensor-3`), built in one buffer made here and
+    written with the stream write's length argument (py/stream.c:275-303: write(buf, n); sys.stdout
+    is that stream on ESP32 and rp2, shared/runtime/sys_stdio_mphal.c:108), so an event allocates
+    nothing. It writes to sys.stdout directly, as log() does through print(). Elsewhere (CPython) and for the rare events, status.event_line."""
+
+    def __init__(self, engine, iface):
+        self.engine = engine
+        t = engine.table
+        pre = []
+        for k in range(len(EVENT_NAMES)):
+            pre.append(("%s(%s) " % (EVENT_NAMES[k], iface or "-")).encode())
+        self.prefix = pre
+        self.buf = bytearray(max(len(p) for p in pre) + 16 + 48 + t.host_len + 2)
+        self.write_out = getattr(sys.stdout, "write", None) if _MICROPYTHON else None
+
+    def write(self, kind, slot):
+        if self.write_out is None or not (kind == EV_OFFER or kind == EV_BOUND or kind == EV_RENEWED):
+            return False
+        eng = self.engine
+        b = self.buf
+        pre = self.prefix[kind]
+        n = len(pre)
+        b[0:n] = pre
+        # the lease's address: network | host offset, byte by byte (no 32-bit int)
+        net = eng.cfg.network
+        off = eng.table.offset_of(slot)
+        n = _dec(b, n, net[0] | ((off >> 24) & 255))
+        for i in (1, 2, 3):
+            b[n] = 46
+            n = _dec(b, n + 1, net[i] | ((off >> (24 - 8 * i)) & 255))
+        # the client's hardware address: the request's chaddr, which the slot has just stored
+        rx = eng.rx
+        h = rx[2]
+        for i in range(h):
+            v = rx[_CHADDR + i]
+            b[n] = 58 if i else 32
+            b[n + 1] = _HEX[v >> 4]
+            b[n + 2] = _HEX[v & 15]
+            n += 3
+        t = eng.table
+        q = slot * t.host_len
+        m = t.host[q]
+        if m:
+            b[n] = 32
+            n += 1
+            host = t.host
+            for i in range(m):
+                c = host[q + 1 + i]
+                b[n] = c if 32 <= c < 127 else 63   # "?" as status.event_line shows it
+                n += 1
+        b[n] = 10
+        self.write_out(b, n + 1)
+        return True
+
+
+def _dec(b, n, v):
+    # v (0-255) in decimal at b[n]; returns the new end.
+    if v >= 100:
+        b[n] = 48 + v // 100
+        n += 1
+    if v >= 10:
+        b[n] = 48 + (v // 10) % 10
+        n += 1
+    b[n] = 48 + v % 10
+    return n + 1
+
+
 class Board:
     """One board run: build the engine, open the socket (bind-first in AP mode), serve.
 
@@ -129,9 +261,11 @@ class Board:
         self.store = None
         self.port_error = None
         self.device = None   # SO_BINDTODEVICE name, once it has been set successfully
+        self.events = EventLog(self.engine, iface_name)
 
     def _event(self, kind, slot):
-        log(status.event_line(self.engine, kind, slot, self.name, self.clock.now()))
+        if not self.events.write(kind, slot):
+            log(status.event_line(self.engine, kind, slot, self.name, self.clock.now()))
 
     def open_store(self):
         path = getattr(self.c, "LEASE_FILE", None)
@@ -154,33 +288,59 @@ class Board:
             log("microdhcp: lease file %s unusable (%r); leases are kept in RAM only" % (path, e))
             self.store = None
 
-    def bind(self, accept=None):
-        """Opens UDP 67. Returns False (and keeps the message) when the port is taken."""
-        try:
-            self.server = Server(self.engine, clock=self.clock, log=log, accept=accept)
-        except PortInUse as e:
-            self.port_error = e.args[1]
-            return False
-        except OSError as e:
-            # Pico W lwIP: ENOMEM when its few UDP pcbs are all taken (mDNS, DHCP client, DNS).
-            self.port_error = "cannot open UDP port 67: %r" % (e,)
-            return False
-        return True
+    def bind(self, accept=None, retry_ms=0):
+        """Opens UDP 67. Returns False (and keeps the message) when the port is taken; EADDRINUSE
+        is retried for retry_ms first."""
+        t0 = _ticks_ms()
+        while True:
+            try:
+                self.server = Server(self.engine, clock=self.clock, log=log, accept=accept)
+            except PortInUse as e:
+                if _ticks_diff(_ticks_ms(), t0) < retry_ms:
+                    _sleep_ms(_STEP_MS)
+                    continue
+                self.port_error = e.args[1]
+                return False
+            except OSError as e:
+                # rp2 lwIP: ENOMEM when its 5 UDP pcbs are all taken (mDNS holds one from
+                # power-up, DHCP client, DNS; extmod/lwip-include/lwipopts_common.h:70).
+                self.port_error = "cannot open UDP port 67: %r" % (e,)
+                return False
+            return True
 
-    def bind_device(self, socket, ifname):
-        # ESP32 (lwIP SO_BINDTODEVICE): hear and answer only this interface; a socket on ANY also
-        # hears the STA side. Set after the interface is up (its lwIP netif must exist) and kept
-        # in server.iface so that a recreated socket gets it before bind.
+    def bind_device(self, socket, name):
+        """ESP32 (lwIP SO_BINDTODEVICE, v1.21+): hear and answer only this interface; a socket on
+        ANY also hears the STA side, and sends 255.255.255.255 out of the default netif (lwIP
+        src/core/udp.c:546-547 vs :584). Set after the interface is up (its netif must exist) and
+        kept in server.iface so that a recreated socket gets it before bind. Returns success."""
         srv = self.server
         if srv is None:
-            return
-        try:
-            srv.sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname)
-        except (OSError, AttributeError) as e:
-            log("microdhcp: SO_BINDTODEVICE %s failed (%r): serving every interface" % (ifname, e))
-            return
-        self.device = ifname
-        srv.iface = ifname
+            return False
+        if not name:
+            why = "the firmware gives no interface name (config('ifname') needs v1.21)"
+        else:
+            try:
+                srv.sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, name)
+                self.device = name
+                srv.iface = name
+                return True
+            except (OSError, AttributeError, TypeError, ValueError) as e:
+                why = "SO_BINDTODEVICE %s failed (%r)" % (name, e)
+        self.use_subnet_broadcast(why)
+        return False
+
+    def use_subnet_broadcast(self, why):
+        """Without SO_BINDTODEVICE, lwIP sends 255.255.255.255 out of the default netif (the STA
+        when it is up); the subnet broadcast is routed by subnet (lwIP ipv4/ip4.c:170-176), so it
+        leaves on our interface. Logged once, here."""
+        cfg = self.cfg
+        if self.engine.reply_broadcast == _LIMITED:
+            self.engine.reply_broadcast = cfg.bcast
+            if self.server is not None:
+                self.server.set_reply_broadcast(cfg.bcast)
+        b = self.engine.reply_broadcast
+        log("microdhcp: %s: serving every interface; broadcast replies go to %d.%d.%d.%d"
+            % (why, b[0], b[1], b[2], b[3]))
 
     def serve(self, until=None):
         if self.server is None:
@@ -253,43 +413,59 @@ class Board:
 
 
 def start_ap(b, network, socket, ap, down_first, pico):
-    """The bind-first access-point start (DESIGN.md "Boards").
+    """The bind-first access-point start (docs/boards.md).
 
     ESP32 and Pico W start their own DHCP server when the AP comes up, no Python API stops it, and
     both ignore the result of their own bind. So UDP 67 is bound while the AP is down; the built-in
-    server's bind then fails silently and it never receives."""
+    server's bind then fails silently and it never receives. Returns whether we serve."""
     c = b.c
+    kw = ap_settings(network, c, pico)
+    if isinstance(kw, str):
+        # Never an open AP in place of the protected one the user asked for: no AP at all (one
+        # left up by boot.py is taken down too).
+        if ap.active():
+            ap.active(False)
+        b.port_error = "access point not started: %s" % kw
+        return False
     if down_first or ap.active():
         # ESP32: ap.active(False) always (ESP-IDF dhcps stops with the AP and frees port 67).
-        # Pico W: only if it is up (cyw43 deinit removes the C dhcpserver's pcb).
+        # Pico W: only if it is up (cyw43 deinit removes the C dhcpserver's pcb, cyw43-driver
+        # src/cyw43_lwip.c:246-268, synchronously).
         ap.active(False)
     accept = StationFilter(ap) if pico else None
-    bound = b.bind(accept)   # before ap.active(True): the built-in server then fails its bind
-    kw = {"ssid": c.SSID}
-    if getattr(c, "PASSWORD", None):
-        kw["key"] = c.PASSWORD
-        # ESP32 leaves a new AP open unless a security mode is given; cyw43 picks WPA2 for a key.
-        sec = None if pico else getattr(network.WLAN, "SEC_WPA2", None)
-        if sec is not None:
-            kw["security"] = sec
-    if getattr(c, "CHANNEL", None):
-        kw["channel"] = c.CHANNEL
+    # Before ap.active(True): the built-in server then fails its bind. ESP32: active(False) returns
+    # before ESP-IDF's DHCP server has let go of port 67, so EADDRINUSE is retried for ~2 s.
+    bound = b.bind(accept, 0 if pico else _WAIT_MS)
     ap.config(**kw)
-    ap.active(True)      # the firmware's DHCP server starts here (and fails to bind if we hold 67)
-    set_address(ap, ifconfig_tuple(b.cfg, c))
+    # The firmware's DHCP server starts here (and fails to bind if we hold 67). Pico W: cyw43 makes
+    # the AP the default netif (cyw43-driver src/cyw43_lwip.c:212), so 255.255.255.255 leaves on
+    # the AP (lwIP ipv4/ip4.c:216-227) and so does the board's own traffic to the internet if the
+    # STA was up before: its default route now points at the AP (docs/hardware.md).
+    ap.active(True)
+    set_address(ap, b.cfg)
     if bound and not pico:
-        b.bind_device(socket, ap.config("ifname"))   # ESP32: answer only the AP netif
-    log("microdhcp: access point %r up at %s" % (c.SSID, ap.ifconfig()[0]))
+        # ESP32: answer only the AP netif. Without it (firmware before v1.21, no name), hear
+        # every interface: answer associated stations only, as on Pico W, and use the subnet
+        # broadcast, since 255.255.255.255 would leave on the default netif (the STA when up).
+        if not b.bind_device(socket, ifname(ap)):
+            b.server.accept = StationFilter(ap)
+    log("microdhcp: access point %r up at %s (%s)" % (c.SSID, Server._ip_text(b.cfg.server),
+                                                       "WPA2" if "key" in kw else "open"))
     return bound
 
 
 def start_wired(b, nic, socket, device):
     # Wired boards (ESP32 network.LAN, WIZNET5K in lwIP mode) start no DHCP server: port 67 is free.
-    set_address(nic, ifconfig_tuple(b.cfg, b.c))
+    set_address(nic, b.cfg)
     bound = b.bind()
     if bound and device:
-        b.bind_device(socket, nic.config("ifname"))   # ESP32: only the Ethernet netif
-    log("microdhcp: wired interface up at %s, link %s" % (nic.ifconfig()[0], "up" if nic.isconnected() else "down"))
+        b.bind_device(socket, ifname(nic))   # ESP32: only the Ethernet netif
+    # Right after active(True) neither board reports a link yet: ESP32 LAN's isconnected() waits
+    # for ESP-IDF's ETH_GOT_IP (ports/esp32/network_lan.c:485-488), WIZNET5K's for PHY link and a
+    # non-zero address (extmod/network_wiznet5k.c:824-831); autonegotiation takes seconds.
+    log("microdhcp: wired interface up at %s, %s" % (
+        Server._ip_text(b.cfg.server),
+        "link up" if nic.isconnected() else "link not reported yet (normal for a few seconds after start)"))
     return bound
 
 
@@ -307,3 +483,8 @@ def run(b):
         for line in status.lease_table(b.engine, now):
             log(line)
         log(status.counters_line(b.engine))
+        srv = b.server
+        if srv is not None:
+            # empty: 0-byte datagrams; rebinds: the ESP32 latch they set, cleared (net.Server._recover)
+            log("socket: sent=%d send_errors=%d recv_errors=%d empty=%d rebinds=%d internal_errors=%d"
+                % (srv.sent, srv.send_errors, srv.recv_errors, srv.empty, srv.rebinds, srv.internal_errors))

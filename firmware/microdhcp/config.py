@@ -23,7 +23,7 @@ _ENGINE_CODES = (0, 50, 51, 52, 53, 54, 55, 57, 58, 59, 61, 80, 82, 255)
 # a client cannot work without a mask, and router/DNS are what every IoT device needs.
 ALWAYS = (OPT_SUBNET_MASK, OPT_ROUTER, OPT_DNS)
 
-_MAX_LEASE = 0x3FFFFFFF  # keep lease arithmetic in small ints on 32-bit ports (DESIGN.md)
+_MAX_LEASE = 0x3FFFFFFF  # keep lease arithmetic in small ints on 32-bit ports (docs/boards.md)
 _MIN_V6ONLY_WAIT = 300   # RFC 8925 section 3.4
 
 

@@ -16,15 +16,16 @@ from microdhcp.clock import Clock
 _SERVER_PORT = 67
 _CLIENT_PORT = 68
 # lwIP boards; the board simulator (host_tests/sim) stands in for one on the unix port and says so
-# with socket._LWIP, so that the shell below takes the board paths (tuples, readinto) there too.
+# with socket._LWIP, so that the shell below takes the board paths (tuples, recv) there too.
 _LWIP = sys.platform in ("esp32", "rp2") or getattr(socket, "_LWIP", False)
-# Linux value of SO_BINDTODEVICE: the unix port does not export the name (DESIGN.md), CPython and
-# ESP32 do. Only used where the platform is Linux (not lwIP) or the runtime names it.
+# Linux value of SO_BINDTODEVICE (25): the unix port does not export the name (its socket module
+# lists no SO_BINDTODEVICE, ports/unix/modsocket.c), CPython and ESP32 (v1.21+) do. Only used where
+# the platform is Linux (not lwIP) or the runtime names it.
 _SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25 if sys.platform == "linux" and not _LWIP else None)
 _MICROPYTHON = sys.implementation.name == "micropython"
 _PAD_STEP = 32          # replies are zero-padded to these steps so sendto never slices (no allocation)
 _MIN_REPLY = 300
-_BATCH = 4              # lwIP keeps only 4 datagrams per UDP socket: drain them all per poll
+_BATCH = 6              # a UDP socket queues 4 datagrams on rp2, 6 on ESP32 (docs/boards.md): drain them per poll
 _SERVE_BATCH = 32       # serve_forever() owns the loop, so it may drain a longer burst
 # poll() events that mean the socket is gone: HUP, or NVAL (0x20) as lwIP reports a closed socket.
 # Not POLLERR: Linux may raise it for a UDP socket that is still usable.
@@ -61,12 +62,14 @@ class Server:
         self.send_errors = 0
         self.recv_errors = 0
         self.internal_errors = 0
-        self.empty = 0
+        self.empty = 0          # 0-byte datagrams read
+        self.rebinds = 0        # ... after each of which an lwIP socket was re-bound (ESP32 latch)
         self._views = []
         self._bcast = None
         self._ucast = None
         self.sock = sock
         self.poller = None
+        self._own = False       # True once open() made the socket (and may re-bind it)
         if sock is None and bind:
             self.open()
         elif sock is not None:
@@ -98,6 +101,7 @@ class Server:
                 raise OSError(e.args[0], "binding UDP port 67 needs root (or CAP_NET_BIND_SERVICE)")
             raise
         self.sock = s
+        self._own = True
         self._setup_io()
 
     def close(self):
@@ -111,19 +115,23 @@ class Server:
         if select is not None:
             self.poller = select.poll()
             self.poller.register(s, select.POLLIN)
-        # Receive strategy, chosen once: CPython recv_into (no copy); lwIP readinto returns one
-        # datagram; the unix port's readinto joins datagrams ("no short reads"), so recv there.
+        # Receive strategy, chosen once. CPython: recv_into, one datagram, no copy. MicroPython
+        # sockets have no recv_into, and their readinto is the stream readinto, which loops until
+        # the buffer is full or the socket would block (py/stream.c:57-82, :310-313), each inner
+        # read taking one datagram (extmod/modlwip.c:1554-1564 -> :688-727; ESP32
+        # ports/esp32/modsocket.c:797-799 -> :617-671; the unix port likewise): datagrams queued
+        # together come back joined. So recv(1500) there, one datagram per call. It allocates the
+        # datagram: a 1501-byte buffer shrunk to its length + 1, plus the 16-byte bytes object on a
+        # 32-bit board (modlwip.c:1324 vstr_init_len, :1349 -> py/objstr.c:2423-2441), i.e. ~320 B
+        # kept per 300-byte request until the next collection. recvfrom would add the address
+        # tuple and its string (modlwip.c:1357-1363): not needed, the engine reads giaddr/ciaddr.
         rx = self.engine.rx
         self._rxview = memoryview(rx)[:1500]
-        if hasattr(s, "recv_into"):
-            self._mode = 0
-        elif _LWIP:
-            self._mode = 1
-        else:
-            self._mode = 2
-        # Unix port: recv() on an empty socket leaves its 1500-byte buffer and the OSError as
-        # garbage (~1.6 KB per wake-up, tools/bench_memory.py); ipoll(0) asks first, allocating nothing.
-        self._ipoll = getattr(self.poller, "ipoll", None) if self._mode == 2 else None
+        self._mode = 0 if hasattr(s, "recv_into") else 1
+        # recv() on an empty socket allocates its 1500-byte buffer and the OSError anyway
+        # (~1.6 KB per wake-up, tools/bench_memory.py): ipoll(0) asks first, allocating nothing
+        # (extmod/modselect.c:583-594 returns the poll object and reuses one tuple).
+        self._ipoll = getattr(self.poller, "ipoll", None)
         # Zero-padded send views, created once (sendto of a slice would allocate each time).
         tx = self.tx
         mv = memoryview(tx)
@@ -133,6 +141,12 @@ class Server:
             # The unix port takes a raw sockaddr: one buffer, rewritten in place per unicast.
             # (The unix port returns a raw sockaddr, bytes; the board stubs say a tuple: hence the ignore.)
             self._ucast = bytearray(socket.getaddrinfo("0.0.0.0", _CLIENT_PORT)[0][-1])  # type: ignore[arg-type]
+
+    def set_reply_broadcast(self, b4):
+        # Where broadcast replies go from now on (e.g. the subnet broadcast when the socket could
+        # not be bound to its interface); the engine copies it into each reply's destination.
+        self.engine.reply_broadcast = bytes(b4)
+        self._bcast = self._addr(self._ip_text(b4), _CLIENT_PORT)
 
     @staticmethod
     def _ip_text(b):
@@ -151,15 +165,12 @@ class Server:
         try:
             if self._mode == 0:
                 return s.recv_into(self._rxview)
-            if self._mode == 1:
-                n = s.readinto(self._rxview)
-                return -1 if n is None else n
             if self._ipoll is not None:
                 for _ in self._ipoll(0):
                     break
                 else:
                     return -1
-            data = s.recv(1500)   # allocates the datagram: the floor on the unix port
+            data = s.recv(1500)   # allocates the datagram: the floor on MicroPython
         except OSError as e:
             if e.args and e.args[0] in (errno.EAGAIN, getattr(errno, "EWOULDBLOCK", errno.EAGAIN)):
                 return -1
@@ -177,8 +188,15 @@ class Server:
         if n < 0:
             return False
         if n == 0:
-            # ESP32 lwIP can hand back a zero-length datagram: nothing to do, count it.
+            # An empty UDP datagram is valid and lwIP hands it over as a 0-byte read. On ESP32 that
+            # read latches the socket as peer-closed: every later read returns 0 without reading
+            # (ports/esp32/modsocket.c:631-633, set at :655-657), and poll keeps reporting the
+            # queued datagrams, so the server would spin answering nothing. bind() resets the
+            # state (modsocket.c:316) and lwIP lets a pcb re-bind its own port (udp.c:957-962),
+            # keeping the queue and SO_BINDTODEVICE; if that fails, a new socket.
             self.empty += 1
+            if _LWIP:
+                self._recover()
             return True
         eng = self.engine
         if self.accept is not None and not self.accept(eng, n):
@@ -193,6 +211,18 @@ class Server:
         if m:
             self._send(m)
         return True
+
+    def _recover(self):
+        if not self._own:
+            return              # the application's socket: its bind is not ours to repeat
+        self.rebinds += 1
+        try:
+            self.sock.bind(self._addr("0.0.0.0", _SERVER_PORT))
+        except OSError as e:
+            if self.log:
+                self.log("microdhcp: re-bind after an empty datagram failed (%r); new socket" % (e,))
+            self.close()
+            self.open()
 
     def _send(self, m):
         eng = self.engine
@@ -217,6 +247,10 @@ class Server:
                 u[7] = d[3]
                 addr = u
             else:
+                # lwIP's sendto takes the host as a str (shared/netutils/netutils.c:59
+                # mp_obj_str_get_data: str or bytes, both immutable), so a unicast reply
+                # allocates the format tuple, its text and the address tuple (192 B on the 64-bit
+                # unix port, about half on a 32-bit board); broadcasts do not.
                 addr = (self._ip_text(d), eng.dst_port)
         try:
             self.sock.sendto(data, addr)
@@ -233,10 +267,19 @@ class Server:
         now = self.clock.now()
         self.engine.tick(now)
         if self.poller is not None and timeout_ms:
-            ev = self.poller.poll(timeout_ms)
+            ip = self._ipoll
+            if ip is not None:
+                # MicroPython: ipoll allocates nothing; poll() makes a list and a tuple per call
+                # (extmod/modselect.c:564-575).
+                ev = 0
+                for _, ev in ip(timeout_ms):
+                    break
+            else:
+                r = self.poller.poll(timeout_ms)
+                ev = r[0][1] if r else 0
             if not ev:
                 return 0
-            if ev[0][1] & _CLOSED:
+            if ev & _CLOSED:
                 raise OSError(errno.EBADF, "socket reported closed")
             now = self.clock.now()
         done = 0

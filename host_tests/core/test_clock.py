@@ -27,7 +27,7 @@ def fake(start):
 
 
 def test_clock_counts_seconds_across_several_wraps():
-    """DESIGN.md / issue 2 item 6: whole seconds, no drift from sub-second steps, correct across
+    """Issue 2 item 6 (ticks_ms wraps at 2**30 ms on the boards, docs/boards.md): whole seconds, no drift from sub-second steps, correct across
     four wraps of the 2**30 ms tick counter."""
     ticks, advance = fake(PERIOD - 1500)     # 1.5 s before the first wrap
     c = Clock(ticks, board_diff)
@@ -89,7 +89,7 @@ def test_clock_lease_expiry_across_wraps():
 
 
 def test_clock_now_allocates_nothing():
-    """DESIGN.md: now() is on the serve loop's hot path and allocates nothing (heap_lock on
+    """now() is on the serve loop's hot path and allocates nothing (heap_lock on
     MicroPython); on CPython, it returns only ints and keeps its state small ints."""
     ticks, advance = fake(PERIOD - 5)
     c = Clock(ticks, board_diff)

@@ -1,8 +1,10 @@
 # host_tests/sim/_sim.py: a simulated MicroPython board (ESP32 or RP2040) for running the boards'
 # main.py unmodified on the unix port. The modules beside this one (network, socket, select, errno,
 # time, machine) shadow the unix port's own (they are "extensible" built-ins, so MICROPYPATH wins)
-# and all talk to the one World here, which reproduces the lwIP and firmware behaviours that
-# DESIGN.md "Boards" lists. Test-side code: it may allocate freely.
+# and all talk to the one World here, which reproduces the lwIP and firmware behaviours listed in
+# docs/boards.md. Every modelled behaviour names the firmware file and line it follows: MicroPython
+# v1.29.0-preview-731-g1c3c201149 unless another version is named, cyw43-driver 055d642 and
+# lwIP 2.2.1 77dcd25a (its submodules). Test-side code: it may allocate freely.
 #
 # Environment (set by host_tests/test_boards.py):
 #   MICRODHCP_SIM_BOARD  esp32 (WLAN + LAN) | pico_w (WLAN, cyw43) | w5500 (rp2 + WIZNET5K)
@@ -11,16 +13,29 @@
 #                        "firmware": the firmware's DHCP server holds it and ap.active(False) does
 #                        not stop it (stands for any way the built-in server keeps the port)
 #   MICRODHCP_SIM_PCBS   size of the UDP pcb pool (default: esp32 16, rp2 5)
+#   MICRODHCP_SIM_FW     firmware version the board runs, e.g. 1.20, 1.22 (default 1.29): the APIs
+#                        that appeared later are absent (see network.py, socket.py)
+#   MICRODHCP_SIM_IFNAME_MS  ESP32: config("ifname") is None for this long after active(True)
+#                        ("never": it stays None), as before the netif exists
+#   MICRODHCP_SIM_LINGER_MS  ESP32: the ESP-IDF DHCP server keeps UDP 67 this long after
+#                        ap.active(False) returns
+#   MICRODHCP_SIM_AP     "up": the AP (and the firmware's DHCP server) is already up at boot
+#   MICRODHCP_SIM_QUEUE  datagrams a UDP socket queues (default: esp32 6, rp2 4)
+#   MICRODHCP_SIM_HEAP   "1": account the heap the program allocates between calls into the sim
+#                        (gc off; the sim's own bookkeeping excluded); "heap" prints it
 #
 # Protocol on stdin/stdout. Whenever the program waits (poll with nothing queued, sleep) the sim
-# prints "SIM ready" and reads commands until "go":
+# prints "SIM ready" and reads commands until "go" (a sleep first moves the clock by its length):
 #   rx KIND HEX [DST_IP [SRC_IP]]   a datagram from a client on netif KIND (ap, sta, eth) to DST_IP:67
 #                                   (default 255.255.255.255, from SRC_IP:68, default 0.0.0.0)
-#   rx0 KIND                        a zero-length datagram to port 67 (seen from ESP32 lwIP)
+#   rx0 KIND                        a zero-length datagram to port 67 (a valid UDP datagram)
 #   assoc MAC / disassoc MAC        a station joins / leaves the AP (MAC as 12 hex digits)
 #   advance SECONDS                 the clock moves on
 #   kill                            the stack closes the program's port-67 socket under it
+#   ifup KIND                       other code on the board brings that interface up
 #   state                           prints "SIM state {json}"
+#   heap                            prints "SIM heap BYTES RECV" (MICRODHCP_SIM_HEAP=1): bytes the
+#                                   program allocated, of which RECV in what recv() returned
 #   go                              back to the program;  quit: SystemExit(0)
 # Every datagram leaving the board is printed as "SIM tx OWNER KIND DST PORT HEX" (OWNER: app for
 # the program's sockets, fw for the firmware's DHCP server); drops as "SIM drop REASON ...".
@@ -28,24 +43,52 @@ import sys
 import os
 import json
 import binascii
+import gc
 
 BOARD = os.getenv("MICRODHCP_SIM_BOARD") or "esp32"
 if BOARD not in ("esp32", "pico_w", "w5500"):
     raise SystemExit("MICRODHCP_SIM_BOARD must be esp32, pico_w or w5500")
 ESP32 = BOARD == "esp32"
 
-# errno values as MicroPython on lwIP boards raises them (py/mperrno.h: newlib numbering).
+FW = tuple(int(x) for x in (os.getenv("MICRODHCP_SIM_FW") or "1.29").split("."))
+
+
+def fw_at_least(*v):
+    return FW >= v
+
+
+# errno values as the board raises them. ESP32 uses the toolchain's newlib errno.h
+# (ports/esp32/mpconfigport.h:71 MICROPY_USE_INTERNAL_ERRNO 0); rp2 uses MicroPython's own table
+# (ports/rp2/mpconfigport.h:134 MICROPY_USE_INTERNAL_ERRNO 1 -> py/mperrno.h:73 EADDRINUSE 98).
 EBADF = 9
 EAGAIN = 11
 ENOMEM = 12
 ENODEV = 19
 EINVAL = 22
 EOPNOTSUPP = 95
-EADDRINUSE = 112
-EHOSTUNREACH = 118
+if ESP32:
+    EADDRINUSE = 112
+    EHOSTUNREACH = 118
+    ENOTCONN = 128
+    ETIMEDOUT = 116
+else:
+    EADDRINUSE = 98        # py/mperrno.h:73
+    EHOSTUNREACH = 113     # py/mperrno.h
+    ENOTCONN = 107
+    ETIMEDOUT = 110
 
-QUEUE = 4                 # modlwip/ESP32 lwIP: 4 datagrams per UDP socket, the rest dropped
-PCBS = int(os.getenv("MICRODHCP_SIM_PCBS") or (16 if ESP32 else 5))   # lwIP MEMP_NUM_UDP_PCB
+# Datagrams queued per UDP socket before lwIP drops the rest. rp2: modlwip's own ring of
+# LWIP_INCOMING_PACKET_QUEUE_LEN 4 (extmod/modlwip.c:299, full ring drops at :458-460). ESP32: the
+# socket is an lwIP netconn whose receive mailbox holds CONFIG_LWIP_UDP_RECVMBOX_SIZE datagrams:
+# ESP-IDF's Kconfig default 6 (components/lwip/Kconfig, read at esp-idf 00096a34, an older release),
+# not changed for ESP32_GENERIC (the P4 boards set 64: ports/esp32/boards/sdkconfig.p4_wifi_common:15).
+QUEUE = int(os.getenv("MICRODHCP_SIM_QUEUE") or (6 if ESP32 else 4))
+# lwIP MEMP_NUM_UDP_PCB. rp2: 4 + LWIP_MDNS_RESPONDER = 5 (extmod/lwip-include/lwipopts_common.h:70).
+# ESP32: ESP-IDF's CONFIG_LWIP_MAX_UDP_PCBS, default 16 (same Kconfig).
+PCBS = int(os.getenv("MICRODHCP_SIM_PCBS") or (16 if ESP32 else 5))
+IFNAME_MS = os.getenv("MICRODHCP_SIM_IFNAME_MS") or "0"
+LINGER_MS = int(os.getenv("MICRODHCP_SIM_LINGER_MS") or 0)
+HEAP = os.getenv("MICRODHCP_SIM_HEAP") == "1"
 ANY = b"\0\0\0\0"
 BCAST = b"\xff\xff\xff\xff"
 
@@ -67,6 +110,7 @@ class Netif:
         self.kind = kind
         self.name = name      # lwIP name + number, as ESP32 config("ifname") reports it
         self.up = False
+        self.up_at = 0        # world.ms when it last came up (ESP32 ifname timing)
         self.ip = ip(addr)
         self.mask = ip(mask)
         self.gw = self.ip
@@ -87,6 +131,33 @@ class Pcb:
         self.netif = None      # SO_BINDTODEVICE
         self.queue = []
         self.closed = False
+        # ESP32: a read that returned 0 bytes latches SOCKET_STATE_PEER_CLOSED; every later read
+        # returns 0 without reading (ports/esp32/modsocket.c:631-633, set at :655-657) until
+        # bind() sets the state back to CONNECTED (:316).
+        self.peer_closed = False
+
+
+class Heap:
+    """Bytes the program allocates between calls into the simulator (gc.mem_alloc deltas with the
+    collector off). Sim calls bracket their own bookkeeping with enter()/leave(); what a firmware
+    call returns (recv's bytes, poll's list) is built after leave(), so it counts, as on a board."""
+
+    def __init__(self):
+        self.bytes = 0
+        self.recv = 0         # of which: the bytes objects recv() returned
+        self.mark = None
+        if HEAP:
+            gc.collect()
+            gc.disable()
+
+    def enter(self):
+        if self.mark is not None:
+            self.bytes += gc.mem_alloc() - self.mark
+            self.mark = None
+
+    def leave(self):
+        if HEAP:
+            self.mark = gc.mem_alloc()
 
 
 class World:
@@ -102,22 +173,34 @@ class World:
         self.fw = None            # the firmware's DHCP server pcb while the AP is up
         self.fw_status = "off"
         self.fw_sticky = False
+        self.fw_release_at = None   # ESP32: the ESP-IDF server still holds 67 until then (ms)
+        self.default = None         # rp2: lwIP netif_default, as cyw43/WIZNET5K set it
+        self.ap_cfg = {}            # what the program configured on the AP (ssid, key, security)
+        self.ap_security = None     # the AP's security while up: (auth mode, key)
+        self.heap = Heap()
         self.drops = {"queue-full": 0, "no-listener": 0, "netif-down": 0}
         self.led = []
         self.sent = 0
         self.ready_count = 0
+        self.ifconfig_calls = 0
+        self.dns = ip("10.0.0.1")    # the board's resolver (the STA's DHCP server gave it)
         hold = os.getenv("MICRODHCP_SIM_HOLD67")
+        if not ESP32:
+            # rp2 runs lwIP's mDNS responder from power-up: ports/rp2/main.c:175 mdns_resp_init(),
+            # which takes a UDP pcb and binds 5353 (lwIP src/apps/mdns/mdns.c:2820-2827): one of the 5.
+            self.alloc("mdns").port = 5353
         if os.getenv("MICRODHCP_SIM_STA") == "up":
             self.netifs["sta"].up = True
-            self.alloc("sta-dhcpc").port = 68      # the STA's DHCP client keeps its pcb
-            if not ESP32:
-                self.alloc("mdns").port = 5353     # cyw43 builds run mDNS on the STA netif
+            self.default = self.netifs["sta"]
+            # lwIP's DHCP client holds one pcb (port 68) while it runs on any netif.
+            self.alloc("sta-dhcpc").port = 68
         if hold == "other":
             self.bind(self.alloc("other"), ANY, 67)
         elif hold == "firmware":
-            self.netifs["ap"].up = True
+            self.if_up("ap")
             self.fw_sticky = True
-            self.fw_start()
+        if os.getenv("MICRODHCP_SIM_AP") == "up" and not self.netifs["ap"].up:
+            self.if_up("ap")          # the AP already up at boot (e.g. from boot.py), its server too
 
     # --- pcbs ----------------------------------------------------------------------------
     def alloc(self, owner, sock=None):
@@ -133,6 +216,9 @@ class World:
         p.closed = True
 
     def bind(self, p, addr, port):
+        self.fw_expire()
+        # lwIP udp_bind: a pcb may re-bind itself (src/core/udp.c:957-962); another pcb on the
+        # same port is ERR_USE unless both set SO_REUSEADDR (udp.c:990-1010).
         for o in self.pcbs:
             if o is not p and o.port == port and (o.addr == ANY or addr == ANY or o.addr == addr):
                 if not (p.reuse and o.reuse):   # lwIP udp_bind: ERR_USE unless both SO_REUSEADDR
@@ -149,15 +235,34 @@ class World:
             return
         self.fw = p
         try:
-            self.bind(p, ANY, 67)         # both built-in servers ignore the result of their bind
+            # Both built-in servers ignore the result of their bind: MicroPython's C server
+            # (shared/netutils/dhcpserver.c:304, started by cyw43-driver src/cyw43_lwip.c:238);
+            # ESP-IDF's dhcpserver likewise (components/lwip/apps/dhcpserver/dhcpserver.c
+            # dhcps_start, read at esp-idf 46a2409b).
+            self.bind(p, ANY, 67)
             self.fw_status = "serving"
         except OSError:
             self.fw_status = "bind-failed"
 
     def fw_stop(self):
         if self.fw is not None and not self.fw_sticky:
+            if ESP32 and LINGER_MS:
+                # ESP32: ap.active(False) returns before the ESP-IDF DHCP server has let go of its
+                # pcb (the stop runs in the ESP-IDF event task). Not in MicroPython's source: the
+                # delay stands for that race; hardware decides how long it is.
+                self.fw_release_at = self.ms + LINGER_MS
+                self.fw_status = "stopping"
+                return
             self.free(self.fw)
             self.fw = None
+            self.fw_status = "off"
+
+    def fw_expire(self):
+        if self.fw_release_at is not None and self.ms >= self.fw_release_at:
+            self.fw_release_at = None
+            if self.fw is not None:
+                self.free(self.fw)
+                self.fw = None
             self.fw_status = "off"
 
     def fw_reply(self, netif, data):
@@ -190,19 +295,24 @@ class World:
     def default_netif(self):
         n = self.netifs
         if ESP32:
-            # ESP-IDF: the STA has the highest route priority, then the AP, then Ethernet.
-            for k in ("sta", "ap", "eth"):
+            # ESP-IDF picks the default netif by route priority: STA 100, Ethernet 50, AP 10
+            # (esp_netif defaults; ESP-IDF's, not MicroPython's source).
+            for k in ("sta", "eth", "ap"):
                 if n[k].up:
                     return n[k]
             return None
-        # cyw43 makes the STA netif the default when it comes up; the AP never is.
-        if n["sta"].up:
-            return n["sta"]
-        if n["eth"].up:
-            return n["eth"]
-        return None
+        # rp2: cyw43 makes every interface it brings up the default netif (cyw43-driver
+        # src/cyw43_lwip.c:212 netif_set_default in cyw43_cb_tcpip_init, run by active(True):
+        # cyw43_ctrl.c cyw43_wifi_set_up); WIZNET5K does the same for its netif
+        # (extmod/network_wiznet5k.c:334). Removing the default netif leaves none (lwIP
+        # src/core/netif.c:810). lwIP routes by the default only while it is up (ipv4/ip4.c:216).
+        d = self.default
+        return d if d is not None and d.up else None
 
     def route(self, p, dst):
+        # lwIP udp_sendto: a pcb bound to a netif (SO_BINDTODEVICE) sends there (src/core/udp.c:
+        # 546-547); otherwise ip4_route: the netif whose subnet holds dst (ipv4/ip4.c:170-176),
+        # else the default netif (ip4.c:216-227). 255.255.255.255 is in no subnet: the default.
         if p.netif is not None:
             return p.netif if p.netif.up else None
         if dst != BCAST:
@@ -241,14 +351,18 @@ class World:
             if p.netif is not None and p.netif is not nf:
                 continue              # SO_BINDTODEVICE: another netif's traffic never reaches it
             if p.owner == "fw-dhcp":
-                self.fw_reply(nf, data)
+                if self.fw_status != "stopping":
+                    self.fw_reply(nf, data)
             elif p.owner == "app":
                 if len(p.queue) >= QUEUE:
                     self.drops["queue-full"] += 1
                     out("SIM drop queue-full %s" % kind)
                 else:
-                    p.queue.append((bytes(data), (ipstr(src), 68)))
-            return                    # lwIP hands a datagram to the first matching pcb only
+                    p.queue.append((bytearray(data), (ipstr(src), 68)))
+            # lwIP udp_input hands a datagram to one matching pcb (src/core/udp.c:263-310); the
+            # copy-to-all of SO_REUSE_RXTOALL (:377) needs SO_REUSEADDR on the other pcb too, which
+            # the built-in servers do not set.
+            return
         self.drops["no-listener"] += 1
         out("SIM drop no-listener %s" % kind)
 
@@ -258,26 +372,60 @@ class World:
         if nf.up:
             return
         nf.up = True
+        nf.up_at = self.ms
+        if not ESP32:
+            self.default = nf         # cyw43_lwip.c:212 / network_wiznet5k.c:334
         if kind == "ap":
-            self.fw_start()           # the built-in DHCP server starts with the AP
+            self.ap_security = self.ap_auth()
+            self.fw_expire()
+            if self.fw is None:
+                self.fw_start()       # the built-in DHCP server starts with the AP
+
+    def ap_auth(self):
+        c = self.ap_cfg
+        if ESP32:
+            # ESP32: config(security=/authmode=) sets cfg.ap.authmode and key= the password
+            # (ports/esp32/network_wlan.c:565-579); nothing else changes the mode, so an AP
+            # configured with a key but no security stays as ESP-IDF starts it: open
+            # (WIFI_AUTH_OPEN; ESP-IDF's default, not MicroPython's source).
+            return (c.get("security", 0), c.get("key", ""))
+        # Pico W: rp2 sets the AP to WPA2-AES with the key "picoW123" at boot
+        # (ports/rp2/main.c:196-197); config(security=) / key= replace them
+        # (extmod/network_cyw43.c:514-523).
+        return (c.get("security", 0x00400004), c.get("key", "picoW123"))
 
     def if_down(self, kind):
         nf = self.netifs[kind]
         nf.up = False
+        if self.default is nf:
+            self.default = None       # netif_remove of the default (lwIP netif.c:810)
         if kind == "ap":
             self.fw_stop()
             self.stations = []
+            self.ap_security = None
 
     def ifconfig(self, kind, t):
         nf = self.netifs[kind]
         nf.ip = ip(t[0])
         nf.mask = ip(t[1])
         nf.gw = ip(t[2])
-        nf.dns = ip(t[3])
+        self.set_dns(kind, t[3])
+        self.ifconfig_calls += 1
         if kind == "ap" and ESP32 and nf.up:
-            # ESP32 esp_ifconfig on the AP: dhcps stop, set address, dhcps start (a new bind).
-            self.fw_stop()
-            self.fw_start()
+            # ESP32 ifconfig on the AP: dhcps stop, set address, dhcps start, a new bind
+            # (ports/esp32/network_common.c:139-145; ipconfig the same at :316-322).
+            self.fw_expire()
+            if self.fw is not None and not self.fw_sticky:
+                self.free(self.fw)
+                self.fw = None
+            if self.fw is None:
+                self.fw_start()
+
+    def set_dns(self, kind, addr):
+        # rp2: ifconfig((a, m, g, dns)) sets lwIP's global DNS server 0 (extmod/network_lwip.c:
+        # 110-112); ESP32: esp_netif_set_dns_info(ESP_NETIF_DNS_MAIN) (network_common.c:137, 144).
+        # Either way the board's own resolver changes, so it is one value for the whole board here.
+        self.dns = ip(addr)
 
     # --- control -----------------------------------------------------------------------------
     def state(self):
@@ -289,10 +437,22 @@ class World:
                 "app_sockets": len(app), "app_device": [p.netif.kind if p.netif else None for p in app],
                 "default_netif": d.kind if d else None, "ap_up": self.netifs["ap"].up,
                 "ap_ip": ipstr(self.netifs["ap"].ip), "led_changes": len(self.led),
-                "stations": [binascii.hexlify(m).decode() for m in self.stations], "ms": self.ms}
+                "stations": [binascii.hexlify(m).decode() for m in self.stations], "ms": self.ms,
+                "ap_security": list(self.ap_security) if self.ap_security else None,
+                "dns": ipstr(self.dns), "ifconfig_calls": self.ifconfig_calls,
+                "app_peer_closed": [p.peer_closed for p in app], "fw_version": ".".join(str(v) for v in FW)}
 
     def idle(self, timeout_ms):
         """The program waits: hand control to the test until it says go."""
+        self.heap.enter()
+        try:
+            self._idle()
+        finally:
+            if HEAP:
+                gc.collect()
+            self.heap.leave()
+
+    def _idle(self):
         self.ready_count += 1
         out("SIM ready")
         while True:
@@ -329,6 +489,10 @@ class World:
                         break
             elif c == "state":
                 out("SIM state " + json.dumps(self.state()))
+            elif c == "ifup":
+                self.if_up(w[1])          # an interface brought up by other code on the board
+            elif c == "heap":
+                out("SIM heap %d %d" % (self.heap.bytes, self.heap.recv))
             else:
                 out("SIM error unknown command %r" % c)
 

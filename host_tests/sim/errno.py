@@ -1,6 +1,6 @@
-# host_tests/sim/errno.py: the errno numbers of MicroPython on lwIP boards (newlib numbering:
-# EADDRINUSE is 112 there, 98 on Linux).
-from _sim import EBADF, EAGAIN, ENOMEM, ENODEV, EINVAL, EOPNOTSUPP, EADDRINUSE, EHOSTUNREACH
+# host_tests/sim/errno.py: the errno numbers of the simulated board: ESP32 newlib's (EADDRINUSE
+# 112), rp2 MicroPython's own py/mperrno.h (EADDRINUSE 98); see _sim.py.
+from _sim import EBADF, EAGAIN, ENOMEM, ENODEV, EINVAL, EOPNOTSUPP, EADDRINUSE, EHOSTUNREACH, ENOTCONN, ETIMEDOUT
 
 EPERM = 1
 ENOENT = 2
@@ -9,8 +9,6 @@ EACCES = 13
 EEXIST = 17
 ENOBUFS = 105
 ECONNRESET = 104
-ENOTCONN = 128
-ETIMEDOUT = 116
 EWOULDBLOCK = EAGAIN
 errorcode = {EBADF: "EBADF", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", ENODEV: "ENODEV", EINVAL: "EINVAL",
              EOPNOTSUPP: "EOPNOTSUPP", EADDRINUSE: "EADDRINUSE", EHOSTUNREACH: "EHOSTUNREACH"}

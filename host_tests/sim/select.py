@@ -29,15 +29,30 @@ class _Poll:
                 r.append((o, ev))
         return r
 
-    def poll(self, timeout=-1):
-        r = self._ready()
-        if r or timeout == 0:
+    def _wait(self, timeout):
+        world.heap.enter()
+        try:
+            r = self._ready()
+            if not r and timeout != 0:
+                world.idle(timeout)
+                r = self._ready()
             return r
-        world.idle(timeout)
-        return self._ready()
+        finally:
+            world.heap.leave()
+
+    def poll(self, timeout=-1):
+        # extmod/modselect.c:564-575: a new list and one new 2-tuple per ready object, every call.
+        # Built here after heap.leave(), so the simulator counts them as the program's.
+        return [(o, ev) for o, ev in self._wait(timeout)]
 
     def ipoll(self, timeout=-1, flags=0):
-        return iter(self.poll(timeout))
+        # modselect.c:583-594: returns the poll object itself and reuses one tuple (made on the
+        # first call): nothing allocated per call. The iterator is built inside the bracket.
+        r = self._wait(timeout)
+        world.heap.enter()
+        it = iter(r)
+        world.heap.leave()
+        return it
 
 
 def poll():
