@@ -376,6 +376,26 @@ def test_lease_file_is_used_when_configured(boards, tmp_path):
     assert os.path.exists(path) and os.path.getsize(path) > 0
 
 
+@pytest.mark.parametrize("board,flavour", [("esp32_ap", "esp32"), ("rp2_pico_w", "pico_w")])
+def test_lease_file_that_cannot_be_written_serves_and_says_so(boards, board, flavour):
+    # Issue 16: a board keeps serving without persistence (availability first), but says so on
+    # the console (in words, no raw OSError tuple), in a counter line, and with the trouble LED.
+    b = boards(board, flavour, overrides="LEASE_FILE = '/nonexistent_mdhcp_dir/leases.bin'")
+    b.serving()
+    text = "\n".join(b.console)
+    assert "leases will NOT survive a reset: no such directory /nonexistent_mdhcp_dir" in text, text
+    assert "OSError" not in text, text
+    if board == "rp2_pico_w":
+        b.cmd("assoc " + macstr(71))
+    dora(b, "ap", 71, "255.255.255.255")
+    led0 = b.state()["led_changes"]
+    b.cmd("advance 2")
+    assert b.state()["led_changes"] > led0      # the trouble pattern while serving
+    rest = b.quit()
+    assert b.p.returncode == 0
+    assert "store: persistent=0 write_errors=0" in "\n".join(b.console + (rest or [])), b.console
+
+
 # --- issue 10: firmware versions and start-up races (ESP32) -----------------------------------
 def test_item3_esp32_before_1_23_gets_wpa2_from_network_auth_wpa2_psk(boards):
     # WLAN.SEC_WPA2 appeared in v1.23; on 1.21-1.22 network.AUTH_WPA2_PSK is the name. Without a

@@ -285,8 +285,19 @@ class Board:
                 self.store = st.LeaseStore(path, self.engine)
                 log("microdhcp: leases: %s" % (self.store.load(now),))
         except OSError as e:
-            log("microdhcp: lease file %s unusable (%r); leases are kept in RAM only" % (path, e))
+            from microdhcp.errors import describe
+            log("microdhcp: lease file %s unusable (%s); leases are kept in RAM only" % (path, describe(e, path=path)))
             self.store = None
+        self._store_trouble()
+
+    def _store_trouble(self):
+        # A board keeps serving when its lease file cannot be written (availability first), but
+        # says so: once on the console here, and on the LED while serving (serve()).
+        st = self.store
+        if st is not None and not st.persistent:
+            log("microdhcp: WARNING: leases will NOT survive a reset: %s" % (st.problem,))
+            return True
+        return False
 
     def bind(self, accept=None, retry_ms=0):
         """Opens UDP 67. Returns False (and keeps the message) when the port is taken; EADDRINUSE
@@ -347,10 +358,23 @@ class Board:
             return self.fallback(until)
         log("microdhcp: serving %s on %s, pool %d addresses" % (self.cfg.subnet_text, self.name, self.cfg.pool_size))
         srv = self.server
+        # The trouble pattern of fallback() (2 Hz toggling) while the lease store cannot write:
+        # poll at most 250 ms at a time then, and toggle on the ticks, not per packet.
+        led = None
+        wait = 1000
+        t_led = _ticks_ms()
         try:
             while until is None or self.clock.now() < until:
+                st = self.store
+                if st is not None and not st.persistent:
+                    if led is None:
+                        led = self._led()
+                        wait = 250
+                    if led is not None and _ticks_diff(_ticks_ms(), t_led) >= 250:
+                        t_led = _ticks_ms()
+                        led.value(1 - led.value())
                 try:
-                    srv.poll(1000)
+                    srv.poll(wait)
                 except OSError as e:
                     # lwIP: a socket the stack closed (EBADF, poll HUP/NVAL) is recreated.
                     log("microdhcp: socket reported %r; recreating it" % (e,))
@@ -381,8 +405,11 @@ class Board:
     def close(self):
         if self.server is not None:
             self.server.close()
-        if self.store is not None:
-            self.store.close()
+        st = self.store
+        if st is not None:
+            # write_errors: commits the flash refused while serving (the lease was granted anyway)
+            log("store: persistent=%d write_errors=%d" % (st.persistent, st.write_errors))
+            st.close()
             self.store = None
 
     def fallback(self, until=None):
