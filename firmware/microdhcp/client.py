@@ -181,6 +181,7 @@ class Client:
         self.due = 0                    # next (re)transmission or timer
         self.tries = 0
         self.configured = False         # addr is in use by the host
+        self._force = False             # renew_now() asked for a renewal before T1
         self._dirty = _MIN_MSG
 
     # --- helpers -------------------------------------------------------------------------
@@ -330,8 +331,9 @@ class Client:
             self.state = REBINDING
             return self._send(now, tx, DHCPREQUEST, True)
         if st == BOUND:
-            if now < self.bound_at + self.t1:
+            if now < self.bound_at + self.t1 and not self._force:
                 return 0
+            self._force = False
             self._new_xid()
             self._start = now
             self.state = RENEWING
@@ -531,6 +533,15 @@ class Client:
         self.state = BOUND
         self.due = self.bound_at + self.t1
         return self._event(EV_BOUND)
+
+    def renew_now(self, now):
+        """Renew before T1 (RFC 2131 4.4.5 lets a client extend its lease at any time): the
+        next poll() sends the RENEWING REQUEST. False when there is no lease."""
+        if self.state != BOUND:
+            return False
+        self._force = True
+        self.due = now
+        return True
 
     def release(self, now, tx):
         """RFC 2131 4.4.6: RELEASE to the server, address dropped, STOPPED. Returns the length

@@ -301,6 +301,22 @@ def test_client_renews_at_t1_unicast_then_rebinds_at_t2_then_expires():
     assert exp_at == 1500 and bytes(c.addr) == bytes(4)
 
 
+def test_client_renew_now():
+    e = engine()
+    c = client()
+    net = Net(c, e)
+    assert not c.renew_now(0)
+    bind(c, net)
+    net.step(10)
+    assert len(net.sent) == 2
+    assert c.renew_now(10)
+    net.step(10)
+    assert net.sent[-1][2] == cl.DST_UNICAST and net.sent[-1][1]["ciaddr"] == bytes(c.addr)
+    assert c.events[-1] == cl.EV_RENEWED and c.bound_at == 10 and c.state == cl.BOUND
+    net.run(11, 509)
+    assert len(net.sent) == 3          # next renewal at the new T1 (510), not before
+
+
 def test_client_rebinding_accepts_another_server():
     e = engine()
     c = client()
