@@ -247,10 +247,11 @@ class Host:
         if ev in (cl.EV_BOUND, cl.EV_RENEWED, cl.EV_CHECK):
             self.server_macs[bytes(c.server)] = bytes(f[2])
         if ev == cl.EV_CHECK:
-            in_use = self.arp_probe(c, bytes(c.addr))
-            c.checked(self.now(), in_use)
+            addr = bytes(c.addr)
+            in_use = self.arp_probe(c, addr)
             if in_use:
-                c.declined_by = in_use
+                c.declined = (ipstr(addr), in_use)
+            c.checked(self.now(), in_use)
         if self.on_reply is not None:
             self.on_reply(c, ev, f)
 
@@ -478,8 +479,8 @@ def run_client(args):
             if args.once:
                 state["code"] = 0
         elif kind == cl.EV_DECLINED:
-            say("declined %s: in use by %s" % (ipstr(c.addr) if c.configured else "address",
-                                                getattr(c, "declined_by", "?")))
+            addr, who = getattr(c, "declined", ("?", "?"))
+            say("declined %s: in use by %s" % (addr, who))
         elif kind == cl.EV_OFFER:
             return
         elif kind == cl.EV_CHECK:
