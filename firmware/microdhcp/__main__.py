@@ -263,8 +263,8 @@ def client_command(cmd, argv):
     # no AF_PACKET); the MicroPython unix port runs `client` over a UDP socket on port 68.
     if sys.implementation.name != "micropython":
         import os
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        sys.path.insert(0, os.path.join(root, "tools"))
+        f = __file__ if __file__.startswith("/") else os.getcwd() + "/" + __file__
+        sys.path.insert(0, f.rsplit("/", 3)[0] + "/tools")    # .../firmware/microdhcp/__main__.py
         import dhcpclient  # type: ignore[import-not-found]  # tools/, host only
         return dhcpclient.main([cmd] + argv)
     from microdhcp.clientnet import main

@@ -6,7 +6,7 @@
 try:
     from micropython import const
 except ImportError:
-    def const(x):
+    def const(x):  # type: ignore[misc]  # CPython fallback; the stubs' const is generic
         return x
 
 from array import array

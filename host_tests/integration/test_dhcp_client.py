@@ -181,3 +181,17 @@ def test_swarm_dora_renew_release(lab, server):
     assert s["bound"] == 8 and s["renewed"] == 8 and s["released"] == 8 and s["distinct_addresses"] == 8, s
     assert srv.wait_for(r"(DHCPRELEASE.*\n.*){8}", 5) or len(srv.events("DHCPRELEASE")) == 8, srv.output()
     assert len(srv.events("DHCPRELEASE")) == 8, srv.output()
+
+
+def test_unix_port_client_over_udp_68(lab, server):
+    """The MicroPython unix port's shell (microdhcp.clientnet, UDP socket on 68, broadcast flag):
+    with a route on the bare interface it sends from 0.0.0.0 and binds."""
+    srv = server(srv_args(lab))
+    c = lab.add_client()
+    lab.run(c.ns, ["ip", "route", "add", "default", "dev", c.ifname], check=True)
+    env = dict(os.environ, MICROPYPATH=FIRMWARE)
+    cp = lab.run(c.ns, ["micropython", "-m", "microdhcp", "client", "--iface", c.ifname, "--once",
+                        "--timeout", "20"], env=env, timeout=40)
+    m = re.search(r"^bound (\S+) from 192\.168\.4\.1 lease 120s", cp.stdout, re.M)
+    assert cp.returncode == 0 and m, cp.stdout + cp.stderr
+    assert srv.wait_for(r"DHCPACK\(br0\) %s %s" % (re.escape(m.group(1)), c.mac), 5), srv.output()
