@@ -109,6 +109,46 @@ def checksum(data):
     return ~s & 0xFFFF
 
 
+def udp_frame(payload, src_mac, dst_mac, src_ip, dst_ip, ip_id=0, sport=68, dport=67):
+    """Ethernet + IPv4 + UDP around a DHCP payload, both checksums computed (a raw socket gets
+    no offload; RFC 768 / RFC 791)."""
+    ulen = 8 + len(payload)
+    pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, 17, ulen)
+    udp = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
+    uc = checksum(pseudo + udp) or 0xFFFF       # RFC 768: a computed 0 is sent as all ones
+    udp = udp[:6] + struct.pack("!H", uc) + udp[8:]
+    iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0x10, 20 + ulen, ip_id, 0, 64, 17, 0, src_ip, dst_ip)
+    iph = iph[:10] + struct.pack("!H", checksum(iph)) + iph[12:]
+    return dst_mac + src_mac + struct.pack("!H", ETH_P_IP) + iph + udp
+
+
+def arp_frame(op, src_mac, src_ip, dst_mac, target_mac, target_ip):
+    # RFC 826 over Ethernet, padded to the 60-byte minimum frame.
+    arp = struct.pack("!HHBBH6s4s6s4s", 1, ETH_P_IP, 6, 4, op, src_mac, src_ip, target_mac, target_ip)
+    return dst_mac + src_mac + struct.pack("!H", ETH_P_ARP) + arp + bytes(18)
+
+
+def parse_frame(frame):
+    """("dhcp", payload, src_mac, src_ip, dst_mac) for UDP 67 -> 68 with a good IPv4 header
+    checksum, ("arp", op, sender_mac, sender_ip, target_ip), or ("other",)."""
+    if len(frame) < 42:
+        return ("other",)
+    etype = struct.unpack_from("!H", frame, 12)[0]
+    if etype == ETH_P_ARP:
+        op = struct.unpack_from("!H", frame, 20)[0]
+        return ("arp", op, frame[22:28], frame[28:32], frame[38:42])
+    if etype != ETH_P_IP or frame[14] >> 4 != 4 or frame[23] != 17:
+        return ("other",)
+    ihl = (frame[14] & 15) * 4
+    u = 14 + ihl
+    if ihl < 20 or len(frame) < u + 8 or checksum(frame[14:u]) != 0:
+        return ("other",)
+    sport, dport, ulen = struct.unpack_from("!HHH", frame, u)
+    if dport != 68 or sport != 67 or ulen < 8 or u + ulen > len(frame):
+        return ("other",)
+    return ("dhcp", frame[u + 8:u + ulen], frame[6:12], frame[26:30], frame[0:6])
+
+
 class Link:
     """One raw socket on an interface: DHCP frames out (Ethernet/IPv4/UDP built here), DHCP
     and ARP frames in. promisc: receive frames to other MACs too (swarm clients)."""
@@ -128,47 +168,22 @@ class Link:
     def close(self):
         self.sock.close()
 
-    def send_udp(self, payload, src_mac, dst_mac, src_ip, dst_ip, sport=68, dport=67):
-        ulen = 8 + len(payload)
-        pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, 17, ulen)
-        udp = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
-        uc = checksum(pseudo + udp) or 0xFFFF
-        udp = udp[:6] + struct.pack("!H", uc) + udp[8:]
+    def send_udp(self, payload, src_mac, dst_mac, src_ip, dst_ip):
         self.ip_id = (self.ip_id + 1) & 0xFFFF
-        iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0x10, 20 + ulen, self.ip_id, 0, 64, 17, 0, src_ip, dst_ip)
-        iph = iph[:10] + struct.pack("!H", checksum(iph)) + iph[12:]
-        self.sock.send(dst_mac + src_mac + struct.pack("!H", ETH_P_IP) + iph + udp)
+        self.sock.send(udp_frame(payload, src_mac, dst_mac, src_ip, dst_ip, self.ip_id))
 
     def send_arp(self, op, src_mac, src_ip, dst_mac, target_mac, target_ip):
-        arp = struct.pack("!HHBBH6s4s6s4s", 1, ETH_P_IP, 6, 4, op, src_mac, src_ip, target_mac, target_ip)
-        self.sock.send(dst_mac + src_mac + struct.pack("!H", ETH_P_ARP) + arp + bytes(18))
+        self.sock.send(arp_frame(op, src_mac, src_ip, dst_mac, target_mac, target_ip))
 
     def recv(self):
-        """One frame, decoded: ("dhcp", payload, src_mac, src_ip, dst_mac) for UDP to port 68,
-        ("arp", op, sender_mac, sender_ip, target_ip), or None (nothing waiting / other)."""
+        """One frame decoded by parse_frame, or None when nothing is waiting."""
         try:
             frame, addr = self.sock.recvfrom(2048)
         except BlockingIOError:
             return None
         if addr[2] == PACKET_OUTGOING:
             return ("other",)
-        if len(frame) < 42:
-            return ("other",)
-        etype = struct.unpack_from("!H", frame, 12)[0]
-        if etype == ETH_P_ARP:
-            op = struct.unpack_from("!H", frame, 20)[0]
-            return ("arp", op, frame[22:28], frame[28:32], frame[38:42])
-        if etype != ETH_P_IP or frame[14] >> 4 != 4 or frame[23] != 17:
-            return ("other",)
-        ihl = (frame[14] & 15) * 4
-        u = 14 + ihl
-        if len(frame) < u + 8:
-            return ("other",)
-        sport, dport, ulen = struct.unpack_from("!HHH", frame, u)
-        if dport != 68 or sport != 67:
-            return ("other",)
-        payload = frame[u + 8:u + ulen]
-        return ("dhcp", payload, frame[6:12], frame[26:30], frame[0:6])
+        return parse_frame(frame)
 
     def wait(self, timeout):
         if timeout > 0:
@@ -297,6 +312,71 @@ def _client_from(args, mac, **kw):
     return cl.Client(mac, client_id=cid, hostname=host, **kw)
 
 
+def describe_reply(rx, payload, src_mac, src_ip, dst_mac):
+    """One received reply as a dict for the report: source, length and, if it parses
+    (rx: a Reply tracking ALL_CODES), yiaddr, type and every option decoded (and raw, in _raw)."""
+    n = len(payload)
+    entry = {"source_mac": macstr(src_mac), "source_ip": ipstr(src_ip), "to_mac": macstr(dst_mac), "length": n}
+    if n > len(rx.buf):
+        return entry
+    rx.buf[0:n] = payload
+    if rx.parse(n):
+        return entry
+    opts = options_of(rx)
+    entry["yiaddr"] = ipstr(rx.buf[16:20])
+    entry["type"] = rx.msg_type
+    entry["options"] = {str(k): dict(zip(("name", "value"), decode_option(k, v))) for k, v in sorted(opts.items())}
+    entry["_raw"] = opts
+    return entry
+
+
+def analyse(offers, client_id):
+    """OFFER entries (describe_reply, each already accepted by the client core, so each has
+    option 54) -> (servers, warnings, exit status: 0 one server, 3 several, 2 none)."""
+    servers = {}
+    for o in offers:
+        servers.setdefault(o["options"]["54"]["value"], []).append(o)
+    out = []
+    for sid, os_ in servers.items():
+        o = os_[0]
+        out.append({"server_id": sid, "source_mac": o["source_mac"], "source_ip": o["source_ip"],
+                    "offered": o["yiaddr"], "length": o["length"], "offers": len(os_), "options": o["options"]})
+    warn = []
+    if len(servers) > 1:
+        warn.append("%d DHCP servers answered (%s): possible rogue server"
+                    % (len(servers), ", ".join(sorted(servers))))
+    for sid, os_ in servers.items():
+        o = os_[0]
+        if o["length"] < 300:
+            warn.append("%s: reply of %d bytes, under the BOOTP minimum of 300 (RFC 1542 2.1)" % (sid, o["length"]))
+        if 61 not in o["_raw"] and client_id:
+            warn.append("%s: client identifier (61) not echoed (RFC 6842)" % sid)
+        macs = sorted(set(x["source_mac"] for x in os_))
+        if len(macs) > 1:
+            warn.append("%s: offers from several MACs (%s)" % (sid, ", ".join(macs)))
+    if len(servers) > 1:
+        firsts = [os_[0] for os_ in servers.values()]
+        codes = set()
+        for o in firsts:
+            codes |= set(o["_raw"])
+        # 53/54/61 differ by nature; the lease timers are compared through 51.
+        for code in sorted(codes - {53, 54, 58, 59, 61}):
+            vals = set(o["_raw"].get(code) for o in firsts)
+            if len(vals) > 1:
+                warn.append("option %d (%s) differs between servers: %s" % (
+                    code, OPTION_INFO.get(code, ("option_%d" % code,))[0],
+                    "; ".join("%s=%s" % (o["options"]["54"]["value"],
+                                         o["options"].get(str(code), {}).get("value", "absent")) for o in firsts)))
+    code = 2 if not servers else (0 if len(servers) == 1 else 3)
+    return out, warn, code
+
+
+def nak_warnings(nak_entries):
+    """Warnings for NAKs (describe_reply entries of type 6): one without option 54."""
+    return ["NAK without server identifier (54), from %s (RFC 2131 table 3: MUST)" % e["source_mac"]
+            for e in nak_entries if e.get("type") == 6 and 54 not in e["_raw"]]
+
+
 def probe(args):
     link = Link(args.iface)
     mac = parse_mac(args.mac) if args.mac else link.mac
@@ -315,22 +395,10 @@ def probe(args):
     result = {"iface": args.iface, "mac": macstr(mac), "servers": [], "warnings": [], "ignored": {}}
 
     def record(cc, ev, f):
-        payload = f[1]
-        n = len(payload)
-        full_rx.buf[0:n] = payload
-        err = full_rx.parse(n)
-        entry = {"source_mac": macstr(f[2]), "source_ip": ipstr(f[3]),
-                 "to_mac": macstr(f[4]), "length": n}
-        if not err:
-            opts = options_of(full_rx)
-            entry["yiaddr"] = ipstr(full_rx.buf[16:20])
-            entry["type"] = full_rx.msg_type
-            entry["options"] = {str(k): dict(zip(("name", "value"), decode_option(k, v)))
-                                for k, v in sorted(opts.items())}
-            entry["_raw"] = opts
+        entry = describe_reply(full_rx, f[1], f[2], f[3], f[4])
         if ev == cl.EV_OFFER:
             offers.append(entry)
-        elif not err:
+        elif "type" in entry:
             other.append(entry)
     host.on_reply = record
     c.start(host.now())
@@ -346,43 +414,13 @@ def probe(args):
             if f is None:
                 break
             host.frame(f)
-    servers = {}
-    for o in offers:
-        sid = o["options"]["54"]["value"]
-        servers.setdefault(sid, []).append(o)
-    for sid, os_ in servers.items():
-        o = os_[0]
-        result["servers"].append({"server_id": sid, "source_mac": o["source_mac"], "source_ip": o["source_ip"],
-                                  "offered": o["yiaddr"], "length": o["length"], "offers": len(os_),
-                                  "options": o["options"]})
-    warn = result["warnings"]
-    if len(servers) > 1:
-        warn.append("%d DHCP servers answered (%s): possible rogue server"
-                    % (len(servers), ", ".join(sorted(servers))))
-    for sid, os_ in servers.items():
-        o = os_[0]
-        if o["length"] < 300:
-            warn.append("%s: reply of %d bytes, under the BOOTP minimum of 300 (RFC 1542 2.1)" % (sid, o["length"]))
-        if 61 not in o["_raw"] and c.client_id:
-            warn.append("%s: client identifier (61) not echoed (RFC 6842)" % sid)
-    if len(servers) > 1:
-        firsts = [os_[0] for os_ in servers.values()]
-        codes = set()
-        for o in firsts:
-            codes |= set(o["_raw"])
-        for code in sorted(codes - {53, 54, 61}):
-            vals = set(o["_raw"].get(code) for o in firsts)
-            if len(vals) > 1:
-                warn.append("option %d (%s) differs between servers: %s" % (
-                    code, OPTION_INFO.get(code, ("option_%d" % code,))[0],
-                    "; ".join("%s=%s" % (o["options"]["54"]["value"],
-                                         o["options"].get(str(code), {}).get("value", "absent")) for o in firsts)))
+    result["servers"], warn, code = analyse(offers, c.client_id)
+    result["warnings"] = warn
     if args.full and offers:
         result["full"] = _full(host, c, args, warn)
     result["ignored"] = {name: c.counters[i] for i, name in enumerate(cl.COUNTER_NAMES)
                          if i in cl.IGNORED_COUNTERS and c.counters[i]}
     link.close()
-    code = 2 if not servers else (0 if len(servers) == 1 else 3)
     result["exit"] = code
     if args.json:
         print(json.dumps(result, indent=1))
@@ -410,16 +448,11 @@ def _full(host, c, args, warn):
     end = time.monotonic() + max(args.wait, 4) + 4
     while time.monotonic() < end and c.state in (cl.SELECTING, cl.REQUESTING):
         host.step(0.1)
-    nak = [f for ev, f in got if ev == cl.EV_NAK]
-    if nak:
-        rx = Reply(ALL_CODES)
-        rx.buf[0:len(nak[0][1])] = nak[0][1]
-        if not rx.parse(len(nak[0][1])):
-            opts = options_of(rx)
-            out["nak_message"] = opts.get(56, b"").decode("ascii", "replace")
-            if 54 not in opts:
-                warn.append("NAK without server identifier (54), from %s (RFC 2131 table 3: MUST)"
-                            % macstr(nak[0][2]))
+    rx = Reply(ALL_CODES)
+    naks = [describe_reply(rx, f[1], f[2], f[3], f[4]) for ev, f in got if ev == cl.EV_NAK]
+    if naks:
+        out["nak_message"] = naks[0]["_raw"].get(56, b"").decode("ascii", "replace")
+        warn.extend(nak_warnings(naks))
         out["result"] = "nak"
         return out
     if c.state != cl.BOUND:
