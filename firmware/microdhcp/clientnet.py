@@ -34,10 +34,17 @@ def _ip(b):
 
 
 class ClientSocket:
-    """Runs one Client over a UDP socket. step(max_ms) does timers, sends and receives."""
+    """Runs one Client, or a list of them (a small swarm: replies are told apart by chaddr),
+    over one UDP socket. step(max_ms) does timers, sends and receives."""
 
-    def __init__(self, client, iface=None, clock=None):
-        self.client = client
+    def __init__(self, client, iface=None, clock=None, unicast=False):
+        # unicast=False: RENEWING requests and RELEASEs go to 255.255.255.255 too. This shell
+        # does not put the address on the interface, so it sends from 0.0.0.0, and a unicast
+        # from 0.0.0.0 is a martian that Linux drops (broadcast from 0.0.0.0 is allowed for
+        # DHCP). Pass unicast=True once the leased address is configured (ifconfig on a board).
+        self.unicast = unicast
+        self.clients = client if isinstance(client, list) else [client]
+        self.client = self.clients[0]
         self.clock = clock or Clock()
         self.tx = bytearray(1500)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -61,9 +68,9 @@ class ClientSocket:
     def close(self):
         self.sock.close()
 
-    def send(self, n):
-        c = self.client
-        if c.dst_kind == cl.DST_UNICAST:
+    def send(self, n, c=None):
+        c = c or self.client
+        if c.dst_kind == cl.DST_UNICAST and self.unicast:
             to = _addr(_ip(c.dst), _SERVER_PORT)
         else:
             to = self._bcast
@@ -73,15 +80,15 @@ class ClientSocket:
             self.send_errors += 1     # e.g. ENETUNREACH before the interface has a route
 
     def step(self, max_ms=200):
-        c = self.client
         now = self.clock.now()
-        n = c.poll(now, self.tx)
-        if n:
-            self.send(n)
-        wake = c.wake_at()
         ms = max_ms
-        if wake >= 0 and wake <= now:
-            ms = 0
+        for c in self.clients:
+            n = c.poll(now, self.tx)
+            if n:
+                self.send(n, c)
+            wake = c.wake_at()
+            if wake >= 0 and wake <= now:
+                ms = 0
         if self.poller is not None:
             self.poller.poll(ms)
         while True:
@@ -91,12 +98,19 @@ class ClientSocket:
                 if e.args and e.args[0] in (errno.EAGAIN, getattr(errno, "EWOULDBLOCK", errno.EAGAIN)):
                     return
                 raise
-            if data:
-                c.handle(data, self.clock.now())
+            if len(data) >= 34:
+                for c in self.clients:
+                    m = c.mac
+                    if data[28] == m[0] and data[29] == m[1] and data[30] == m[2] and data[31] == m[3] \
+                            and data[32] == m[4] and data[33] == m[5]:
+                        c.handle(data, self.clock.now())
+                        break
 
 
 USAGE = """usage: micropython -m microdhcp client --iface IF [--once] [--mac MAC] [--hostname NAME] [--timeout S]
-(the MicroPython unix port: UDP port 68, no ARP check; probe and swarm need CPython on Linux)"""
+       micropython -m microdhcp swarm --iface IF -n N [--timeout S]
+(the MicroPython unix port: UDP port 68, no ARP check, swarm without renewals; probe needs
+CPython on Linux: python3 -m microdhcp probe ...)"""
 
 
 def _mac_of(iface):
@@ -104,7 +118,68 @@ def _mac_of(iface):
         return bytes(int(x, 16) for x in f.read().strip().split(":"))
 
 
+def _out(line):
+    sys.stdout.write(line + "\n")
+
+
+def swarm(iface, n, timeout, out):
+    """n clients (MACs 02:5d:00:TT:hi:lo) over one socket: DORA, then RELEASE; a table and a
+    summary line. Over UDP a RENEWING ACK is unicast to an address this host does not hold, so
+    there is no renewal here (the raw-socket swarm renews). Returns 0 when all were bound."""
+    clock = Clock()
+    import time
+    t = time.time() if hasattr(time, "time") else 0
+    tag = int(t) & 255
+    clients = []
+    for i in range(n):
+        mac = bytes((2, 0x5d, 0, tag, (i >> 8) & 255, i & 255))
+        clients.append(cl.Client(mac, broadcast=True, discover_tries=4))
+    link = ClientSocket(clients, iface, clock)
+    for c in clients:
+        c.start(clock.now())
+    while clock.now() < timeout:
+        link.step(100)
+        if all(c.configured or c.state == cl.STOPPED for c in clients):
+            break
+    bound = 0
+    addrs = []
+    out("%-17s %-15s %-15s %s" % ("mac", "address", "server", "state"))
+    for c in clients:
+        mtext = ":".join(["%02x" % x for x in c.mac])
+        state = cl.STATE_NAMES[c.state]
+        if c.configured:
+            bound += 1
+            addrs.append(_ip(c.addr))
+            out("%-17s %-15s %-15s %s" % (mtext, _ip(c.addr), _ip(c.server), state))
+            m = c.release(clock.now(), link.tx)
+            if m:
+                link.send(m, c)
+        else:
+            out("%-17s %-15s %-15s %s" % (mtext, "-", "-", state))
+    out("bound %d/%d, distinct addresses %d, released %d, ignored replies %d" % (
+        bound, n, len(set(addrs)), bound, sum([c.ignored() for c in clients])))
+    link.close()
+    return 0 if bound == n else 2
+
+
 def main(cmd, argv):
+    if cmd == "swarm":
+        iface = None
+        n = 0
+        timeout = 30
+        i = 0
+        while i + 1 < len(argv):
+            if argv[i] == "--iface":
+                iface = argv[i + 1]
+            elif argv[i] == "-n":
+                n = int(argv[i + 1])
+            elif argv[i] == "--timeout":
+                timeout = int(argv[i + 1])
+            i += 2
+        if not iface or n < 1 or i != len(argv):
+            sys.stderr.write(USAGE + "\n")
+            return 2
+        return swarm(iface, n, timeout, _out)
     if cmd != "client":
         sys.stderr.write("microdhcp %s: needs CPython on Linux (raw sockets): python3 -m microdhcp %s ...\n"
                          % (cmd, cmd))
@@ -133,8 +208,7 @@ def main(cmd, argv):
         mac = _mac_of(iface)
     state = {"code": -1}
 
-    def out(line):
-        sys.stdout.write(line + "\n")
+    out = _out
 
     def on_event(kind):
         if kind == cl.EV_BOUND or kind == cl.EV_RENEWED:
