@@ -22,7 +22,7 @@ if FIRMWARE not in sys.path:
     sys.path.insert(0, FIRMWARE)
 
 from microdhcp import client as cl  # noqa: E402
-from microdhcp.packet import Reply, REPLY_TRACKED  # noqa: E402
+from microdhcp.packet import Reply  # noqa: E402
 
 ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800
@@ -391,15 +391,12 @@ def probe(args):
         extra.append((int(code), bytes.fromhex(hexv)))
     full_rx = Reply(ALL_CODES)
     offers = []
-    other = []
     result = {"iface": args.iface, "mac": macstr(mac), "servers": [], "warnings": [], "ignored": {}}
 
     def record(cc, ev, f):
         entry = describe_reply(full_rx, f[1], f[2], f[3], f[4])
         if ev == cl.EV_OFFER:
             offers.append(entry)
-        elif "type" in entry:
-            other.append(entry)
     host.on_reply = record
     c.start(host.now())
     n = c.poll(host.now(), c.tx)

@@ -424,7 +424,6 @@ def test_client_ignores_mismatched_and_malformed_replies():
     c = client()
     c.start(0)
     offer = _reply_to(c, e)
-    cases = []
 
     def alt(fn):
         b = bytearray(offer)

@@ -4,6 +4,7 @@
 import json
 import os
 import re
+import signal
 import sys
 import time
 
@@ -212,3 +213,35 @@ def test_unix_port_swarm_over_udp_68(lab, server):
 
 def wait_release(srv, n, timeout=5):
     return labmod.wait_until(lambda: len(srv.events("DHCPRELEASE")) >= n, timeout)
+
+
+def test_client_renews_then_releases_on_ctrl_c(lab):
+    """client (no --once) against Kea with a 10 s lease (T1 5 s): bound, renewed at T1 with a
+    unicast REQUEST from the leased address (RFC 2131 4.4.5; the raw shell answers ARP for it),
+    then SIGINT (Ctrl-C) sends a RELEASE. (microdhcp grants at least 60 s, so Kea keeps this short.)"""
+    c = lab.add_client()       # Kea needs a port on the bridge (carrier) before it starts
+    k = benchlab.start_kea(lab, "192.168.4.30", "192.168.4.40", 10)
+    assert k.wait_for(r"DHCP4_STARTED", 20), k.output()
+    time.sleep(0.5)
+    env = dict(os.environ, PYTHONPATH=FIRMWARE, PYTHONUNBUFFERED="1")
+    proc = lab.spawn(c.ns, [sys.executable, "-m", "microdhcp", "client", "--iface", c.ifname, "--no-check"],
+                     env=env)
+    m = proc.wait_for(r"(?m)^bound (\S+) from 192\.168\.4\.1 lease 10s T1 5s", 15)
+    assert m, proc.output()
+    addr = m.group(1)
+    assert proc.wait_for(r"(?m)^renewed %s from 192\.168\.4\.1" % re.escape(addr), 15), proc.output()
+    assert proc.stop(signal.SIGINT, timeout=5) == 0, proc.output()
+    assert "released %s" % addr in proc.output(), proc.output()
+    k.stop()
+    renew = captured(lab, "dhcp.option.dhcp == 3 && ip.dst == 192.168.4.1", "ip.src", "dhcp.ip.client")
+    assert (addr, addr) in renew, renew
+    rel = captured(lab, "dhcp.option.dhcp == 7", "ip.src", "ip.dst", "dhcp.ip.client")
+    assert rel == [(addr, "192.168.4.1", addr)], rel
+
+
+def captured(lab, display_filter, *fields):
+    argv = ["tshark", "-n", "-r", str(lab.pcap), "-Y", display_filter, "-T", "fields"]
+    for f in fields:
+        argv += ["-e", f]
+    out = labmod._cmd(argv, timeout=30, check=False).stdout
+    return [tuple(line.split("\t")) for line in out.splitlines() if line.strip()]
