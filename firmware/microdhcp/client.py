@@ -182,6 +182,7 @@ class Client:
         self.tries = 0
         self.configured = False         # addr is in use by the host
         self._force = False             # renew_now() asked for a renewal before T1
+        self._naks = 0                  # NAKs since the last ACK
         self._dirty = _MIN_MSG
 
     # --- helpers -------------------------------------------------------------------------
@@ -416,10 +417,15 @@ class Client:
             return self._count(C_WRONG_SERVER)
         if t == DHCPNAK:
             c[C_NAKS] += 1
-            # RFC 2131 4.4.1 / 3.2: a NAK means start again from INIT, address dropped.
+            # RFC 2131 4.4.1 / 3.2: a NAK means start again from INIT, address dropped. The
+            # first at once; after NAKs in a row (a server that NAKs everything) the restart
+            # waits like a retransmission (4, 8, ... s), so a broken server cannot cause a storm.
             self._drop()
             self.state = INIT
-            self.due = now
+            n = self._naks
+            self.due = now + (self._delay(n) if n else 0)
+            if n < 255:
+                self._naks = n + 1
             return self._event(EV_NAK)
         return self._ack(now, has_sid, so)
 
@@ -467,6 +473,7 @@ class Client:
                 self.server[i] = b[so + i]      # the lease now belongs to whoever answered
                 i += 1
         self.counters[C_ACKS] += 1
+        self._naks = 0
         lease = self._u32(rx.off[ls])
         s1 = rx.slot(_OPT_RENEWAL_T1)
         s2 = rx.slot(_OPT_REBINDING_T2)

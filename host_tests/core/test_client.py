@@ -493,6 +493,40 @@ def test_client_nak_without_server_id_is_taken_and_nak_in_renewing():
     assert bytes(c.addr) == bytes(4)
 
 
+def test_client_backs_off_from_a_server_that_naks_everything():
+    """The first NAK restarts at once; NAKs in a row wait 4, 8, 16 s (the retransmission
+    schedule) before the next DISCOVER, so a broken server cannot make a storm."""
+    c = client()
+    c.start(0)
+    sent = []
+    t = 0
+    while t < 60:
+        n = c.poll(t, c.tx)
+        if n:
+            m = k.parse(c.tx, n)
+            sent.append((t, m["type"]))
+            # A broken server: OFFERs .50, NAKs every REQUEST (hand-built replies, 300 bytes).
+            if m["type"] == k.DISCOVER:
+                r = k.header(op=2, xid=m["xid"], chaddr=MAC, yiaddr=k.ip("192.168.4.50")) + k.MAGIC \
+                    + bytes((53, 1, 2, 54, 4)) + SRV_A + bytes((51, 4, 0, 0, 1, 0, 255))
+                assert c.handle(bytes(r) + bytes(40), t) == cl.EV_OFFER
+            elif m["type"] == k.REQUEST:
+                r = k.header(op=2, xid=m["xid"], chaddr=MAC) + k.MAGIC + bytes((53, 1, 6, 54, 4)) + SRV_A + b"\xff"
+                assert c.handle(bytes(r) + bytes(50), t) == cl.EV_NAK
+            continue
+        t += 1
+    discovers = [x for x, ty in sent if ty == k.DISCOVER]
+    assert discovers == [0, 0, 4, 12, 28], sent
+    assert c.counter("naks") == 5 and not c.configured
+    # An ACK resets the count.
+    e = engine()
+    c2 = client()
+    net = Net(c2, e)
+    c2._naks = 3
+    bind(c2, net)
+    assert c2._naks == 0
+
+
 def test_client_mutated_replies_never_configure_an_unasked_address():
     """Random byte mutations of a valid ACK: the client either binds the address it asked for,
     from the server it asked, or ignores the reply; it never raises."""
