@@ -183,6 +183,7 @@ class Client:
         self.configured = False         # addr is in use by the host
         self._force = False             # renew_now() asked for a renewal before T1
         self._naks = 0                  # NAKs since the last ACK
+        self._disc_secs = 0             # 'secs' of the last DISCOVER
         self._dirty = _MIN_MSG
 
     # --- helpers -------------------------------------------------------------------------
@@ -603,6 +604,11 @@ class Client:
             secs = 65535
         elif secs < 0:
             secs = 0
+        if mtype == DHCPDISCOVER:
+            self._disc_secs = secs
+        elif st == REQUESTING:
+            # RFC 2131 4.4.1: the REQUEST repeats the 'secs' of the DISCOVER it answers.
+            secs = self._disc_secs
         if mtype != DHCPDECLINE and mtype != DHCPRELEASE:    # table 5: 0 there
             tx[_SECS] = secs >> 8
             tx[_SECS + 1] = secs & 255

@@ -116,13 +116,13 @@ def test_client_dora_against_engine():
 def test_client_message_fields():
     """RFC 2131 table 5: DISCOVER and SELECTING REQUEST fields and options."""
     e = engine()
-    c = client(hostname=b"h1", broadcast=True, client_id=b"\x00abc")
+    c = client(hostname=b"h1", broadcast=True, client_id=b"\x00abc", offer_window=3)
     net = Net(c, e)
     c.start(100)
     net.drop = 1
     net.step(100)                 # DISCOVER, dropped
     net.step(104)                 # retransmitted 4 s later, answered
-    net.step(104)                 # REQUEST
+    net.step(107)                 # REQUEST at the end of the offer window
     d0, d1, rq = (s[1] for s in net.sent[:3])
     assert [d0["type"], d1["type"], rq["type"]] == [k.DISCOVER, k.DISCOVER, k.REQUEST]
     for m in (d0, d1, rq):
@@ -135,7 +135,8 @@ def test_client_message_fields():
         assert m["options"][55] == cl.DEFAULT_PRL
         assert m["order"][0] == 53
     assert d0["xid"] == d1["xid"] == rq["xid"]     # one exchange, one xid (4.4.1, table 5)
-    assert d0["secs"] == 0 and d1["secs"] == 4 and rq["secs"] == 4
+    # 4.4.1: the REQUEST repeats the secs of the DISCOVER it answers (4, although sent at 7 s).
+    assert d0["secs"] == 0 and d1["secs"] == 4 and rq["secs"] == 4 and net.sent[2][0] == 107
     assert 50 not in d0["options"] and 54 not in d0["options"]
     assert rq["options"][54] == SRV_A and rq["options"][50] == bytes(c.addr)
     assert all(s[2] == cl.DST_BROADCAST for s in net.sent)
@@ -589,10 +590,11 @@ def test_client_allocates_nothing():
     replies = []
 
     def cycle(now, lock, unlock):
-        # One full life: DORA (with a decline first), renew, release. Replies are precomputed
-        # into preallocated buffers outside the lock (the engine is not under test here).
+        # One full life: INIT-REBOOT with a foreign address (NAK), DORA (with a decline first),
+        # renew, release. Replies are copied into preallocated buffers outside the lock (the
+        # engine is not under test here).
         fails = 0
-        c.start(now)
+        c.start(now, b"\x0a\x00\x00\x07")
         t = now
         rounds = 0
         while rounds < 12 and c.state != cl.STOPPED:
@@ -632,6 +634,7 @@ def test_client_allocates_nothing():
     noop = lambda: None
     assert cycle(0, noop, noop) == 0
     assert ev[cl.EV_DECLINED] == 1 and ev[cl.EV_RENEWED] == 1 and ev[cl.EV_RELEASED] == 1, list(ev)
+    assert ev[cl.EV_NAK] == 1, list(ev)
     # replies carry their length: handle() reads the padded buffer (zeros after END are PAD)
     if sys.implementation.name == "micropython":
         import micropython
@@ -651,4 +654,4 @@ def test_client_allocates_nothing():
         diff = s2.filter_traces(flt).compare_to(s1.filter_traces(flt), "lineno")
         kept = sum(d.size_diff for d in diff if d.size_diff > 0)
         assert kept <= 128, [str(d) for d in diff if d.size_diff > 0]
-    assert ev[cl.EV_RELEASED] == 3 and ev[cl.EV_BOUND] == 3
+    assert ev[cl.EV_RELEASED] == 3 and ev[cl.EV_BOUND] == 3 and ev[cl.EV_NAK] == 3 and ev[cl.EV_DECLINED] == 3
