@@ -143,3 +143,15 @@ def test_decode_option_formats():
     assert dc.decode_option(15, b"lab.test") == ("domain", "lab.test")
     assert dc.decode_option(250, b"\x01\x02") == ("option_250", "0102")
     assert dc.decode_option(3, b"\x01\x02\x03") == ("router", "010203")   # not a list of addresses
+
+
+def test_probe_extra_options_inserted_before_end():
+    c = cl.Client(MAC, rand=lambda: 0)
+    c.start(0)
+    tx = bytearray(1500)
+    n = c.poll(0, tx)
+    n2 = dc._add_options(tx, n, [(60, b"probe"), (77, b"\x01")])
+    m = k.parse(tx, n2)
+    assert m["options"][60] == b"probe" and m["options"][77] == b"\x01"
+    assert m["order"][:2] == [53, 61] and m["order"][-2:] == [60, 77]
+    assert m["options"][55] == cl.DEFAULT_PRL and n2 >= 300 and len(tx) == 1500

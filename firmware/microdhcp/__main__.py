@@ -5,6 +5,7 @@
 import sys
 
 USAGE = """usage: microdhcp --address IP/PREFIX [options]
+       microdhcp probe|client|swarm --iface IF ...   (the client side: docs/client.md)
   --iface IF              serve only this interface (SO_BINDTODEVICE)
   --address IP/PREFIX     server address and subnet, e.g. 192.168.4.1/24 (required)
   --pool FIRST-LAST       address pool, e.g. 192.168.4.2-192.168.4.249
