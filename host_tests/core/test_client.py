@@ -557,6 +557,59 @@ def test_client_mutated_replies_never_configure_an_unasked_address():
     assert bound > 0
 
 
+def _in_state(target):
+    """A client in `target` with its last message answered by a fresh engine: (client, the
+    reply bytes, the address it asked for or None)."""
+    e = engine()
+    c = client()
+    c.start(0)
+    t = 0
+    if target == cl.SELECTING:
+        pass
+    elif target == cl.REQUESTING:
+        c.handle(_reply_to(c, e), 0)
+    else:
+        bind(c, Net(c, e))
+        t = 500 if target == cl.RENEWING else 875
+    n = c.poll(t, c.tx)
+    assert c.state == target, (cl.STATE_NAMES[c.state], target)
+    tx = bytearray(1500)
+    r = e.handle(bytes(c.tx[:n]), t, tx)
+    assert r
+    return c, bytes(tx[:r]), (None if target == cl.SELECTING else bytes(c.addr))
+
+
+def test_client_survives_garbage_in_every_state():
+    """Mutated, truncated and option-garbled replies in SELECTING, REQUESTING, RENEWING and
+    REBINDING: handle() never raises, and an address is only ever configured if it is the one
+    the client asked for, from the server it asked (REBINDING: from any server)."""
+    rng = k.LCG(1502)
+    took = 0
+    for target in (cl.SELECTING, cl.REQUESTING, cl.RENEWING, cl.REBINDING):
+        for i in range(60):
+            c, reply, want = _in_state(target)
+            m = bytearray(reply)
+            kind = rng.below(3)
+            if kind == 0:
+                for j in range(1 + rng.below(6)):
+                    m[rng.below(len(m))] = rng.below(256)
+            elif kind == 1:
+                m = m[:rng.below(len(m))]
+            else:
+                p = 240 + rng.below(len(m) - 240)
+                for j in range(p, min(len(m), p + 1 + rng.below(12))):
+                    m[j] = rng.below(256)
+            was = bytes(c.server)
+            ev = c.handle(bytes(m), 1000)
+            if ev:
+                took += 1
+            if want is not None and c.configured:
+                assert bytes(c.addr) == want
+                if target != cl.REBINDING:
+                    assert bytes(c.server) == was
+    assert took > 0     # some mutations leave a valid reply (e.g. a changed padding byte)
+
+
 def _offer_for(e, c):
     # The OFFER engine e sends for client c's last message (c.tx holds a DISCOVER).
     tx = bytearray(1500)
