@@ -241,7 +241,6 @@ def main(cmd, argv):
     if not once and c.configured:
         n = c.release(clock.now(), link.tx)
         if n:
-            link.send(n)
-            out("released")
+            link.send(n)          # on_event has said "released"
     link.close()
     return state["code"]

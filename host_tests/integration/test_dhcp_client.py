@@ -198,6 +198,21 @@ def test_unix_port_client_over_udp_68(lab, server):
     assert srv.wait_for(r"DHCPACK\(br0\) %s %s" % (re.escape(m.group(1)), c.mac), 5), srv.output()
 
 
+def test_unix_port_client_releases_on_ctrl_c(lab, server):
+    """The unix-port client left running: bound, then SIGINT sends a RELEASE (broadcast, naming
+    the server in 54, since the host does not hold the address) that the server takes."""
+    srv = server(srv_args(lab))
+    c = lab.add_client()
+    lab.run(c.ns, ["ip", "route", "add", "default", "dev", c.ifname], check=True)
+    env = dict(os.environ, MICROPYPATH=FIRMWARE)
+    proc = lab.spawn(c.ns, ["micropython", "-m", "microdhcp", "client", "--iface", c.ifname], env=env)
+    m = proc.wait_for(r"(?m)^bound (\S+) from 192\.168\.4\.1", 15)
+    assert m, proc.output()
+    assert proc.stop(signal.SIGINT, timeout=5) == 0, proc.output()
+    assert proc.output().count("released") == 1, proc.output()
+    assert srv.wait_for(r"DHCPRELEASE\(br0\) %s %s" % (re.escape(m.group(1)), c.mac), 5), srv.output()
+
+
 def test_unix_port_swarm_over_udp_68(lab, server):
     """`micropython -m microdhcp swarm -n 4` (clientnet, several clients on one UDP socket, as a
     board could run it): four MACs bound to four addresses, then released."""
