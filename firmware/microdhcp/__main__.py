@@ -5,6 +5,7 @@
 import sys
 
 USAGE = """usage: microdhcp --address IP/PREFIX [options]
+       microdhcp probe|client|swarm --iface IF ...   (the client side: docs/client.md)
   --iface IF              serve only this interface (SO_BINDTODEVICE)
   --address IP/PREFIX     server address and subnet, e.g. 192.168.4.1/24 (required)
   --pool FIRST-LAST       address pool, e.g. 192.168.4.2-192.168.4.249
@@ -257,5 +258,21 @@ def _install_sigterm():
     signal.signal(signal.SIGTERM, stop)
 
 
+def client_command(cmd, argv):
+    # `probe`, `client`, `swarm` (the client side, docs/client.md). CPython on Linux runs them
+    # over a raw socket from tools/dhcpclient.py, which stays out of the package (a board has
+    # no AF_PACKET); the MicroPython unix port runs `client` over a UDP socket on port 68.
+    if sys.implementation.name != "micropython":
+        import os
+        f = __file__ if __file__.startswith("/") else os.getcwd() + "/" + __file__
+        sys.path.insert(0, f.rsplit("/", 3)[0] + "/tools")    # .../firmware/microdhcp/__main__.py
+        import dhcpclient  # type: ignore[import-not-found]  # tools/, host only
+        return dhcpclient.main([cmd] + argv)
+    from microdhcp.clientnet import main
+    return main(cmd, argv)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] in ("probe", "client", "swarm"):
+        sys.exit(client_command(sys.argv[1], sys.argv[2:]))
     sys.exit(run(sys.argv[1:]))

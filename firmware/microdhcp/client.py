@@ -1,0 +1,692 @@
+# microdhcp.client: RFC 2131 client state machine, sans-IO. poll(now, tx) writes the next message
+# to send (if any) into a caller-owned buffer; handle(data, now) takes a received datagram. Time
+# is whole seconds passed in; nothing here touches a socket, the clock or the network module.
+# After construction neither poll() nor handle() allocates (proved under micropython.heap_lock()
+# in host_tests/core/test_client.py), and no value reaches 2**30.
+try:
+    from micropython import const
+except ImportError:
+    def const(x):  # type: ignore[misc]  # CPython fallback; the stubs' const is generic
+        return x
+
+from array import array
+from microdhcp import packet
+from microdhcp.packet import Reply
+
+# RFC 2131 section 2 header offsets.
+_OP = const(0)
+_HTYPE = const(1)
+_HLEN = const(2)
+_XID = const(4)
+_SECS = const(8)
+_FLAGS = const(10)
+_CIADDR = const(12)
+_YIADDR = const(16)
+_CHADDR = const(28)
+_COOKIE = const(236)
+_OPTIONS = const(240)
+_BOOTREQUEST = const(1)
+_HTYPE_ETHER = const(1)       # RFC 1700 hardware type 1 = Ethernet (10 Mb)
+_MIN_MSG = const(300)         # RFC 1542 section 2.1: BOOTP minimum message size
+
+# RFC 2132 section 9.6 message types.
+DHCPDISCOVER = const(1)
+DHCPOFFER = const(2)
+DHCPREQUEST = const(3)
+DHCPDECLINE = const(4)
+DHCPACK = const(5)
+DHCPNAK = const(6)
+DHCPRELEASE = const(7)
+
+# RFC 2132 option codes.
+_OPT_SUBNET = const(1)
+_OPT_ROUTER = const(3)
+_OPT_DNS = const(6)
+_OPT_HOSTNAME = const(12)
+_OPT_REQ_ADDR = const(50)
+_OPT_LEASE_TIME = const(51)
+_OPT_MSG_TYPE = const(53)
+_OPT_SERVER_ID = const(54)
+_OPT_PRL = const(55)
+_OPT_MESSAGE = const(56)
+_OPT_RENEWAL_T1 = const(58)
+_OPT_REBINDING_T2 = const(59)
+_OPT_CLIENT_ID = const(61)
+_OPT_END = const(255)
+
+# States (RFC 2131 figure 5). CHECKING is the address check after an ACK (4.4.1), DECLINING
+# a DECLINE waiting to be sent, STOPPED after RELEASE or when the tries ran out.
+INIT = const(0)
+SELECTING = const(1)
+REQUESTING = const(2)
+CHECKING = const(3)
+DECLINING = const(4)
+BOUND = const(5)
+RENEWING = const(6)
+REBINDING = const(7)
+REBOOTING = const(8)     # INIT-REBOOT's REQUEST sent, waiting for ACK/NAK
+STOPPED = const(9)
+STATE_NAMES = ("INIT", "SELECTING", "REQUESTING", "CHECKING", "DECLINING", "BOUND", "RENEWING",
+               "REBINDING", "REBOOTING", "STOPPED")
+
+# Events passed to on_event(kind) and returned by handle().
+EV_OFFER = const(1)      # an OFFER was accepted into the offer window (rx still holds it)
+EV_CHECK = const(2)      # ACK received: check the address (ARP), then call checked()
+EV_BOUND = const(3)      # an address is configured (addr, server, lease, ...)
+EV_RENEWED = const(4)    # lease extended (RENEWING, REBINDING or INIT-REBOOT)
+EV_NAK = const(5)        # NAK: back to INIT, any address is dropped
+EV_DECLINED = const(6)   # address in use: DECLINE sent, INIT after decline_wait
+EV_EXPIRED = const(7)    # lease ended without renewal: address dropped, back to INIT
+EV_RELEASED = const(8)   # RELEASE sent, address dropped
+EV_GAVE_UP = const(9)    # DISCOVER tries exhausted (discover_tries): STOPPED
+EV_REQUEST_TIMEOUT = const(10)  # no ACK/NAK to REQUEST after all retransmissions: back to INIT
+EVENT_NAMES = ("", "offer", "check", "bound", "renewed", "nak", "declined", "expired", "released",
+               "gave_up", "request_timeout")
+
+# Counters (index -> COUNTER_NAMES). 1..8 are packet's parse error codes.
+C_RECEIVED = const(0)
+C_OVERSIZE = const(9)
+C_WRONG_XID = const(10)
+C_WRONG_CHADDR = const(11)
+C_WRONG_SERVER = const(12)
+C_WRONG_CLIENT_ID = const(13)
+C_UNEXPECTED = const(14)      # well formed, ours, but not what this state waits for
+C_BAD_OFFER = const(15)       # OFFER/ACK without what RFC 2131 table 3 makes mandatory
+C_SENT = const(16)
+C_RETRANSMIT = const(17)
+C_OFFERS = const(18)
+C_ACKS = const(19)
+C_NAKS = const(20)
+C_DECLINES = const(21)
+_NCOUNT = const(22)
+COUNTER_NAMES = ("received", "short", "not_reply", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
+                 "bad_option_len", "options_too_long", "oversize", "wrong_xid", "wrong_chaddr",
+                 "wrong_server", "wrong_client_id", "unexpected", "bad_reply", "sent", "retransmit",
+                 "offers", "acks", "naks", "declines")
+IGNORED_COUNTERS = (1, 2, 3, 4, 5, 6, 7, 8, C_OVERSIZE, C_WRONG_XID, C_WRONG_CHADDR, C_WRONG_SERVER,
+                    C_WRONG_CLIENT_ID, C_UNEXPECTED, C_BAD_OFFER)
+
+DST_BROADCAST = const(0)   # to 255.255.255.255:67
+DST_UNICAST = const(1)     # to dst:67 (RENEWING, RELEASE)
+
+# RFC 2132 9.8: subnet mask, router, DNS, hostname, domain name, broadcast, NTP, lease, T1, T2.
+DEFAULT_PRL = bytes((1, 3, 6, 12, 15, 28, 42, 51, 58, 59))
+_MAX_TIME = const(0x0FFFFFFF)   # longer leases (RFC 2132 9.2: 0xffffffff = infinite) are capped
+_ZERO4 = bytes(4)
+TX_MIN = const(1152)            # longest message: header 240 + 53, 61, 50, 54, 12, 55 at most + END, in 64-byte steps
+_Z64 = bytes(64)
+
+
+def _rand16():
+    import random
+    return random.getrandbits(16)
+
+
+class Client:
+    """One DHCP client. mac: 6 bytes. client_id: bytes for option 61 (default: type 1 + mac,
+    RFC 2132 9.14); b"" sends none. Choice policy: the first OFFER wins, unless prefer_server /
+    prefer_addr (4 bytes) name one; offers are collected for offer_window seconds after the
+    first. backoff: retransmission delays (RFC 2131 4.1: 4, 8, 16, 32, 64 s), each randomized by
+    +-jitter seconds. check=True stops at CHECKING after the ACK until checked() is called."""
+
+    def __init__(self, mac, client_id=None, hostname=None, prl=DEFAULT_PRL, broadcast=False,
+                 offer_window=0, prefer_server=None, prefer_addr=None, backoff=(4, 8, 16, 32, 64),
+                 jitter=1, discover_tries=0, request_tries=0, reboot_tries=2, check=False,
+                 decline_wait=10, renew_min=60, rand=None, on_event=None):
+        self.mac = bytes(mac)
+        if len(self.mac) != 6:
+            raise ValueError("mac must be 6 bytes")
+        self.client_id = (b"\x01" + self.mac) if client_id is None else bytes(client_id)
+        self.hostname = bytes(hostname) if hostname else b""
+        self.prl = bytes(prl)
+        if len(self.client_id) == 1 or len(self.client_id) > 255 or len(self.hostname) > 255 or len(self.prl) > 255:
+            raise ValueError("option too long (or client id of one byte)")
+        self.broadcast = broadcast
+        self.offer_window = offer_window
+        self.prefer_server = bytes(prefer_server) if prefer_server else None
+        self.prefer_addr = bytes(prefer_addr) if prefer_addr else None
+        self.backoff = tuple(backoff)
+        self.jitter = jitter
+        self.discover_tries = discover_tries       # 0: retransmit DISCOVER for ever
+        self.request_tries = request_tries or len(self.backoff)
+        self.reboot_tries = reboot_tries
+        self.check = check
+        self.decline_wait = decline_wait           # RFC 2131 4.4.1: at least 10 s after DECLINE
+        self.renew_min = renew_min                 # RFC 2131 4.4.5: retransmit no sooner than 60 s
+        self.rand = rand or _rand16
+        self.on_event = on_event
+        self.rx = Reply()
+        rv = memoryview(self.rx.buf)
+        self._rx_yiaddr = rv[_YIADDR:_YIADDR + 4]
+        self.counters = array("I", [0] * _NCOUNT)
+        self.state = STOPPED
+        self.xid = bytearray(4)
+        self.addr = bytearray(4)        # configured (BOUND..REBINDING) or wanted address
+        self.server = bytearray(4)      # server id of the lease, or of the chosen offer
+        self.dst = bytearray(4)
+        self.dst_kind = DST_BROADCAST
+        self.mask = bytearray(4)
+        self.router = bytearray(4)
+        self.dns = bytearray(12)        # up to three DNS servers
+        self.dns_n = 0
+        self.lease = 0
+        self.t1 = 0
+        self.t2 = 0
+        self.bound_at = 0               # lease start: when the acknowledged REQUEST was first sent
+        self.offers = 0                 # OFFERs accepted in this SELECTING round
+        self._score = -1
+        self._win_end = 0
+        self._start = 0                 # start of this exchange (secs field)
+        self._sent0 = 0                 # first send of the current message
+        self.due = 0                    # next (re)transmission or timer
+        self.tries = 0
+        self.configured = False         # addr is in use by the host
+        self._force = False             # renew_now() asked for a renewal before T1
+        self._naks = 0                  # NAKs since the last ACK
+        self._disc_secs = 0             # 'secs' of the last DISCOVER
+        self._dirty = _MIN_MSG
+
+    # --- helpers -------------------------------------------------------------------------
+    def _count(self, i):
+        self.counters[i] += 1
+        return 0
+
+    def _event(self, kind):
+        cb = self.on_event
+        if cb is not None:
+            cb(kind)
+        return kind
+
+    def _new_xid(self):
+        # RFC 2131 4.1: a random xid per exchange; the MAC is mixed in so that clients seeded
+        # alike still differ. Two 16-bit halves: never an int >= 2**30.
+        a = self.rand()
+        b = self.rand()
+        m = self.mac
+        x = self.xid
+        x[0] = ((a >> 8) ^ m[2]) & 255
+        x[1] = (a ^ m[3]) & 255
+        x[2] = ((b >> 8) ^ m[4]) & 255
+        x[3] = (b ^ m[5]) & 255
+
+    def _delay(self, tries):
+        # RFC 2131 4.1: the n-th retransmission waits backoff[n] (last value repeated) +- jitter.
+        bo = self.backoff
+        d = bo[tries - 1] if tries <= len(bo) else bo[len(bo) - 1]
+        j = self.jitter
+        if j:
+            d += self.rand() % (2 * j + 1) - j
+        return d if d > 0 else 1
+
+    def _same4(self, a, ao, b, bo):
+        i = 0
+        while i < 4:
+            if a[ao + i] != b[bo + i]:
+                return False
+            i += 1
+        return True
+
+    def _u32(self, pos):
+        b = self.rx.buf
+        if b[pos] >= 0x10:
+            return _MAX_TIME
+        return (b[pos] << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3]
+
+    def _drop(self):
+        # The address must no longer be used (NAK, expiry, RELEASE).
+        self.configured = False
+        self.addr[0:4] = _ZERO4
+
+    def wake_at(self):
+        """When poll() next has something to do (seconds); -1 while waiting for checked()."""
+        st = self.state
+        if st == STOPPED or st == CHECKING:
+            return -1
+        if st == SELECTING and self.offers and self._win_end < self.due:
+            return self._win_end
+        return self.due
+
+    # --- entry points --------------------------------------------------------------------
+    def start(self, now, addr=None):
+        """Begin: INIT, or INIT-REBOOT (RFC 2131 3.2) when a remembered address is given."""
+        self._drop()
+        self.offers = 0
+        self.tries = 0
+        self.due = now
+        self._start = now
+        if addr is not None:
+            self.addr[0:4] = addr
+            self._new_xid()
+            self.state = REBOOTING
+        else:
+            self.state = INIT
+
+    def poll(self, now, tx):
+        """Timers and (re)transmissions. Returns the length of a message in tx to send now
+        (0: none); it goes to dst_kind/dst, UDP port 67. Call it again before wake_at()."""
+        i = 0
+        while i < 4:       # a timer may change state without sending (expiry -> INIT -> DISCOVER)
+            n = self._step(now, tx)
+            if n >= 0:
+                return n
+            i += 1
+        return 0
+
+    def _step(self, now, tx):
+        # One state's timers; -1 means "state changed, look again".
+        st = self.state
+        if st == STOPPED or st == CHECKING:
+            return 0
+        if st == INIT:
+            if now < self.due:
+                return 0            # the wait after a DECLINE (4.4.1)
+            self._new_xid()
+            self._start = now
+            self.offers = 0
+            self._score = -1
+            self.state = SELECTING
+            return self._send(now, tx, DHCPDISCOVER, True)
+        if st == SELECTING:
+            if self.offers and now >= self._win_end:
+                # RFC 2131 4.4.1: REQUEST naming the chosen server, same xid as its OFFER.
+                self.state = REQUESTING
+                return self._send(now, tx, DHCPREQUEST, True)
+            if now < self.due:
+                return 0
+            if self.discover_tries and self.tries >= self.discover_tries:
+                self.state = STOPPED
+                self._event(EV_GAVE_UP)
+                return 0
+            return self._send(now, tx, DHCPDISCOVER, False)
+        if st == REQUESTING or st == REBOOTING:
+            if now < self.due:
+                return 0
+            limit = self.request_tries if st == REQUESTING else self.reboot_tries
+            if self.tries >= limit:
+                # RFC 2131 4.4.1 (REQUESTING) / 3.2 (INIT-REBOOT): no answer, start over.
+                self._drop()
+                self.state = INIT
+                self.due = now
+                self._event(EV_REQUEST_TIMEOUT)
+                return -1
+            return self._send(now, tx, DHCPREQUEST, self.tries == 0)
+        if st == DECLINING:
+            self._new_xid()         # table 5: a DECLINE's xid is the client's own choice
+            n = self._send(now, tx, DHCPDECLINE, True)
+            self._drop()
+            self.state = INIT
+            self.due = now + self.decline_wait
+            self._event(EV_DECLINED)
+            return n
+        # BOUND, RENEWING, REBINDING: RFC 2131 4.4.5.
+        end = self.bound_at + self.lease
+        t2 = self.bound_at + self.t2
+        if now >= end:
+            self._drop()
+            self.state = INIT
+            self.due = now
+            self._event(EV_EXPIRED)
+            return -1
+        if st != REBINDING and now >= t2:
+            self._new_xid()
+            self._start = now
+            self.state = REBINDING
+            return self._send(now, tx, DHCPREQUEST, True)
+        if st == BOUND:
+            if now < self.bound_at + self.t1 and not self._force:
+                return 0
+            self._force = False
+            self._new_xid()
+            self._start = now
+            self.state = RENEWING
+            return self._send(now, tx, DHCPREQUEST, True)
+        if now < self.due:
+            return 0
+        return self._send(now, tx, DHCPREQUEST, False)
+
+    def _schedule(self, now):
+        st = self.state
+        if st == RENEWING or st == REBINDING:
+            # RFC 2131 4.4.5: half the time left until T2 (RENEWING) or lease end (REBINDING),
+            # but not less than renew_min; the T2 / end timers take over at their time.
+            lim = self.bound_at + (self.t2 if st == RENEWING else self.lease)
+            d = (lim - now) // 2
+            if d < self.renew_min:
+                d = self.renew_min
+            self.due = now + d if now + d < lim else lim
+        else:
+            self.due = now + self._delay(self.tries)
+
+    def handle(self, data, now, n=-1):
+        """One received datagram (bytes-like, or self.rx.buf with n). Returns the event it caused
+        (EV_*) or 0; anything that is not a well-formed answer to this client's own message in
+        this state is dropped and counted."""
+        c = self.counters
+        c[C_RECEIVED] += 1
+        rx = self.rx
+        b = rx.buf
+        if data is not b:
+            n = len(data)
+            if n > packet.RX_MAX:
+                return self._count(C_OVERSIZE)
+            b[0:n] = data
+        elif n < 0 or n > packet.RX_MAX:
+            return self._count(C_OVERSIZE)
+        err = rx.parse(n)
+        if err:
+            return self._count(err)
+        # Ours? chaddr, then xid (RFC 2131 4.4.1: replies are matched on xid and chaddr).
+        m = self.mac
+        if b[_HTYPE] != _HTYPE_ETHER or b[_HLEN] != 6:
+            return self._count(C_WRONG_CHADDR)
+        i = 0
+        while i < 6:
+            if b[_CHADDR + i] != m[i]:
+                return self._count(C_WRONG_CHADDR)
+            i += 1
+        if not self._same4(b, _XID, self.xid, 0):
+            return self._count(C_WRONG_XID)
+        # RFC 6842: a server that echoes option 61 must echo ours.
+        cs = rx.slot(_OPT_CLIENT_ID)
+        if rx.cnt[cs]:
+            cid = self.client_id
+            ln = rx.ln[cs]
+            if ln != len(cid):
+                return self._count(C_WRONG_CLIENT_ID)
+            o = rx.off[cs]
+            i = 0
+            while i < ln:
+                if b[o + i] != cid[i]:
+                    return self._count(C_WRONG_CLIENT_ID)
+                i += 1
+        t = rx.msg_type
+        st = self.state
+        ss = rx.slot(_OPT_SERVER_ID)
+        has_sid = rx.cnt[ss] != 0
+        so = rx.off[ss]
+        if st == SELECTING:
+            if t != DHCPOFFER:
+                return self._count(C_UNEXPECTED)
+            return self._offer(now, has_sid, so)
+        if st != REQUESTING and st != REBOOTING and st != RENEWING and st != REBINDING:
+            return self._count(C_UNEXPECTED)
+        if t != DHCPACK and t != DHCPNAK:
+            return self._count(C_UNEXPECTED)
+        # REQUESTING named a server and RENEWING unicast to one: only that one may answer.
+        # (A NAK without option 54, as some servers send, is taken on xid and chaddr.)
+        if (st == REQUESTING or st == RENEWING) and has_sid and not self._same4(b, so, self.server, 0):
+            return self._count(C_WRONG_SERVER)
+        if t == DHCPNAK:
+            c[C_NAKS] += 1
+            # RFC 2131 4.4.1 / 3.2: a NAK means start again from INIT, address dropped. The
+            # first at once; after NAKs in a row (a server that NAKs everything) the restart
+            # waits like a retransmission (4, 8, ... s), so a broken server cannot cause a storm.
+            self._drop()
+            self.state = INIT
+            n = self._naks
+            self.due = now + (self._delay(n) if n else 0)
+            if n < 255:
+                self._naks = n + 1
+            return self._event(EV_NAK)
+        return self._ack(now, has_sid, so)
+
+    def _offer(self, now, has_sid, so):
+        rx = self.rx
+        b = rx.buf
+        # RFC 2131 table 3: an OFFER carries yiaddr and option 54.
+        if not has_sid or self._same4(b, _YIADDR, _ZERO4, 0):
+            return self._count(C_BAD_OFFER)
+        self.counters[C_OFFERS] += 1
+        score = 0
+        ps = self.prefer_server
+        if ps is not None and self._same4(b, so, ps, 0):
+            score += 2
+        pa = self.prefer_addr
+        if pa is not None and self._same4(b, _YIADDR, pa, 0):
+            score += 1
+        if score > self._score:
+            # The first of the best offers wins (RFC 2131 4.4.1 leaves the choice to the client).
+            self._score = score
+            self.addr[0:4] = self._rx_yiaddr
+            i = 0
+            while i < 4:
+                self.server[i] = b[so + i]
+                i += 1
+        if self.offers == 0:
+            self._win_end = now + self.offer_window
+        self.offers += 1
+        return self._event(EV_OFFER)
+
+    def _ack(self, now, has_sid, so):
+        rx = self.rx
+        b = rx.buf
+        st = self.state
+        # The address must be the one asked for (REQUESTING/REBOOTING: option 50; RENEWING and
+        # REBINDING: ciaddr), and the lease time must be given (RFC 2131 table 3).
+        ls = rx.slot(_OPT_LEASE_TIME)
+        if not self._same4(b, _YIADDR, self.addr, 0) or not rx.cnt[ls]:
+            return self._count(C_BAD_OFFER)
+        if st == REBOOTING or st == REBINDING:
+            if not has_sid:
+                return self._count(C_BAD_OFFER)
+            i = 0
+            while i < 4:
+                self.server[i] = b[so + i]      # the lease now belongs to whoever answered
+                i += 1
+        self.counters[C_ACKS] += 1
+        self._naks = 0
+        lease = self._u32(rx.off[ls])
+        s1 = rx.slot(_OPT_RENEWAL_T1)
+        s2 = rx.slot(_OPT_REBINDING_T2)
+        # RFC 2131 4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease.
+        t1 = self._u32(rx.off[s1]) if rx.cnt[s1] else lease // 2
+        t2 = self._u32(rx.off[s2]) if rx.cnt[s2] else lease - lease // 8
+        if t2 > lease:
+            t2 = lease - lease // 8
+        if t1 > t2:
+            t1 = lease // 2 if lease // 2 <= t2 else t2
+        self.lease = lease
+        self.t1 = t1
+        self.t2 = t2
+        self.bound_at = self._sent0
+        self._save_params()
+        if st == REQUESTING and self.check:
+            self.state = CHECKING
+            return self._event(EV_CHECK)
+        renewed = self.configured
+        self.configured = True
+        self.state = BOUND
+        self.due = self.bound_at + t1
+        return self._event(EV_RENEWED if renewed else EV_BOUND)
+
+    def _save_params(self):
+        rx = self.rx
+        b = rx.buf
+        s = rx.slot(_OPT_SUBNET)
+        self._copy4(self.mask, rx.off[s] if rx.cnt[s] else -1)
+        s = rx.slot(_OPT_ROUTER)
+        self._copy4(self.router, rx.off[s] if rx.cnt[s] else -1)
+        s = rx.slot(_OPT_DNS)
+        n = 0
+        if rx.cnt[s]:
+            n = rx.ln[s] >> 2
+            if n > 3:
+                n = 3
+            o = rx.off[s]
+            d = self.dns
+            i = 0
+            while i < 4 * n:
+                d[i] = b[o + i]
+                i += 1
+        self.dns_n = n
+
+    def _copy4(self, dst, pos):
+        b = self.rx.buf
+        i = 0
+        while i < 4:
+            dst[i] = b[pos + i] if pos >= 0 else 0
+            i += 1
+
+    def checked(self, now, in_use):
+        """Result of the address check after the ACK (RFC 2131 4.4.1): in_use=True sends a
+        DECLINE (on the next poll) and restarts after decline_wait; False binds."""
+        if self.state != CHECKING:
+            return 0
+        if in_use:
+            self.counters[C_DECLINES] += 1
+            self.state = DECLINING
+            self.due = now
+            return 0
+        self.configured = True
+        self.state = BOUND
+        self.due = self.bound_at + self.t1
+        return self._event(EV_BOUND)
+
+    def renew_now(self, now):
+        """Renew before T1 (RFC 2131 4.4.5 lets a client extend its lease at any time): the
+        next poll() sends the RENEWING REQUEST. False when there is no lease."""
+        if self.state != BOUND:
+            return False
+        self._force = True
+        self.due = now
+        return True
+
+    def release(self, now, tx):
+        """RFC 2131 4.4.6: RELEASE to the server, address dropped, STOPPED. Returns the length
+        of the message in tx (0 when there is no lease to release)."""
+        st = self.state
+        if st != BOUND and st != RENEWING and st != REBINDING:
+            self.state = STOPPED
+            return 0
+        self._new_xid()
+        self._start = now
+        n = self._send(now, tx, DHCPRELEASE, True)
+        self._drop()
+        self.state = STOPPED
+        self._event(EV_RELEASED)
+        return n
+
+    # --- messages (RFC 2131 table 5) ------------------------------------------------------
+    def _send(self, now, tx, mtype, first):
+        if first:
+            self.tries = 0
+            self._sent0 = now
+        else:
+            self.counters[C_RETRANSMIT] += 1
+        self.tries += 1
+        self.counters[C_SENT] += 1
+        n = self._build(now, tx, mtype)
+        if mtype != DHCPRELEASE and mtype != DHCPDECLINE:
+            self._schedule(now)
+        return n
+
+    def _build(self, now, tx, mtype):
+        st = self.state
+        if len(tx) < TX_MIN:
+            raise ValueError("tx buffer shorter than TX_MIN")
+        # Zero what an earlier message wrote (the padding must be zeros, RFC 2131 section 2).
+        d = self._dirty
+        z = _Z64
+        a = 0
+        while a < d:
+            tx[a:a + 64] = z
+            a += 64
+        tx[_OP] = _BOOTREQUEST
+        tx[_HTYPE] = _HTYPE_ETHER
+        tx[_HLEN] = 6
+        x = self.xid
+        tx[_XID] = x[0]
+        tx[_XID + 1] = x[1]
+        tx[_XID + 2] = x[2]
+        tx[_XID + 3] = x[3]
+        secs = now - self._start
+        if secs > 65535:
+            secs = 65535
+        elif secs < 0:
+            secs = 0
+        if mtype == DHCPDISCOVER:
+            self._disc_secs = secs
+        elif st == REQUESTING:
+            # RFC 2131 4.4.1: the REQUEST repeats the 'secs' of the DISCOVER it answers.
+            secs = self._disc_secs
+        if mtype != DHCPDECLINE and mtype != DHCPRELEASE:    # table 5: 0 there
+            tx[_SECS] = secs >> 8
+            tx[_SECS + 1] = secs & 255
+        # A client that cannot receive unicast before it has an address asks for broadcast
+        # replies (RFC 2131 4.1); once configured (RENEWING...) it needs none.
+        in_use = st == BOUND or st == RENEWING or st == REBINDING or mtype == DHCPRELEASE
+        if self.broadcast and not in_use and mtype != DHCPDECLINE:
+            tx[_FLAGS] = 0x80
+        if in_use:
+            self._put4(tx, _CIADDR, self.addr)      # table 5: ciaddr in RENEWING/REBINDING/RELEASE
+        m = self.mac
+        i = 0
+        while i < 6:
+            tx[_CHADDR + i] = m[i]
+            i += 1
+        tx[_COOKIE] = 99
+        tx[_COOKIE + 1] = 130
+        tx[_COOKIE + 2] = 83
+        tx[_COOKIE + 3] = 99
+        p = _OPTIONS
+        tx[p] = _OPT_MSG_TYPE
+        tx[p + 1] = 1
+        tx[p + 2] = mtype
+        p += 3
+        if self.client_id:
+            p = self._put(tx, p, _OPT_CLIENT_ID, self.client_id)
+        # Table 5: option 50 in SELECTING/INIT-REBOOT REQUEST and DECLINE; 54 in SELECTING
+        # REQUEST, DECLINE and RELEASE; never in RENEWING/REBINDING.
+        if (mtype == DHCPREQUEST and not in_use) or mtype == DHCPDECLINE:
+            p = self._put(tx, p, _OPT_REQ_ADDR, self.addr)
+        if (mtype == DHCPREQUEST and st == REQUESTING) or mtype == DHCPDECLINE or mtype == DHCPRELEASE:
+            p = self._put(tx, p, _OPT_SERVER_ID, self.server)
+        if mtype == DHCPDISCOVER or mtype == DHCPREQUEST:
+            if self.hostname:
+                p = self._put(tx, p, _OPT_HOSTNAME, self.hostname)
+            if self.prl:
+                p = self._put(tx, p, _OPT_PRL, self.prl)
+        tx[p] = _OPT_END
+        p += 1
+        self._dirty = p
+        if mtype == DHCPRELEASE or st == RENEWING:
+            self.dst_kind = DST_UNICAST
+            self._put4(self.dst, 0, self.server)
+        else:
+            self.dst_kind = DST_BROADCAST
+        return p if p > _MIN_MSG else _MIN_MSG
+
+    def _put4(self, buf, pos, src):
+        buf[pos] = src[0]
+        buf[pos + 1] = src[1]
+        buf[pos + 2] = src[2]
+        buf[pos + 3] = src[3]
+
+    def _put(self, tx, p, code, value):
+        n = len(value)
+        tx[p] = code
+        tx[p + 1] = n
+        p += 2
+        i = 0
+        while i < n:
+            tx[p + i] = value[i]
+            i += 1
+        return p + n
+
+    # --- reading ---------------------------------------------------------------------------
+    def counter(self, name):
+        return self.counters[COUNTER_NAMES.index(name)]
+
+    def ignored(self):
+        c = self.counters
+        return sum(c[i] for i in IGNORED_COUNTERS)
+
+    def lease_info(self, now):
+        """Dict for printing (allocates; not for the per-message path)."""
+        def ip(b, o=0):
+            return "%d.%d.%d.%d" % (b[o], b[o + 1], b[o + 2], b[o + 3])
+        return {"state": STATE_NAMES[self.state], "address": ip(self.addr), "server": ip(self.server),
+                "mask": ip(self.mask), "router": ip(self.router),
+                "dns": [ip(self.dns, 4 * i) for i in range(self.dns_n)],
+                "lease": self.lease, "t1": self.t1, "t2": self.t2,
+                "left": self.bound_at + self.lease - now if self.configured else 0}
