@@ -159,7 +159,7 @@ class Portal:
                 '</style></head><body><h1>%s</h1>%s</body></html>' % (esc(title), head, esc(title), body))
 
     def counters(self):
-        c = {}
+        c = {}  # type: dict
         e = self.engine
         c["dhcp"] = dict((k, v) for k, v in e.stats().items() if v)
         c["dhcp_dropped"] = e.dropped()
