@@ -226,3 +226,43 @@ def test_names_mode_and_open_probes(kit_lab, runtime):
         assert st["counters"]["dns"]["nxdomain"] >= 3 and st["counters"]["dns"]["answered"] >= 5, st
     finally:
         stop(proc)
+
+
+def _png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+@pytest.mark.parametrize("runtime", ("micropython",))
+def test_status_page_in_headless_chromium(kit_lab, runtime):
+    # Debian's chromium, headless, in a client namespace: the DOM it renders lists the leases the
+    # lab created (with their hostnames), and its screenshot is kept under out/.
+    lab = kit_lab
+    if labmod.missing_prerequisites(("chromium",)):
+        if REQUIRED:
+            pytest.fail("chromium missing (MICRODHCP_REQUIRE_LAB=1)", pytrace=False)
+        pytest.skip("chromium missing")
+    proc = start(lab, runtime, ("--http", "8080"))
+    try:
+        c, r = lease(lab, "browser-host")
+        c2, r2 = lease(lab, "kettle<b>")           # a hostname with markup: shown as text
+        outdir = os.path.join(REPO, "out")
+        os.makedirs(outdir, exist_ok=True)
+        shot = os.path.join(outdir, "status-page.png")
+        if os.path.exists(shot):
+            os.unlink(shot)
+        base = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--user-data-dir=%s" % (lab.tmp / "chromium"), "--virtual-time-budget=3000"]
+        url = "http://%s:8080/status" % SRV
+        dom = lab.run(c.ns, base + ["--dump-dom", url], timeout=60).stdout
+        assert r.ip in dom and r2.ip in dom and "browser-host" in dom, dom[:2000]
+        assert "kettle&lt;b&gt;" in dom and "<b>" not in dom.split("kettle")[1][:10], dom[:2000]
+        assert "2 leases" in dom
+        lab.run(c.ns, base + ["--window-size=900,600", "--screenshot=%s" % shot, url], timeout=60)
+        assert os.path.exists(shot), "no screenshot"
+        assert _png_size(shot) == (900, 600)
+        assert os.path.getsize(shot) > 5000       # a page with text and a table, not a blank
+    finally:
+        stop(proc)
