@@ -127,12 +127,15 @@ class DnsServer:
             done += 1
         return done
 
-    async def serve(self, idle_ms=20):
+    async def serve(self, idle_ms=1000):
+        # Waits until the socket is readable (MicroPython: asyncio's own poller, as its
+        # StreamReader does; CPython: loop.add_reader), so a query is answered at once rather
+        # than at the next poll; idle_ms bounds each wait, so that a socket replaced after an
+        # error is picked up.
         try:
             import asyncio
         except ImportError:
             import uasyncio as asyncio  # type: ignore[no-redef]
-        sleep_ms = getattr(asyncio, "sleep_ms", None)
         while True:
             got = 0
             if self.sock is None:
@@ -148,8 +151,41 @@ class DnsServer:
                         self.log("microdhcp: dns socket error %r; reopening" % (e,))
                     self.close()
             if got:
-                await asyncio.sleep(0)
-            elif sleep_ms is not None:
-                await sleep_ms(idle_ms)
+                await asyncio.sleep(0)     # a burst: let DHCP and HTTP run between batches
+            elif self.sock is not None:
+                await _readable(asyncio, self.sock, idle_ms)
             else:
                 await asyncio.sleep(idle_ms / 1000)
+
+
+async def _readable(asyncio, sock, idle_ms):
+    core = getattr(asyncio, "core", None)
+    if core is not None and hasattr(core, "_io_queue"):
+        # MicroPython: the scheduler's poller wakes the task when the socket is readable
+        # (extmod/asyncio/core.py IOQueue.queue_read, what asyncio.StreamReader.read uses).
+        # wait_for bounds it; a cancelled wait is taken off the poller by the scheduler.
+        try:
+            await asyncio.wait_for_ms(_mp_wait(core, sock), idle_ms)
+        except asyncio.TimeoutError:
+            pass
+        return
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+    fd = sock.fileno()
+    loop.add_reader(fd, _wake, fut)
+    try:
+        await asyncio.wait_for(fut, idle_ms / 1000)
+    except asyncio.TimeoutError:
+        pass
+    finally:
+        loop.remove_reader(fd)
+
+
+def _wake(fut):
+    if not fut.done():
+        fut.set_result(None)
+
+
+def _mp_wait(core, sock):
+    # A plain generator: MicroPython awaits it like a coroutine (CPython never calls this).
+    yield core._io_queue.queue_read(sock)
