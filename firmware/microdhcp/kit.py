@@ -42,3 +42,47 @@ async def serve_all(dhcp, dns=None, web=None, http_port=80, until=None, clock=No
 
 def run(dhcp, dns=None, web=None, http_port=80, until=None, clock=None, log=None):
     asyncio.run(serve_all(dhcp, dns, web, http_port, until, clock, log))
+
+
+def run_board(b, portal=True, http_port=80, on_credentials=None, domain=None):
+    """A board's kit (boards/*_captive/main.py): DHCP on b.server (microdhcp.board.Board, already
+    bound), DNS on UDP 53 (captive catch-all with portal=True, else leased names) and HTTP on
+    http_port when microdot is installed. A part that cannot start is said on the console and
+    left out; DHCP is served whatever happens to the others. Bounded by config RUN_SECONDS."""
+    from microdhcp import board, dns, status
+    from microdhcp.dnsserver import DnsServer
+    from microdhcp.ipv4 import fmt_ip
+    c = b.c
+    until = getattr(c, "RUN_SECONDS", None)
+    if until is not None:
+        until = b.clock.now() + until
+    if b.server is None:
+        return board.run(b)          # port 67 held by another server: the board's own fallback
+    b.open_store()
+    e = b.engine
+    dns_server = None
+    try:
+        r = dns.Responder(dns.CAPTIVE if portal else dns.NAMES, e.server, engine=e, domain=domain)
+        dns_server = DnsServer(r, iface=b.device, log=board.log)
+    except (OSError, ValueError) as x:
+        board.log("microdhcp: no DNS (%r); DHCP goes on" % (x,))
+    web = None
+    try:
+        from microdhcp.web import Portal
+        web = Portal(e, fmt_ip(e.server), captive=portal, clock=b.clock, dns=dns_server, dhcp=b.server,
+                     port=http_port, on_credentials=on_credentials)
+    except ImportError as x:
+        board.log("microdhcp: no HTTP (%r: install microdot with mip, docs/portal.md); DHCP goes on" % (x,))
+    board.log("microdhcp: kit serving %s: dns %s, http %s" % (
+        b.cfg.subnet_text, ("captive" if portal else "names") if dns_server else "off",
+        ("port %d" % http_port) if web else "off"))
+    try:
+        run(b.server, dns_server, web, http_port, until, b.clock, board.log)
+    finally:
+        if dns_server is not None:
+            dns_server.close()
+        b.close()
+        now = b.clock.now()
+        for line in status.lease_table(e, now):
+            board.log(line)
+        board.log(status.counters_line(e))
