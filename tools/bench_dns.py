@@ -5,6 +5,7 @@ client keeps WINDOW queries outstanding on one UDP socket for SECONDS and counts
 Bounded; run as root:  python3 tools/bench_dns.py [--seconds 5]
 """
 import os
+import re
 import sys
 import time
 
@@ -59,6 +60,17 @@ def main(argv):
                 qps = float(cp.stdout.strip() or 0)
                 results.append((who, window, qps))
                 print("%-12s window %d: %8.0f queries/s" % (who, window, qps), flush=True)
+            if labmod.missing_prerequisites(("dnsperf",)) == []:
+                qf = lab.tmp / "queries.txt"
+                qf.write_text("example.com A\nconnectivitycheck.gstatic.com A\ncaptive.apple.com AAAA\n")
+                cp = lab.run(c.ns, ["dnsperf", "-s", ip, "-d", str(qf), "-l", str(int(secs)), "-q", "20", "-t", "2"],
+                             timeout=secs + 30)
+                m = re.search(r"Queries per second:\s+([\d.]+)", cp.stdout)
+                lost = re.search(r"Queries lost:\s+(\d+)", cp.stdout)
+                qps = float(m.group(1)) if m else 0.0
+                results.append((who, "dnsperf", qps))
+                print("%-12s dnsperf -q 20: %8.0f queries/s (lost %s)" % (who, qps, lost.group(1) if lost else "?"),
+                      flush=True)
             srv.stop()
     return results
 
