@@ -48,3 +48,33 @@ def test_captive_board_starts_dhcp_and_dns_and_enters_the_loop(tmp_path, lib, bo
         assert not any("Traceback" in l or "Error" in l for l in b.console + rest), b.console + rest
     finally:
         b.close()
+
+
+def test_deploy_of_a_captive_board_puts_microdot_beside_the_package(tmp_path):
+    # tools/deploy.py for *_captive: the package, microdot.mpy (from PyPI via tools/pylib.py, compiled
+    # with mpy-cross) into :lib, the board files; run against the unix port as a board, after which
+    # the kit's web part imports from that lib alone.
+    import subprocess
+    import sys
+    from test_deploy import UnixBoard, dry_run, MPREMOTE
+    if MPREMOTE is None:
+        pytest.skip("mpremote needed")
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import deploy
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "build_mpy.py"), "--quiet"], check=True, timeout=120)
+    deploy.build_microdot()
+    cmds = dry_run("--board", "esp32_captive", "--port", "/dev/null")
+    assert ["cp", "build/mpy/microdot.mpy", ":lib/microdot.mpy"] in [c[3:] for c in cmds]
+    assert all("microdot" not in " ".join(c) for c in dry_run("--board", "esp32_ap", "--port", "/dev/null"))
+    dev = UnixBoard(tmp_path)
+    try:
+        for c in dry_run("--board", "esp32_captive", "--port", dev.port)[:-1]:     # all but the reset
+            r = dev.mpremote(c[3:])
+            assert r.returncode == 0, (c, r.stdout, r.stderr)
+    finally:
+        dev.close()
+    assert (tmp_path / "lib" / "microdot.mpy").exists()
+    env = dict(os.environ, MICROPYPATH=str(tmp_path / "lib") + ":.frozen")
+    r = subprocess.run([MICROPYTHON, "-c", "import microdhcp.web, microdhcp.kit, microdot; print(microdot.__name__)"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "microdot", r.stdout + r.stderr
