@@ -1,10 +1,11 @@
 # The captive-portal kit in the namespace lab (issue 14), both runtimes: DHCP + DNS + HTTP on one
 # loop (--portal, --names, --http) against real clients: busybox udhcpc for the lease, dig and
 # nslookup for DNS (catch-all, leased names, NXDOMAIN, malformed queries over the wire), curl
-# for each OS's portal probe and the RFC 8908 API, and a DNS flood plus malformed HTTP while a
-# new client must still get its lease (nothing in the kit takes DHCP down).
+# for each OS's portal probe and the RFC 8908 API, malformed HTTP, and a DNS flood and then an
+# HTTP flood while a new client must still get its lease (nothing in the kit takes DHCP down);
+# headless Chromium renders /status.
 # Builds its own Lab (no capture: the malformed queries are meant to be malformed). Root only;
-# skipped otherwise, unless MICRODHCP_REQUIRE_LAB=1 (then it fails). About 25 s per runtime.
+# skipped otherwise, unless MICRODHCP_REQUIRE_LAB=1 (then it fails). About 60 s in all.
 import json
 import os
 import re
@@ -133,6 +134,35 @@ print(n)
 """ % SRV
 
 
+_HTTP_FLOOD = r"""
+import socket, sys, time
+# Slow and broken HTTP: N connections that send half a request line and stay open, and a stream of
+# garbage requests, for SECONDS; prints how many connections it opened.
+n, secs = int(sys.argv[1]), float(sys.argv[2])
+held = []
+for i in range(n):
+    try:
+        s = socket.create_connection(("%s", 80), timeout=2)
+        s.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        held.append(s)
+    except OSError:
+        pass
+end = time.time() + secs
+junk = 0
+while time.time() < end:
+    try:
+        s = socket.create_connection(("%s", 80), timeout=2)
+        s.sendall(b"\x00\xff NOT HTTP \r\n\r\n" * 4)
+        s.close()
+        junk += 1
+    except OSError:
+        pass
+for s in held:
+    s.close()
+print(len(held), junk)
+""" % (SRV, SRV)
+
+
 def _q(name, qtype=1, qdcount=1):
     body = b"".join(bytes((len(p),)) + p.encode() for p in name.split(".")) + b"\x00"
     return (b"\xab\xcd\x01\x00" + bytes((0, qdcount)) + b"\x00\x00\x00\x00\x00\x00" + body
@@ -191,9 +221,21 @@ def test_portal_dns_probes_api_and_dhcp_survives_floods(kit_lab, runtime):
         assert dig(lab, c2, "+short", "after.flood").strip() == SRV
         code, _, body = curl(lab, c2, SRV, "/status")
         assert code == 200 and r2.ip in body and "late-joiner" in body and "phone-1" in body
+        # HTTP flood: 200 half-open requests held open and a stream of garbage connections while a
+        # third client joins; DHCP and DNS answer during it, HTTP answers again after it.
+        hflood = lab.spawn(c.ns, ["python3", "-c", _HTTP_FLOOD, "200", "6"])
+        time.sleep(2)
+        c3, r3 = lease(lab, "httpflood")
+        assert dig(lab, c3, "+short", "during.http.flood").strip() == SRV
+        hflood.popen.wait(timeout=60)
+        held, junk = map(int, hflood.output().split()[-2:])
+        assert held >= 150 and junk > 10, (held, junk)
+        code, _, body = curl(lab, c3, SRV, "/status")
+        assert code == 200 and "httpflood" in body
     finally:
         out = stop(proc)
     assert re.search(r"DHCPACK\(br0\) \S+ \S+ late-joiner", out), out
+    assert re.search(r"DHCPACK\(br0\) \S+ \S+ httpflood", out), out
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
