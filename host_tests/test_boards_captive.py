@@ -71,6 +71,11 @@ def _dora(b, n, dst):
 @pytest.mark.parametrize("board,flavour,dst", [("esp32_captive", "esp32", "255.255.255.255"),
                                                ("rp2_pico_w_captive", "pico_w", "192.168.4.255")])
 def test_captive_board_serves_dhcp_in_the_loop_beside_dns_and_a_failed_web_part(tmp_path, lib, board, flavour, dst):
+    import time
+    if time.monotonic() * 1000 > _P - 600000:
+        # Past 2**30 ms of host uptime the C queue's real ticks no longer wrap with the simulator's
+        # (see the header): the test could not keep the two clocks in step.
+        pytest.skip("host up for more than 12.4 days: the simulator's clock cannot follow asyncio's")
     d = tmp_path / "b"
     d.mkdir()
     # test_boards' path plus .frozen: asyncio is frozen into the unix port, as into board firmware.
