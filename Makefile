@@ -5,6 +5,8 @@ BOARD ?= esp32_ap
 PORT ?= /dev/ttyUSB0
 FUZZ_SECONDS ?= 600
 
+PHONY_DNS := fuzz-dns
+.PHONY: $(PHONY_DNS)
 .PHONY: help setup demo test test-cpython test-micropython test-integration test-core fuzz bench mpy deploy typecheck clean
 
 help:   ## list the targets
@@ -16,6 +18,7 @@ setup:  ## install the Debian and PyPI packages everything here uses (idempotent
 
 demo: setup  ## the server on the MicroPython unix port serving real clients in a namespace lab
 	$(PYTHON) tools/demo.py
+	$(PYTHON) tools/demo_portal.py
 
 test: setup  ## the whole suite: CPython (pytest, lab included) and the MicroPython run
 	$(PYTHON) tools/run_tests.py
@@ -34,6 +37,9 @@ test-integration:  ## the namespace-lab tests with real clients (root)
 
 fuzz:  ## coverage-guided fuzzing of the engine for FUZZ_SECONDS
 	$(PYTHON) tools/fuzz_atheris.py --seconds $(FUZZ_SECONDS)
+
+fuzz-dns:  ## coverage-guided fuzzing of the DNS responder for FUZZ_SECONDS
+	$(PYTHON) tools/fuzz_dns_atheris.py --seconds $(FUZZ_SECONDS)
 
 bench:  ## perfdhcp rate ladder vs dnsmasq and Kea, engine cost and memory
 	$(PYTHON) tools/bench.py

@@ -13,6 +13,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "firmware", "microdhcp")
 BOARDS = os.path.join(ROOT, "boards")
 MPY = os.path.join("build", "mpy", "microdhcp")
+# The captive-portal boards (*_captive) also need microdot (docs/portal.md): installed from PyPI into
+# build/pylib (tools/pylib.py), compiled here to build/mpy/microdot.mpy, copied to :lib/microdot.mpy.
+MICRODOT_MPY = os.path.join("build", "mpy", "microdot.mpy")
 
 # Runs on the board first: create lib/microdhcp, and remove the .py/.mpy files of an earlier install
 # there (MicroPython imports name.py before name.mpy, so a stale .py would shadow the new .mpy).
@@ -43,7 +46,20 @@ def commands(board, port, keep_config=False):
         if bf:
             bf.append("+")
         bf += ["cp", "boards/%s/%s" % (board, f), ":" + f]
-    return [base + ["exec", _PREPARE], base + cps, base + bf, base + ["reset"]]
+    extra = [base + ["cp", MICRODOT_MPY, ":lib/microdot.mpy"]] if needs_microdot(board) else []
+    return [base + ["exec", _PREPARE], base + cps] + extra + [base + bf, base + ["reset"]]
+
+
+def needs_microdot(board):
+    return board.endswith("_captive")
+
+
+def build_microdot():
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import pylib
+    import build_mpy
+    src = os.path.join(pylib.ensure(), "microdot", "microdot.py")
+    subprocess.run(build_mpy.mpy_cross() + ["-o", os.path.join(ROOT, MICRODOT_MPY), src], check=True, timeout=120)
 
 
 def main(argv=None):
@@ -65,6 +81,8 @@ def main(argv=None):
         sys.path.insert(0, os.path.join(ROOT, "tools"))
         import build_mpy
         build_mpy.build(os.path.join(ROOT, "build", "mpy"))
+        if needs_microdot(a.board):
+            build_microdot()
     for c in cmds:
         print("+ " + shlex.join(c), flush=True)
         r = subprocess.run(c, cwd=ROOT)

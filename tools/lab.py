@@ -636,7 +636,8 @@ class Lab:
             env["MICROPYPATH"] = "%s:.frozen:%s" % (FIRMWARE, env.get("MICROPYPATH", "~/.micropython/lib"))
         elif runtime == "cpython":
             exe = sys.executable or shutil.which("python3")
-            env["PYTHONPATH"] = str(FIRMWARE)
+            # Any PYTHONPATH the caller gave (e.g. build/pylib for microdot) stays after firmware/.
+            env["PYTHONPATH"] = os.pathsep.join([str(FIRMWARE)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
             env["PYTHONUNBUFFERED"] = "1"
         else:
             raise ValueError("runtime must be 'micropython' or 'cpython'")

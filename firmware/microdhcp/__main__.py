@@ -29,13 +29,20 @@ USAGE = """usage: microdhcp --address IP/PREFIX [options]
   --leases-file PATH      keep leases in PATH across restarts
   --exit-after SECONDS    stop after this many seconds (tests)
   --quiet                 no per-event lines
+  --portal                captive portal: DNS answers every name with this server, HTTP on port
+                          80 (or --http) sends every OS's probe to the portal page; option 114
+                          is set to the RFC 8908 API URI unless --captive-portal names another
+  --names                 DNS for leased hostnames (option 12), bare and under --domain
+  --http PORT             the status page (/status) on PORT, without --portal too
+  --dns-name NAME         the server's own DNS name (default microdhcp)
+(--portal and --names set the DNS option (6) to this server unless --dns is given.)
 Prints one line per lease event; on Ctrl-C (SIGINT) prints the lease table and exits 0."""
 
 _VALUED = ("--iface", "--address", "--pool", "--lease", "--router", "--dns", "--domain", "--search", "--ntp",
            "--mtu", "--route", "--captive-portal", "--option", "--reserve", "--broadcast", "--offer-hold",
-           "--decline-hold", "--leases-file", "--exit-after")
+           "--decline-hold", "--leases-file", "--exit-after", "--http", "--dns-name")
 _REPEATED = ("--route", "--option", "--reserve")
-_FLAGS = ("--rapid-commit", "--known-clients-only", "--not-authoritative", "--quiet")
+_FLAGS = ("--rapid-commit", "--known-clients-only", "--not-authoritative", "--quiet", "--portal", "--names")
 
 
 class UsageError(Exception):
@@ -103,6 +110,7 @@ def build_config(opts):
         if not code.isdigit():
             raise UsageError("--option code %r is not a number" % code)
         raw[int(code)] = value
+    kit_opts(opts)
     return Config(
         address=opts["--address"],
         pool=opts.get("--pool"),
@@ -124,6 +132,56 @@ def build_config(opts):
         known_clients_only=opts.get("--known-clients-only", False),
         authoritative=not opts.get("--not-authoritative", False),
     )
+
+
+def kit_opts(opts):
+    # --portal / --names: clients must ask this server for names (option 6), and with --portal
+    # find the captive-portal API (option 114, RFC 8910) at our HTTP server.
+    if "--http" in opts:
+        _int(opts, "--http")
+    if not (opts.get("--portal") or opts.get("--names")):
+        return
+    ip = opts["--address"].split("/")[0]
+    if "--dns" not in opts:
+        opts["--dns"] = ip
+    if opts.get("--portal") and "--captive-portal" not in opts:
+        port = _int(opts, "--http", 80)
+        opts["--captive-portal"] = "http://%s%s/api/captive" % (ip, "" if port == 80 else ":%d" % port)
+
+
+def _kit(opts, cfg, engine, server, clock, iface, until):
+    # DHCP + DNS + HTTP on one asyncio loop (microdhcp.kit).
+    from microdhcp import kit
+    from microdhcp.ipv4 import fmt_ip
+    dns_server = None
+    if opts.get("--portal") or opts.get("--names"):
+        from microdhcp import dns
+        from microdhcp.dnsserver import DnsServer
+        mode = dns.CAPTIVE if opts.get("--portal") else dns.NAMES
+        responder = dns.Responder(mode, cfg.server, engine=engine, domain=opts.get("--domain"),
+                                  own_name=opts.get("--dns-name", "microdhcp"))
+        try:
+            dns_server = DnsServer(responder, iface=iface, log=_out)
+        except OSError as e:
+            # DHCP goes on without DNS rather than not at all; said once, loudly.
+            from microdhcp.errors import describe
+            sys.stderr.write("microdhcp: no DNS: cannot open UDP port 53: %s\n" % describe(e, iface=iface))
+    web = None
+    port = _int(opts, "--http", 80)
+    if opts.get("--portal") or "--http" in opts:
+        from microdhcp.web import Portal
+        web = Portal(engine, fmt_ip(cfg.server), captive=bool(opts.get("--portal")), clock=clock,
+                     dns=dns_server, dhcp=server, port=port)
+    _out("microdhcp: kit: dns %s, http %s" % (
+        ("captive" if opts.get("--portal") else "names") if dns_server else "off",
+        ("port %d" % port) if web else "off"))
+    try:
+        kit.run(server, dns_server, web, port, until, clock, _out)
+    finally:
+        if dns_server is not None:
+            dns_server.close()
+        if web is not None and web.credentials is not None:
+            _out("microdhcp: portal received credentials for %r" % (web.credentials[0],))
 
 
 def run(argv):
@@ -176,8 +234,12 @@ def run(argv):
     until = None
     if "--exit-after" in opts:
         until = clock.now() + _int(opts, "--exit-after")
+    kit_wanted = opts.get("--portal") or opts.get("--names") or "--http" in opts
     try:
-        server.serve_forever(until)
+        if kit_wanted:
+            _kit(opts, cfg, engine, server, clock, iface, until)
+        else:
+            server.serve_forever(until)
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,0 +1,21 @@
+# boards/rp2_pico_w_captive/config.py: the settings you edit for a Pico W access point running the captive-portal
+# kit. Copied to the board's root by `make deploy BOARD=rp2_pico_w_captive PORT=...`.
+
+SSID = "microdhcp-setup"            # the access point's network name
+PASSWORD = "change-me-please"       # WPA2, 8-63 characters; "" or None for an open AP
+CHANNEL = None                      # None: the firmware's default
+
+ADDRESS = "192.168.4.1/24"          # the board's address on the AP, and the subnet served
+POOL = ("192.168.4.2", "192.168.4.254")   # addresses handed out (the server's own stays outside)
+LEASE_TIME = 3600                   # seconds
+ROUTERS = ["192.168.4.1"]           # option 3; the board itself
+DNS = ["192.168.4.1"]               # option 6: the board, whose DNS answers every name with itself
+CAPTIVE_PORTAL = "http://192.168.4.1/api/captive"   # option 114 (RFC 8910): the RFC 8908 API of microdhcp.web
+RESERVATIONS = [                    # static leases: (MAC or "id:01:..", address)
+    # ("aa:bb:cc:dd:ee:ff", "192.168.4.10"),
+]
+LEASE_FILE = "/leases.bin"          # leases survive a reset; None keeps them in RAM only
+
+LED_PIN = "LED"                     # the on-board LED blinks when microdhcp cannot serve
+REPLY_BROADCAST = None              # None: the subnet broadcast (Pico W sends 255.255.255.255 via STA)
+RUN_SECONDS = None                  # None: serve forever (tests set a bound)

@@ -1,0 +1,389 @@
+# microdhcp.dns: a sans-IO DNS responder for the clients of the DHCP server (RFC 1035). Bytes of
+# one query in, bytes of one reply out, into a caller-owned buffer; no sockets, no clock.
+# Captive mode answers every A question with the portal address (a catch-all, so that a phone's
+# portal probe reaches our HTTP server); names mode answers the hostnames (option 12) of the
+# bound leases, read live from the engine's lease table, under the domain and bare, plus the
+# server's own name, and NXDOMAIN for everything else. handle() allocates nothing after
+# construction (host_tests/core/test_dns.py proves it under micropython.heap_lock()).
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+from microdhcp.leases import BOUND
+
+CAPTIVE = const(0)
+NAMES = const(1)
+
+# RFC 1035 4.1.1 header: ID(2) FLAGS(2) QDCOUNT ANCOUNT NSCOUNT ARCOUNT (2 each)
+_HDR = const(12)
+_FLAGS1 = const(2)        # QR(1) OPCODE(4) AA(1) TC(1) RD(1)
+_FLAGS2 = const(3)        # RA(1) Z(3) RCODE(4)
+_QDCOUNT = const(4)
+_ANCOUNT = const(6)
+_NSCOUNT = const(8)
+_ARCOUNT = const(10)
+_QR = const(0x80)
+_AA = const(0x04)
+_TC = const(0x02)
+_RD = const(0x01)
+_OPCODE_MASK = const(0x78)    # OPCODE 0 = standard QUERY (RFC 1035 4.1.1)
+# RCODEs (RFC 1035 4.1.1)
+RC_NOERROR = const(0)
+RC_FORMERR = const(1)
+RC_NXDOMAIN = const(3)
+RC_NOTIMP = const(4)
+RC_REFUSED = const(5)
+# TYPE / CLASS values (RFC 1035 3.2.2-3.2.5, RFC 3596 for AAAA, RFC 6891 for OPT)
+_T_A = const(1)
+_T_AAAA = const(28)
+_T_OPT = const(41)
+_T_ANY = const(255)
+_C_IN = const(1)
+_C_ANY = const(255)
+# RFC 1035 2.3.4 size limits: labels 63 octets, names 255 octets, UDP messages 512 octets.
+_MAX_LABEL = const(63)
+_MAX_NAME = const(255)
+UDP_MAX = const(512)
+RX_SIZE = const(UDP_MAX + 1)   # one byte more, so that the shell can tell an oversized datagram
+_PTR = const(0xC0)             # RFC 1035 4.1.4: the top two bits set mark a compression pointer
+_MAX_HOPS = const(32)          # pointers followed per name: more is a loop (or an attack)
+_EDNS_SIZE = const(512)        # the UDP payload size we advertise (RFC 6891 6.2.3): no bigger replies
+_TTL_MAX = const(1 << 29)      # below 2**30: TTLs stay small ints on 32-bit boards
+
+# Counters (one array, no allocation when counted)
+COUNTER_NAMES = ("queries", "answered", "nxdomain", "nodata", "formerr", "notimp", "refused",
+                 "dropped", "oversized")
+_C_QUERIES = const(0)
+_C_ANSWERED = const(1)
+_C_NXDOMAIN = const(2)
+_C_NODATA = const(3)
+_C_FORMERR = const(4)
+_C_NOTIMP = const(5)
+_C_REFUSED = const(6)
+_C_DROPPED = const(7)
+_C_OVERSIZED = const(8)
+
+
+def _lower(c):
+    # ASCII case folding for name comparison (RFC 4343: DNS names compare case-insensitively).
+    if 65 <= c <= 90:
+        return c + 32
+    return c
+
+
+def _encode_labels(name):
+    # "a.b" -> b"\x01a\x01b" (no root byte); used at construction only.
+    out = bytearray()
+    for part in name.strip(".").split("."):
+        if not part:
+            continue
+        b = part.encode()
+        if len(b) > _MAX_LABEL:
+            raise ValueError("DNS label %r is longer than 63 bytes" % part)
+        out.append(len(b))
+        out.extend(b)
+    if len(out) + 1 > _MAX_NAME:
+        raise ValueError("DNS name %r is longer than 255 bytes" % name)
+    return bytes(out)
+
+
+class Responder:
+    """handle(buf, n, tx) -> length of the reply written to tx, or 0 for no reply.
+
+    mode      CAPTIVE or NAMES
+    address   4 bytes: the portal address (captive) and the server's own address (both modes)
+    engine    the DHCP engine whose lease table names mode reads (names mode only)
+    domain    e.g. "lan": leased names answer as NAME and NAME.lan
+    own_name  the server's own name (default "microdhcp")
+    ttl       seconds in every answer; short, since leases come and go
+    """
+
+    def __init__(self, mode, address, engine=None, domain=None, own_name="microdhcp", ttl=5):
+        if mode not in (CAPTIVE, NAMES):
+            raise ValueError("mode must be CAPTIVE or NAMES")
+        if mode == NAMES and engine is None:
+            raise ValueError("names mode needs the DHCP engine (its lease table)")
+        if len(address) != 4:
+            raise ValueError("address must be 4 bytes")
+        if not 0 <= ttl < _TTL_MAX:
+            raise ValueError("ttl out of range")
+        self.mode = mode
+        self.address = bytes(address)
+        self.engine = engine
+        self.domain = _encode_labels(domain) if domain else b""
+        self.own = _encode_labels(own_name) if own_name else b""
+        if self.own and self.own[0] + 1 != len(self.own):
+            raise ValueError("own_name must be one label")
+        self.ttl = ttl
+        self.rx = bytearray(RX_SIZE)
+        # The question name, decompressed, in wire form with its case kept (echoed in the reply).
+        self.qname = bytearray(_MAX_NAME + 1)
+        self.qlen = 0
+        self.qtype = 0
+        self.qclass = 0
+        self.edns = False         # the query carried an OPT record (RFC 6891): ours goes back
+        self.edns_version = 0
+        self.counters = _counter_array()
+        self.last_rcode = 0
+
+    # --- parsing ---------------------------------------------------------------------------
+    def _read_name(self, b, n, pos, store):
+        # Name at pos: follow pointers (RFC 1035 4.1.4) with a hop limit and bounds checks.
+        # store: copy the labels into self.qname. Returns the offset just after the name in
+        # the message (after the first pointer if any), or -1 when the name is malformed.
+        q = self.qname
+        ql = 0
+        end = -1
+        hops = 0
+        total = 1
+        while True:
+            if pos >= n:
+                return -1
+            c = b[pos]
+            if c & _PTR == _PTR:
+                if pos + 1 >= n:
+                    return -1
+                hops += 1
+                if hops > _MAX_HOPS:
+                    return -1
+                if end < 0:
+                    end = pos + 2
+                target = ((c & 0x3F) << 8) | b[pos + 1]
+                # A pointer must go back to an earlier place (RFC 1035 4.1.4: "a prior
+                # occurrence"): forward pointers are refused, which also bounds the walk.
+                if target >= pos or target < _HDR:
+                    return -1
+                pos = target
+                continue
+            if c & _PTR:                 # 0x40 and 0x80: reserved label types (RFC 6891 5)
+                return -1
+            if c == 0:
+                if end < 0:
+                    end = pos + 1
+                break
+            total += c + 1
+            if total > _MAX_NAME or pos + 1 + c > n:
+                return -1
+            if store:
+                q[ql] = c
+                for i in range(c):
+                    q[ql + 1 + i] = b[pos + 1 + i]
+                ql += c + 1
+            pos += c + 1
+        if store:
+            self.qlen = ql
+        return end
+
+    def _find_opt(self, b, n, pos):
+        # After the question: skip the answer and authority records, look for OPT among the
+        # additional ones (RFC 6891 6.1.1). -1 on a malformed record.
+        self.edns = False
+        records = (b[_ANCOUNT] << 8 | b[_ANCOUNT + 1]) + (b[_NSCOUNT] << 8 | b[_NSCOUNT + 1])
+        ar = b[_ARCOUNT] << 8 | b[_ARCOUNT + 1]
+        for i in range(records + ar):
+            start = pos
+            pos = self._read_name(b, n, pos, False)
+            if pos < 0 or pos + 10 > n:
+                return -1
+            rtype = b[pos] << 8 | b[pos + 1]
+            rdlen = b[pos + 8] << 8 | b[pos + 9]
+            if i >= records and rtype == _T_OPT:
+                if self.edns or b[start] != 0:   # one OPT only, with the root name
+                    return -1
+                self.edns = True
+                self.edns_version = b[pos + 5]
+            pos += 10 + rdlen
+            if pos > n:
+                return -1
+        return pos
+
+    # --- names -----------------------------------------------------------------------------
+    def _label_eq(self, a, ap, b, bp, ln):
+        for i in range(ln):
+            if _lower(a[ap + i]) != _lower(b[bp + i]):
+                return False
+        return True
+
+    def _host_len(self, host, q, hl):
+        # Stored option-12 length without trailing NULs (some clients send one).
+        m = host[q]
+        if m > hl - 1:
+            m = hl - 1
+        while m and host[q + m] == 0:
+            m -= 1
+        return m
+
+    def _lookup(self):
+        # Names mode. Returns a slot (>= 0), -2 for the server's own name, -1 for no such name.
+        q = self.qname
+        ql = self.qlen
+        if ql == 0:
+            return -1
+        first = q[0]
+        rest = ql - 1 - first
+        d = self.domain
+        if rest:
+            # NAME.domain: the rest must be exactly the domain.
+            if rest != len(d) or not self._label_eq(q, first + 1, d, 0, rest):
+                return -1
+        own = self.own
+        if own and own[0] == first and self._label_eq(q, 1, own, 1, first):
+            return -2
+        t = self.engine.table
+        host = t.host
+        hl = t.host_len
+        state = t.state
+        for s in range(t.capacity):
+            if state[s] != BOUND:
+                continue
+            p = s * hl
+            if self._host_len(host, p, hl) == first and self._label_eq(q, 1, host, p + 1, first):
+                return s
+        return -1
+
+    def _put_slot_addr(self, tx, pos, s):
+        # The slot's address from its host offset, without building an address object.
+        e = self.engine
+        off = e.table.offset_of(s)
+        net = e.network
+        m = e.mask
+        for i in range(4):
+            tx[pos + i] = net[i] | ((off >> (24 - 8 * i)) & 255 & ~m[i])
+
+    # --- reply -----------------------------------------------------------------------------
+    def _count(self, i):
+        c = self.counters
+        c[i] += 1
+
+    def _header(self, b, tx, rcode):
+        tx[0] = b[0]
+        tx[1] = b[1]
+        tx[_FLAGS1] = _QR | (b[_FLAGS1] & _OPCODE_MASK) | _AA | (b[_FLAGS1] & _RD)
+        tx[_FLAGS2] = rcode      # RA = 0: we do not recurse
+        for i in range(4, _HDR):
+            tx[i] = 0
+        self.last_rcode = rcode
+
+    def _error(self, b, tx, rcode, with_question):
+        # FORMERR/NOTIMP/REFUSED: the header, and the question when it parsed (RFC 1035 4.1.1).
+        self._header(b, tx, rcode)
+        if not with_question:
+            return _HDR
+        return self._question(tx)
+
+    def _question(self, tx):
+        tx[_QDCOUNT + 1] = 1
+        pos = _HDR
+        q = self.qname
+        for i in range(self.qlen):
+            tx[pos + i] = q[i]
+        pos += self.qlen
+        tx[pos] = 0
+        tx[pos + 1] = self.qtype >> 8
+        tx[pos + 2] = self.qtype & 255
+        tx[pos + 3] = self.qclass >> 8
+        tx[pos + 4] = self.qclass & 255
+        return pos + 5
+
+    def _opt(self, tx, pos):
+        # RFC 6891 6.1.2: root name, TYPE 41, CLASS = our UDP payload size, TTL = extended
+        # RCODE(8) VERSION(8) DO+Z(16), RDLEN 0. VERSION above 0 gets BADVERS (extended RCODE 1,
+        # 6.1.3).
+        if not self.edns:
+            return pos
+        tx[_ARCOUNT + 1] = 1
+        tx[pos] = 0
+        tx[pos + 1] = 0
+        tx[pos + 2] = _T_OPT
+        tx[pos + 3] = _EDNS_SIZE >> 8
+        tx[pos + 4] = _EDNS_SIZE & 255
+        tx[pos + 5] = 1 if self.edns_version else 0
+        for i in range(6, 11):
+            tx[pos + i] = 0
+        return pos + 11
+
+    def handle(self, b, n, tx):
+        """One query of n bytes in b -> reply length in tx (a buffer of >= 512 bytes), 0 for none."""
+        self._count(_C_QUERIES)
+        if n < _HDR:
+            self._count(_C_DROPPED)          # not even a header: nothing to echo
+            return 0
+        if b[_FLAGS1] & _QR:
+            self._count(_C_DROPPED)          # a response: answering it could start a loop
+            return 0
+        if n > UDP_MAX:
+            # Oversized (RFC 1035 4.2.1 limits UDP messages to 512 octets): the header only.
+            self._count(_C_OVERSIZED)
+            self._count(_C_FORMERR)
+            return self._error(b, tx, RC_FORMERR, False)
+        self.edns = False
+        if b[_FLAGS1] & _OPCODE_MASK:
+            self._count(_C_NOTIMP)           # IQUERY, STATUS, NOTIFY, UPDATE: not ours
+            return self._error(b, tx, RC_NOTIMP, False)
+        if b[_QDCOUNT] != 0 or b[_QDCOUNT + 1] != 1:
+            self._count(_C_FORMERR)          # one question per query, as every resolver sends
+            return self._error(b, tx, RC_FORMERR, False)
+        pos = self._read_name(b, n, _HDR, True)
+        if pos < 0 or pos + 4 > n:
+            self._count(_C_FORMERR)
+            return self._error(b, tx, RC_FORMERR, False)
+        self.qtype = b[pos] << 8 | b[pos + 1]
+        self.qclass = b[pos + 2] << 8 | b[pos + 3]
+        if self._find_opt(b, n, pos + 4) < 0:
+            self.edns = False
+            self._count(_C_FORMERR)
+            return self._error(b, tx, RC_FORMERR, True)
+        if self.edns and self.edns_version:
+            self._count(_C_FORMERR)          # BADVERS, counted with the format errors
+            return self._opt(tx, self._error(b, tx, RC_NOERROR, True))
+        qc = self.qclass
+        if qc != _C_IN and qc != _C_ANY:
+            self._count(_C_REFUSED)          # CHAOS, HESIOD: no data of ours
+            return self._opt(tx, self._error(b, tx, RC_REFUSED, True))
+        qt = self.qtype
+        slot = -2
+        if self.mode == NAMES:
+            slot = self._lookup()
+            if slot == -1:
+                self._count(_C_NXDOMAIN)
+                return self._opt(tx, self._error(b, tx, RC_NXDOMAIN, True))
+        self._header(b, tx, RC_NOERROR)
+        pos = self._question(tx)
+        if qt != _T_A and qt != _T_ANY:
+            # AAAA and the rest: the name exists, with no data of that type (RFC 2308 2.2
+            # NODATA). An empty AAAA answer sends the client to its IPv4 answer at once.
+            self._count(_C_NODATA)
+            return self._opt(tx, pos)
+        tx[_ANCOUNT + 1] = 1
+        tx[pos] = _PTR                       # the name: a pointer to the question's
+        tx[pos + 1] = _HDR
+        tx[pos + 2] = 0
+        tx[pos + 3] = _T_A
+        tx[pos + 4] = 0
+        tx[pos + 5] = _C_IN
+        ttl = self.ttl
+        tx[pos + 6] = ttl >> 24
+        tx[pos + 7] = (ttl >> 16) & 255
+        tx[pos + 8] = (ttl >> 8) & 255
+        tx[pos + 9] = ttl & 255
+        tx[pos + 10] = 0
+        tx[pos + 11] = 4
+        if slot >= 0:
+            self._put_slot_addr(tx, pos + 12, slot)
+        else:
+            a = self.address
+            for i in range(4):
+                tx[pos + 12 + i] = a[i]
+        self._count(_C_ANSWERED)
+        return self._opt(tx, pos + 16)
+
+    # --- introspection (allocates) -----------------------------------------------------------
+    def stats(self):
+        return dict((COUNTER_NAMES[i], self.counters[i]) for i in range(len(COUNTER_NAMES)))
+
+
+def _counter_array():
+    from array import array
+    return array("I", [0] * len(COUNTER_NAMES))

@@ -1,0 +1,198 @@
+# microdhcp.web: the HTTP side of the kit, on microdot (PyPI `microdot`, installed with mip on a
+# board): the captive-portal probes of Android, Apple, Windows and Firefox, the RFC 8908
+# captive-portal API, an example portal page (a Wi-Fi credentials form) and a live status page
+# (/status: lease table and counters, refreshing itself). Allocates per request, like any web
+# server; it runs as one task beside DHCP and DNS, and a failing request never ends the loop.
+from microdot import Microdot, Request, redirect
+
+from microdhcp import status as _status
+
+# Request limits: microdot answers 413 for a body over max_content_length and 400 for a header
+# line over max_readline or a request it cannot parse.
+MAX_BODY = 2048
+MAX_LINE = 1024
+REFRESH_S = 5
+
+# What each OS fetches to decide whether it is behind a portal, and the answer that means "no
+# portal". In captive mode every one of them is redirected to the portal page instead, which is
+# what makes each OS open its portal sheet (docs/portal.md lists the sources).
+_OPEN_ANSWERS = {
+    "/generate_204": (204, "", "text/plain"),                         # Android, Chrome OS
+    "/gen_204": (204, "", "text/plain"),
+    "/hotspot-detect.html": (200, "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>",
+                             "text/html"),                            # Apple iOS/macOS
+    "/library/test/success.html": (200, "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>",
+                                   "text/html"),
+    "/connecttest.txt": (200, "Microsoft Connect Test", "text/plain"),  # Windows 10+
+    "/ncsi.txt": (200, "Microsoft NCSI", "text/plain"),                 # older Windows
+    "/success.txt": (200, "success\n", "text/plain"),                   # Firefox
+    "/canonical.html": (200, '<meta http-equiv="refresh" content="0;url=https://support.mozilla.org/kb/captive-portal"/>',
+                        "text/html"),
+}
+
+
+def esc(text):
+    # Hostnames come from clients (option 12): escape before they reach a page.
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#39;"))
+
+
+def _table_rows(engine, now):
+    rows = []
+    for ip, mac, cid, host, state, left in engine.iter_leases(now):
+        rows.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+            esc(ip), esc(mac or "-"), esc(host or "-"), esc(state), "never" if left < 0 else "%d s" % left))
+    return rows
+
+
+class Portal:
+    """make_app() builds the microdot application.
+
+    engine        the DHCP engine (lease table, counters)
+    address       the server's address text, e.g. "192.168.4.1"
+    captive       True: probes are redirected to the portal; False: probes get "no portal"
+    clock         now() in seconds (the DHCP server's clock)
+    dns           the DnsServer (its responder's counters on /status), or None
+    dhcp          the DHCP net.Server (its socket counters), or None
+    on_credentials(ssid, password)  called when the portal form is submitted (board code)
+    """
+
+    def __init__(self, engine, address, captive=True, clock=None, dns=None, dhcp=None, port=80,
+                 on_credentials=None):
+        self.engine = engine
+        self.address = address
+        self.captive = captive
+        self.clock = clock
+        self.dns = dns
+        self.dhcp = dhcp
+        self.port = port
+        self.on_credentials = on_credentials
+        self.requests = 0
+        self.errors = 0
+        base = "http://%s%s" % (address, "" if port == 80 else ":%d" % port)
+        self.portal_url = base + "/portal"
+        self.api_url = base + "/api/captive"
+        self.credentials = None
+        self.app = self.make_app()
+
+    def now(self):
+        return self.clock.now() if self.clock is not None else 0
+
+    def make_app(self):
+        Request.max_content_length = MAX_BODY
+        Request.max_body_length = MAX_BODY
+        Request.max_readline = MAX_LINE
+        app = Microdot()
+        portal = self
+
+        @app.before_request
+        async def count(req):
+            portal.requests += 1
+
+        @app.errorhandler(500)
+        async def internal(req):
+            portal.errors += 1
+            return "internal error", 500
+
+        @app.route("/status")
+        async def status_page(req):
+            return portal.status_html(), 200, {"Content-Type": "text/html; charset=utf-8",
+                                               "Cache-Control": "no-store"}
+
+        @app.route("/status.json")
+        async def status_json(req):
+            return portal.status_dict()
+
+        @app.route("/api/captive")
+        async def captive_api(req):
+            # RFC 8908 section 5: application/captive+json, `captive` required; the portal URL
+            # for the user. Not cached (RFC 8908 section 5: private, the state is per client).
+            import json
+            body = {"captive": portal.captive}
+            if portal.captive:
+                body["user-portal-url"] = portal.portal_url
+            return json.dumps(body), 200, {"Content-Type": "application/captive+json",
+                                           "Cache-Control": "private"}
+
+        @app.route("/portal", methods=["GET", "POST"])
+        async def portal_page(req):
+            if req.method == "POST":
+                form = req.form or {}
+                ssid = form.get("ssid", "")
+                password = form.get("password", "")
+                if not ssid or len(ssid) > 32 or len(password) > 63:
+                    # 802.11: an SSID is 1-32 bytes; WPA2 passphrases are at most 63 characters.
+                    return portal.page("Wi-Fi setup", "<p>The network name must be 1-32 characters and the "
+                                       "password at most 63.</p>" + _FORM), 400, _HTML
+                portal.credentials = (ssid, password)
+                if portal.on_credentials is not None:
+                    portal.on_credentials(ssid, password)
+                return portal.page("Wi-Fi setup", "<p>Saved: the device will join <b>%s</b>.</p>" % esc(ssid)), 200, _HTML
+            return portal.page("Wi-Fi setup", _FORM), 200, _HTML
+
+        @app.route("/")
+        async def index(req):
+            if portal.captive:
+                return redirect(portal.portal_url)
+            return redirect("/status")
+
+        @app.route("/<path:path>")
+        async def anything(req, path):
+            p = "/" + path
+            if portal.captive:
+                # Every probe and every other URL of a foreign site: to the portal (302), which
+                # is the answer Android, Apple, Windows and Firefox take as "portal here".
+                return redirect(portal.portal_url)
+            ans = _OPEN_ANSWERS.get(p)
+            if ans is None:
+                return "not found", 404
+            code, body, ctype = ans
+            return body, code, {"Content-Type": ctype}
+
+        return app
+
+    def page(self, title, body, refresh=0):
+        head = '<meta http-equiv="refresh" content="%d">' % refresh if refresh else ""
+        return ('<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" '
+                'content="width=device-width"><title>%s</title>%s<style>body{font-family:sans-serif;'
+                'margin:1em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}'
+                '</style></head><body><h1>%s</h1>%s</body></html>' % (esc(title), head, esc(title), body))
+
+    def counters(self):
+        c = {}  # type: dict
+        e = self.engine
+        c["dhcp"] = dict((k, v) for k, v in e.stats().items() if v)
+        c["dhcp_dropped"] = e.dropped()
+        if self.dhcp is not None:
+            c["dhcp_sent"] = self.dhcp.sent
+        if self.dns is not None:
+            c["dns"] = dict((k, v) for k, v in self.dns.responder.stats().items() if v)
+        c["http_requests"] = self.requests
+        c["http_errors"] = self.errors
+        return c
+
+    def status_dict(self):
+        now = self.now()
+        leases = [dict(address=ip, mac=mac, hostname=host, state=state, left=left)
+                  for ip, mac, cid, host, state, left in self.engine.iter_leases(now)]
+        return {"leases": leases, "counters": self.counters()}
+
+    def status_html(self):
+        now = self.now()
+        rows = _table_rows(self.engine, now)
+        table = ("<table id=\"leases\"><tr><th>address</th><th>MAC</th><th>hostname</th><th>state</th>"
+                 "<th>time left</th></tr>%s</table>" % "".join(rows))
+        c = self.counters()
+        lines = []
+        for k in ("dhcp", "dns"):
+            if k in c:
+                lines.append("<p>%s: %s</p>" % (k, esc(" ".join("%s=%d" % kv for kv in sorted(c[k].items()))) or "-"))
+        lines.append("<p>dhcp dropped=%d, http requests=%d</p>" % (c["dhcp_dropped"], c["http_requests"]))
+        body = "<p>%d leases, refreshed every %d s</p>%s%s" % (len(rows), REFRESH_S, table, "".join(lines))
+        return self.page("microdhcp status", body, REFRESH_S)
+
+
+_HTML = {"Content-Type": "text/html; charset=utf-8"}
+_FORM = ('<form method="post" action="/portal"><p><label>Network name <input name="ssid" maxlength="32">'
+         '</label></p><p><label>Password <input name="password" type="password" maxlength="63"></label></p>'
+         '<p><button type="submit">Save</button></p></form>')

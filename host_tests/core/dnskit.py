@@ -1,0 +1,105 @@
+# dnskit: DNS queries and a strict reply parser for the core tests (both runtimes). Test-side,
+# written apart from microdhcp.dns so that the responder is checked against RFC 1035 and not
+# against itself. Allocates freely.
+A = 1
+AAAA = 28
+MX = 15
+TXT = 16
+OPT = 41
+ANY = 255
+IN = 1
+CH = 3
+
+
+def name(text):
+    """"a.b" -> b"\\x01a\\x01b\\x00" (RFC 1035 3.1 wire form)."""
+    out = b""
+    for part in text.strip(".").split("."):
+        if part:
+            out += bytes((len(part),)) + part.encode()
+    return out + b"\x00"
+
+
+def query(qname, qtype=A, qclass=IN, qid=0x1234, rd=True, edns=False, edns_version=0, opcode=0):
+    """One standard query; with edns an OPT record (RFC 6891) asking for 1232-byte replies."""
+    flags1 = (opcode << 3) | (1 if rd else 0)
+    ar = 1 if edns else 0
+    msg = bytes((qid >> 8, qid & 255, flags1, 0, 0, 1, 0, 0, 0, 0, 0, ar))
+    msg += name(qname) + bytes((qtype >> 8, qtype & 255, qclass >> 8, qclass & 255))
+    if edns:
+        msg += bytes((0, 0, OPT, 0x04, 0xD0, 0, edns_version, 0, 0, 0, 0))
+    return msg
+
+
+def _name_at(m, pos, hops=0):
+    # -> (text, position after the name); follows pointers, raises on anything malformed.
+    labels = []
+    end = None
+    while True:
+        c = m[pos]
+        if c & 0xC0 == 0xC0:
+            assert hops < 16, "pointer loop in a reply"
+            target = ((c & 0x3F) << 8) | m[pos + 1]
+            assert target < pos, "forward pointer in a reply"
+            if end is None:
+                end = pos + 2
+            pos = target
+            hops += 1
+            continue
+        assert c & 0xC0 == 0, "reserved label type in a reply"
+        if c == 0:
+            if end is None:
+                end = pos + 1
+            return ".".join(labels), end
+        labels.append("".join([chr(x) for x in m[pos + 1:pos + 1 + c]]))   # any octets (RFC 2181 11)
+        pos += 1 + c
+
+
+def parse(m):
+    """A reply -> dict(id, qr, opcode, aa, tc, rd, ra, rcode, question, answers, additional).
+    Asserts that every count matches and no byte is left over."""
+    m = bytes(m)
+    assert len(m) >= 12, "short reply"
+    assert len(m) <= 512, "reply over 512 bytes"
+    r = dict(id=m[0] << 8 | m[1], qr=m[2] >> 7, opcode=(m[2] >> 3) & 15, aa=(m[2] >> 2) & 1,
+             tc=(m[2] >> 1) & 1, rd=m[2] & 1, ra=m[3] >> 7, z=(m[3] >> 4) & 7, rcode=m[3] & 15)
+    qd, an, ns, ar = [(m[i] << 8) | m[i + 1] for i in (4, 6, 8, 10)]
+    pos = 12
+    r["question"] = []
+    for _ in range(qd):
+        n, pos = _name_at(m, pos)
+        r["question"].append((n, m[pos] << 8 | m[pos + 1], m[pos + 2] << 8 | m[pos + 3]))
+        pos += 4
+    for sec, count in (("answers", an), ("authority", ns), ("additional", ar)):
+        rrs = []
+        for _ in range(count):
+            n, pos = _name_at(m, pos)
+            t = m[pos] << 8 | m[pos + 1]
+            c = m[pos + 2] << 8 | m[pos + 3]
+            ttl = (m[pos + 4] << 24) | (m[pos + 5] << 16) | (m[pos + 6] << 8) | m[pos + 7]
+            ln = m[pos + 8] << 8 | m[pos + 9]
+            data = m[pos + 10:pos + 10 + ln]
+            assert len(data) == ln, "record data cut off"
+            rrs.append(dict(name=n, type=t, cls=c, ttl=ttl, data=data))
+            pos += 10 + ln
+        r[sec] = rrs
+    assert pos == len(m), "%d bytes after the last record" % (len(m) - pos)
+    return r
+
+
+def check_reply(q, rep):
+    """What every reply to query bytes q must satisfy, whatever q was (both fuzzers use it):
+    it parses strictly, echoes ID and RD, has QR=1, AA=1, RA=0, at most one question and, for
+    a reply with a question, the question of the query."""
+    if not rep:
+        return None
+    p = parse(rep)
+    assert p["id"] == (q[0] << 8 | q[1]), "ID not echoed"
+    assert p["qr"] == 1 and p["aa"] == 1 and p["ra"] == 0 and p["tc"] == 0 and p["z"] == 0
+    assert p["rd"] == q[2] & 1, "RD not echoed"
+    assert len(p["question"]) <= 1
+    assert len(p["answers"]) <= 1 and len(p["authority"]) == 0 and len(p["additional"]) <= 1
+    for a in p["answers"]:
+        assert a["type"] == A and a["cls"] == IN and len(a["data"]) == 4
+        assert p["rcode"] == 0
+    return p

@@ -1,0 +1,260 @@
+# The DNS responder (microdhcp.dns, issue 14): RFC 1035 replies in captive and names mode,
+# byte for byte; malformed queries get FORMERR or no reply, never an exception; names come live
+# from the lease table; handle() allocates nothing (micropython.heap_lock() on MicroPython,
+# tracemalloc on CPython).
+import dnskit as d
+import dhcpkit as k
+import harness as h
+from microdhcp import dns
+
+PORTAL = k.ip("192.168.4.1")
+
+
+def captive(**kw):
+    return dns.Responder(dns.CAPTIVE, PORTAL, **kw)
+
+
+def names(e, **kw):
+    kw.setdefault("domain", "lan")
+    return dns.Responder(dns.NAMES, PORTAL, engine=e, **kw)
+
+
+def ask(r, msg):
+    tx = bytearray(512)
+    b = r.rx
+    b[0:len(msg)] = msg
+    n = r.handle(b, len(msg), tx)
+    return bytes(tx[:n])
+
+
+def test_captive_a_reply_bytes():
+    q = bytes((
+        0xBE, 0xEF,              # ID
+        0x01, 0x00,              # QR=0 OPCODE=0 RD=1
+        0x00, 0x01,              # QDCOUNT 1
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   # AN NS AR 0
+        0x07)) + b"example" + bytes((0x03,)) + b"com" + bytes((0x00,
+        0x00, 0x01,              # QTYPE A
+        0x00, 0x01))             # QCLASS IN
+    want = bytes((
+        0xBE, 0xEF,              # ID echoed
+        0x85, 0x00,              # QR=1 AA=1 RD=1 echoed; RA=0 RCODE=0
+        0x00, 0x01, 0x00, 0x01,  # QDCOUNT 1, ANCOUNT 1
+        0x00, 0x00, 0x00, 0x00,
+        0x07)) + b"example" + bytes((0x03,)) + b"com" + bytes((0x00,
+        0x00, 0x01, 0x00, 0x01,  # the question echoed
+        0xC0, 0x0C,              # answer name: pointer to offset 12 (RFC 1035 4.1.4)
+        0x00, 0x01, 0x00, 0x01,  # A IN
+        0x00, 0x00, 0x00, 0x05,  # TTL 5 s
+        0x00, 0x04,              # RDLENGTH
+        192, 168, 4, 1))         # the portal address
+    assert ask(captive(), q) == want
+
+
+def test_captive_every_name_and_rd_clear():
+    r = captive(ttl=1)
+    for qn in ("connectivitycheck.gstatic.com", "captive.apple.com", "www.msftconnecttest.com", "x", "."):
+        p = d.parse(ask(r, d.query(qn, qid=0x0102, rd=False)))
+        assert p["id"] == 0x0102 and p["qr"] == 1 and p["aa"] == 1 and p["rd"] == 0 and p["ra"] == 0
+        assert p["rcode"] == 0 and p["question"] == [(qn.strip("."), d.A, d.IN)]
+        assert [(a["type"], a["ttl"], a["data"]) for a in p["answers"]] == [(d.A, 1, PORTAL)]
+
+
+def test_captive_aaaa_and_other_types_empty_noerror():
+    r = captive()
+    for t in (d.AAAA, d.MX, d.TXT):
+        p = d.parse(ask(r, d.query("example.com", t)))
+        assert p["rcode"] == 0 and p["answers"] == [] and p["question"] == [("example.com", t, d.IN)]
+    p = d.parse(ask(r, d.query("example.com", d.ANY)))
+    assert [a["data"] for a in p["answers"]] == [PORTAL]
+
+
+def test_question_case_kept():
+    p = d.parse(ask(captive(), d.query("ExAmPlE.CoM")))
+    assert p["question"][0][0] == "ExAmPlE.CoM" and p["answers"][0]["name"] == "ExAmPlE.CoM"
+
+
+def _leased(e, client, host):
+    return h.dora(e, client, options=((12, host),))["yiaddr"]
+
+
+def test_names_mode_leased_hostnames_bare_and_under_domain():
+    e = h.engine()
+    a1 = _leased(e, 1, b"sensor-1")
+    a2 = _leased(e, 2, b"Kitchen\x00")           # a trailing NUL, as some clients send
+    r = names(e)
+    for qn, want in (("sensor-1", a1), ("sensor-1.lan", a1), ("SENSOR-1.LAN.", a1), ("kitchen", a2),
+                     ("kitchen.lan", a2), ("microdhcp", PORTAL), ("microdhcp.lan", PORTAL)):
+        p = d.parse(ask(r, d.query(qn)))
+        assert p["rcode"] == 0 and p["aa"] == 1, (qn, p)
+        assert [a["data"] for a in p["answers"]] == [want], (qn, p)
+    for qn in ("sensor-2", "sensor-1.example", "x.sensor-1.lan", "lan", "sensor", "sensor-1x", "example.com"):
+        p = d.parse(ask(r, d.query(qn)))
+        assert p["rcode"] == dns.RC_NXDOMAIN and p["answers"] == [] and p["question"][0][0] == qn, (qn, p)
+    # A name that exists, asked for AAAA: NODATA (NOERROR, no answer), not NXDOMAIN.
+    p = d.parse(ask(r, d.query("sensor-1.lan", d.AAAA)))
+    assert p["rcode"] == 0 and p["answers"] == []
+    s = r.stats()
+    assert s["nxdomain"] == 7 and s["answered"] == 7 and s["nodata"] == 1
+
+
+def test_names_follow_the_lease_table_live():
+    e = h.engine()
+    a1 = _leased(e, 1, b"cam")
+    r = names(e, domain=None)
+    assert d.parse(ask(r, d.query("cam")))["answers"][0]["data"] == a1
+    assert d.parse(ask(r, d.query("cam.lan")))["rcode"] == dns.RC_NXDOMAIN    # no domain configured
+    h.release(e, 1, a1)
+    assert d.parse(ask(r, d.query("cam")))["rcode"] == dns.RC_NXDOMAIN
+    # Another client takes the name: the answer follows it.
+    a2 = _leased(e, 2, b"cam")
+    assert d.parse(ask(r, d.query("cam")))["answers"][0]["data"] == a2
+
+
+def test_malformed_queries_formerr_or_silence():
+    r = captive()
+    good = d.query("example.com", qid=0x4242)
+    # Too short for a header, or a response (QR=1): no reply.
+    assert ask(r, good[:11]) == b""
+    assert ask(r, b"") == b""
+    resp = bytearray(good)
+    resp[2] |= 0x80
+    assert ask(r, bytes(resp)) == b""
+
+    def formerr(msg, with_question=False):
+        p = d.parse(ask(r, msg))
+        assert p["id"] == 0x4242 and p["qr"] == 1 and p["rcode"] == dns.RC_FORMERR, p
+        assert p["answers"] == []
+        assert (len(p["question"]) == 1) == with_question, p
+    # QDCOUNT 0 and 2 (RFC 1035 4.1.2 allows more, no resolver sends them)
+    formerr(good[:4] + b"\x00\x00" + good[6:])
+    formerr(good[:4] + b"\x00\x02" + good[6:] + good[12:])
+    # Truncated anywhere in the question
+    for cut in range(12, len(good)):
+        formerr(good[:cut])
+    # A label longer than 63 (0x40, 0x80: reserved label types), a name over 255 bytes
+    formerr(good[:12] + b"\x40" + b"a" * 64 + b"\x00\x00\x01\x00\x01")
+    formerr(good[:12] + (b"\x3f" + b"a" * 63) * 4 + b"\x00\x00\x01\x00\x01")
+    # Compression pointers in the question: to itself, forward, into the header, a loop of two
+    formerr(good[:12] + b"\xc0\x0c\x00\x01\x00\x01")
+    formerr(good[:12] + b"\xc0\x20\x00\x01\x00\x01" + bytes(32))
+    formerr(good[:12] + b"\xc0\x02\x00\x01\x00\x01")
+    formerr(good[:12] + b"\x01a\xc0\x0c\x00\x01\x00\x01")
+    formerr(good[:12] + b"\x01a\xc0")                       # a pointer cut in half
+    # Oversized (RFC 1035 4.2.1: 512 bytes over UDP): header only
+    formerr(good + bytes(600 - len(good)))
+    # Additional records that do not parse
+    bad_ar = bytearray(good + b"\x00\x00\x01\x00\x01\x00\x00\x00\x05\x00\x09\x01")   # RDLENGTH past the end
+    bad_ar[11] = 1
+    formerr(bytes(bad_ar), True)
+    s = r.stats()
+    assert s["dropped"] == 3 and s["oversized"] == 1 and s["formerr"] >= len(good) - 12 + 11
+
+
+def test_compression_pointer_in_additional_record_followed():
+    # An additional record named by a pointer to the question (0xC00C) is walked over to reach
+    # the OPT record behind it: the reply carries our OPT back.
+    q = bytearray(d.query("example.com", edns=True))
+    q[11] = 2                                            # ARCOUNT 2
+    extra = bytes((0xC0, 0x0C,                           # name -> offset 12
+                   0x00, 0x01, 0x00, 0x01,               # A IN
+                   0, 0, 0, 0, 0x00, 0x04, 10, 0, 0, 1))  # TTL 0, RDLENGTH 4, 10.0.0.1
+    i = len(q) - 11
+    msg = bytes(q[:i]) + extra + bytes(q[i:])
+    p = d.parse(ask(captive(), msg))
+    assert p["rcode"] == 0 and [a["data"] for a in p["answers"]] == [PORTAL]
+    assert [(a["type"], a["cls"]) for a in p["additional"]] == [(d.OPT, 512)]
+    # The same pointer made to point at itself: a loop, FORMERR.
+    loop = bytes(q[:i]) + bytes((0xC0, i)) + extra[2:] + bytes(q[i:])
+    assert d.parse(ask(captive(), loop))["rcode"] == dns.RC_FORMERR
+
+
+def test_edns_opt_answered_and_badvers():
+    r = captive()
+    p = d.parse(ask(r, d.query("example.com", edns=True)))
+    assert p["rcode"] == 0 and len(p["answers"]) == 1
+    opt = p["additional"]
+    assert len(opt) == 1 and opt[0]["name"] == "" and opt[0]["type"] == d.OPT
+    assert opt[0]["cls"] == 512 and opt[0]["ttl"] == 0 and opt[0]["data"] == b""
+    # RFC 6891 6.1.3: VERSION 1 -> BADVERS (extended RCODE 1 in the OPT TTL), no answer
+    p = d.parse(ask(r, d.query("example.com", edns=True, edns_version=1)))
+    assert p["rcode"] == 0 and p["answers"] == [] and p["additional"][0]["ttl"] >> 24 == 1
+
+
+def test_opcode_class_refusals():
+    r = captive()
+    p = d.parse(ask(r, d.query("example.com", opcode=2)))          # STATUS
+    assert p["rcode"] == dns.RC_NOTIMP and p["opcode"] == 2
+    p = d.parse(ask(r, d.query("version.bind", d.TXT, qclass=d.CH)))
+    assert p["rcode"] == dns.RC_REFUSED and p["question"] == [("version.bind", d.TXT, d.CH)]
+
+
+def test_constructor_checks():
+    for bad in (dict(mode=7, address=PORTAL), dict(mode=dns.NAMES, address=PORTAL),
+                dict(mode=dns.CAPTIVE, address=b"\x01\x02"), dict(mode=dns.CAPTIVE, address=PORTAL, ttl=-1),
+                dict(mode=dns.CAPTIVE, address=PORTAL, own_name="a.b")):
+        try:
+            dns.Responder(**bad)
+        except ValueError:
+            continue
+        raise AssertionError("accepted %r" % (bad,))
+
+
+def _queries():
+    q = d.query
+    out = [q("example.com"), q("example.com", d.AAAA), q("sensor-1.lan"), q("SENSOR-1"), q("nope.lan"),
+           q("microdhcp"), q("example.com", edns=True), q("x", edns=True, edns_version=3), q("x", opcode=4),
+           q("v.bind", d.TXT, d.CH), q("a" * 63 + ".lan", d.MX), b"\x00" * 11, b"\x12\x34\x81" + bytes(9),
+           q("example.com")[:20], q("example.com") + bytes(600)]
+    loop = bytearray(q("example.com")[:12] + b"\x01a\xc0\x0c\x00\x01\x00\x01")
+    out.append(bytes(loop))
+    return out
+
+
+def _run_all(r, tx, msgs, lock):
+    b = r.rx
+    total = 0
+    for m in msgs:
+        n = len(m)
+        b[0:n] = m
+        if lock is not None:
+            lock[0]()
+            try:
+                total += r.handle(b, n, tx)
+            finally:
+                lock[1]()
+        else:
+            total += r.handle(b, n, tx)
+    return total
+
+
+def test_handle_allocates_nothing():
+    e = h.engine()
+    _leased(e, 1, b"sensor-1")
+    tx = bytearray(512)
+    msgs = [m[:dns.RX_SIZE] for m in _queries()]
+    try:
+        import micropython
+        lock = (micropython.heap_lock, micropython.heap_unlock)
+    except (ImportError, AttributeError):
+        lock = None
+    for r in (captive(), names(e)):
+        _run_all(r, tx, msgs, None)                        # warm-up (nothing to warm, but fair)
+        if lock is not None:
+            # MicroPython: any allocation inside handle() raises MemoryError under the lock.
+            assert _run_all(r, tx, msgs, lock) > 0
+            continue
+        import tracemalloc
+        import os
+        tracemalloc.start()
+        try:
+            before = tracemalloc.take_snapshot()
+            for _ in range(20):
+                assert _run_all(r, tx, msgs, None) > 0
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+        f = tracemalloc.Filter(True, os.path.abspath(dns.__file__))
+        grown = [s for s in after.filter_traces([f]).compare_to(before.filter_traces([f]), "lineno")
+                 if s.size_diff > 0]
+        assert grown == [], grown
