@@ -69,7 +69,7 @@ def _dora(b, n, dst):
 
 
 @pytest.mark.parametrize("board,flavour,dst", [("esp32_captive", "esp32", "255.255.255.255"),
-                                               ("rp2_pico_w_captive", "pico_w", "192.168.4.255")])
+                                               ("rp2_pico_w_captive", "pico_w", "255.255.255.255")])
 def test_captive_board_serves_dhcp_in_the_loop_beside_dns_and_a_failed_web_part(tmp_path, lib, board, flavour, dst):
     import time
     if time.monotonic() * 1000 > _P - 600000:

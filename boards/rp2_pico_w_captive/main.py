@@ -14,7 +14,9 @@ def got_credentials(ssid, password):
     board.log("portal: credentials received for %r" % ssid)
 
 
-b = board.Board(config, board.make_config(config, subnet_broadcast=True), "ap")
+# Broadcast replies go to 255.255.255.255 (RFC 2131 4.1): cyw43 makes the AP the default netif when
+# it comes up (cyw43-driver src/cyw43_lwip.c:212), so lwIP sends them out of the AP.
+b = board.Board(config, board.make_config(config), "ap")
 ap = network.WLAN(network.AP_IF)
 board.start_ap(b, network, socket, ap, down_first=False, pico=True)
 kit.run_board(b, portal=True, http_port=80, on_credentials=got_credentials)
