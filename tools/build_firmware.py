@@ -116,6 +116,7 @@ def main(argv):
         f.write("Empty stand-in for micropython-lib: nothing from it is frozen.\n")
     base = "%s %s" % (os.path.basename(tar), digest([os.path.abspath(__file__)]))
     package = sorted(glob.glob(os.path.join(ROOT, "firmware", "microdhcp", "*.py")))
+    package.append(os.path.join(ROOT, "host_tests", "mem_dora.py"))
     package.append(os.path.join(ROOT, "firmware", "manifest.py"))
     common = ["MPY_LIB_DIR=" + lib, "MICROPY_MPYCROSS=" + os.path.join(SRC, "mpy-cross", "build", "mpy-cross")]
     targets = [

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""The smallest heap a microdhcp server needs, measured on the firmware builds (tools/build_firmware.py).
+
+  python3 tools/heap_floor.py [--target unix|qemu] [--capacity N] [--step B] [--span B]
+
+Workload (host_tests/mem_dora.py, frozen into both builds): import the package, build a
+capacity-N engine and the server's transmit buffer, serve N clients DISCOVER..ACK through
+Engine.handle with the heap locked. A heap size passes when the whole run ends with OK.
+  unix: build/firmware/micropython-32-frozen -X heapsize=SIZE (32-bit, microdhcp frozen)
+  qemu: the Cortex-M3 build relinked with MICROPY_HEAP_SIZE=SIZE (only main.o is recompiled, in
+        build/firmware/qemu-heap), run under qemu-system-arm (tools/qemu_run.py)
+The floor is the smallest size from which EVERY size up to floor + span passes (step apart):
+a binary search finds a boundary, then every size above it is tried, because fragmentation can
+make a larger heap fail where a smaller one passed. Prints one line per result; exits 1 if any
+size between the floor and the top of the span fails (it cannot: the floor moves above it).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import build_firmware as bf   # noqa: E402
+import qemu_run               # noqa: E402
+
+UNIX = bf.UNIX_FROZEN
+QEMU_HEAP = os.path.join(bf.OUT, "qemu-heap")
+
+
+def unix_passes(size, capacity):
+    r = subprocess.run([UNIX, "-X", "heapsize=%d" % size, "-c", "import mem_dora; mem_dora.run(%d)" % capacity],
+                       capture_output=True, text=True, timeout=120)
+    return r.returncode == 0 and "OK" in r.stdout.split(), r.stdout + r.stderr
+
+
+def qemu_build(size):
+    # A copy of the qemu object folder, relinked with another heap size (a compile-time constant
+    # of ports/qemu/main.c): recompiling main.o is enough, the rest is shared.
+    stamp = os.path.join(bf.OUT, "qemu-an385.stamp")
+    mark = os.path.join(QEMU_HEAP, "from.stamp")
+    src = open(stamp).read() if os.path.exists(stamp) else ""
+    if not os.path.exists(mark) or open(mark).read() != src:
+        shutil.rmtree(QEMU_HEAP, ignore_errors=True)
+        shutil.copytree(bf.QEMU_BUILD, QEMU_HEAP, symlinks=True)
+        with open(mark, "w") as f:
+            f.write(src)
+    main_o = os.path.join(QEMU_HEAP, "main.o")
+    if os.path.exists(main_o):
+        os.remove(main_o)
+    args = ["BOARD=MPS2_AN385", "BUILD=" + QEMU_HEAP, "MICROPY_HEAP_SIZE=%d" % size,
+            "FROZEN_MANIFEST=" + os.path.join(bf.MANIFESTS, "qemu_frozen.py"),
+            "MPY_LIB_DIR=" + os.path.join(bf.OUT, "mpylib"),
+            "MICROPY_MPYCROSS=" + os.path.join(bf.SRC, "mpy-cross", "build", "mpy-cross")]
+    bf.make(args, os.path.join(bf.SRC, "ports", "qemu"), os.path.join(bf.OUT, "qemu-heap.log"))
+    return os.path.join(QEMU_HEAP, "firmware.elf")
+
+
+def qemu_passes(size, capacity):
+    elf = qemu_build(size)
+    try:
+        out, err = qemu_run.run_dora(elf, capacity, 60, extra=False)
+    except (TimeoutError, EOFError) as e:
+        return False, str(e)
+    return (not err.strip()) and "OK" in out.split(), out + err
+
+
+def floor(passes, capacity, step, span, lo, hi):
+    """Returns (floor, probes, failures above the binary-search boundary)."""
+    probes = {}
+
+    def ok(size):
+        if size not in probes:
+            probes[size] = passes(size, capacity)[0]
+        return probes[size]
+
+    if not ok(hi):
+        raise SystemExit("heap_floor: capacity %d fails even with %d bytes: %s"
+                         % (capacity, hi, passes(hi, capacity)[1][-400:]))
+    while hi - lo > step:               # lo fails (or is untried and tiny), hi passes
+        mid = (lo + hi) // 2 // step * step
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    boundary = hi
+    fails = []
+    size = boundary
+    fl = boundary
+    while size <= fl + span:
+        if not ok(size):
+            fails.append(size)
+            fl = size + step
+        size += step
+    return fl, boundary, fails, probes
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--target", choices=("unix", "qemu"), default="unix")
+    ap.add_argument("--capacity", type=int, action="append")
+    ap.add_argument("--step", type=int, default=256)
+    ap.add_argument("--span", type=int, default=16384)
+    a = ap.parse_args(argv)
+    if bf.main([]) != 0:
+        return 1
+    passes = unix_passes if a.target == "unix" else qemu_passes
+    for cap in a.capacity or [254, 16]:
+        fl, boundary, fails, probes = floor(passes, cap, a.step, a.span, 1024, 160 * 1024)
+        print("%s capacity %d: floor %d bytes (%.2f KiB); every size from there to +%d passes "
+              "(step %d); binary-search boundary %d; failing sizes above it: %s; %d runs"
+              % (a.target, cap, fl, fl / 1024.0, a.span, a.step, boundary,
+                 ", ".join(str(x) for x in fails) or "none", len(probes)))
+        print(passes(fl, cap)[1].strip().replace("\n", " "))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
