@@ -144,10 +144,11 @@ def main(argv):
         if not fresh and not force and stamp_ok(name, value, outputs):
             print("firmware: %-14s up to date" % name)
             continue
-        if name == "qemu-an385" and os.path.exists(os.path.join(QEMU_BUILD, "main.o")):
-            # MICROPY_HEAP_SIZE is a compile-time constant of main.c (tools/qemu_heap.py may have
-            # rebuilt it with another size): rebuild main.o so the default heap is back.
-            os.remove(os.path.join(QEMU_BUILD, "main.o"))
+        # makemanifest.py rewrites frozen_content.c only when a module is newer than it, so a
+        # module dropped from a manifest would stay frozen: start that file afresh.
+        for a in args:
+            if a.startswith("BUILD=") and os.path.exists(os.path.join(a[6:], "frozen_content.c")):
+                os.remove(os.path.join(a[6:], "frozen_content.c"))
         s = make(args, cwd, os.path.join(OUT, name + ".log"))
         shutil.copy2(product, outputs[0])
         write_stamp(name, value)
