@@ -100,6 +100,30 @@ def extract(tar, force):
     return True
 
 
+def qemu_with_heap(size, folder):
+    """The qemu firmware relinked with MICROPY_HEAP_SIZE=size (a compile-time constant of
+    ports/qemu/main.c) in folder, a copy of the qemu object folder: only main.o is recompiled.
+    Returns the ELF's path. Run main() first."""
+    stamp = os.path.join(OUT, "qemu-an385.stamp")
+    mark = os.path.join(folder, "from.stamp")
+    with open(stamp) as f:
+        src = f.read()
+    if not os.path.exists(mark) or open(mark).read() != src:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(QEMU_BUILD, folder, symlinks=True)
+        with open(mark, "w") as f:
+            f.write(src)
+    main_o = os.path.join(folder, "main.o")
+    if os.path.exists(main_o):
+        os.remove(main_o)
+    args = ["BOARD=MPS2_AN385", "BUILD=" + folder, "MICROPY_HEAP_SIZE=%d" % size,
+            "FROZEN_MANIFEST=" + os.path.join(MANIFESTS, "qemu_frozen.py"),
+            "MPY_LIB_DIR=" + os.path.join(OUT, "mpylib"),
+            "MICROPY_MPYCROSS=" + os.path.join(SRC, "mpy-cross", "build", "mpy-cross")]
+    make(args, os.path.join(SRC, "ports", "qemu"), folder + ".log")
+    return os.path.join(folder, "firmware.elf")
+
+
 def main(argv):
     force = "--force" in argv
     if "--print-paths" in argv:

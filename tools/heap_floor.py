@@ -16,7 +16,6 @@ size between the floor and the top of the span fails (it cannot: the floor moves
 """
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 
@@ -35,30 +34,8 @@ def unix_passes(size, capacity):
     return r.returncode == 0 and "OK" in r.stdout.split(), r.stdout + r.stderr
 
 
-def qemu_build(size):
-    # A copy of the qemu object folder, relinked with another heap size (a compile-time constant
-    # of ports/qemu/main.c): recompiling main.o is enough, the rest is shared.
-    stamp = os.path.join(bf.OUT, "qemu-an385.stamp")
-    mark = os.path.join(QEMU_HEAP, "from.stamp")
-    src = open(stamp).read() if os.path.exists(stamp) else ""
-    if not os.path.exists(mark) or open(mark).read() != src:
-        shutil.rmtree(QEMU_HEAP, ignore_errors=True)
-        shutil.copytree(bf.QEMU_BUILD, QEMU_HEAP, symlinks=True)
-        with open(mark, "w") as f:
-            f.write(src)
-    main_o = os.path.join(QEMU_HEAP, "main.o")
-    if os.path.exists(main_o):
-        os.remove(main_o)
-    args = ["BOARD=MPS2_AN385", "BUILD=" + QEMU_HEAP, "MICROPY_HEAP_SIZE=%d" % size,
-            "FROZEN_MANIFEST=" + os.path.join(bf.MANIFESTS, "qemu_frozen.py"),
-            "MPY_LIB_DIR=" + os.path.join(bf.OUT, "mpylib"),
-            "MICROPY_MPYCROSS=" + os.path.join(bf.SRC, "mpy-cross", "build", "mpy-cross")]
-    bf.make(args, os.path.join(bf.SRC, "ports", "qemu"), os.path.join(bf.OUT, "qemu-heap.log"))
-    return os.path.join(QEMU_HEAP, "firmware.elf")
-
-
 def qemu_passes(size, capacity):
-    elf = qemu_build(size)
+    elf = bf.qemu_with_heap(size, QEMU_HEAP)
     try:
         out, err = qemu_run.run_dora(elf, capacity, 60, extra=False)
     except (TimeoutError, EOFError) as e:

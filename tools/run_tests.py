@@ -72,7 +72,8 @@ def micropython_stage(cmd=("micropython", "host_tests/mp_runner.py"), timeout=No
     passed, failed = int(p.split()[-1]), int(f.split()[0])
     if out.returncode != 0 and failed == 0:
         failed = 1
-    return passed, failed, 0
+    skipped = [int(l.split()[-1]) for l in out.stdout.splitlines() if l.startswith("not run: ")]
+    return passed, failed, (skipped[-1] if skipped else 0)
 
 
 def firmware_stage(cmd, timeout):
