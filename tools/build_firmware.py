@@ -42,6 +42,13 @@ UNIX_ARGS = ["VARIANT=standard", "CFLAGS_EXTRA=-m32", "LDFLAGS_EXTRA=-m32", "MIC
              "MICROPY_PY_SSL=0", "MICROPY_SSL_AXTLS=0", "MICROPY_SSL_MBEDTLS=0", "MICROPY_PY_FFI=0"]
 
 
+# The qemu port for MPS2_AN385 with our manifest and linker script (data, heap and stack at
+# 0x20000000, see tools/firmware/mps2_an385_sram.ld).
+QEMU_LD = os.path.join(MANIFESTS, "mps2_an385_sram.ld")
+QEMU_ARGS = ["BOARD=MPS2_AN385", "FROZEN_MANIFEST=" + os.path.join(MANIFESTS, "qemu_frozen.py"),
+             "LDSCRIPT=" + QEMU_LD]
+
+
 def tarball():
     found = sorted(glob.glob(os.path.join(VENDOR, "micropython-v*.tar.gz")))
     if not found:
@@ -116,8 +123,7 @@ def qemu_with_heap(size, folder):
     main_o = os.path.join(folder, "main.o")
     if os.path.exists(main_o):
         os.remove(main_o)
-    args = ["BOARD=MPS2_AN385", "BUILD=" + folder, "MICROPY_HEAP_SIZE=%d" % size,
-            "FROZEN_MANIFEST=" + os.path.join(MANIFESTS, "qemu_frozen.py"),
+    args = QEMU_ARGS + ["BUILD=" + folder, "MICROPY_HEAP_SIZE=%d" % size,
             "MPY_LIB_DIR=" + os.path.join(OUT, "mpylib"),
             "MICROPY_MPYCROSS=" + os.path.join(SRC, "mpy-cross", "build", "mpy-cross")]
     make(args, os.path.join(SRC, "ports", "qemu"), folder + ".log")
@@ -156,10 +162,9 @@ def main(argv):
          UNIX_ARGS + common + ["BUILD=" + os.path.join(OUT, "unix32-frozen"),
                                "FROZEN_MANIFEST=" + os.path.join(MANIFESTS, "unix_frozen.py")],
          os.path.join(OUT, "unix32-frozen", "micropython")),
-        ("qemu-an385", [QEMU_ELF], package + [os.path.join(MANIFESTS, "qemu_frozen.py")],
+        ("qemu-an385", [QEMU_ELF], package + [os.path.join(MANIFESTS, "qemu_frozen.py"), QEMU_LD],
          os.path.join(SRC, "ports", "qemu"),
-         ["BOARD=MPS2_AN385", "BUILD=" + QEMU_BUILD,
-          "FROZEN_MANIFEST=" + os.path.join(MANIFESTS, "qemu_frozen.py")] + common,
+         QEMU_ARGS + ["BUILD=" + QEMU_BUILD] + common,
          os.path.join(QEMU_BUILD, "firmware.elf")),
     ]
     t0 = time.time()

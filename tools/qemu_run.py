@@ -153,12 +153,6 @@ NOT_ON_QEMU = {
     "test_store.test_renewals_do_not_write_10_clients_one_day": "lease file",
     "test_store.test_config_changes_are_skipped_and_counted": "lease file",
     "test_store.test_no_allocation_per_record": "lease file (the write path runs in run_dora's store check)",
-    # Open: every functional check of these two passes here, but their heap-stability check
-    # (gc.mem_alloc within 256 B from hour 1 to the end) sees the heap move by one 2 KB block
-    # (61824..63872) with a 384 KiB heap, not with 140 KiB or on the 32-bit unix build. Not yet
-    # explained (a stale pointer seen by the conservative GC is a guess, not verified).
-    "test_churn.test_churn_90_days_254_clients": "heap-stability check, open",
-    "test_churn.test_churn_short_lease_many_wraps": "heap-stability check, open",
 }
 # The suite's harness keeps event logs, live sets and many engines beyond the server's own memory,
 # and MicroPython's allocator spreads long-lived small objects over the heap: with the port's
