@@ -15,7 +15,7 @@ def engine(events=None, tx_size=1500, **cfg):
     if log is None:
         # Room for the 513 entries it ever holds, made at once: a list grown by appends is
         # reallocated (to 4 KB on a 32-bit build), which a long run's fragmented heap may not
-        # have in one piece (seen on the Cortex-M3 build), and which moves the heap's size.
+        # have in one piece (test_table failed so on the Cortex-M3 build, tools/qemu_run.py).
         log = [None] * 520
         del log[:]          # empties the list but keeps its room (py/objlist.c does not shrink)
     keep = events is None   # the default log keeps the last events only (long runs stay small)
