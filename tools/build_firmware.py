@@ -11,8 +11,8 @@ Targets (`make firmware` runs this):
 Each has its own object folder under build/firmware/ so make rebuilds only what changed; a
 stamp per target (a hash of the inputs) skips make altogether when nothing changed.
 
-The source tarball is taken from $MICRODHCP_VENDOR (default: the folder shared/vendor beside
-this repository's parent folder). It needs Debian's gcc-multilib, gcc-arm-none-eabi and
+The source tarball is taken from $MICRODHCP_VENDOR (default: shared/vendor inside the folder that
+holds this repository). It needs Debian's gcc-multilib, gcc-arm-none-eabi and
 libnewlib-arm-none-eabi (tools/setup.sh installs them). Build notes: docs/firmware.md.
 """
 import glob
