@@ -5,9 +5,7 @@ BOARD ?= esp32_ap
 PORT ?= /dev/ttyUSB0
 FUZZ_SECONDS ?= 600
 
-PHONY_DNS := fuzz-dns
-.PHONY: $(PHONY_DNS)
-.PHONY: help setup demo test test-cpython test-micropython test-integration test-core fuzz bench mpy deploy typecheck clean
+.PHONY: help setup firmware demo test test-cpython test-micropython test-integration test-core fuzz fuzz-dns bench mpy deploy typecheck clean
 
 help:   ## list the targets
 	@echo "microdhcp make targets:"
@@ -20,7 +18,10 @@ demo: setup  ## the server on the MicroPython unix port serving real clients in 
 	$(PYTHON) tools/demo.py
 	$(PYTHON) tools/demo_portal.py
 
-test: setup  ## the whole suite: CPython (pytest, lab included) and the MicroPython run
+firmware: setup  ## MicroPython from the vendored source: 32-bit unix (frozen/plain), qemu Cortex-M3 (build/firmware)
+	$(PYTHON) tools/build_firmware.py
+
+test: setup firmware  ## the whole suite: CPython (pytest, lab included) and the MicroPython run
 	$(PYTHON) tools/run_tests.py
 
 test-core:  ## core tests on CPython only (fast, no root needed)

@@ -1,16 +1,36 @@
 # mp_runner: runs the core tests (host_tests/core/test_*.py) without pytest, so that the same
 # files run under the MicroPython unix port. Test functions take no arguments.
-# Usage: micropython host_tests/mp_runner.py [name-substring ...]
+# Usage: micropython host_tests/mp_runner.py [--frozen] [name-substring ...]
+# --frozen: test the microdhcp frozen into the binary (tools/build_firmware.py), not firmware/:
+# firmware/ stays off sys.path, and the run stops unless microdhcp really is the frozen copy.
 # Ends with "N passed, M failed" and exits 1 on any failure or when nothing ran.
 import sys
 import os
 
 HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+FROZEN = "--frozen" in sys.argv
 sys.path.insert(0, HERE + "/core")
-sys.path.insert(0, HERE + "/../firmware")
+if FROZEN:
+    sys.path[:] = [p for p in sys.path if p != ""]   # the current folder could shadow the frozen copy
+    sys.path.insert(0, ".frozen")
+else:
+    sys.path.insert(0, HERE + "/../firmware")
+
+
+def check_frozen():
+    # A frozen module's __file__ is the manifest-relative name ("microdhcp/engine.py", from
+    # py/builtinimport.c); one loaded from a folder on sys.path carries that folder in front.
+    import microdhcp.engine
+    f = microdhcp.engine.__file__
+    print("microdhcp.engine from", f)
+    if f != "microdhcp/engine.py":
+        raise SystemExit("--frozen: microdhcp does not come from the frozen modules")
 
 
 def main(argv):
+    argv = [a for a in argv if a != "--frozen"]
+    if FROZEN:
+        check_frozen()
     names = sorted(f[:-3] for f in os.listdir(HERE + "/core") if f.startswith("test_") and f.endswith(".py"))
     passed = failed = 0
     failures = []

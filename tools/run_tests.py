@@ -7,6 +7,10 @@ Stages (all by default; --only picks one):
   cpython-core  pytest over host_tests/core only
   integration   pytest over host_tests/integration only
   micropython   host_tests/mp_runner.py under the `micropython` unix port
+  mp32-frozen   host_tests/mp_runner.py --frozen under the 32-bit unix build with microdhcp frozen
+                (build/firmware, `make firmware`): the package comes from the frozen modules
+  qemu-m3       tools/qemu_run.py: the engine on the Cortex-M3 build under qemu (254 clients,
+                heap locked, store records, mem_info)
   typecheck     tools/typecheck.sh (firmware/ and boards/ against the board stubs)
   fuzz          a bounded atheris run (FUZZ_CI_SECONDS, default 60)
 
@@ -52,10 +56,14 @@ def pytest_stage(paths, name):
     return passed, failed, skipped
 
 
-def micropython_stage():
+def micropython_stage(cmd=("micropython", "host_tests/mp_runner.py"), timeout=None):
     env = dict(os.environ)
-    out = subprocess.run(["micropython", "host_tests/mp_runner.py"], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out = subprocess.run(list(cmd), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print("%s: %r" % (cmd[0], e))
+        return 0, 1, 0
     print(out.stdout, end="")
     last = [l for l in out.stdout.splitlines() if l.endswith(" failed") and " passed, " in l]
     if not last:
@@ -64,7 +72,17 @@ def micropython_stage():
     passed, failed = int(p.split()[-1]), int(f.split()[0])
     if out.returncode != 0 and failed == 0:
         failed = 1
-    return passed, failed, 0
+    skipped = [int(l.split()[-1]) for l in out.stdout.splitlines() if l.startswith("not run: ")]
+    return passed, failed, (skipped[-1] if skipped else 0)
+
+
+def firmware_stage(cmd, timeout):
+    # Stages on the firmware built from the vendored MicroPython source (tools/build_firmware.py;
+    # `make test` builds it first, and so does this when it is missing or out of date).
+    if run([sys.executable, "tools/build_firmware.py"]) != 0:
+        print("firmware build failed")
+        return 0, 1, 0
+    return micropython_stage(cmd, timeout)
 
 
 def script_stage(cmd, name):
@@ -87,11 +105,14 @@ def main(argv):
         ("cpython-core", lambda: pytest_stage(["host_tests/core"], "core")),
         ("integration", lambda: pytest_stage(["host_tests/integration"], "integration")),
         ("micropython", micropython_stage),
+        ("mp32-frozen", lambda: firmware_stage(("build/firmware/micropython-32-frozen",
+                                                 "host_tests/mp_runner.py", "--frozen"), 900)),
+        ("qemu-m3", lambda: firmware_stage((sys.executable, "tools/qemu_run.py"), 600)),
         ("typecheck", lambda: script_stage(["sh", "tools/typecheck.sh"], "typecheck")),
         ("fuzz", lambda: script_stage([sys.executable, "tools/fuzz_atheris.py", "--seconds",
                                         os.environ.get("FUZZ_CI_SECONDS", "60")], "fuzz")),
     ]
-    default = ("cpython", "micropython", "typecheck", "fuzz")
+    default = ("cpython", "micropython", "mp32-frozen", "qemu-m3", "typecheck", "fuzz")
     total_p = total_f = total_s = 0
     summary = []
     for name, fn in stages:

@@ -8,7 +8,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 DEBS="make busybox isc-dhcp-client dhcpcd kea-admin kea-dhcp4-server dnsmasq-base nmap tshark tcpdump
       iproute2 ethtool iputils-arping procps python3-venv python3-pip
-      dnsutils curl chromium fonts-liberation dnsperf"
+      dnsutils curl chromium fonts-liberation dnsperf
+      gcc-multilib gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 
 missing=""
 for p in $DEBS; do

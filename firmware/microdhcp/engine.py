@@ -58,6 +58,7 @@ _OPT_IPV6_ONLY = const(108)      # RFC 8925
 _SERVER_PORT = const(67)
 _CLIENT_PORT = const(68)
 _MIN_REPLY = const(300)          # RFC 1542 section 2.1: BOOTP minimum message size
+TX_SIZE = const(1500)            # engine.tx: an Ethernet-sized reply (net.Server sends from it)
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
 _IP_UDP = const(28)
 _MAX_SMALL = const(0x3FFFFFFF)
@@ -130,6 +131,10 @@ class Engine:
         self.network = config.network
         self.req = Request()
         self.rx = self.req.buf
+        # The reply buffer the socket shell (net.Server) sends from, made here, right after the
+        # receive buffer: big blocks first, while the heap is still one piece. Made later (after
+        # the table's temporaries) it may find no 1500-byte hole in a heap with room to spare.
+        self.tx = bytearray(TX_SIZE)
         # Views of fixed header fields, made once: a slice store from a view copies without
         # allocating (slicing a view per message would allocate one each time).
         rxv = memoryview(self.rx)

@@ -57,7 +57,7 @@ class Server:
         self.clock = clock or Clock()
         self.log = log
         self.accept = accept        # optional accept(engine, n) -> bool, e.g. Pico W station filter
-        self.tx = bytearray(1500)
+        self.tx = getattr(engine, "tx", None) or bytearray(1500)   # made early by Engine (fragmentation)
         self.sent = 0
         self.send_errors = 0
         self.recv_errors = 0

@@ -6,8 +6,9 @@
 #   print(store.load(now))       # fills engine.table, then sets engine.on_commit = store.commit
 #   (or store = open_store(path, engine, now, log=print), which does both)
 #
-# Allocation: load() reads every record into one reused buffer; commit() packs into that buffer,
-# and only the CRC (an int that may be >= 2**30, i.e. a heap int on a 32-bit board) allocates.
+# Allocation: load() reads every record into one reused buffer; commit() packs into that buffer
+# and allocates nothing: its CRC-32 is computed in two 16-bit halves (crc32_halves), because
+# binascii.crc32 returns the whole 32-bit value, a heap int on a 32-bit board 3 times in 4.
 try:
     from micropython import const
 except ImportError:
@@ -39,6 +40,40 @@ R_HW = const(30)           # 18 htype, hlen, chaddr[16]
 R_HOST = const(48)         # H  length byte + hostname (H = hostname_len + 1)
 # then the CRC-32 of everything before it, little-endian, so that crc32(whole record) is RESIDUE.
 RESIDUE = const(0x2144DF1C)  # CRC-32 of any message followed by its own little-endian CRC (< 2**30)
+
+
+# CRC-32 of each nibble value (reflected polynomial 0xEDB88320, the CRC of binascii.crc32), four
+# little-endian bytes each. Bytes, not a tuple of ints: a frozen tuple keeps ints outside
+# -8192..8191 as long-int objects (tools/mpy-tool.py, mp_small_int_fits), and arithmetic with
+# those allocates; a byte read is always a small int.
+_NIB = (
+    b"\x00\x00\x00\x00\x64\x10\xb7\x1d\xc8\x20\x6e\x3b\xac\x30\xd9\x26"
+    b"\x90\x41\xdc\x76\xf4\x51\x6b\x6b\x58\x61\xb2\x4d\x3c\x71\x05\x50"
+    b"\x20\x83\xb8\xed\x44\x93\x0f\xf0\xe8\xa3\xd6\xd6\x8c\xb3\x61\xcb"
+    b"\xb0\xc2\x64\x9b\xd4\xd2\xd3\x86\x78\xe2\x0a\xa0\x1c\xf2\xbd\xbd"
+)
+
+
+def crc32_halves(buf, n, out):
+    # Writes binascii.crc32(buf[:n]) little-endian into buf[out:out + 4] without allocating:
+    # the CRC is kept in two 16-bit halves, so no value reaches 2**30 (a small int on any port).
+    lo = 0xFFFF
+    hi = 0xFFFF
+    t = _NIB
+    for i in range(n):
+        lo ^= buf[i]
+        j = (lo & 15) << 2
+        lo = ((lo >> 4) | ((hi & 15) << 12)) ^ t[j] ^ (t[j + 1] << 8)
+        hi = (hi >> 4) ^ t[j + 2] ^ (t[j + 3] << 8)
+        j = (lo & 15) << 2
+        lo = ((lo >> 4) | ((hi & 15) << 12)) ^ t[j] ^ (t[j + 1] << 8)
+        hi = (hi >> 4) ^ t[j + 2] ^ (t[j + 3] << 8)
+    lo ^= 0xFFFF
+    hi ^= 0xFFFF
+    buf[out] = lo & 255
+    buf[out + 1] = lo >> 8
+    buf[out + 2] = hi & 255
+    buf[out + 3] = hi >> 8
 
 
 def record_size(host_len):
@@ -163,7 +198,6 @@ class LeaseStore:
         self.host_len = t.host_len
         self.size = record_size(t.host_len)
         self.rec = bytearray(self.size)
-        self.body = memoryview(self.rec)[:self.size - 4]   # made once: crc32 over it allocates no slice
         self.kb = bytearray(KEY_SIZE)
         cap = t.capacity
         self.limit = max_records or (2 * cap if cap > 8 else 16)
@@ -403,7 +437,7 @@ class LeaseStore:
             self.log("microdhcp: cannot write %s: %s (leases no longer persist)" % (self.path, self.problem))
 
     def _pack(self, s):
-        # Slot s -> self.rec, CRC included. No allocation but the CRC value.
+        # Slot s -> self.rec, CRC included. Allocates nothing (on a 32-bit board too).
         e = self.engine
         t = e.table
         r = self.rec
@@ -436,7 +470,7 @@ class LeaseStore:
         p = s * hl
         for i in range(hl):
             r[R_HOST + i] = t.host[p + i]
-        struct.pack_into("<I", r, self.size - 4, crc32(self.body))
+        crc32_halves(r, self.size - 4, self.size - 4)
 
     def _write(self, f, buf):
         n = f.write(buf)
