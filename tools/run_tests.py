@@ -9,6 +9,7 @@ Stages (all by default; --only picks one):
   micropython   host_tests/mp_runner.py under the `micropython` unix port
   typecheck     tools/typecheck.sh (firmware/ and boards/ against the board stubs)
   fuzz          a bounded atheris run (FUZZ_CI_SECONDS, default 60)
+  rp2           tools/test_rp2.py: the Pico firmware with microdhcp frozen, in the rp2040js emulator
 
 pytest's exit 5 (no tests collected) counts as a failure. As root the lab tests are required:
 MICRODHCP_REQUIRE_LAB=1 turns their skips into failures.
@@ -67,6 +68,21 @@ def micropython_stage():
     return passed, failed, 0
 
 
+def counted_stage(cmd, name):
+    # A script that ends with "N passed, M failed" (tools/test_rp2.py).
+    print("+ " + " ".join(cmd), flush=True)
+    out = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    print(out.stdout, end="")
+    last = [l for l in out.stdout.splitlines() if l.endswith(" failed") and " passed, " in l]
+    if not last:
+        return 0, 1, 0
+    p, f = last[-1].split(" passed, ")
+    passed, failed = int(p.split()[-1]), int(f.split()[0])
+    if out.returncode != 0 and failed == 0:
+        failed = 1
+    return passed, failed, 0
+
+
 def script_stage(cmd, name):
     if not os.path.exists(os.path.join(ROOT, cmd[-1] if cmd[0] == "sh" else cmd[1])):
         print("%s: not present, skipped" % name)
@@ -90,8 +106,9 @@ def main(argv):
         ("typecheck", lambda: script_stage(["sh", "tools/typecheck.sh"], "typecheck")),
         ("fuzz", lambda: script_stage([sys.executable, "tools/fuzz_atheris.py", "--seconds",
                                         os.environ.get("FUZZ_CI_SECONDS", "60")], "fuzz")),
+        ("rp2", lambda: counted_stage([sys.executable, "tools/test_rp2.py"], "rp2")),
     ]
-    default = ("cpython", "micropython", "typecheck", "fuzz")
+    default = ("cpython", "micropython", "typecheck", "fuzz", "rp2")
     total_p = total_f = total_s = 0
     summary = []
     for name, fn in stages:

