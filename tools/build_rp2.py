@@ -31,7 +31,7 @@ BOOTROM = os.path.join(SRC, "rp2emu", "bootrom.ts")
 # Core test modules that need no socket and no file (test_store writes files, the mutation fuzzer
 # reads its corpus from disk, the churn test is sized for a host), and the helpers they import.
 DEVICE_TESTS = ("test_alloc", "test_clock", "test_config", "test_decline_release_inform", "test_discover",
-                "test_events", "test_flood", "test_hijack", "test_identity", "test_options", "test_parse",
+                "test_events", "test_fastpaths", "test_flood", "test_hijack", "test_identity", "test_options", "test_parse",
                 "test_reply", "test_request", "test_table")
 TEST_HELPERS = ("dhcpkit", "harness", "invariants")
 
