@@ -184,13 +184,16 @@ class Engine:
         self._dirty = -1        # bytes of a tx buffer that may hold an earlier reply (-1: unknown)
         self._dirty_tx = None
         # Configured options encoded once (RFC 3396 split included) with the pack_into format that
-        # copies each: a reply writes one with one C call. _mark[code] == _gen: written already.
-        self._enc = [None] * 256
-        self._efmt = [None] * 256
+        # copies each: a reply writes one with one C call. _oix[code] = index + 1 in _enc/_efmt
+        # (0: not configured); _mark[code] == _gen: written already in this reply.
+        self._oix = bytearray(256)
+        self._enc = []
+        self._efmt = []
         for code in self.options:
             e = _encode(code, self.options[code])
-            self._enc[code] = e
-            self._efmt[code] = "%ds" % len(e)
+            self._enc.append(e)
+            self._efmt.append("%ds" % len(e))
+            self._oix[code] = len(self._enc)
         self._sid = _encode(_OPT_SERVER_ID, bytes(self.server))
         self._mark = bytearray(256)
         self._gen = 0
@@ -774,6 +777,7 @@ class Engine:
         # An option that does not fit whole is left out, never cut.
         rx = self.rx
         req = self.req
+        oix = self._oix
         enc = self._enc
         fmt = self._efmt
         mark = self._mark
@@ -786,18 +790,20 @@ class Engine:
             o = req.off[PRL]
             for i in range(o, o + req.ln[PRL]):
                 code = rx[i]
-                e = enc[code]
+                j = oix[code]
                 # A code listed twice is written once; a listed always-sent one only here.
-                if e is not None and mark[code] != g:
+                if j and mark[code] != g:
                     mark[code] = g
+                    e = enc[j - 1]
                     if pos + len(e) <= limit:
-                        pack_into(fmt[code], tx, pos, e)
+                        pack_into(fmt[j - 1], tx, pos, e)
                         pos += len(e)
         for code in self.always:
             if mark[code] != g:
-                e = enc[code]
+                j = oix[code] - 1
+                e = enc[j]
                 if pos + len(e) <= limit:
-                    pack_into(fmt[code], tx, pos, e)
+                    pack_into(fmt[j], tx, pos, e)
                     pos += len(e)
         return pos
 
