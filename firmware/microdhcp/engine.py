@@ -10,7 +10,6 @@ except ImportError:
 
 from array import array
 from struct import pack_into
-from microdhcp import packet
 from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, PRL, MAX_SIZE, CLIENT_ID, RAPID, RELAY
 from microdhcp.leases import (LeaseTable, h24, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED,
                               STATE_NAMES, F_RESERVED, KEY_SIZE, HW_SIZE, NEVER)
@@ -61,6 +60,7 @@ _CLIENT_PORT = const(68)
 _MIN_REPLY = const(300)          # RFC 1542 section 2.1: BOOTP minimum message size
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
 _IP_UDP = const(28)
+_RX_MAX = const(1500)            # packet.RX_MAX, as a constant here (a module attribute costs a lookup)
 _MAX_SMALL = const(0x3FFFFFFF)
 
 # Counters: index -> name in COUNTER_NAMES. 1..8 are the parser's drop reasons.
@@ -195,6 +195,11 @@ class Engine:
             self._efmt.append("%ds" % len(e))
             self._oix[code] = len(self._enc)
         self._sid = _encode(_OPT_SERVER_ID, bytes(self.server))
+        lt = bytearray(18)
+        for i, (code, v) in enumerate(((_OPT_LEASE_TIME, config.lease_time), (_OPT_RENEWAL_T1, config.renew_time),
+                                       (_OPT_REBINDING_T2, config.rebind_time))):
+            self._put_u32(lt, 6 * i, 18, code, v)
+        self._lease_tlv = bytes(lt)
         self._mark = bytearray(256)
         self._gen = 0
         self._reserve(config)
@@ -335,20 +340,22 @@ class Engine:
         send from tx (0: no reply); the destination is in dst_kind, dst and dst_port."""
         c = self.counters
         c[C_RECEIVED] += 1
-        self.tick(now)   # first: even a dropped datagram moves time (expiries stay timely)
+        # First: even a dropped datagram moves time (expiries stay timely).
+        if self.table.next_due(now) >= 0:
+            self.tick(now)
         rx = self.rx
         if data is not rx:
             n = len(data)
-            if n > packet.RX_MAX:
+            if n > _RX_MAX:
                 return self._count(C_OVERSIZE)
             rx[0:n] = data
-        elif n < 0 or n > packet.RX_MAX:
+        elif n < 0 or n > _RX_MAX:
             return self._count(C_OVERSIZE)
         err = self.req.parse(n)
         if err:
             return self._count(err)
         # A relayed message must come from a relay on our subnet: we serve only that one.
-        if not self._is_zero(_GIADDR) and self._off_at(_GIADDR) < 0:
+        if (rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]) and self._off_at(_GIADDR) < 0:
             return self._count(C_WRONG_RELAY)
         t = self.req.msg_type
         if t == DHCPDISCOVER:
@@ -446,7 +453,8 @@ class Engine:
                 self.n_offered += 1
             t.state[s] = OFFERED
             t.set_timer(s, now + self.cfg.offer_hold)
-        self._event(EV_OFFER, s)
+        if self.on_event is not None:
+            self.on_event(EV_OFFER, s)
         self.counters[C_OFFER] += 1
         return self._reply(tx, DHCPOFFER, s, 0)
 
@@ -597,10 +605,11 @@ class Engine:
             self.n_offered -= 1
         t.state[s] = BOUND
         t.set_timer(s, now + self.lease)
-        if not renewing:
+        if not renewing and self.on_commit is not None:
             # A new binding reaches the lease store before its ACK leaves (crash safety).
-            self._commit(s)
-        self._event(EV_RENEWED if renewing else EV_BOUND, s)
+            self.on_commit(s)
+        if self.on_event is not None:
+            self.on_event(EV_RENEWED if renewing else EV_BOUND, s)
         self.counters[C_ACK] += 1
         return self._reply(tx, DHCPACK, s, 1 if self.req.msg_type == DHCPREQUEST else 2)
 
@@ -671,7 +680,7 @@ class Engine:
         lease_opts: 1 = ACK to REQUEST or OFFER (51, 58, 59), 2 = ACK via rapid commit."""
         rx = self.rx
         req = self.req
-        t = self.table
+        cnt = req.cnt
         cfg = self.cfg
         if mtype == DHCPOFFER:
             lease_opts = 1
@@ -690,12 +699,19 @@ class Engine:
             # ciaddr echoed in ACKs (REQUEST and INFORM); 0 in OFFER and NAK.
             tx[_CIADDR:_CIADDR + 4] = self._rx_ciaddr
         if s >= 0:
-            self._put_addr(tx, _YIADDR, t.offset_of(s))
+            # yiaddr: network | host offset (offsets stay below 2**24)
+            off = self.table.offset_of(s)
+            net = self.network
+            m = self.mask
+            tx[_YIADDR] = net[0] | ((off >> 24) & ~m[0] & 255)
+            tx[_YIADDR + 1] = net[1] | ((off >> 16) & ~m[1] & 255)
+            tx[_YIADDR + 2] = net[2] | ((off >> 8) & ~m[2] & 255)
+            tx[_YIADDR + 3] = net[3] | (off & ~m[3] & 255)
         pack_into("4s", tx, _COOKIE, _MAGIC)
 
         # Room: RFC 2132 9.10 option 57 (never below 576), else 576; minus IP+UDP headers.
         limit = _DEFAULT_MAX
-        if req.cnt[MAX_SIZE]:
+        if cnt[MAX_SIZE]:
             o = req.off[MAX_SIZE]
             v = (rx[o] << 8) | rx[o + 1]
             if v > _DEFAULT_MAX + _IP_UDP:
@@ -704,7 +720,7 @@ class Engine:
             limit = tl
         self.reply_max = limit   # the shell may zero-pad a reply up to this length
         # Keep room for the relay agent option (echoed last, RFC 3046 2.2) and END.
-        if req.cnt[RELAY]:
+        if cnt[RELAY]:
             limit -= 2 + req.ln[RELAY]
         limit -= 1
 
@@ -718,7 +734,11 @@ class Engine:
             pos += 6
         if mtype == DHCPNAK:
             pos = self._put_opt(tx, pos, limit, _OPT_MESSAGE, self.nak_text, 0, len(self.nak_text))
-        if lease_opts:
+        if lease_opts and self.lease == cfg.lease_time and pos + 18 <= limit:
+            # The configured lease with its T1/T2: options 51, 58, 59 encoded once (_lease_tlv).
+            pack_into("18s", tx, pos, self._lease_tlv)
+            pos += 18
+        elif lease_opts:
             lt = self.lease
             pos = self._put_u32(tx, pos, limit, _OPT_LEASE_TIME, lt)
             if lt == cfg.lease_time:
@@ -734,12 +754,23 @@ class Engine:
             tx[pos] = _OPT_RAPID_COMMIT   # RFC 4039 section 4: ACK carries an empty option 80
             tx[pos + 1] = 0
             pos += 2
-        if req.cnt[CLIENT_ID]:
+        if cnt[CLIENT_ID]:
             # RFC 6842: echo the client identifier, NAK included.
-            pos = self._put_opt(tx, pos, limit, _OPT_CLIENT_ID, rx, req.off[CLIENT_ID], req.ln[CLIENT_ID])
+            n = req.ln[CLIENT_ID]
+            o = req.off[CLIENT_ID]
+            if n < 255 and pos + 2 + n <= limit:
+                # one instance (the common case, inlined)
+                tx[pos] = _OPT_CLIENT_ID
+                tx[pos + 1] = n
+                pos += 2
+                for i in range(n):
+                    tx[pos + i] = rx[o + i]
+                pos += n
+            else:
+                pos = self._put_opt(tx, pos, limit, _OPT_CLIENT_ID, rx, o, n)
         if mtype != DHCPNAK:
             pos = self._put_params(tx, pos, limit)
-        if req.cnt[RELAY]:
+        if cnt[RELAY]:
             pos = self._put_opt(tx, pos, limit + 2 + req.ln[RELAY], _OPT_RELAY_AGENT, rx, req.off[RELAY], req.ln[RELAY])
         tx[pos] = _OPT_END
         pos += 1
@@ -843,17 +874,12 @@ class Engine:
         tx[pos + 5] = v & 255
         return pos + 6
 
-    def _put_addr(self, buf, pos, off):
-        net = self.network
-        m = self.mask
-        for i in range(4):
-            buf[pos + i] = net[i] | ((off >> (24 - 8 * i)) & 255 & ~m[i])
-
     def _destination(self, mtype, tx):
         # RFC 2131 section 4.1: relay -> giaddr:67; a NAK without relay is broadcast; ciaddr set
         # -> ciaddr:68; otherwise broadcast (unicast to yiaddr would need an ARP entry we cannot add).
         d = self.dst
-        if not self._is_zero(_GIADDR):
+        rx = self.rx
+        if rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]:
             d[0:4] = self._rx_giaddr
             self.dst_port = _SERVER_PORT
             self.dst_kind = DST_UNICAST
@@ -861,7 +887,7 @@ class Engine:
                 tx[_FLAGS] |= _FLAG_BROADCAST   # RFC 2131 4.3.2: relay must broadcast the NAK
             return
         self.dst_port = _CLIENT_PORT
-        if mtype != DHCPNAK and not self._is_zero(_CIADDR):
+        if mtype != DHCPNAK and (rx[_CIADDR] | rx[_CIADDR + 1] | rx[_CIADDR + 2] | rx[_CIADDR + 3]):
             d[0:4] = self._rx_ciaddr
             self.dst_kind = DST_UNICAST
             return

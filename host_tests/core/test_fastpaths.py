@@ -29,3 +29,28 @@ def test_requested_options_written_once_always_sent_once():
     for i in range(300):
         n = e.handle(k.msg(k.DISCOVER, 1, ((55, bytes((6, 3, 6))),)), i, e.tx)
         assert n and k.instances(e.tx, n, 6) == 1 and k.instances(e.tx, n, 3) == 1
+
+
+def test_engine_constants_match_the_parser():
+    # The engine keeps the parser's RX_MAX as its own const (no module lookup per message).
+    import microdhcp.engine as eng
+    import microdhcp.packet as pkt
+    if hasattr(eng, "_RX_MAX"):          # CPython keeps private constants as module attributes
+        assert eng._RX_MAX == pkt.RX_MAX
+    # either way, a datagram of RX_MAX bytes is accepted and one byte more is dropped as oversize
+    e = h.engine()
+    d = bytearray(k.msg(k.DISCOVER, 1))
+    d.extend(bytes(pkt.RX_MAX - len(d)))
+    assert e.handle(bytes(d), 0, e.tx)
+    assert e.handle(bytes(d) + b"\x00", 1, e.tx) == 0 and e.counter("oversize") == 1
+
+
+def test_lease_options_encoded_once_match_the_configured_times():
+    e = h.engine(lease_time=7200, renew_time=3000, rebind_time=6000)
+    n = e.handle(k.msg(k.DISCOVER, 1), 0, e.tx)
+    r = k.parse(e.tx, n)["options"]
+    assert r[51] == k.u32(7200) and r[58] == k.u32(3000) and r[59] == k.u32(6000)
+    # a shorter requested lease scales T1/T2 instead
+    n = e.handle(k.msg(k.DISCOVER, 2, ((51, k.u32(1024)),)), 0, e.tx)
+    r = k.parse(e.tx, n)["options"]
+    assert r[51] == k.u32(1024) and k.be32(r[58]) < 1024 and k.be32(r[59]) < 1024
