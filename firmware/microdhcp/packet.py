@@ -134,6 +134,8 @@ class Request:
         b = self.buf
         track = self._track
         cnt = self.cnt
+        off = self.off
+        lns = self.ln
         while pos < end:
             c = b[pos]
             if c == _OPT_PAD:
@@ -159,8 +161,8 @@ class Request:
                     t -= 1
                     if not cnt[t]:
                         # first instance, used in place (the common case, inlined)
-                        self.off[t] = v
-                        self.ln[t] = ln
+                        off[t] = v
+                        lns[t] = ln
                         cnt[t] = 1
                     elif self._add(t, v, ln):
                         return E_TOO_LONG
