@@ -171,8 +171,13 @@ def run(cap, steps):
 
 def main():
     impl = sys.implementation
-    print("bench_board: %s %s on %s, heap_lock %s" % (impl.name, ".".join(str(v) for v in impl.version[:3]),
-          getattr(sys, "platform", "?"), "held" if micropython else "absent"))
+    try:
+        import machine
+        freq = " at %d MHz" % (machine.freq() // 1000000)
+    except (ImportError, AttributeError):
+        freq = ""
+    print("bench_board: %s %s on %s%s, heap_lock %s" % (impl.name, ".".join(str(v) for v in impl.version[:3]),
+          getattr(sys, "platform", "?"), freq, "held" if micropython else "absent"))
     failed = 0
     for cap in CAPACITIES:
         heap, td, tr, tz, bad, eng = run(cap, STEPS)
