@@ -68,3 +68,19 @@ def test_key_hash_is_h24_over_the_whole_key():
         assert _key_h24(kb) == h24(kb, 0, KEY_SIZE, 5381)
     assert _key_h24(bytearray(KEY_SIZE)) == h24(bytearray(KEY_SIZE), 0, KEY_SIZE, 5381)
     assert _key_h24(bytearray(b"\xff" * KEY_SIZE)) == h24(b"\xff" * KEY_SIZE, 0, KEY_SIZE, 5381)
+
+
+def test_parser_checks_every_fixed_length_of_the_table():
+    # parse() writes the fixed-length checks out; the table _FIXED says what they must be.
+    from microdhcp import packet as pkt
+    e = h.engine()
+    for i in range(len(pkt.TRACKED)):
+        want = pkt._FIXED[i]
+        code = pkt.TRACKED[i]
+        if want < 0 or code == 53:
+            continue
+        n = e.counter("bad_option_len")
+        assert e.handle(k.msg(k.DISCOVER, 1, ((code, bytes(want + 1)),)), 0, e.tx) == 0, code
+        assert e.counter("bad_option_len") == n + 1, code
+        if want:
+            assert e.handle(k.msg(k.DISCOVER, 1, ((code, bytes(want - 1)),)), 0, e.tx) == 0, code
