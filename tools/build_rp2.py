@@ -9,8 +9,8 @@ Also frozen, as top-level modules, are the engine-level core tests the emulator 
 build/rp2/stamp holds a hash of everything frozen and of the build settings, and nothing is
 rebuilt while it matches; cmake's own build tree (build/rp2-RPI_PICO) is incremental too.
 
-The archive is found in $MICRODHCP_VENDOR (default: the folder shared/vendor beside this
-repository's parent). About 75-100 s from scratch on 2 cores.
+The archive is found in $MICRODHCP_VENDOR (default: shared/vendor in the folder that holds this
+repository). About 75-100 s from scratch on 2 cores.
 """
 import glob
 import hashlib
