@@ -114,7 +114,7 @@ def sizes(es):
     out = []
     for e in es:
         t = e.table
-        for o in (t.state, t.flags, t.expiry, t.keys, t.khash, t.hw, t.host, t.index, t.nxt, t.prv, t.heap,
+        for o in (t.state, t.flags, t.expiry, t.cells, t.cnext, t.aref, t.hw, t.host, t.index, t.nxt, t.prv, t.heap,
                   t.hpos, e.rx, e.counters, e.kbuf):
             out.append((id(o), len(o)))
     return out

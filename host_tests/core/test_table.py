@@ -1,13 +1,14 @@
 # The lease table (issue 2 item 5): fixed capacity, preallocated storage, one address per client.
 import dhcpkit as k
 import harness as h
-from microdhcp.leases import KEY_SIZE, h24
+from microdhcp.leases import h24
+from invariants import key_of
 
 
 def arrays(e):
     # (identity, length) of every table array and engine buffer: none may be replaced or grow.
     t = e.table
-    objs = (t.state, t.flags, t.expiry, t.keys, t.khash, t.hw, t.host, t.index, t.nxt, t.prv,
+    objs = (t.state, t.flags, t.expiry, t.cells, t.cnext, t.aref, t.hw, t.host, t.index, t.nxt, t.prv,
             t.heap, t.hpos, t.extra, e.rx, e.counters, e.kbuf, e.dst, e.req.off, e.req.ln, e.req.cnt)
     return [(id(o), len(o)) for o in objs]
 
@@ -58,6 +59,8 @@ def churn(e, rng, steps, check_every=1):
         elif op == 7:
             a = k.ip("192.168.4.%d" % (9 + rng.below(12)))                        # forged RELEASE
             h.send(e, k.msg(k.RELEASE, c, ((54, h.SERVER),) + opts, ciaddr=a), now)
+            if mine and a == mine[0]:
+                del held[c]      # it named its own address: a real release
             continue
         else:
             e.tick(now)
@@ -81,11 +84,11 @@ def table_consistent(e):
     t = e.table
     seen = {}
     for s in range(t.capacity):
-        key = bytes(t.keys[s * KEY_SIZE:(s + 1) * KEY_SIZE])
+        key = key_of(t, s)
         if key[0]:
             assert key not in seen, "slots %d and %d hold one client" % (seen[key], s)
             seen[key] = s
-            assert t.find(bytearray(key), h24(key, 0, KEY_SIZE, 5381)) == s
+            assert t.find(bytearray(key), h24(key, 1, key[0], 5381)) == s
     return len(seen)
 
 
