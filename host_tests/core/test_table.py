@@ -14,13 +14,18 @@ def arrays(e):
 
 
 def test_table_bytes_per_lease():
-    """Issue 2 item 5: bytes per lease reported and bounded (<= 80) for a /24 board pool."""
+    """Issue 11 (was issue 2 item 5, <= 80): bytes per lease, everything that follows the
+    capacity counted (index, free list, heap, client-id arena, hostnames), <= 48 for a /24
+    board pool and for an access point's 16 stations."""
     e = h.engine(pool=None)            # every host address but ours: 253 slots
     assert e.table.capacity == 253
     bpl = e.table.bytes_per_lease()
-    assert 0 < bpl <= 80, bpl
+    assert 0 < bpl <= 48, bpl
+    e = h.engine(pool=("192.168.4.10", "192.168.4.25"))
+    assert e.table.capacity == 16
+    assert e.table.bytes_per_lease() <= 48, e.table.bytes_per_lease()
     e = h.engine()
-    assert e.table.bytes_per_lease() <= 80
+    assert e.table.bytes_per_lease() <= 48, e.table.bytes_per_lease()
 
 
 def churn(e, rng, steps, check_every=1):
