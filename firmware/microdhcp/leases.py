@@ -51,6 +51,16 @@ def h24(b, pos, n, h):
     return h
 
 
+def home(h, shift):
+    # Index bucket of hash h: the top bits of h * 0x9E3779 mod 2**24 (Fibonacci hashing), the
+    # product taken in 12-bit halves so that no step reaches 2**30. h24's low bits follow the
+    # last byte of the identity, so consecutive MACs would take consecutive buckets and one
+    # long run would make every miss probe through it (a per-packet cost growing with the table).
+    lo = h & 0xFFF
+    p = lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)
+    return (p & 0xFFFFFF) >> shift
+
+
 def cells_for(n):
     # Arena cells an identity of n bytes takes.
     if n <= _CELL_HEAD:
@@ -100,9 +110,12 @@ class LeaseTable:
         self.aref = array(ctc, [0] * cap)
         # Client index: open addressing, linear probing, at most half full; entries are slot + 1.
         m = 8
+        shift = 21
         while m < 2 * cap:
             m <<= 1
+            shift -= 1
         self.imask = m - 1
+        self.ishift = shift
         self.index = array(tc, [0] * m)
         # Free list (doubly linked, oldest first) and expiry heap (min by expiry).
         self.nxt = array(tc, [nil] * cap)
@@ -292,7 +305,7 @@ class LeaseTable:
         # Slot whose key equals kb (hash h), or -1.
         idx = self.index
         m = self.imask
-        i = h & m
+        i = home(h, self.ishift)
         while True:
             e = idx[i]
             if e == 0:
@@ -349,7 +362,7 @@ class LeaseTable:
                 self.spare += need
         idx = self.index
         m = self.imask
-        i = h & m
+        i = home(h, self.ishift)
         while idx[i]:
             i = (i + 1) & m
         idx[i] = s + 1
@@ -362,7 +375,8 @@ class LeaseTable:
             return
         idx = self.index
         m = self.imask
-        i = self.key_hash(s) & m
+        sh = self.ishift
+        i = home(self.key_hash(s), sh)
         while idx[i] != s + 1:
             i = (i + 1) & m
         j = i
@@ -371,9 +385,9 @@ class LeaseTable:
             e = idx[j]
             if e == 0:
                 break
-            home = self.key_hash(e - 1) & m
-            # Move e back into hole i unless its home lies cyclically in (i, j].
-            if (j > i and (home <= i or home > j)) or (j < i and (home <= i and home > j)):
+            k = home(self.key_hash(e - 1), sh)
+            # Move e back into hole i unless its home k lies cyclically in (i, j].
+            if (j > i and (k <= i or k > j)) or (j < i and (k <= i and k > j)):
                 idx[i] = e
                 i = j
         idx[i] = 0

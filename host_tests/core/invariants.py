@@ -40,9 +40,15 @@ def key_of(t, s):
     return data[:1 + data[0]]
 
 
+def home(h, shift):
+    # leases.home, repeated: Fibonacci hashing of the 24-bit hash in 12-bit halves.
+    p = (h * 0x9E3779) & 0xFFFFFF
+    return p >> shift
+
+
 def find(t, key, h):
     # leases.LeaseTable.find, repeated for the same reason: slot holding `key` or -1.
-    i = h & t.imask
+    i = home(h, t.ishift)
     while True:
         e = t.index[i]
         if e == 0:
