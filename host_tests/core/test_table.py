@@ -2,6 +2,7 @@
 import dhcpkit as k
 import harness as h
 from microdhcp.leases import h24
+import invariants as inv
 from invariants import key_of
 
 
@@ -129,3 +130,26 @@ def test_table_states_listed():
     assert states == ["bound", "offered", "released", "reserved"], states
     bound = [l for l in e.leases(4) if l[4] == "bound"][0]
     assert bound[1] == "02:00:00:00:00:01" and bound[3] == "printer" and bound[5] == 3596
+
+
+def test_index_probes_stay_short_for_consecutive_macs():
+    """Lookups stay O(1) (issue 11): 1000 offered clients with consecutive MACs in a 1021-slot
+    table; a lookup of an unknown client (every DISCOVER from a new one) walks few index
+    entries. Counted on the index itself (leases.home restated in invariants), not timed."""
+    e = h.engine(address="10.0.0.1/22", pool=("10.0.0.2", "10.0.3.254"), max_offers=1021,
+                 routers=["10.0.0.1"], dns=["10.0.0.1"])
+    e.on_event = None       # no event log: keeps this big run small on the unix port's heap
+    t = e.table
+    for c in range(1, 1001):
+        assert h.discover(e, c)["type"] == k.OFFER
+    probes = []
+    for c in range(5001, 5501):
+        key = b"\x07\x01" + k.mac(c)
+        i = inv.home(h24(key, 1, 7, 5381), t.ishift)
+        n = 1
+        while t.index[i]:
+            i = (i + 1) & t.imask
+            n += 1
+        probes.append(n)
+    mean = sum(probes) / len(probes)
+    assert mean <= 4 and max(probes) <= 64, (mean, max(probes))
