@@ -71,7 +71,7 @@ def cells_for(n):
 def default_id_cells(cap):
     # One cell for every second slot: room for half the clients to use a long RFC 4361 id
     # (0xff + IAID + DUID, 15-19 bytes for DUID-LL/-LLT/-EN: one cell each) while live.
-    return (cap + 1) // 2 if cap > 8 else 4
+    return (cap + 1) // 2
 
 
 class LeaseTable:
@@ -108,10 +108,11 @@ class LeaseTable:
         self.spare = 0            # cells held by keys of slots in the free list (can be reclaimed)
         self.evicted = 0          # remembered ids dropped to make room (see reclaim)
         self.aref = array(ctc, [0] * cap)
-        # Client index: open addressing, linear probing, at most half full; entries are slot + 1.
+        # Client index: open addressing, linear probing, at most 2/3 full (about 5 probes for a
+        # miss at worst, 2 at half full); entries are slot + 1.
         m = 8
         shift = 21
-        while m < 2 * cap:
+        while m < cap + (cap >> 1):
             m <<= 1
             shift -= 1
         self.imask = m - 1
