@@ -306,13 +306,24 @@ class LeaseTable:
         # Slot whose key equals kb (hash h), or -1.
         idx = self.index
         m = self.imask
+        fl = self.flags
+        hw = self.hw
+        n = kb[0]
+        last = kb[n]
         i = home(h, self.ishift)
         while True:
             e = idx[i]
             if e == 0:
                 return -1
-            if self.key_equals(e - 1, kb):
-                return e - 1
+            s = e - 1
+            f = fl[s]
+            # A key in the hw field is rejected on its length and last byte (where consecutive
+            # MACs differ) before the full comparison: a method call per probe costs more.
+            if f & F_KEY_HW:
+                if (f >> HLEN_SHIFT) + 1 == n and hw[s * HW_SIZE + n - 1] == last and self.key_equals(s, kb):
+                    return s
+            elif self.key_equals(s, kb):
+                return s
             i = (i + 1) & m
 
     def room(self, need, a, b):
