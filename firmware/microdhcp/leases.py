@@ -8,8 +8,8 @@
 # Client identity (RFC 2131 4.2: option 61 if present, else htype + chaddr) is kept whole, never
 # as a hash, so two clients are never confused. Most identities equal the hardware address the
 # slot keeps anyway (no option 61, or option 61 = htype 1 + the 6-byte chaddr, RFC 2132 9.14):
-# those cost nothing beyond the 7-byte hardware field (flag F_KEY_HW). Any other identity lives
-# in a shared arena of CELL-byte cells, chained (flag F_KEY_ARENA, aref = first cell + 1).
+# those cost nothing beyond the 7-byte hardware field (flag _F_KEY_HW). Any other identity lives
+# in a shared arena of _CELL-byte cells, chained (flag _F_KEY_ARENA, aref = first cell + 1).
 try:
     from micropython import const
 except ImportError:
@@ -31,15 +31,15 @@ STATE_NAMES = ("free", "offered", "bound", "released", "expired", "declined", "r
 
 # flags byte: bit 0 reservation, bits 1-2 where the key is, bits 3-7 hlen of the kept chaddr.
 F_RESERVED = const(1)    # a static reservation owns this slot for good
-F_KEY_HW = const(2)      # the identity is hw[0] (htype) + hw[1:1 + hlen]: no arena cells
-F_KEY_ARENA = const(4)   # the identity is in the arena, chain from cell aref[s] - 1
-F_KEYED = const(6)
-HLEN_SHIFT = const(3)
+_F_KEY_HW = const(2)      # the identity is hw[0] (htype) + hw[1:1 + hlen]: no arena cells
+_F_KEY_ARENA = const(4)   # the identity is in the arena, chain from cell aref[s] - 1
+_F_KEYED = const(6)
+_HLEN_SHIFT = const(3)
 HW_SIZE = const(7)       # htype + the first 6 bytes of chaddr (Ethernet and Wi-Fi use 6)
 HW_ROOM = const(6)
 MAX_ID = const(64)       # longest identity kept; longer ones are refused (engine counter id_too_long)
 KEY_SIZE = const(65)     # length byte + MAX_ID: the engine's identity buffer and the store's key field
-CELL = const(20)         # arena cell: first cell = length byte + 19 bytes, then 20 bytes a cell
+_CELL = const(20)         # arena cell: first cell = length byte + 19 bytes, then 20 bytes a cell
 _CELL_HEAD = const(19)
 NEVER = const(0x3FFFFFFF)  # "no expiry", the largest small int on 32-bit ports
 
@@ -65,7 +65,7 @@ def cells_for(n):
     # Arena cells an identity of n bytes takes.
     if n <= _CELL_HEAD:
         return 1
-    return 1 + (n - _CELL_HEAD + CELL - 1) // CELL
+    return 1 + (n - _CELL_HEAD + _CELL - 1) // _CELL
 
 
 def default_id_cells(cap):
@@ -88,7 +88,9 @@ class LeaseTable:
         self.extra = array("i", extra_offsets)   # sorted host offsets of reservations outside the pool
         self.state = bytearray(cap)
         self.flags = bytearray(cap)
-        self.expiry = array("i", [0] * cap)
+        # Arrays are made from a zero (or 0xFF) bytes object of their own size: less garbage
+        # than a list of ints (4-8 bytes an item) and the same contents on both runtimes.
+        self.expiry = array("i", bytes(4 * cap))
         self.hw = bytearray(cap * HW_SIZE)
         self.host_len = hostname_len + 1
         self.host = bytearray(cap * self.host_len)
@@ -99,15 +101,15 @@ class LeaseTable:
         self.cwide = id_cells >= 255
         ctc = "H" if self.cwide else "B"
         self.cnil = 0xFFFF if self.cwide else 255
-        self.cells = bytearray(id_cells * CELL)
-        self.cnext = array(ctc, [self.cnil] * id_cells)
+        self.cells = bytearray(id_cells * _CELL)
+        self.cnext = array(ctc, b"\xff" * ((2 if self.cwide else 1) * id_cells))
         for c in range(id_cells - 1):
             self.cnext[c] = c + 1
         self.cfree = 0 if id_cells else self.cnil
         self.nfree = id_cells     # cells in the free chain
         self.spare = 0            # cells held by keys of slots in the free list (can be reclaimed)
         self.evicted = 0          # remembered ids dropped to make room (see reclaim)
-        self.aref = array(ctc, [0] * cap)
+        self.aref = array(ctc, bytes((2 if self.cwide else 1) * cap))
         # Client index: open addressing, linear probing, at most 2/3 full (about 5 probes for a
         # miss at worst, 2 at half full); entries are slot + 1.
         m = 8
@@ -117,14 +119,15 @@ class LeaseTable:
             shift -= 1
         self.imask = m - 1
         self.ishift = shift
-        self.index = array(tc, [0] * m)
+        w = 2 if self.wide else 1
+        self.index = array(tc, bytes(w * m))
         # Free list (doubly linked, oldest first) and expiry heap (min by expiry).
-        self.nxt = array(tc, [nil] * cap)
-        self.prv = array(tc, [nil] * cap)
+        self.nxt = array(tc, b"\xff" * (w * cap))
+        self.prv = array(tc, b"\xff" * (w * cap))
         self.head = nil
         self.tail = nil
-        self.heap = array(tc, [0] * cap)
-        self.hpos = array(tc, [0] * cap)       # heap position + 1, 0 = not timed
+        self.heap = array(tc, bytes(w * cap))
+        self.hpos = array(tc, bytes(w * cap))    # heap position + 1, 0 = not timed
         self.hsize = 0
         for s in range(pool_size):
             self.push_tail(s)
@@ -170,22 +173,22 @@ class LeaseTable:
     # --- hardware address ------------------------------------------------------------------
     def set_hw(self, s, htype, hlen, src, pos):
         # Keeps htype, hlen and chaddr (src[pos:pos + hlen], the first 6 bytes of it). Never call
-        # it on a slot whose key is F_KEY_HW for another address (set_key after, not before).
+        # it on a slot whose key is _F_KEY_HW for another address (set_key after, not before).
         hw = self.hw
         p = s * HW_SIZE
         hw[p] = htype
         n = hlen if hlen < HW_ROOM else HW_ROOM
         for i in range(n):
             hw[p + 1 + i] = src[pos + i]
-        self.flags[s] = (self.flags[s] & 7) | (hlen << HLEN_SHIFT)
+        self.flags[s] = (self.flags[s] & 7) | (hlen << _HLEN_SHIFT)
 
     def hlen(self, s):
-        return self.flags[s] >> HLEN_SHIFT
+        return self.flags[s] >> _HLEN_SHIFT
 
     def same_hw(self, s, htype, hlen, src, pos):
         # True when slot s keeps this hardware address, or none. A chaddr longer than 6 bytes
         # is compared on htype, hlen and its first 6 bytes (only those are kept).
-        n = self.flags[s] >> HLEN_SHIFT
+        n = self.flags[s] >> _HLEN_SHIFT
         if n == 0:
             return True
         hw = self.hw
@@ -201,31 +204,31 @@ class LeaseTable:
 
     # --- client keys -----------------------------------------------------------------------
     def has_key(self, s):
-        return self.flags[s] & F_KEYED != 0
+        return self.flags[s] & _F_KEYED != 0
 
     def key_is_hw(self, s):
-        return self.flags[s] & F_KEY_HW != 0
+        return self.flags[s] & _F_KEY_HW != 0
 
     def key_len(self, s):
         f = self.flags[s]
-        if f & F_KEY_HW:
-            return (f >> HLEN_SHIFT) + 1
-        if f & F_KEY_ARENA:
-            return self.cells[(self.aref[s] - 1) * CELL]
+        if f & _F_KEY_HW:
+            return (f >> _HLEN_SHIFT) + 1
+        if f & _F_KEY_ARENA:
+            return self.cells[(self.aref[s] - 1) * _CELL]
         return 0
 
     def key_cells(self, s):
         # Arena cells held by slot s's key.
-        if self.flags[s] & F_KEY_ARENA:
-            return cells_for(self.cells[(self.aref[s] - 1) * CELL])
+        if self.flags[s] & _F_KEY_ARENA:
+            return cells_for(self.cells[(self.aref[s] - 1) * _CELL])
         return 0
 
     def key_equals(self, s, kb):
         # kb: length byte, then the identity (the engine's kbuf form).
         f = self.flags[s]
         n = kb[0]
-        if f & F_KEY_HW:
-            if n != (f >> HLEN_SHIFT) + 1:
+        if f & _F_KEY_HW:
+            if n != (f >> _HLEN_SHIFT) + 1:
                 return False
             hw = self.hw
             p = s * HW_SIZE - 1
@@ -233,20 +236,20 @@ class LeaseTable:
                 if hw[p + i] != kb[i]:
                     return False
             return True
-        if not f & F_KEY_ARENA:
+        if not f & _F_KEY_ARENA:
             return False
         c = self.aref[s] - 1
         cells = self.cells
-        q = c * CELL
+        q = c * _CELL
         if cells[q] != n:
             return False
-        end = q + CELL
+        end = q + _CELL
         q += 1
         for i in range(1, n + 1):
             if q == end:
                 c = self.cnext[c]
-                q = c * CELL
-                end = q + CELL
+                q = c * _CELL
+                end = q + _CELL
             if cells[q] != kb[i]:
                 return False
             q += 1
@@ -255,28 +258,28 @@ class LeaseTable:
     def key_into(self, s, kb):
         # Copies slot s's identity into kb (length byte first); returns its length (0: none).
         f = self.flags[s]
-        if f & F_KEY_HW:
-            n = (f >> HLEN_SHIFT) + 1
+        if f & _F_KEY_HW:
+            n = (f >> _HLEN_SHIFT) + 1
             p = s * HW_SIZE
             kb[0] = n
             for i in range(n):
                 kb[1 + i] = self.hw[p + i]
             return n
-        if not f & F_KEY_ARENA:
+        if not f & _F_KEY_ARENA:
             kb[0] = 0
             return 0
         c = self.aref[s] - 1
         cells = self.cells
-        q = c * CELL
+        q = c * _CELL
         n = cells[q]
         kb[0] = n
-        end = q + CELL
+        end = q + _CELL
         q += 1
         for i in range(1, n + 1):
             if q == end:
                 c = self.cnext[c]
-                q = c * CELL
-                end = q + CELL
+                q = c * _CELL
+                end = q + _CELL
             kb[i] = cells[q]
             q += 1
         return n
@@ -284,20 +287,20 @@ class LeaseTable:
     def key_hash(self, s):
         # h24 of slot s's identity bytes: the same value the engine computes from a message.
         f = self.flags[s]
-        if f & F_KEY_HW:
-            return h24(self.hw, s * HW_SIZE, (f >> HLEN_SHIFT) + 1, 5381)
+        if f & _F_KEY_HW:
+            return h24(self.hw, s * HW_SIZE, (f >> _HLEN_SHIFT) + 1, 5381)
         c = self.aref[s] - 1
         cells = self.cells
-        q = c * CELL
+        q = c * _CELL
         n = cells[q]
-        end = q + CELL
+        end = q + _CELL
         q += 1
         h = 5381
         for i in range(n):
             if q == end:
                 c = self.cnext[c]
-                q = c * CELL
-                end = q + CELL
+                q = c * _CELL
+                end = q + _CELL
             h = ((h * 33) ^ cells[q]) & 0xFFFFFF
             q += 1
         return h
@@ -319,8 +322,8 @@ class LeaseTable:
             f = fl[s]
             # A key in the hw field is rejected on its length and last byte (where consecutive
             # MACs differ) before the full comparison: a method call per probe costs more.
-            if f & F_KEY_HW:
-                if (f >> HLEN_SHIFT) + 1 == n and hw[s * HW_SIZE + n - 1] == last and self.key_equals(s, kb):
+            if f & _F_KEY_HW:
+                if (f >> _HLEN_SHIFT) + 1 == n and hw[s * HW_SIZE + n - 1] == last and self.key_equals(s, kb):
                     return s
             elif self.key_equals(s, kb):
                 return s
@@ -342,10 +345,10 @@ class LeaseTable:
         # Gives slot s the identity kb (hash h). hwform: kb equals the slot's kept hardware key
         # (set_hw first), so no arena cells are needed. Returns False, changing nothing else,
         # when the arena has no room even after reclaim (callers check room() first).
-        if self.flags[s] & F_KEYED:
+        if self.flags[s] & _F_KEYED:
             self.clear_key(s)
         if hwform:
-            self.flags[s] |= F_KEY_HW
+            self.flags[s] |= _F_KEY_HW
         else:
             n = kb[0]
             need = cells_for(n)
@@ -355,21 +358,21 @@ class LeaseTable:
             self.aref[s] = c + 1
             cells = self.cells
             nxt = self.cnext
-            q = c * CELL
+            q = c * _CELL
             cells[q] = n
-            end = q + CELL
+            end = q + _CELL
             q += 1
             for i in range(1, n + 1):
                 if q == end:
                     c = nxt[c]
-                    q = c * CELL
-                    end = q + CELL
+                    q = c * _CELL
+                    end = q + _CELL
                 cells[q] = kb[i]
                 q += 1
             self.cfree = nxt[c]
             nxt[c] = self.cnil
             self.nfree -= need
-            self.flags[s] |= F_KEY_ARENA
+            self.flags[s] |= _F_KEY_ARENA
             if self.in_list(s):
                 self.spare += need
         idx = self.index
@@ -383,7 +386,7 @@ class LeaseTable:
     def clear_key(self, s):
         # Backward-shift deletion keeps every probe chain unbroken without tombstones.
         f = self.flags[s]
-        if not f & F_KEYED:
+        if not f & _F_KEYED:
             return
         idx = self.index
         m = self.imask
@@ -403,7 +406,7 @@ class LeaseTable:
                 idx[i] = e
                 i = j
         idx[i] = 0
-        if f & F_KEY_ARENA:
+        if f & _F_KEY_ARENA:
             # The chain goes back to the front of the free cells.
             c = self.aref[s] - 1
             first = c
@@ -418,7 +421,7 @@ class LeaseTable:
             if self.in_list(s):
                 self.spare -= k
             self.aref[s] = 0
-        self.flags[s] = f & ~F_KEYED & 255
+        self.flags[s] = f & ~_F_KEYED & 255
 
     def reclaim(self, need):
         # Arena full: forget the remembered ids of available slots (free list, oldest first)
@@ -428,7 +431,7 @@ class LeaseTable:
         s = self.head
         while s != nil and self.nfree < need:
             n = self.nxt[s]
-            if self.flags[s] & F_KEY_ARENA:
+            if self.flags[s] & _F_KEY_ARENA:
                 self.forget(s)
                 self.evicted += 1
             s = n
@@ -448,7 +451,7 @@ class LeaseTable:
 
     def push_tail(self, s):
         nil = self.nil
-        if self.flags[s] & F_KEY_ARENA:
+        if self.flags[s] & _F_KEY_ARENA:
             self.spare += self.key_cells(s)
         self.prv[s] = self.tail
         self.nxt[s] = nil
@@ -462,7 +465,7 @@ class LeaseTable:
         if not self.in_list(s):
             return
         nil = self.nil
-        if self.flags[s] & F_KEY_ARENA:
+        if self.flags[s] & _F_KEY_ARENA:
             self.spare -= self.key_cells(s)
         p = self.prv[s]
         n = self.nxt[s]
