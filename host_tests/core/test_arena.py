@@ -183,3 +183,22 @@ def test_same_id_from_a_new_chaddr_moves_into_the_arena():
     assert e.slot_info(s, 5)[1] == "02:00:00:00:00:09"
     assert h.discover(e, 2, 6)["yiaddr"] != x
     inv.check(e, 6)
+
+
+def test_long_chaddr_identity_is_kept_whole():
+    """RFC 2131 4.2 without option 61: htype + chaddr[:hlen]. With hlen 16 (only the first 6
+    bytes fit the hw field) the identity goes whole to the arena: two clients whose chaddr
+    differ only in byte 16 are two clients, and each renews its own lease."""
+    e = h.engine()
+    a = bytes(range(1, 16)) + b"\x01"
+    b = bytes(range(1, 16)) + b"\x02"
+    ra = h.send(e, k.msg(k.DISCOVER, 1, hlen=16, chaddr=a), 0)
+    xa = h.send(e, k.msg(k.REQUEST, 1, ((50, ra["yiaddr"]), (54, h.SERVER)), hlen=16, chaddr=a), 0)["yiaddr"]
+    rb = h.send(e, k.msg(k.DISCOVER, 2, hlen=16, chaddr=b), 1)
+    assert rb["yiaddr"] != xa
+    assert h.send(e, k.msg(k.REQUEST, 1, (), ciaddr=xa, hlen=16, chaddr=a), 2)["type"] == k.ACK
+    assert h.send(e, k.msg(k.REQUEST, 2, (), ciaddr=xa, hlen=16, chaddr=b), 3)["type"] == k.NAK
+    s = h.slot_of(e, xa)
+    assert inv.key_of(e.table, s) == bytes([17, 1]) + a
+    assert e.slot_info(s, 3)[1] == "01:02:03:04:05:06"    # listed by its first 6 bytes
+    inv.check(e, 3)
