@@ -2,6 +2,7 @@
 # (heap locked around every engine.handle) succeed, for the lease-table size targets of issue 11.
 #   python3 tools/table_heap.py BINARY N [N ...]         scans -X heapsize for each N (256-byte steps)
 #   python3 tools/table_heap.py --print N               prints the workload (for BINARY -c ...)
+#   python3 tools/table_heap.py --per-lease BINARY      heap bytes per lease (254 vs 16 slots)
 # BINARY is a MicroPython unix build with the package frozen into it (FROZEN_MANIFEST including
 # firmware/manifest.py); it runs without MICROPYPATH, from /, so that the frozen modules are used.
 import sys
@@ -89,10 +90,33 @@ def search(binary, n):
     return -1, -1
 
 
+# Heap per lease as the runtime sees it: live bytes of a 254-slot table minus a 16-slot one, / 238.
+PER_LEASE = """
+import gc
+from microdhcp.leases import LeaseTable
+gc.collect()
+a = gc.mem_alloc()
+t = LeaseTable(2, 16, [], 15)
+gc.collect()
+b = gc.mem_alloc()
+u = LeaseTable(2, 254, [], 15)
+gc.collect()
+c = gc.mem_alloc()
+print("bytes_per_lease() %d, heap per lease %d.%d (16 slots: %d bytes, 254 slots: %d bytes)" % (
+    u.bytes_per_lease(), (c - b - (b - a)) // 238, (c - b - (b - a)) * 10 // 238 % 10, b - a, c - b))
+"""
+
+
 def main(argv):
     if len(argv) == 2 and argv[0] == "--print":
         print(WORKLOAD % int(argv[1]))
         return 0
+    if len(argv) == 2 and argv[0] == "--per-lease":
+        # BINARY runs with MICROPYPATH as set by the caller (frozen build: leave it unset).
+        import subprocess
+        p = subprocess.run([argv[1], "-c", PER_LEASE], capture_output=True, text=True, timeout=120)
+        print((p.stdout + p.stderr).strip())
+        return p.returncode
     if len(argv) < 2:
         print("usage: python3 tools/table_heap.py BINARY N [N ...]")
         return 2
