@@ -64,6 +64,24 @@ def test_table(leasefile):
     assert rows[got[5]][4] == "declined" and rows[got[5]][5] == "600"
 
 
+def test_table_lists_long_client_ids_whole(tmp_path):
+    """Issue 11: the lease file keeps client ids whole (up to 64 bytes); the tool lists them
+    whole (it used to cut them at 19 bytes), and a 16-byte chaddr by the 6 bytes kept."""
+    path = str(tmp_path / "leases.bin")
+    e = h.engine(pool=POOL, lease_time=3600)
+    st = LeaseStore(path, e)
+    st.load(0)
+    cid = b"\xff" + bytes(range(1, 39))                       # 39 bytes
+    x = k.ipstr(h.dora(e, 1, 10, ((61, cid),))["yiaddr"])
+    long_hw = bytes(range(0x10, 0x20))
+    o = h.send(e, k.msg(k.DISCOVER, 2, hlen=16, chaddr=long_hw), 10)
+    y = k.ipstr(h.send(e, k.msg(k.REQUEST, 2, ((50, o["yiaddr"]), (54, h.SERVER)), hlen=16, chaddr=long_hw), 10)["yiaddr"])
+    st.close()
+    rows = {l.split()[0]: l.split() for l in run_tool(path).stdout.splitlines()[1:]}
+    assert rows[x][2] == ":".join("%02x" % b for b in cid)
+    assert rows[y][1] == "10:11:12:13:14:15" and rows[y][4] == "bound"
+
+
 def test_damaged_file_still_lists(leasefile):
     path, got = leasefile
     data = bytearray(open(path, "rb").read())

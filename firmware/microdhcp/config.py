@@ -2,6 +2,7 @@
 # Everything here runs once, before serving, and may allocate. A bad setting raises
 # ValueError with a message that says what is wrong and how to fix it.
 from microdhcp.ipv4 import parse_ip, parse_mac, parse_hex, fmt_ip, prefix_to_mask, mask_to_prefix, to_int, from_int
+from microdhcp.leases import MAX_ID, cells_for, default_id_cells
 
 # RFC 2132 option codes that the configuration fills in.
 OPT_SUBNET_MASK = 1
@@ -80,6 +81,11 @@ class Config:
     mac_pinning    a live lease found by client identifier (option 61) answers only to the
                    hardware address that obtained it, so a copied client id cannot renew,
                    release or decline it; the lease is free to move once it ends
+    id_cells       20-byte cells shared by client ids that are not htype 1 + the MAC (e.g.
+                   RFC 4361 ids, one cell each up to 19 bytes); default half the table.
+                   When every cell is held by a live lease, a new such client gets no
+                   answer (counter id_arena_full); remembered ids of free addresses are
+                   dropped first. Reservations by client id get cells on top of these.
     """
 
     def __init__(self, address, prefix=None, netmask=None, pool=None, lease_time=3600, min_lease=60,
@@ -88,7 +94,8 @@ class Config:
                  domain_search=None, routes=None, captive_portal=None, ipv6_only_wait=None,
                  raw_options=None, reservations=None, reply_broadcast="255.255.255.255",
                  authoritative=True, rapid_commit=False, known_clients_only=False,
-                 capacity=None, hostname_len=15, max_offers=None, offer_interval=0, mac_pinning=True):
+                 capacity=None, hostname_len=15, max_offers=None, offer_interval=0, mac_pinning=True,
+                 id_cells=None):
         if isinstance(address, str) and "/" in address:
             address, p = address.split("/", 1)
             if not p.isdigit():
@@ -153,6 +160,8 @@ class Config:
         for item in reservations or ():
             who, ip = item
             key = self.reservation_key(who)
+            if len(key) > MAX_ID:
+                raise ValueError("client id of %s is %d bytes; at most %d are kept" % (who, len(key), MAX_ID))
             off = self.offset_checked(ip, "reservation address")
             if off == srv_off:
                 raise ValueError("reservation %s -> %s is the server's own address; pick another" % (who, ip))
@@ -175,6 +184,14 @@ class Config:
         if needed > 32768:
             raise ValueError("pool of %d addresses is too large; use at most 32768" % needed)
         self.capacity = needed
+        if id_cells is None:
+            id_cells = default_id_cells(needed)
+        if not isinstance(id_cells, int) or isinstance(id_cells, bool) or id_cells < 0 or id_cells > 60000:
+            raise ValueError("id_cells=%r must be a whole number from 0 to 60000" % (id_cells,))
+        for key, off in self.reservations:
+            if not (len(key) == 7 and key[0] == 1):
+                id_cells += cells_for(len(key))   # a reservation's own id never competes with clients
+        self.id_cells = id_cells
 
         # Times, RFC 2131 4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease.
         for name, v in (("lease_time", lease_time), ("min_lease", min_lease), ("offer_hold", offer_hold), ("decline_hold", decline_hold)):

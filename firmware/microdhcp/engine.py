@@ -11,8 +11,8 @@ except ImportError:
 from array import array
 from struct import pack_into
 from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, PRL, MAX_SIZE, CLIENT_ID, RAPID, RELAY
-from microdhcp.leases import (LeaseTable, h24, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED,
-                              STATE_NAMES, F_RESERVED, KEY_SIZE, HW_SIZE, NEVER)
+from microdhcp.leases import (LeaseTable, h24, cells_for, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED,
+                              RESERVED, STATE_NAMES, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
 
 # RFC 2131 section 2 header offsets.
 _OP = const(0)
@@ -85,15 +85,17 @@ C_EXPIRED = const(24)
 C_OFFER_CAP = const(25)      # DISCOVER from a new client while max_offers offers are outstanding
 C_RATE_LIMITED = const(26)   # DISCOVER repeated within offer_interval of the last OFFER
 C_ID_MISMATCH = const(27)    # a live lease's client id sent from another hardware address
-_NCOUNT = const(28)
+C_ID_TOO_LONG = const(28)    # client identity longer than leases.MAX_ID bytes: not kept, not served
+C_ID_ARENA_FULL = const(29)  # a new long client id found no arena room (every cell held by a live lease)
+_NCOUNT = const(30)
 COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
                  "bad_option_len", "options_too_long", "replied", "offer", "ack", "nak", "decline", "release",
                  "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",
                  "not_client_msg", "bad_request", "oversize", "expired", "offer_cap", "rate_limited",
-                 "id_mismatch")
+                 "id_mismatch", "id_too_long", "id_arena_full")
 DROP_COUNTERS = (1, 2, 3, 4, 5, 6, 7, 8, C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED,
                  C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED,
-                 C_ID_MISMATCH)
+                 C_ID_MISMATCH, C_ID_TOO_LONG, C_ID_ARENA_FULL)
 
 # Lease events passed to on_event(kind, slot); slot is -1 for EV_NOADDR and EV_NAK.
 EV_OFFER = const(1)
@@ -120,7 +122,6 @@ _Z64 = bytes(64)
 _ZFMT = ("0s", "64s", "128s", "192s", "256s", "320s", "384s", "448s", "512s", "576s", "640s", "704s",
          "768s", "832s", "896s", "960s", "1024s", "1088s", "1152s", "1216s", "1280s", "1344s", "1408s",
          "1472s", "1536s")
-_ZKEY = bytes(KEY_SIZE - 1)
 _ZKEY256 = bytes(256)
 _MAGIC = b"\x63\x82\x53\x63"     # RFC 2131 section 3 magic cookie, 99.130.83.99
 
@@ -130,15 +131,6 @@ _NAK_NOT_POOL = b"address not in pool"
 _NAK_IN_USE = b"address not available"
 _NAK_NOT_YOURS = b"lease is for another address"
 _NAK_UNKNOWN = b"unknown client"
-
-
-def _key_h24(kb):
-    # h24(kb, 0, KEY_SIZE, 5381) for a KEY_SIZE key buffer, iterating the buffer itself: no
-    # index arithmetic or subscript per byte (a third of the cost on a board's interpreter).
-    h = 5381
-    for c in kb:
-        h = ((h * 33) ^ c) & 0xFFFFFF
-    return h
 
 
 def _encode(code, v):
@@ -178,14 +170,16 @@ class Engine:
         self._rx_ciaddr = rxv[_CIADDR:_CIADDR + 4]
         self._rx_giaddr = rxv[_GIADDR:_GIADDR + 4]
         self._rx_relay_hw = rxv[_GIADDR:_CHADDR + 16]   # giaddr and chaddr are adjacent
-        self.table = LeaseTable(config.pool_first, config.pool_size, config.extra_offsets, config.hostname_len)
+        self.table = LeaseTable(config.pool_first, config.pool_size, config.extra_offsets, config.hostname_len,
+                                config.id_cells)
         self.options = config.options
         self.always = config.always
         self.counters = array("I", [0] * _NCOUNT)
         self.on_event = on_event      # called as on_event(kind, slot); may allocate (application code)
         self.on_commit = on_commit    # called before an ACK/RELEASE/DECLINE takes effect on the wire (persistence)
-        self.kbuf = bytearray(KEY_SIZE)   # identity of the current client, in stored key form
+        self.kbuf = bytearray(KEY_SIZE)   # identity of the current client: length byte, then the bytes
         self.khash = 0
+        self.hwform = False     # kbuf is htype + chaddr of this message, short enough for the hw field
         self.dst = bytearray(4)
         self.dst_port = _CLIENT_PORT
         self.dst_kind = DST_BROADCAST
@@ -226,53 +220,38 @@ class Engine:
             if t.in_list(s):
                 t.unlink(s)
             n = len(key)
-            kb[0] = n if n < 255 else 255
-            h = self._key_form(kb, key, 0, n)
-            t.set_key(s, kb, h)
-            t.flags[s] = F_RESERVED
+            if n > MAX_ID:
+                raise ValueError("reservation client id longer than %d bytes" % MAX_ID)
+            kb[0] = n
+            kb[1:1 + n] = key
+            mac = n == 7 and key[0] == 1
+            if mac:
+                self.has_mac_reservations = True
+                # Keep the MAC for listings before the client ever shows up; it is the key too.
+                t.set_hw(s, 1, 6, key, 1)
+            t.flags[s] |= F_RESERVED
+            if not t.set_key(s, kb, h24(kb, 1, n, 5381), mac):
+                raise ValueError("no room for the reservations' client ids: raise id_cells")
             t.state[s] = RESERVED
             t.expiry[s] = NEVER
-            if n == 7 and key[0] == 1:
-                self.has_mac_reservations = True
-                # Keep the MAC for listings before the client ever shows up.
-                p = s * HW_SIZE
-                t.hw[p] = 1
-                t.hw[p + 1] = 6
-                for i in range(6):
-                    t.hw[p + 2 + i] = key[1 + i]
 
     # --- identity (RFC 2131 section 4.2) -------------------------------------------------
-    def _key_form(self, kb, src, pos, n):
-        # Stored key: kb[0] = length (capped 255), then the identity; an identity longer than
-        # 19 bytes keeps 16 bytes and a 24-bit hash of the whole. Returns the index hash.
-        kb[1:KEY_SIZE] = _ZKEY
-        if n <= 19:
-            for i in range(n):
-                kb[1 + i] = src[pos + i]
-            return _key_h24(kb)
-        for i in range(16):
-            kb[1 + i] = src[pos + i]
-        h = h24(src, pos, n, 5381)
-        kb[17] = h >> 16
-        kb[18] = (h >> 8) & 255
-        kb[19] = h & 255
-        return _key_h24(kb)
-
     def _hw_key(self):
         # htype followed by chaddr[:hlen], written straight into kbuf: the same bytes as an
         # RFC 2132 9.14 client id of type htype.
         b = self.rx
         kb = self.kbuf
         n = b[_HLEN]
-        kb[1:KEY_SIZE] = _ZKEY
         kb[0] = n + 1
         kb[1] = b[_HTYPE]
         for i in range(n):
             kb[2 + i] = b[_CHADDR + i]
-        self.khash = _key_h24(kb)
+        self.khash = h24(kb, 1, n + 1, 5381)
+        self.hwform = n <= HW_ROOM
 
     def _identify(self):
-        # Builds the client's key in self.kbuf and returns its slot or -1 (-2: a copied client id).
+        # Builds the client's key in self.kbuf and returns its slot or -1 (-2: a copied client
+        # id, -3: an identity longer than MAX_ID).
         req = self.req
         t = self.table
         s = -1
@@ -283,9 +262,22 @@ class Engine:
             if not req.cnt[CLIENT_ID] or (s >= 0 and t.flags[s] & F_RESERVED):
                 return s
         n = req.ln[CLIENT_ID]
+        if n > MAX_ID:
+            return -3
         kb = self.kbuf
-        kb[0] = n if n < 255 else 255
-        self.khash = self._key_form(kb, self.rx, req.off[CLIENT_ID], n)
+        b = self.rx
+        o = req.off[CLIENT_ID]
+        kb[0] = n
+        for i in range(n):
+            kb[1 + i] = b[o + i]
+        self.khash = h24(kb, 1, n, 5381)
+        # Option 61 = htype + chaddr (the usual 01 + MAC) is kept in the hardware field only.
+        hw = n == b[_HLEN] + 1 and n <= HW_ROOM + 1 and kb[1] == b[_HTYPE]
+        i = 2
+        while hw and i <= n:
+            hw = kb[i] == b[_CHADDR + i - 2]
+            i += 1
+        self.hwform = hw
         s = t.find(kb, self.khash)
         # A live lease found by client identifier answers only to the hardware address
         # that obtained it (config mac_pinning): a copied client id cannot take it over.
@@ -294,21 +286,14 @@ class Engine:
             return -2
         return s
 
+    def _refuse(self, cl):
+        # The count for _identify's -2 and -3.
+        return self._count(C_ID_MISMATCH if cl == -2 else C_ID_TOO_LONG)
+
     def _same_hw(self, s):
         # True when slot s recorded this message's htype/hlen/chaddr (or recorded none).
-        t = self.table
         b = self.rx
-        hw = t.hw
-        p = s * HW_SIZE
-        n = hw[p + 1]
-        if n == 0:
-            return True
-        if hw[p] != b[_HTYPE] or n != b[_HLEN]:
-            return False
-        for i in range(n):
-            if hw[p + 2 + i] != b[_CHADDR + i]:
-                return False
-        return True
+        return self.table.same_hw(s, b[_HTYPE], b[_HLEN], b, _CHADDR)
 
     # --- helpers on the received message ---------------------------------------------------
     def _off_at(self, pos):
@@ -433,7 +418,7 @@ class Engine:
         cfg = self.cfg
         cl = self._identify()
         if cl < -1:
-            return self._count(C_ID_MISMATCH)
+            return self._refuse(cl)
         reserved = cl >= 0 and t.flags[cl] & F_RESERVED
         if cfg.known_clients_only and not reserved:
             return self._count(C_UNKNOWN_CLIENT)
@@ -467,7 +452,8 @@ class Engine:
         if s < 0:
             self._event(EV_NOADDR, -1)
             return self._count(C_EXHAUSTED)
-        self._take(s, cl)
+        if not self._take(s, cl):
+            return self._count(C_ID_ARENA_FULL)
         self.lease = self._lease_for() if self.req.cnt[LEASE] else self.cfg.lease_time
         # RFC 4039 section 4: with rapid commit both enabled and asked for, bind at once.
         if self.cfg.rapid_commit and req.cnt[RAPID]:
@@ -493,10 +479,19 @@ class Engine:
     def _take(self, s, cl):
         # Gives slot s to the current client: one client holds at most one slot, so its
         # memory elsewhere is dropped, and another client's memory of s is overwritten.
+        # Returns False, changing nothing, when its identity needs arena cells that no one can
+        # give back (every cell held by a live, offered, declined or reserved slot).
         t = self.table
+        kb = self.kbuf
+        # cl == s: the client was found in s by this very key, so the keys are equal.
+        same = cl == s or t.key_equals(s, kb)
+        if same and t.key_is_hw(s) != self.hwform:
+            same = False   # the same client from another chaddr: its id moves to/from the arena
+        if not same and not self.hwform and not t.room(cells_for(kb[0]), s, cl):
+            return False
         if cl >= 0 and cl != s:
             if t.flags[cl] & F_RESERVED:
-                return
+                return True
             st = t.state[cl]
             if st == OFFERED or st == BOUND:
                 # Moving a live client (it asked for another address): free its old slot.
@@ -507,23 +502,20 @@ class Engine:
                 t.push_tail(cl)
             t.clear_key(cl)
         t.unlink(s)
-        # cl == s: the client was found in s by this very key, so the keys are equal.
-        if cl != s and not t.key_equals(s, self.kbuf):
-            t.set_key(s, self.kbuf, self.khash)
-            t.host[s * t.host_len] = 0   # the previous client's hostname is not this one's
+        if not same:
+            if not t.key_equals(s, kb):
+                t.host[s * t.host_len] = 0   # the previous client's hostname is not this one's
+            t.clear_key(s)   # before set_hw: a key kept in the hw field goes with it
         self._save_client(s)
+        if not same:
+            t.set_key(s, kb, self.khash, self.hwform)
+        return True
 
     def _save_client(self, s):
         # hardware address and hostname (option 12) for listings and events.
         t = self.table
         b = self.rx
-        hw = t.hw
-        p = s * HW_SIZE
-        n = b[_HLEN]
-        hw[p] = b[_HTYPE]
-        hw[p + 1] = n
-        for i in range(n):
-            hw[p + 2 + i] = b[_CHADDR + i]
+        t.set_hw(s, b[_HTYPE], b[_HLEN], b, _CHADDR)
         req = self.req
         if req.cnt[HOSTNAME]:
             hl = t.host_len
@@ -558,7 +550,7 @@ class Engine:
         t = self.table
         cl = self._identify()
         if cl < -1:
-            return self._count(C_ID_MISMATCH)
+            return self._refuse(cl)
         if req.cnt[SERVER_ID]:
             if not self._is_ours(req.off[SERVER_ID]):
                 # SELECTING, another server chosen: our offer was declined, so free it.
@@ -622,7 +614,8 @@ class Engine:
                 return self._count(C_IGNORED)
         self.lease = self._lease_for() if self.req.cnt[LEASE] else self.cfg.lease_time
         renewing = t.state[s] == BOUND and s == cl
-        self._take(s, cl)
+        if not self._take(s, cl):
+            return self._count(C_ID_ARENA_FULL)
         return self._bind(s, now, tx, renewing)
 
     def _bind(self, s, now, tx, renewing):
@@ -650,7 +643,7 @@ class Engine:
         s = t.slot_of(self._off_at(req.off[REQ_ADDR]))
         cl = self._identify()
         if cl < -1:
-            return self._count(C_ID_MISMATCH)
+            return self._refuse(cl)
         # Only the client holding the address may decline it (no hijacking by forged DECLINEs).
         if s < 0 or cl != s or not (t.state[s] == OFFERED or t.state[s] == BOUND):
             return self._count(C_IGNORED)
@@ -673,7 +666,7 @@ class Engine:
         s = t.slot_of(self._off_at(_CIADDR))
         cl = self._identify()
         if cl < -1:
-            return self._count(C_ID_MISMATCH)
+            return self._refuse(cl)
         if s < 0 or cl != s or t.state[s] != BOUND:
             return self._count(C_IGNORED)
         self.counters[C_RELEASE] += 1
@@ -939,11 +932,12 @@ class Engine:
         t = self.table
         cfg = self.cfg
         p = s * HW_SIZE
-        hlen = t.hw[p + 1]
-        mac = fmt_hex(t.hw, p + 2, hlen) if hlen else ""
-        kp = s * KEY_SIZE
-        kn = t.keys[kp]
-        cid = fmt_hex(t.keys, kp + 1, kn if kn <= 19 else 19) if kn else ""
+        hlen = t.hlen(s)
+        # A chaddr longer than 6 bytes is kept (and listed) as its first 6 bytes.
+        mac = fmt_hex(t.hw, p + 1, hlen if hlen <= HW_ROOM else HW_ROOM) if hlen else ""
+        kb = bytearray(KEY_SIZE)
+        kn = t.key_into(s, kb)
+        cid = fmt_hex(kb, 1, kn) if kn else ""
         q = s * t.host_len
         # Option 12 is client-supplied bytes (RFC 2132 3.14 allows only ASCII names): anything else
         # is shown as "?" so that a listing never raises on a bad or cut-off name.

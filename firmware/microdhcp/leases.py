@@ -2,7 +2,14 @@
 # the pool), every field in a preallocated bytearray or array; no per-lease objects, nothing
 # grows while serving. A client is found through an open-addressing hash index, an address by
 # arithmetic, the next free address from a linked list and the next expiry from a binary heap,
-# so no operation scans the table.
+# so no operation scans the table (the one walk, when the client-id arena is full, is bounded
+# by the free list and happens only on that path).
+#
+# Client identity (RFC 2131 4.2: option 61 if present, else htype + chaddr) is kept whole, never
+# as a hash, so two clients are never confused. Most identities equal the hardware address the
+# slot keeps anyway (no option 61, or option 61 = htype 1 + the 6-byte chaddr, RFC 2132 9.14):
+# those cost nothing beyond the 7-byte hardware field (flag _F_KEY_HW). Any other identity lives
+# in a shared arena of _CELL-byte cells, chained (flag _F_KEY_ARENA, aref = first cell + 1).
 try:
     from micropython import const
 except ImportError:
@@ -22,15 +29,19 @@ DECLINED = const(5)
 RESERVED = const(6)
 STATE_NAMES = ("free", "offered", "bound", "released", "expired", "declined", "reserved")
 
-F_RESERVED = const(1)    # flags bit: a static reservation owns this slot for good
-
-KEY_SIZE = const(20)     # length byte + 19 bytes of identity (section 4.2 client identity)
-_KEY_ROOM = const(19)
-_KEY_HEAD = const(16)    # a longer identity keeps 16 bytes and a 24-bit hash of the whole
-HW_SIZE = const(18)      # htype, hlen, chaddr[16]
+# flags byte: bit 0 reservation, bits 1-2 where the key is, bits 3-7 hlen of the kept chaddr.
+F_RESERVED = const(1)    # a static reservation owns this slot for good
+_F_KEY_HW = const(2)      # the identity is hw[0] (htype) + hw[1:1 + hlen]: no arena cells
+_F_KEY_ARENA = const(4)   # the identity is in the arena, chain from cell aref[s] - 1
+_F_KEYED = const(6)
+_HLEN_SHIFT = const(3)
+HW_SIZE = const(7)       # htype + the first 6 bytes of chaddr (Ethernet and Wi-Fi use 6)
+HW_ROOM = const(6)
+MAX_ID = const(64)       # longest identity kept; longer ones are refused (engine counter id_too_long)
+KEY_SIZE = const(65)     # length byte + MAX_ID: the engine's identity buffer and the store's key field
+_CELL = const(20)         # arena cell: first cell = length byte + 19 bytes, then 20 bytes a cell
+_CELL_HEAD = const(19)
 NEVER = const(0x3FFFFFFF)  # "no expiry", the largest small int on 32-bit ports
-_NIL = const(0xFFFF)
-_ZKEY = bytes(KEY_SIZE)
 
 
 def h24(b, pos, n, h):
@@ -40,46 +51,97 @@ def h24(b, pos, n, h):
     return h
 
 
+def home(h, shift):
+    # Index bucket of hash h: the top bits of h * 0x9E3779 mod 2**24 (Fibonacci hashing), the
+    # product taken in 12-bit halves so that no step reaches 2**30. h24's low bits follow the
+    # last byte of the identity, so consecutive MACs would take consecutive buckets and one
+    # long run would make every miss probe through it (a per-packet cost growing with the table).
+    lo = h & 0xFFF
+    p = lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)
+    return (p & 0xFFFFFF) >> shift
+
+
+def cells_for(n):
+    # Arena cells an identity of n bytes takes.
+    if n <= _CELL_HEAD:
+        return 1
+    return 1 + (n - _CELL_HEAD + _CELL - 1) // _CELL
+
+
+def default_id_cells(cap):
+    # One cell for every second slot: room for half the clients to use a long RFC 4361 id
+    # (0xff + IAID + DUID, 15-19 bytes for DUID-LL/-LLT/-EN: one cell each) while live.
+    return (cap + 1) // 2
+
+
 class LeaseTable:
-    def __init__(self, pool_first, pool_size, extra_offsets, hostname_len):
+    def __init__(self, pool_first, pool_size, extra_offsets, hostname_len, id_cells=None):
         cap = pool_size + len(extra_offsets)
         self.capacity = cap
         self.pool_first = pool_first
         self.pool_size = pool_size
+        # Slot numbers fit a byte below 255 slots (255 is the list end): half the index and lists.
+        self.wide = cap >= 255
+        tc = "H" if self.wide else "B"
+        nil = 0xFFFF if self.wide else 255
+        self.nil = nil
         self.extra = array("i", extra_offsets)   # sorted host offsets of reservations outside the pool
         self.state = bytearray(cap)
         self.flags = bytearray(cap)
-        self.expiry = array("i", [0] * cap)
-        self.keys = bytearray(cap * KEY_SIZE)
-        self.khash = array("H", [0] * cap)
+        # Arrays are made from a zero (or 0xFF) bytes object of their own size: less garbage
+        # than a list of ints (4-8 bytes an item) and the same contents on both runtimes.
+        self.expiry = array("i", bytes(4 * cap))
         self.hw = bytearray(cap * HW_SIZE)
         self.host_len = hostname_len + 1
         self.host = bytearray(cap * self.host_len)
-        # Client index: open addressing, linear probing, at most half full; entries are slot + 1.
+        # Client-id arena: cells chained by cnext, which also links the free cells.
+        if id_cells is None:
+            id_cells = default_id_cells(cap)
+        self.ncells = id_cells
+        self.cwide = id_cells >= 255
+        ctc = "H" if self.cwide else "B"
+        self.cnil = 0xFFFF if self.cwide else 255
+        self.cells = bytearray(id_cells * _CELL)
+        self.cnext = array(ctc, b"\xff" * ((2 if self.cwide else 1) * id_cells))
+        for c in range(id_cells - 1):
+            self.cnext[c] = c + 1
+        self.cfree = 0 if id_cells else self.cnil
+        self.nfree = id_cells     # cells in the free chain
+        self.spare = 0            # cells held by keys of slots in the free list (can be reclaimed)
+        self.evicted = 0          # remembered ids dropped to make room (see reclaim)
+        self.aref = array(ctc, bytes((2 if self.cwide else 1) * cap))
+        # Client index: open addressing, linear probing, at most 2/3 full (about 5 probes for a
+        # miss at worst, 2 at half full); entries are slot + 1.
         m = 8
-        while m < 2 * cap:
+        shift = 21
+        while m < cap + (cap >> 1):
             m <<= 1
+            shift -= 1
         self.imask = m - 1
-        self.index = array("H", [0] * m)
+        self.ishift = shift
+        w = 2 if self.wide else 1
+        self.index = array(tc, bytes(w * m))
         # Free list (doubly linked, oldest first) and expiry heap (min by expiry).
-        self.nxt = array("H", [_NIL] * cap)
-        self.prv = array("H", [_NIL] * cap)
-        self.head = _NIL
-        self.tail = _NIL
-        self.heap = array("H", [0] * cap)
-        self.hpos = array("H", [0] * cap)       # heap position + 1, 0 = not timed
+        self.nxt = array(tc, b"\xff" * (w * cap))
+        self.prv = array(tc, b"\xff" * (w * cap))
+        self.head = nil
+        self.tail = nil
+        self.heap = array(tc, bytes(w * cap))
+        self.hpos = array(tc, bytes(w * cap))    # heap position + 1, 0 = not timed
         self.hsize = 0
-        for s in range(cap):
-            self.state[s] = FREE
         for s in range(pool_size):
             self.push_tail(s)
 
     def bytes_per_lease(self):
-        # Everything allocated per slot, index included (the index is 2-4 bytes per slot).
-        total = (len(self.state) + len(self.flags) + 4 * len(self.expiry) + len(self.keys)
-                 + 2 * len(self.khash) + len(self.hw) + len(self.host) + 2 * len(self.index)
-                 + 2 * (len(self.nxt) + len(self.prv) + len(self.heap) + len(self.hpos)))
-        return total // self.capacity
+        # Everything whose size follows the capacity (index, lists, heap and arena included),
+        # rounded up; the fixed attributes of the object are not counted.
+        w = 2 if self.wide else 1
+        wc = 2 if self.cwide else 1
+        total = (len(self.state) + len(self.flags) + 4 * len(self.expiry) + len(self.hw) + len(self.host)
+                 + 4 * len(self.extra) + w * (len(self.index) + len(self.nxt) + len(self.prv) + len(self.heap)
+                                              + len(self.hpos))
+                 + wc * (len(self.aref) + len(self.cnext)) + len(self.cells))
+        return (total + self.capacity - 1) // self.capacity
 
     # --- addresses -------------------------------------------------------------------------
     def slot_of(self, off):
@@ -108,62 +170,228 @@ class LeaseTable:
             return self.pool_first + s
         return self.extra[s - self.pool_size]
 
-    # --- client keys -----------------------------------------------------------------------
-    def has_key(self, s):
-        return self.keys[s * KEY_SIZE] != 0
+    # --- hardware address ------------------------------------------------------------------
+    def set_hw(self, s, htype, hlen, src, pos):
+        # Keeps htype, hlen and chaddr (src[pos:pos + hlen], the first 6 bytes of it). Never call
+        # it on a slot whose key is _F_KEY_HW for another address (set_key after, not before).
+        hw = self.hw
+        p = s * HW_SIZE
+        hw[p] = htype
+        n = hlen if hlen < HW_ROOM else HW_ROOM
+        for i in range(n):
+            hw[p + 1 + i] = src[pos + i]
+        self.flags[s] = (self.flags[s] & 7) | (hlen << _HLEN_SHIFT)
 
-    def key_equals(self, s, kb):
-        # kb is a KEY_SIZE bytearray in the same form as stored.
-        keys = self.keys
-        p = s * KEY_SIZE
-        n = kb[0]
-        if keys[p] != n:
+    def hlen(self, s):
+        return self.flags[s] >> _HLEN_SHIFT
+
+    def same_hw(self, s, htype, hlen, src, pos):
+        # True when slot s keeps this hardware address, or none. A chaddr longer than 6 bytes
+        # is compared on htype, hlen and its first 6 bytes (only those are kept).
+        n = self.flags[s] >> _HLEN_SHIFT
+        if n == 0:
+            return True
+        hw = self.hw
+        p = s * HW_SIZE
+        if hw[p] != htype or n != hlen:
             return False
-        if n > _KEY_ROOM:
-            n = _KEY_ROOM
-        for i in range(1, n + 1):
-            if keys[p + i] != kb[i]:
+        if n > HW_ROOM:
+            n = HW_ROOM
+        for i in range(n):
+            if hw[p + 1 + i] != src[pos + i]:
                 return False
         return True
+
+    # --- client keys -----------------------------------------------------------------------
+    def has_key(self, s):
+        return self.flags[s] & _F_KEYED != 0
+
+    def key_is_hw(self, s):
+        return self.flags[s] & _F_KEY_HW != 0
+
+    def key_len(self, s):
+        f = self.flags[s]
+        if f & _F_KEY_HW:
+            return (f >> _HLEN_SHIFT) + 1
+        if f & _F_KEY_ARENA:
+            return self.cells[(self.aref[s] - 1) * _CELL]
+        return 0
+
+    def key_cells(self, s):
+        # Arena cells held by slot s's key.
+        if self.flags[s] & _F_KEY_ARENA:
+            return cells_for(self.cells[(self.aref[s] - 1) * _CELL])
+        return 0
+
+    def key_equals(self, s, kb):
+        # kb: length byte, then the identity (the engine's kbuf form).
+        f = self.flags[s]
+        n = kb[0]
+        if f & _F_KEY_HW:
+            if n != (f >> _HLEN_SHIFT) + 1:
+                return False
+            hw = self.hw
+            p = s * HW_SIZE - 1
+            for i in range(1, n + 1):
+                if hw[p + i] != kb[i]:
+                    return False
+            return True
+        if not f & _F_KEY_ARENA:
+            return False
+        c = self.aref[s] - 1
+        cells = self.cells
+        q = c * _CELL
+        if cells[q] != n:
+            return False
+        end = q + _CELL
+        q += 1
+        for i in range(1, n + 1):
+            if q == end:
+                c = self.cnext[c]
+                q = c * _CELL
+                end = q + _CELL
+            if cells[q] != kb[i]:
+                return False
+            q += 1
+        return True
+
+    def key_into(self, s, kb):
+        # Copies slot s's identity into kb (length byte first); returns its length (0: none).
+        f = self.flags[s]
+        if f & _F_KEY_HW:
+            n = (f >> _HLEN_SHIFT) + 1
+            p = s * HW_SIZE
+            kb[0] = n
+            for i in range(n):
+                kb[1 + i] = self.hw[p + i]
+            return n
+        if not f & _F_KEY_ARENA:
+            kb[0] = 0
+            return 0
+        c = self.aref[s] - 1
+        cells = self.cells
+        q = c * _CELL
+        n = cells[q]
+        kb[0] = n
+        end = q + _CELL
+        q += 1
+        for i in range(1, n + 1):
+            if q == end:
+                c = self.cnext[c]
+                q = c * _CELL
+                end = q + _CELL
+            kb[i] = cells[q]
+            q += 1
+        return n
+
+    def key_hash(self, s):
+        # h24 of slot s's identity bytes: the same value the engine computes from a message.
+        f = self.flags[s]
+        if f & _F_KEY_HW:
+            return h24(self.hw, s * HW_SIZE, (f >> _HLEN_SHIFT) + 1, 5381)
+        c = self.aref[s] - 1
+        cells = self.cells
+        q = c * _CELL
+        n = cells[q]
+        end = q + _CELL
+        q += 1
+        h = 5381
+        for i in range(n):
+            if q == end:
+                c = self.cnext[c]
+                q = c * _CELL
+                end = q + _CELL
+            h = ((h * 33) ^ cells[q]) & 0xFFFFFF
+            q += 1
+        return h
 
     def find(self, kb, h):
         # Slot whose key equals kb (hash h), or -1.
         idx = self.index
         m = self.imask
-        i = h & m
-        h16 = h & 0xFFFF
+        fl = self.flags
+        hw = self.hw
+        n = kb[0]
+        last = kb[n]
+        i = home(h, self.ishift)
         while True:
             e = idx[i]
             if e == 0:
                 return -1
             s = e - 1
-            if self.khash[s] == h16 and self.key_equals(s, kb):
+            f = fl[s]
+            # A key in the hw field is rejected on its length and last byte (where consecutive
+            # MACs differ) before the full comparison: a method call per probe costs more.
+            if f & _F_KEY_HW:
+                if (f >> _HLEN_SHIFT) + 1 == n and hw[s * HW_SIZE + n - 1] == last and self.key_equals(s, kb):
+                    return s
+            elif self.key_equals(s, kb):
                 return s
             i = (i + 1) & m
 
-    def set_key(self, s, kb, h):
-        if self.keys[s * KEY_SIZE]:
+    def room(self, need, a, b):
+        # True when `need` arena cells can be had for a key that will belong to slot a, counting
+        # the cells that the keys of slots a and b (the same client's old slot, -1: none) give back.
+        have = self.nfree + self.spare
+        if have >= need:
+            return True
+        if a >= 0 and not self.in_list(a):
+            have += self.key_cells(a)
+        if b >= 0 and b != a and not self.in_list(b):
+            have += self.key_cells(b)
+        return have >= need
+
+    def set_key(self, s, kb, h, hwform):
+        # Gives slot s the identity kb (hash h). hwform: kb equals the slot's kept hardware key
+        # (set_hw first), so no arena cells are needed. Returns False, changing nothing else,
+        # when the arena has no room even after reclaim (callers check room() first).
+        if self.flags[s] & _F_KEYED:
             self.clear_key(s)
-        p = s * KEY_SIZE
-        self.keys[p:p + KEY_SIZE] = kb      # slice store: one copy, no allocation
-        self.khash[s] = h & 0xFFFF
+        if hwform:
+            self.flags[s] |= _F_KEY_HW
+        else:
+            n = kb[0]
+            need = cells_for(n)
+            if self.nfree < need and not self.reclaim(need):
+                return False
+            c = self.cfree
+            self.aref[s] = c + 1
+            cells = self.cells
+            nxt = self.cnext
+            q = c * _CELL
+            cells[q] = n
+            end = q + _CELL
+            q += 1
+            for i in range(1, n + 1):
+                if q == end:
+                    c = nxt[c]
+                    q = c * _CELL
+                    end = q + _CELL
+                cells[q] = kb[i]
+                q += 1
+            self.cfree = nxt[c]
+            nxt[c] = self.cnil
+            self.nfree -= need
+            self.flags[s] |= _F_KEY_ARENA
+            if self.in_list(s):
+                self.spare += need
         idx = self.index
         m = self.imask
-        i = h & m
+        i = home(h, self.ishift)
         while idx[i]:
             i = (i + 1) & m
         idx[i] = s + 1
+        return True
 
     def clear_key(self, s):
         # Backward-shift deletion keeps every probe chain unbroken without tombstones.
-        keys = self.keys
-        p = s * KEY_SIZE
-        if keys[p] == 0:
+        f = self.flags[s]
+        if not f & _F_KEYED:
             return
-        keys[p:p + KEY_SIZE] = _ZKEY
         idx = self.index
         m = self.imask
-        i = self.khash[s] & m
+        sh = self.ishift
+        i = home(self.key_hash(s), sh)
         while idx[i] != s + 1:
             i = (i + 1) & m
         j = i
@@ -172,22 +400,62 @@ class LeaseTable:
             e = idx[j]
             if e == 0:
                 break
-            home = self.khash[e - 1] & m
-            # Move e back into hole i unless its home lies cyclically in (i, j].
-            if (j > i and (home <= i or home > j)) or (j < i and (home <= i and home > j)):
+            k = home(self.key_hash(e - 1), sh)
+            # Move e back into hole i unless its home k lies cyclically in (i, j].
+            if (j > i and (k <= i or k > j)) or (j < i and (k <= i and k > j)):
                 idx[i] = e
                 i = j
         idx[i] = 0
-        self.khash[s] = 0
+        if f & _F_KEY_ARENA:
+            # The chain goes back to the front of the free cells.
+            c = self.aref[s] - 1
+            first = c
+            nxt = self.cnext
+            k = 1
+            while nxt[c] != self.cnil:
+                c = nxt[c]
+                k += 1
+            nxt[c] = self.cfree
+            self.cfree = first
+            self.nfree += k
+            if self.in_list(s):
+                self.spare -= k
+            self.aref[s] = 0
+        self.flags[s] = f & ~_F_KEYED & 255
+
+    def reclaim(self, need):
+        # Arena full: forget the remembered ids of available slots (free list, oldest first)
+        # until `need` cells are free. A live, offered, declined or reserved slot's id is never
+        # dropped. Walks the free list, so it runs only when the arena is full.
+        nil = self.nil
+        s = self.head
+        while s != nil and self.nfree < need:
+            n = self.nxt[s]
+            if self.flags[s] & _F_KEY_ARENA:
+                self.forget(s)
+                self.evicted += 1
+            s = n
+        return self.nfree >= need
+
+    def forget(self, s):
+        # An available slot no longer remembers its last client.
+        self.clear_key(s)
+        self.host[s * self.host_len] = 0
+        st = self.state[s]
+        if st == RELEASED or st == EXPIRED:
+            self.state[s] = FREE
 
     # --- free list -------------------------------------------------------------------------
     def in_list(self, s):
-        return self.prv[s] != _NIL or self.head == s
+        return self.prv[s] != self.nil or self.head == s
 
     def push_tail(self, s):
+        nil = self.nil
+        if self.flags[s] & _F_KEY_ARENA:
+            self.spare += self.key_cells(s)
         self.prv[s] = self.tail
-        self.nxt[s] = _NIL
-        if self.tail == _NIL:
+        self.nxt[s] = nil
+        if self.tail == nil:
             self.head = s
         else:
             self.nxt[self.tail] = s
@@ -196,22 +464,25 @@ class LeaseTable:
     def unlink(self, s):
         if not self.in_list(s):
             return
+        nil = self.nil
+        if self.flags[s] & _F_KEY_ARENA:
+            self.spare -= self.key_cells(s)
         p = self.prv[s]
         n = self.nxt[s]
-        if p == _NIL:
+        if p == nil:
             self.head = n
         else:
             self.nxt[p] = n
-        if n == _NIL:
+        if n == nil:
             self.tail = p
         else:
             self.prv[n] = p
-        self.prv[s] = _NIL
-        self.nxt[s] = _NIL
+        self.prv[s] = nil
+        self.nxt[s] = nil
 
     def first_free(self):
         h = self.head
-        return -1 if h == _NIL else h
+        return -1 if h == self.nil else h
 
     # --- expiry heap -----------------------------------------------------------------------
     def set_timer(self, s, t):

@@ -20,24 +20,24 @@ import struct
 from binascii import crc32
 from microdhcp.errors import describe
 from microdhcp.leases import (h24, FREE, OFFERED, BOUND, RELEASED, DECLINED, RESERVED,
-                              F_RESERVED, KEY_SIZE, HW_SIZE, NEVER)
+                              F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
 
 # File header (16 bytes): magic, version, host field size, 6 zero bytes, CRC-32 (little-endian).
 MAGIC = b"mDHL"
-VERSION = const(1)
+VERSION = const(2)         # 2: whole client ids (up to leases.MAX_ID bytes), 8-byte hw field
 HEADER_SIZE = const(16)
 _HDR_VERSION = const(4)
 _HDR_HOSTLEN = const(5)
 
-# Record (52 + host field bytes; 68 with the default hostname_len=15):
+# Record (87 + host field bytes; 103 with the default hostname_len=15):
 TAG = const(0x4C)          # "L"
 R_TAG = const(0)           # 1  TAG
 R_STATE = const(1)         # 1  slot state (leases.py), never OFFERED
 R_ADDR = const(2)          # 4  the address, whole (a changed subnet cannot misplace a lease)
 R_LEFT = const(6)          # 4  seconds left when written, big-endian, < 2**30 (NEVER: no timer)
-R_KEY = const(10)          # 20 client identity, leases.py key form (length byte 0: none)
-R_HW = const(30)           # 18 htype, hlen, chaddr[16]
-R_HOST = const(48)         # H  length byte + hostname (H = hostname_len + 1)
+R_KEY = const(10)          # 65 client identity: length byte (0: none) + up to 64 bytes, zero-padded
+R_HW = const(75)           # 8  htype, hlen, the first 6 bytes of chaddr (what the table keeps)
+R_HOST = const(83)         # H  length byte + hostname (H = hostname_len + 1)
 # then the CRC-32 of everything before it, little-endian, so that crc32(whole record) is RESIDUE.
 RESIDUE = const(0x2144DF1C)  # CRC-32 of any message followed by its own little-endian CRC (< 2**30)
 
@@ -315,14 +315,14 @@ class LeaseStore:
         for i in range(KEY_SIZE):
             kb[i] = rec[R_KEY + i]
         keyed = kb[0] != 0
-        if st == BOUND and not keyed:
+        if (st == BOUND and not keyed) or kb[0] > MAX_ID or rec[R_HW + 1] > 16:
             self.corrupt += 1
             return
         reserved = t.flags[s] & F_RESERVED
         if reserved and not t.key_equals(s, kb):
             self.skipped += 1              # the address is reserved for another client now
             return
-        h = h24(kb, 0, KEY_SIZE, 5381)
+        h = h24(kb, 1, kb[0], 5381)
         if keyed:
             f = t.find(kb, h)
             if f >= 0 and f != s:
@@ -351,13 +351,10 @@ class LeaseStore:
                 t.state[s] = st
                 t.unlink(s)
                 t.push_tail(s)      # remembered addresses go last, so their clients find them
-            if not keyed:
-                t.clear_key(s)
-            elif not t.key_equals(s, kb):
-                t.set_key(s, kb, h)
-        p = s * HW_SIZE
-        for i in range(HW_SIZE):
-            t.hw[p + i] = rec[R_HW + i]
+        if not self._restore_client(s, rec, kb, h):
+            self._forget(s)
+            self.skipped += 1              # no arena room for this client id (id_cells)
+            return
         q = s * t.host_len
         n = rec[R_HOST]
         if n > t.host_len - 1:
@@ -368,6 +365,46 @@ class LeaseStore:
         for i in range(n):
             t.host[q + 1 + i] = rec[R_HOST + 1 + i]
         self.loaded += 1
+
+    def _restore_client(self, s, rec, kb, h):
+        # The record's identity (kb, hash h; length 0: none) and hardware address into slot s.
+        # False when the id needs arena cells that are not there.
+        t = self.engine.table
+        htype = rec[R_HW]
+        hlen = rec[R_HW + 1]
+        if t.flags[s] & F_RESERVED:
+            # A reservation keeps its configured key as it is (a MAC key is the hw field too).
+            if not t.key_is_hw(s):
+                t.set_hw(s, htype, hlen, rec, R_HW + 2)
+            return True
+        n = kb[0]
+        hwform = n != 0 and n == hlen + 1 and hlen <= HW_ROOM and kb[1] == htype
+        i = 0
+        while hwform and i < hlen:
+            hwform = kb[2 + i] == rec[R_HW + 2 + i]
+            i += 1
+        if n and t.key_equals(s, kb) and t.key_is_hw(s) == hwform:
+            t.set_hw(s, htype, hlen, rec, R_HW + 2)
+            return True
+        t.clear_key(s)      # before set_hw: a key kept in the hw field goes with it
+        t.set_hw(s, htype, hlen, rec, R_HW + 2)
+        return n == 0 or t.set_key(s, kb, h, hwform)
+
+    def _pack_client(self, r, s):
+        # Slot s's identity (whole) and hardware address into record r.
+        t = self.engine.table
+        kb = self.kb
+        n = t.key_into(s, kb)
+        for i in range(n + 1):
+            r[R_KEY + i] = kb[i]
+        for i in range(n + 1, KEY_SIZE):
+            r[R_KEY + i] = 0
+        p = s * HW_SIZE
+        hlen = t.hlen(s)
+        r[R_HW] = t.hw[p]
+        r[R_HW + 1] = hlen
+        for i in range(HW_ROOM):
+            r[R_HW + 2 + i] = t.hw[p + 1 + i] if i < hlen else 0
 
     def _hold(self, s, rec, st):
         # No RTC: a lease is held for its whole time counted from boot. A renewal is never
@@ -460,12 +497,7 @@ class LeaseStore:
         r[R_LEFT + 1] = (left >> 16) & 255
         r[R_LEFT + 2] = (left >> 8) & 255
         r[R_LEFT + 3] = left & 255
-        p = s * KEY_SIZE
-        for i in range(KEY_SIZE):
-            r[R_KEY + i] = t.keys[p + i]
-        p = s * HW_SIZE
-        for i in range(HW_SIZE):
-            r[R_HW + i] = t.hw[p + i]
+        self._pack_client(r, s)
         hl = self.host_len
         p = s * hl
         for i in range(hl):
@@ -503,7 +535,7 @@ class LeaseStore:
             f.write(header_bytes(self.host_len))
             for s in range(t.capacity):
                 st = t.state[s]
-                if t.keys[s * KEY_SIZE] or st == BOUND or st == DECLINED or st == RESERVED:
+                if t.has_key(s) or st == BOUND or st == DECLINED or st == RESERVED:
                     self._pack(s)
                     self._write(f, self.rec)
                     n += 1

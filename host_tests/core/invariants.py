@@ -2,9 +2,12 @@
 # flood and churn tests (both runtimes) and tools/fuzz_atheris.py. Test-side: allocates freely.
 import dhcpkit as k
 from microdhcp.leases import (FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED,
-                              F_RESERVED, KEY_SIZE, HW_SIZE, NEVER)
+                              F_RESERVED, HW_SIZE, NEVER)
 
-_NIL = 0xFFFF
+# The table layout (leases.py), restated here: flags bits, arena cell size.
+_F_KEY_HW = 2
+_F_KEY_ARENA = 4
+_CELL = 20
 
 
 def h24(b, pos, n, h):
@@ -14,38 +17,63 @@ def h24(b, pos, n, h):
     return h
 
 
+def chain(t, s):
+    # Arena cells of slot s's key, in order ([] when its key is not in the arena).
+    if not t.flags[s] & _F_KEY_ARENA:
+        return []
+    out = [t.aref[s] - 1]
+    while t.cnext[out[-1]] != t.cnil:
+        assert len(out) <= t.ncells, "arena chain of slot %d cycles" % s
+        out.append(t.cnext[out[-1]])
+    return out
+
+
+def key_of(t, s):
+    # Slot s's identity as length byte + bytes (b"\0": none), read from the layout directly.
+    f = t.flags[s]
+    if f & _F_KEY_HW:
+        n = (f >> 3) + 1
+        return bytes([n]) + bytes(t.hw[s * HW_SIZE:s * HW_SIZE + n])
+    if not f & _F_KEY_ARENA:
+        return b"\0"
+    data = b"".join(bytes(t.cells[c * _CELL:(c + 1) * _CELL]) for c in chain(t, s))
+    return data[:1 + data[0]]
+
+
+def home(h, shift):
+    # leases.home, repeated: Fibonacci hashing of the 24-bit hash in 12-bit halves.
+    p = (h * 0x9E3779) & 0xFFFFFF
+    return p >> shift
+
+
 def find(t, key, h):
     # leases.LeaseTable.find, repeated for the same reason: slot holding `key` or -1.
-    i = h & t.imask
+    i = home(h, t.ishift)
     while True:
         e = t.index[i]
         if e == 0:
             return -1
         s = e - 1
-        if t.khash[s] == h & 0xFFFF and bytes(t.keys[s * KEY_SIZE:(s + 1) * KEY_SIZE]) == key:
+        if key_of(t, s) == key:
             return s
         i = (i + 1) & t.imask
+
+
+def kbuf_key(e):
+    # The engine's current identity buffer, cut to its length.
+    return bytes(e.kbuf[:1 + e.kbuf[0]])
 _AVAILABLE = (FREE, RELEASED, EXPIRED)
 
 
 def key_form(key):
-    # A configured reservation key in the engine's stored form (leases.KEY_SIZE bytes).
-    kb = bytearray(KEY_SIZE)
-    n = len(key)
-    kb[0] = n if n < 255 else 255
-    if n <= 19:
-        kb[1:1 + n] = key
-    else:
-        kb[1:17] = key[:16]
-        h = h24(key, 0, n, 5381)
-        kb[17], kb[18], kb[19] = h >> 16, (h >> 8) & 255, h & 255
-    return bytes(kb)
+    # A configured reservation key as key_of reads it.
+    return bytes([len(key)]) + bytes(key)
 
 
 def sizes(e):
     # Lengths of every table array (they must never change while serving).
     t = e.table
-    return (len(t.state), len(t.flags), len(t.expiry), len(t.keys), len(t.khash), len(t.hw), len(t.host),
+    return (len(t.state), len(t.flags), len(t.expiry), len(t.cells), len(t.cnext), len(t.aref), len(t.hw), len(t.host),
             len(t.index), len(t.nxt), len(t.prv), len(t.heap), len(t.hpos), len(e.rx), len(e.counters))
 
 
@@ -55,7 +83,7 @@ def check(e, now=None, base_sizes=None):
     cap = t.capacity
     if base_sizes is not None:
         assert sizes(e) == base_sizes, "table arrays changed length: %r -> %r" % (base_sizes, sizes(e))
-    assert len(t.state) == cap and len(t.keys) == cap * KEY_SIZE and len(t.hw) == cap * HW_SIZE
+    assert len(t.state) == cap and len(t.aref) == cap and len(t.hw) == cap * HW_SIZE
     # Keys: unique across slots (one client, one slot; one live address per client), each one
     # findable through the index, and the index holds exactly the keyed slots.
     seen = {}
@@ -65,36 +93,53 @@ def check(e, now=None, base_sizes=None):
         assert st <= RESERVED, "slot %d bad state %d" % (s, st)
         if st == OFFERED:
             offered += 1
-        key = bytes(t.keys[s * KEY_SIZE:(s + 1) * KEY_SIZE])
+        key = key_of(t, s)
+        assert t.flags[s] & 6 != 6, "slot %d key both in hw and arena" % s
+        assert (t.aref[s] != 0) == (t.flags[s] & _F_KEY_ARENA != 0), "slot %d arena ref" % s
         if key[0]:
             assert key not in seen, "slots %d and %d hold one client key %r (states %d, %d)" % (
                 seen[key], s, key, t.state[seen[key]], st)
             seen[key] = s
-            h = h24(key, 0, KEY_SIZE, 5381)
-            assert t.khash[s] == h & 0xFFFF, "slot %d stale key hash" % s
+            h = h24(key, 1, key[0], 5381)
             assert find(t, key, h) == s, "slot %d key not found through the index" % s
         if st == OFFERED or st == BOUND:
             assert key[0], "slot %d is %d without a client key" % (s, st)
         if t.flags[s] & F_RESERVED:
             assert st in (RESERVED, OFFERED, BOUND, DECLINED), "reserved slot %d in state %d" % (s, st)
         else:
-            assert t.flags[s] == 0 and st != RESERVED, "slot %d reserved without a reservation" % s
+            assert st != RESERVED, "slot %d reserved without a reservation" % s
         if s >= t.pool_size:
             assert t.flags[s] & F_RESERVED, "slot %d outside the pool without a reservation" % s
     used = sum(1 for v in t.index if v)
     assert used == len(seen), "index holds %d entries for %d keyed slots" % (used, len(seen))
+    # Arena: every cell either free (once) or in exactly one key's chain; spare = cells of keys
+    # of slots in the free list.
+    owner = {}
+    for s in range(cap):
+        for c in chain(t, s):
+            assert c not in owner, "arena cell %d in the keys of slots %d and %d" % (c, owner[c], s)
+            owner[c] = s
+    c = t.cfree
+    nfree = 0
+    while c != t.cnil:
+        assert c not in owner, "arena cell %d both free and used by slot %s" % (c, owner.get(c))
+        owner[c] = -1
+        nfree += 1
+        c = t.cnext[c]
+    assert nfree == t.nfree, "free cells %d, counted %d" % (nfree, t.nfree)
+    assert len(owner) == t.ncells, "arena cells lost: %d of %d accounted" % (len(owner), t.ncells)
     assert e.n_offered == offered, "n_offered %d but %d slots offered" % (e.n_offered, offered)
     # Reservations: the slot keeps the configured client for good.
     for key, off in e.cfg.reservations:
         s = off - t.pool_first if 0 <= off - t.pool_first < t.pool_size else t.pool_size + list(t.extra).index(off)
         assert t.flags[s] & F_RESERVED
-        assert bytes(t.keys[s * KEY_SIZE:(s + 1) * KEY_SIZE]) == key_form(key), \
+        assert key_of(t, s) == key_form(key), \
             "reserved address %d went to another client" % off
     # Free list: exactly the available, unreserved slots, each once, prv/nxt consistent.
     fl = []
     s = t.head
-    prev = _NIL
-    while s != _NIL:
+    prev = t.nil
+    while s != t.nil:
         assert len(fl) <= cap, "free list cycles"
         assert t.prv[s] == prev, "free list prv broken at %d" % s
         fl.append(s)
@@ -103,6 +148,8 @@ def check(e, now=None, base_sizes=None):
     assert t.tail == prev, "free list tail"
     want = [s for s in range(cap) if t.state[s] in _AVAILABLE]
     assert sorted(fl) == want, "free list %r != available slots %r" % (sorted(fl), want)
+    spare = sum(len(chain(t, s)) for s in fl)
+    assert spare == t.spare, "spare cells %d, counted %d" % (spare, t.spare)
     assert len(set(fl)) == len(fl)
     # Timers: a heap over exactly the offered, bound and declined slots.
     assert 0 <= t.hsize <= cap
@@ -146,14 +193,14 @@ def live(e):
     out = {}
     for s in range(t.capacity):
         if t.state[s] in (OFFERED, BOUND):
-            out[s] = (t.state[s], bytes(t.keys[s * KEY_SIZE:(s + 1) * KEY_SIZE]), t.expiry[s])
+            out[s] = (t.state[s], key_of(t, s), t.expiry[s])
     return out
 
 
 def slot_view(e, s):
     t = e.table
-    return (t.state[s], bytes(t.keys[s * KEY_SIZE:(s + 1) * KEY_SIZE]), t.expiry[s],
-            bytes(t.hw[s * HW_SIZE:(s + 1) * HW_SIZE]))
+    return (t.state[s], key_of(t, s), t.expiry[s],
+            bytes(t.hw[s * HW_SIZE:(s + 1) * HW_SIZE]), t.flags[s] >> 3)
 
 
 def check_reply(e, data, n, tx):
@@ -174,7 +221,7 @@ def check_reply(e, data, n, tx):
         assert s >= 0, "yiaddr outside the table"
         assert e.table.state[s] in (OFFERED, BOUND), "yiaddr %r in state %d" % (r["yiaddr"], e.table.state[s])
         # The address handed out is keyed to the client that asked (so never another's reservation).
-        assert bytes(e.table.keys[s * KEY_SIZE:(s + 1) * KEY_SIZE]) == bytes(e.kbuf), "yiaddr %r is keyed to another client" % (r["yiaddr"],)
+        assert key_of(e.table, s) == kbuf_key(e), "yiaddr %r is keyed to another client" % (r["yiaddr"],)
     lim = 576 - 28
     # Sizes: never more than the client may take (RFC 2131 2, RFC 2132 9.10).
     if e.req.cnt[6]:

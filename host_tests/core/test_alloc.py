@@ -90,6 +90,23 @@ def plan(r):
     add(1, k.msg(k.REQUEST, c + 11, ((50, k.ip("10.0.0.9")),)), 0)
     # engine 2: known clients only
     add(2, k.msg(k.DISCOVER, c + 12), 0)
+    # engine 3 (4 addresses, a 2-cell client-id arena, mac_pinning off): whole long ids, the
+    # full arena (refused, reclaimed), an id too long, an id moving from the hw field to the arena
+    ida = (61, b"\xff" + bytes((r, 0, 0, 1)) + bytes(14))          # 19 bytes: 1 cell
+    idb = (61, b"\x00" + bytes((r,)) + b"b" * 37)                   # 39 bytes: 2 cells
+    idc = (61, b"\x01" + k.mac(c + 23))                              # 01 + its MAC: no cell
+    add(3, k.msg(k.DISCOVER, c + 21, ((50, a(10)), ida)), k.OFFER)
+    add(3, k.msg(k.REQUEST, c + 21, ((50, a(10)), (54, SRV), ida)), k.ACK)
+    add(3, k.msg(k.DISCOVER, c + 22, ((50, a(11)), idb)), 0)            # arena full: id_arena_full
+    add(3, k.msg(k.RELEASE, c + 21, ((54, SRV), ida), ciaddr=a(10)), 0)
+    add(3, k.msg(k.DISCOVER, c + 22, ((50, a(11)), idb)), k.OFFER)      # takes the released id's cell
+    add(3, k.msg(k.REQUEST, c + 22, ((50, a(11)), (54, SRV), idb)), k.ACK)
+    add(3, k.msg(k.DISCOVER, c + 21, (ida,)), 0)                        # full again
+    add(3, k.msg(k.DISCOVER, c + 24, ((61, b"\x00" + b"z" * 64),)), 0)  # 65 bytes: id_too_long
+    add(3, k.msg(k.DISCOVER, c + 23, ((50, a(12)), idc)), k.OFFER)
+    add(3, k.msg(k.REQUEST, c + 23, ((50, a(12)), (54, SRV), idc)), k.ACK)
+    add(3, k.msg(k.RELEASE, c + 22, ((54, SRV), idb), ciaddr=a(11)), 0)
+    add(3, k.msg(k.REQUEST, c + 25, (idc,), ciaddr=a(12)), k.ACK)       # same id, new chaddr: to the arena
     return m
 
 
@@ -107,14 +124,16 @@ def engines(ev):
                        reservations=[("02:00:00:00:00:07", "192.168.4.200")]), on_event, on_commit)
     e1 = Engine(Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.10"), authoritative=False), on_event)
     e2 = Engine(Config("192.168.4.1/24", known_clients_only=True), on_event)
-    return (e0, e1, e2)
+    e3 = Engine(Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.13"), id_cells=2, max_offers=4,
+                       mac_pinning=False), on_event, on_commit)
+    return (e0, e1, e2, e3)
 
 
 def sizes(es):
     out = []
     for e in es:
         t = e.table
-        for o in (t.state, t.flags, t.expiry, t.keys, t.khash, t.hw, t.host, t.index, t.nxt, t.prv, t.heap,
+        for o in (t.state, t.flags, t.expiry, t.cells, t.cnext, t.aref, t.hw, t.host, t.index, t.nxt, t.prv, t.heap,
                   t.hpos, e.rx, e.counters, e.kbuf):
             out.append((id(o), len(o)))
     return out
@@ -142,7 +161,7 @@ def run_round(es, msgs, eis, wants, got, tx, now, lock, unlock):
     lock()
     try:
         j = 0
-        while j < 3:
+        while j < 4:
             es[j].tick(now + 500000)     # every offer, lease and quarantine of the round ends
             j += 1
     except MemoryError:
@@ -212,3 +231,6 @@ def test_alloc_engine_handle_allocates_nothing():
         assert sizes(es) == before
     # offered, bound, renewed, released, declined, expired, NAK, no address, INFORM all happened
     assert min(ev[1:10]) > 0, list(ev)
+    # engine 3 took the arena paths in all 4 rounds: full (twice a round), reclaimed, too long
+    st = es[3].stats()
+    assert st["id_arena_full"] == 8 and st["id_too_long"] == 4 and es[3].table.evicted >= 4, (st, es[3].table.evicted)

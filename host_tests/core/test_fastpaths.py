@@ -56,20 +56,6 @@ def test_lease_options_encoded_once_match_the_configured_times():
     assert r[51] == k.u32(1024) and k.be32(r[58]) < 1024 and k.be32(r[59]) < 1024
 
 
-def test_key_hash_is_h24_over_the_whole_key():
-    from microdhcp.engine import _key_h24
-    from microdhcp.leases import h24, KEY_SIZE
-    kb = bytearray(KEY_SIZE)
-    x = 7
-    for trial in range(200):
-        for i in range(KEY_SIZE):
-            x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-            kb[i] = (x >> 16) & 255
-        assert _key_h24(kb) == h24(kb, 0, KEY_SIZE, 5381)
-    assert _key_h24(bytearray(KEY_SIZE)) == h24(bytearray(KEY_SIZE), 0, KEY_SIZE, 5381)
-    assert _key_h24(bytearray(b"\xff" * KEY_SIZE)) == h24(b"\xff" * KEY_SIZE, 0, KEY_SIZE, 5381)
-
-
 def test_parser_checks_every_fixed_length_of_the_table():
     # parse() writes the fixed-length checks out; the table _FIXED says what they must be.
     from microdhcp import packet as pkt
