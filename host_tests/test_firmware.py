@@ -5,9 +5,12 @@
 # A budget holds when that size passes AND every larger size up to +16 KiB (unix, 256-byte steps)
 # or at a few larger sizes (qemu, each a relink) passes too: fragmentation once made larger heaps
 # fail. A size well below each budget must fail, which proves the check can fail.
-# Measured (tools/heap_floor.py): 254 leases 37120 B unix / 39680 B qemu; 16 leases 18176 B unix /
-# 20224 B qemu. The aims are 32 KiB and 8 KiB; the budgets below are today's figures plus a margin,
-# to be tightened as the per-lease and fixed costs come down.
+# Measured (tools/heap_floor.py) with the 47-byte lease table: 254 leases 32256 B unix / 35840 B
+# qemu; 16 leases 20736 B unix / 21760 B qemu (before it: 37120 / 39680 and 18176 / 20224). The
+# aims are 32 KiB for 254 leases, met on the 32-bit unix build and asserted as its budget, and
+# 8 KiB for 16 leases, NOT met: the fixed cost (imports' globals, the 1500-byte receive and
+# transmit buffers, Config) is about 16 KiB before any lease. The other budgets are today's
+# figures plus a margin, to be tightened as the fixed costs come down.
 import os
 import subprocess
 import sys
@@ -21,9 +24,10 @@ import build_firmware as bf   # noqa: E402
 import heap_floor             # noqa: E402
 
 KIB = 1024
-UNIX_BUDGET = {254: 37 * KIB, 16: 18 * KIB}      # -X heapsize on the 32-bit frozen build
-QEMU_BUDGET = {254: 40 * KIB, 16: 20 * KIB}      # MICROPY_HEAP_SIZE on Cortex-M3
-FLASH_PACKAGE = 48 * KIB                         # frozen package on Cortex-M3 (47493 B measured)
+UNIX_BUDGET = {254: 32 * KIB, 16: 21 * KIB}      # -X heapsize on the 32-bit frozen build
+QEMU_BUDGET = {254: 36 * KIB, 16: 22 * KIB}      # MICROPY_HEAP_SIZE on Cortex-M3
+FLASH_SERVER = 54 * KIB    # the DHCP server as a board freezes it, on Cortex-M3 (53533 B measured)
+FLASH_PACKAGE = 88 * KIB   # the whole package: server, client, DNS/web kit (86625 B measured)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -59,7 +63,10 @@ def test_qemu_cortex_m3_heap_budget(capacity):
 
 def test_frozen_package_flash_budget():
     import firmware_size
-    got = firmware_size.frozen_object("package", firmware_size.SETS[0][1])
+    sets = dict(firmware_size.SETS)
     empty = firmware_size.frozen_object("empty", "")
-    print("frozen package on Cortex-M3: %d bytes" % (got - empty))
-    assert 10 * KIB < got - empty <= FLASH_PACKAGE
+    server = firmware_size.frozen_object("server", sets["server"]) - empty
+    package = firmware_size.frozen_object("package", sets["package"]) - empty
+    print("frozen on Cortex-M3: DHCP server %d bytes, whole package %d bytes" % (server, package))
+    assert 10 * KIB < server <= FLASH_SERVER
+    assert server < package <= FLASH_PACKAGE

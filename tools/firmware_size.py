@@ -7,7 +7,9 @@ Frozen modules become one C file (frozen_content.c: bytecode, constants, the qst
 its object's text + data is the flash the modules take. For each set below the object is
 recompiled in a copy of the qemu object folder (build/firmware/qemu-size-NAME) with a manifest
 holding only that set, so every figure includes the set's own qstrs and nothing else:
-  package   firmware/manifest.py (the whole microdhcp package)
+  package   firmware/manifest.py (the whole microdhcp package: server, client, captive-portal kit)
+  server    the DHCP server as a board runs it: serving + status, store, errors, board (no host
+            command, no client, no DNS/web kit)
   serving   what a board imports to serve: the engine core + net (socket shell) + clock
   core      the sans-IO engine core: __init__, config, ipv4, packet, leases, engine
   empty     no module (the fixed cost of the frozen-module tables), subtracted from the others
@@ -24,10 +26,18 @@ import build_firmware as bf   # noqa: E402
 
 PKG = os.path.join(ROOT, "firmware")
 CORE = ["__init__", "config", "ipv4", "packet", "leases", "engine"]
+SERVER = CORE + ["net", "clock", "status", "store", "errors", "board"]
+
+
+def _modules(names):
+    return "".join('module("microdhcp/%s.py", base_path="%s")\n' % (m, PKG) for m in names)
+
+
 SETS = [
     ("package", 'include("%s/manifest.py")\n' % PKG),
-    ("serving", "".join('module("microdhcp/%s.py", base_path="%s")\n' % (m, PKG) for m in CORE + ["net", "clock"])),
-    ("core", "".join('module("microdhcp/%s.py", base_path="%s")\n' % (m, PKG) for m in CORE)),
+    ("server", _modules(SERVER)),
+    ("serving", _modules(CORE + ["net", "clock"])),
+    ("core", _modules(CORE)),
     ("empty", ""),
 ]
 
