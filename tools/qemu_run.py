@@ -119,6 +119,9 @@ def suite(skip):
     names = sorted(n[:-4] for n in os.listdir("/rom") if n.startswith("test_") and n.endswith(".mpy"))
     passed = failed = skipped = 0
     for name in names:
+        if name in skip:
+            skipped += 1      # a whole module that cannot import here (sockets)
+            continue
         mod = __import__(name)
         for t in sorted(k for k in dir(mod) if k.startswith("test_")):
             full = name + "." + t
@@ -146,20 +149,31 @@ NOT_ON_QEMU = {
     "test_store.test_round_trip_every_state": "lease file",
     "test_store.test_truncate_at_every_offset": "lease file",
     "test_store.test_corrupt_every_byte": "lease file",
-    "test_store.test_garbage_and_empty_files_start_clean": "lease file",
+    "test_store.test_garbage_files_start_clean": "lease file",
     "test_store.test_compaction_keeps_state_and_bounds_size": "lease file",
     "test_store.test_interrupted_compaction": "lease file",
     "test_store.test_churn_10000_bounded": "lease file",
     "test_store.test_renewals_do_not_write_10_clients_one_day": "lease file",
     "test_store.test_config_changes_are_skipped_and_counted": "lease file",
+    "test_store.test_long_client_ids_round_trip": "lease file",
     "test_store.test_no_allocation_per_record": "lease file (the write path runs in run_dora's store check)",
+    "test_startup_errors.test_empty_file_is_a_new_store_not_damage": "lease file",
+    "test_startup_errors.test_missing_directory_is_named_and_not_persistent": "a filesystem with directories",
+    "test_startup_errors.test_damaged_file_that_cannot_be_kept_says_so": "lease file",
+    "test_startup_errors.test_damaged_file_names_where_it_went": "lease file",
+    "test_startup_errors.test_write_failure_while_serving_is_counted_said_once_and_serving_goes_on": "lease file",
+    # Whole modules (the key is the module): they import socket, which this port does not have.
+    "test_kit": "UDP sockets",
+    "test_net_datagrams": "UDP sockets",
 }
-# The suite's harness keeps event logs, live sets and many engines beyond the server's own memory,
-# and MicroPython's allocator spreads long-lived small objects over the heap: with the port's
-# 140 KiB, 1-4 KB allocations of the flood and churn tests find no hole. The suite runs on a copy
-# of the firmware with a 384 KiB heap (the server's own budgets are checked at small heaps by
-# host_tests/test_firmware.py).
-SUITE_HEAP = 384 * 1024
+# The suite's harness keeps event logs, live sets, dicts of every key and many engines beyond the
+# server's own memory, and MicroPython's allocator spreads long-lived small objects over the heap:
+# with the port's 140 KiB (and, once the churn tests grew a dict per check, with 384 KiB too:
+# 314 KB free, no 2.3 KB hole) the flood and churn tests find no hole. The suite runs on a copy of
+# the firmware with a 1 MiB heap (the board's SRAM region is 4 MiB, tools/firmware/
+# mps2_an385_sram.ld); the server's own budgets are checked at small heaps by
+# host_tests/test_firmware.py.
+SUITE_HEAP = 1024 * 1024
 
 
 def romfs_image(path):
