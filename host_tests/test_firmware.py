@@ -20,7 +20,6 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-import build_firmware as bf   # noqa: E402
 import heap_floor             # noqa: E402
 
 KIB = 1024
