@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Builds MicroPython from the vendored source tarball, with microdhcp frozen, into build/firmware/.
 
-  python3 tools/build_firmware.py [--force] [--print-paths]
+  python3 tools/build_firmware.py [--force] [--kit] [--print-paths]
 
 Targets (`make firmware` runs this):
   build/firmware/mpy-cross              mpy-cross built from the same source
   build/firmware/micropython-32-frozen  unix port, 32-bit (i386), microdhcp + asyncio frozen
   build/firmware/micropython-32         the same C code, asyncio frozen, microdhcp NOT frozen
   build/firmware/qemu-an385.elf         qemu port, MPS2_AN385 (Cortex-M3), microdhcp frozen
+  build/firmware/micropython-32-kit     with --kit only: the 32-bit unix port with asyncio,
+                                        microdhcp and microdot frozen (the captive-portal kit's
+                                        heap figure, tools/kit_memory.py; microdot from PyPI
+                                        through tools/pylib.py)
 Each has its own object folder under build/firmware/ so make rebuilds only what changed; a
 stamp per target (a hash of the inputs) skips make altogether when nothing changed.
 
@@ -35,6 +39,7 @@ MPY_CROSS = os.path.join(OUT, "mpy-cross")
 UNIX_FROZEN = os.path.join(OUT, "micropython-32-frozen")
 UNIX_PLAIN = os.path.join(OUT, "micropython-32")
 QEMU_ELF = os.path.join(OUT, "qemu-an385.elf")
+UNIX_KIT = os.path.join(OUT, "micropython-32-kit")
 QEMU_BUILD = os.path.join(OUT, "qemu-an385")    # object folder (firmware.map, frozen_content.o)
 
 # The unix port without the C libraries whose submodules are not in the tarball (vendor README).
@@ -107,10 +112,9 @@ def extract(tar, force):
     return True
 
 
-def qemu_with_heap(size, folder):
-    """The qemu firmware relinked with MICROPY_HEAP_SIZE=size (a compile-time constant of
-    ports/qemu/main.c) in folder, a copy of the qemu object folder: only main.o is recompiled.
-    Returns the ELF's path. Run main() first."""
+def qemu_copy(folder):
+    """Makes folder a copy of the qemu object folder, copied again whenever the qemu build
+    changed, so that a variant recompiles only the objects it changes. Run main() first."""
     stamp = os.path.join(OUT, "qemu-an385.stamp")
     mark = os.path.join(folder, "from.stamp")
     with open(stamp) as f:
@@ -120,6 +124,13 @@ def qemu_with_heap(size, folder):
         shutil.copytree(QEMU_BUILD, folder, symlinks=True)
         with open(mark, "w") as f:
             f.write(src)
+
+
+def qemu_with_heap(size, folder):
+    """The qemu firmware relinked with MICROPY_HEAP_SIZE=size (a compile-time constant of
+    ports/qemu/main.c) in folder, a copy of the qemu object folder: only main.o is recompiled.
+    Returns the ELF's path. Run main() first."""
+    qemu_copy(folder)
     main_o = os.path.join(folder, "main.o")
     if os.path.exists(main_o):
         os.remove(main_o)
@@ -133,7 +144,7 @@ def qemu_with_heap(size, folder):
 def main(argv):
     force = "--force" in argv
     if "--print-paths" in argv:
-        for p in (MPY_CROSS, UNIX_FROZEN, UNIX_PLAIN, QEMU_ELF):
+        for p in (MPY_CROSS, UNIX_FROZEN, UNIX_PLAIN, QEMU_ELF) + ((UNIX_KIT,) if "--kit" in argv else ()):
             print(p)
         return 0
     os.makedirs(OUT, exist_ok=True)
@@ -145,9 +156,9 @@ def main(argv):
     with open(os.path.join(lib, "README.md"), "w") as f:
         f.write("Empty stand-in for micropython-lib: nothing from it is frozen.\n")
     base = "%s %s" % (os.path.basename(tar), digest([os.path.abspath(__file__)]))
-    package = sorted(glob.glob(os.path.join(ROOT, "firmware", "microdhcp", "*.py")))
-    package.append(os.path.join(ROOT, "host_tests", "mem_dora.py"))
-    package.append(os.path.join(ROOT, "firmware", "manifest.py"))
+    microdhcp = sorted(glob.glob(os.path.join(ROOT, "firmware", "microdhcp", "*.py")))
+    microdhcp.append(os.path.join(ROOT, "firmware", "manifest.py"))
+    package = microdhcp + [os.path.join(ROOT, "host_tests", "mem_dora.py")]
     common = ["MPY_LIB_DIR=" + lib, "MICROPY_MPYCROSS=" + os.path.join(SRC, "mpy-cross", "build", "mpy-cross")]
     targets = [
         ("mpy-cross", [MPY_CROSS], [], os.path.join(SRC, "mpy-cross"), [],
@@ -167,6 +178,17 @@ def main(argv):
          QEMU_ARGS + ["BUILD=" + QEMU_BUILD] + common,
          os.path.join(QEMU_BUILD, "firmware.elf")),
     ]
+    if "--kit" in argv:
+        sys.path.insert(0, os.path.join(ROOT, "tools"))
+        import pylib
+        # unix_kit.py takes microdot.py from build/pylib, where pylib.ensure() installs it.
+        microdot = os.path.join(pylib.ensure(), "microdot", "microdot.py")
+        kit = os.path.join(MANIFESTS, "unix_kit.py")
+        targets.append(
+            ("unix32-kit", [UNIX_KIT], microdhcp + [microdot, kit],
+             os.path.join(SRC, "ports", "unix"),
+             UNIX_ARGS + common + ["BUILD=" + os.path.join(OUT, "unix32-kit"), "FROZEN_MANIFEST=" + kit],
+             os.path.join(OUT, "unix32-kit", "micropython")))
     t0 = time.time()
     for name, outputs, inputs, cwd, args, product in targets:
         value = base + " " + digest(inputs, " ".join(args))

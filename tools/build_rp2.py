@@ -95,11 +95,11 @@ def build(force=False):
     with open(man, "w") as f:
         f.write(manifest)
     port = os.path.join(SRC, "ports", "rp2")
-    if True:   # configure every time (seconds): the manifest path lives in cmake's cache
-        # pico-sdk 2.x would download and build picotool; the .uf2 is made with uf2conv.py below.
-        run(["cmake", "-S", port, "-B", CMAKE_BUILD, "-DPICO_BUILD_DOCS=0", "-DMICROPY_BOARD=RPI_PICO",
-             "-DMICROPY_BOARD_DIR=" + os.path.join(port, "boards", "RPI_PICO"),
-             "-DMICROPY_FROZEN_MANIFEST=" + man, "-Dpicotool_FOUND=OFF"])
+    # Configured every time (seconds): the manifest path lives in cmake's cache. pico-sdk 2.x
+    # would download and build picotool; the .uf2 is made with uf2conv.py below.
+    run(["cmake", "-S", port, "-B", CMAKE_BUILD, "-DPICO_BUILD_DOCS=0", "-DMICROPY_BOARD=RPI_PICO",
+         "-DMICROPY_BOARD_DIR=" + os.path.join(port, "boards", "RPI_PICO"),
+         "-DMICROPY_FROZEN_MANIFEST=" + man, "-Dpicotool_FOUND=OFF"])
     run(["make", "-j2", "-C", CMAKE_BUILD])
     for ext in ("bin", "elf"):
         shutil.copy(os.path.join(CMAKE_BUILD, "firmware." + ext), os.path.join(OUT, "firmware." + ext))

@@ -201,7 +201,6 @@ class Host:
         self.arp_wait = arp_wait
         self.log = log
         self.on_reply = None       # on_reply(client, event, frame tuple) after each handled reply
-        self.arp_seen = []         # (sender ip, sender mac) of ARP frames seen while probing
 
     def now(self):
         return int(time.monotonic() - self.t0)

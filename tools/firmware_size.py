@@ -16,7 +16,6 @@ holding only that set, so every figure includes the set's own qstrs and nothing 
 Also prints the 32-bit unix binaries' sizes (with and without microdhcp frozen, same C code).
 """
 import os
-import shutil
 import subprocess
 import sys
 
@@ -49,14 +48,7 @@ def size(obj, tool="arm-none-eabi-size"):
 
 def frozen_object(name, manifest_text):
     d = os.path.join(bf.OUT, "qemu-size-" + name)
-    stamp = os.path.join(bf.OUT, "qemu-an385.stamp")
-    mark = os.path.join(d, "from.stamp")
-    src = open(stamp).read()
-    if not os.path.exists(mark) or open(mark).read() != src:
-        shutil.rmtree(d, ignore_errors=True)
-        shutil.copytree(bf.QEMU_BUILD, d, symlinks=True)
-        with open(mark, "w") as f:
-            f.write(src)
+    bf.qemu_copy(d)
     man = os.path.join(d, "size_manifest.py")
     with open(man, "w") as f:
         f.write(manifest_text)

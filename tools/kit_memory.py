@@ -2,6 +2,9 @@
 # as gc.mem_alloc() differences after gc.collect() (docs/portal.md "Figures"). Code is loaded from
 # MICROPYPATH (source or .mpy) into RAM; a frozen build keeps it in flash instead.
 #   MICROPYPATH=firmware:.frozen:build/pylib micropython tools/kit_memory.py
+# and with the kit frozen into a 32-bit unix build (code out of the heap, 31-bit small ints):
+#   python3 tools/build_firmware.py --kit
+#   MICROPYPATH=.frozen build/firmware/micropython-32-kit tools/kit_memory.py
 import gc
 gc.collect(); a0 = gc.mem_alloc()
 from microdhcp.config import Config

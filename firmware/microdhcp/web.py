@@ -5,8 +5,6 @@
 # server; it runs as one task beside DHCP and DNS, and a failing request never ends the loop.
 from microdot import Microdot, Request, redirect
 
-from microdhcp import status as _status
-
 # Request limits: microdot answers 413 for a body over max_content_length and 400 for a header
 # line over max_readline or a request it cannot parse.
 MAX_BODY = 2048

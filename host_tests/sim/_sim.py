@@ -181,7 +181,6 @@ class World:
         self.drops = {"queue-full": 0, "no-listener": 0, "netif-down": 0}
         self.led = []
         self.sent = 0
-        self.ready_count = 0
         self.ifconfig_calls = 0
         self.dns = ip("10.0.0.1")    # the board's resolver (the STA's DHCP server gave it)
         hold = os.getenv("MICRODHCP_SIM_HOLD67")
@@ -453,7 +452,6 @@ class World:
             self.heap.leave()
 
     def _idle(self):
-        self.ready_count += 1
         out("SIM ready")
         while True:
             line = sys.stdin.readline()

@@ -7,7 +7,6 @@
 # a whole message (decisions, counters and calls between them are left out): tools/bench_board.py
 # gives the whole-message figures.
 import time
-from array import array
 from microdhcp.config import Config
 from microdhcp.engine import Engine, DHCPOFFER, DHCPACK
 
