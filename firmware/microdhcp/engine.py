@@ -63,6 +63,9 @@ _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus I
 _IP_UDP = const(28)
 _RX_MAX = const(1500)            # packet.RX_MAX, as a constant here (a module attribute costs a lookup)
 _MAX_SMALL = const(0x3FFFFFFF)
+_F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw field (a private constant there)
+_F_KEYED = const(6)              # leases._F_KEYED: the slot has a key
+_HLEN_SHIFT = const(3)           # leases._HLEN_SHIFT: hlen in the flags' bits 3-7
 
 # Counters: index -> name in COUNTER_NAMES. 1..8 are the parser's drop reasons.
 C_RECEIVED = const(0)
@@ -123,6 +126,13 @@ _ZFMT = ("0s", "64s", "128s", "192s", "256s", "320s", "384s", "448s", "512s", "5
          "768s", "832s", "896s", "960s", "1024s", "1088s", "1152s", "1216s", "1280s", "1344s", "1408s",
          "1472s", "1536s")
 _ZKEY256 = bytes(256)
+# MicroPython's struct.pack_into takes a view for "s" (any buffer; it copies exactly the field),
+# CPython's only bytes or bytearray: there the engine copies by slice stores and loops instead.
+try:
+    pack_into("1s", bytearray(1), 0, memoryview(b"x"))
+    _PK_VIEW = True
+except Exception:   # CPython: struct.error
+    _PK_VIEW = False
 _MAGIC = b"\x63\x82\x53\x63"     # RFC 2131 section 3 magic cookie, 99.130.83.99
 
 # NAK reasons (option 56 text), written only on the NAK path.
@@ -151,6 +161,8 @@ def _encode(code, v):
 
 
 class Engine:
+    _pk_view = _PK_VIEW   # a class attribute (an instance may set its own: the tests take both paths)
+
     def __init__(self, config, on_event=None, on_commit=None):
         self.cfg = config
         self.server = config.server
@@ -170,6 +182,10 @@ class Engine:
         self._rx_ciaddr = rxv[_CIADDR:_CIADDR + 4]
         self._rx_giaddr = rxv[_GIADDR:_GIADDR + 4]
         self._rx_relay_hw = rxv[_GIADDR:_CHADDR + 16]   # giaddr and chaddr are adjacent
+        self._rx_chaddr6 = rxv[_CHADDR:_CHADDR + HW_ROOM]
+        self.kbuf = bytearray(KEY_SIZE)   # identity of the current client: length byte, then the bytes
+        self._kb7 = memoryview(self.kbuf)[1:8]   # a 7-byte id (type 1 + MAC, the usual one) in kbuf
+        self.kid = False        # kbuf holds this message's option 61 (set by _identify, cleared by handle)
         self.table = LeaseTable(config.pool_first, config.pool_size, config.extra_offsets, config.hostname_len,
                                 config.id_cells)
         self.options = config.options
@@ -177,7 +193,6 @@ class Engine:
         self.counters = array("I", [0] * _NCOUNT)
         self.on_event = on_event      # called as on_event(kind, slot); may allocate (application code)
         self.on_commit = on_commit    # called before an ACK/RELEASE/DECLINE takes effect on the wire (persistence)
-        self.kbuf = bytearray(KEY_SIZE)   # identity of the current client: length byte, then the bytes
         self.khash = 0
         self.hwform = False     # kbuf is htype + chaddr of this message, short enough for the hw field
         self.dst = bytearray(4)
@@ -210,6 +225,17 @@ class Engine:
         self._lease_tlv = bytes(lt)
         self._mark = bytearray(256)
         self._gen = 0
+        # (The order of the attributes matters to the heap budgets: the attribute map grows, in
+        # one block, at the 38th; this order passes test_memory's and test_firmware's budgets,
+        # some others leave no hole for it at 96 KiB / 32 KiB.)
+        # What starts every OFFER and ACK with the configured lease, written with one pack_into:
+        # the cookie, option 53 (its value set per reply), 54, then 51, 58 and 59.
+        self._head_lease = _MAGIC + bytes((_OPT_MSG_TYPE, 1, 0)) + self._sid + self._lease_tlv
+        # yiaddr in two 16-bit halves: (network's high half, host bits of it, low half, host bits)
+        net = self.network
+        m = self.mask
+        self._yi = (net[0] << 8 | net[1], (~m[0] & 255) << 8 | (~m[1] & 255),
+                    net[2] << 8 | net[3], (~m[2] & 255) << 8 | (~m[3] & 255))
         self._reserve(config)
 
     def _reserve(self, cfg):
@@ -243,10 +269,15 @@ class Engine:
         kb = self.kbuf
         n = b[_HLEN]
         kb[0] = n + 1
-        kb[1] = b[_HTYPE]
-        for i in range(n):
-            kb[2 + i] = b[_CHADDR + i]
-        self.khash = h24(kb, 1, n + 1, 5381)
+        v = b[_HTYPE]
+        kb[1] = v
+        h = ((5381 * 33) ^ v) & 0xFFFFFF
+        c = _CHADDR - 2
+        for i in range(2, n + 2):
+            v = b[c + i]
+            kb[i] = v
+            h = ((h * 33) ^ v) & 0xFFFFFF   # h24's step, written out (no call per message)
+        self.khash = h
         self.hwform = n <= HW_ROOM
 
     def _identify(self):
@@ -266,23 +297,31 @@ class Engine:
             return -3
         kb = self.kbuf
         b = self.rx
-        o = req.off[CLIENT_ID]
+        o = req.off[CLIENT_ID] - 1
         kb[0] = n
-        for i in range(n):
-            kb[1 + i] = b[o + i]
-        self.khash = h24(kb, 1, n, 5381)
+        v = b[o + 1]
+        kb[1] = v
+        h = ((5381 * 33) ^ v) & 0xFFFFFF
+        # One pass copies the id into kbuf, hashes it (h24's steps, written out: a call and a
+        # loop of its own cost more on a board) and ORs its differences from chaddr into x.
+        x = 0
+        c = _CHADDR - 2
+        for i in range(2, n + 1):
+            v = b[o + i]
+            kb[i] = v
+            h = ((h * 33) ^ v) & 0xFFFFFF
+            x |= v ^ b[c + i]
+        self.khash = h
         # Option 61 = htype + chaddr (the usual 01 + MAC) is kept in the hardware field only.
-        hw = n == b[_HLEN] + 1 and n <= HW_ROOM + 1 and kb[1] == b[_HTYPE]
-        i = 2
-        while hw and i <= n:
-            hw = kb[i] == b[_CHADDR + i - 2]
-            i += 1
+        hw = not x and n == b[_HLEN] + 1 and n <= HW_ROOM + 1 and kb[1] == b[_HTYPE]
         self.hwform = hw
-        s = t.find(kb, self.khash)
+        self.kid = True
+        s = t.find(kb, h)
         # A live lease found by client identifier answers only to the hardware address
-        # that obtained it (config mac_pinning): a copied client id cannot take it over.
+        # that obtained it (config mac_pinning): a copied client id cannot take it over. A key
+        # kept in the hw field that equals this message's htype + chaddr is that address.
         if s >= 0 and self.cfg.mac_pinning and (t.state[s] == OFFERED or t.state[s] == BOUND) \
-                and not self._same_hw(s):
+                and not (hw and t.flags[s] & _F_KEY_HW) and not self._same_hw(s):
             return -2
         return s
 
@@ -349,8 +388,11 @@ class Engine:
         send from tx (0: no reply); the destination is in dst_kind, dst and dst_port."""
         c = self.counters
         c[C_RECEIVED] += 1
-        # First: even a dropped datagram moves time (expiries stay timely).
-        if self.table.next_due(now) >= 0:
+        self.kid = False
+        # First: even a dropped datagram moves time (expiries stay timely). (table.next_due
+        # written out: a method call per message costs more than the test.)
+        tb = self.table
+        if tb.hsize and tb.expiry[tb.heap[0]] <= now:
             self.tick(now)
         rx = self.rx
         if data is not rx:
@@ -360,13 +402,14 @@ class Engine:
             rx[0:n] = data
         elif n < 0 or n > _RX_MAX:
             return self._count(C_OVERSIZE)
-        err = self.req.parse(n)
+        req = self.req
+        err = req.parse(n)
         if err:
             return self._count(err)
         # A relayed message must come from a relay on our subnet: we serve only that one.
         if (rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]) and self._off_at(_GIADDR) < 0:
             return self._count(C_WRONG_RELAY)
-        t = self.req.msg_type
+        t = req.msg_type
         if t == DHCPDISCOVER:
             return self._discover(now, tx)
         if t == DHCPREQUEST:
@@ -445,24 +488,25 @@ class Engine:
                 s = r
         if s < 0:
             r = self.khash % t.pool_size
-            if t.state[r] == FREE and not t.has_key(r):
+            if t.state[r] == FREE and not t.flags[r] & _F_KEYED:   # not t.has_key(r)
                 s = r
-        if s < 0:
-            s = t.first_free()
+        if s < 0 and t.head != t.nil:   # t.first_free(), written out
+            s = t.head
         if s < 0:
             self._event(EV_NOADDR, -1)
             return self._count(C_EXHAUSTED)
         if not self._take(s, cl):
             return self._count(C_ID_ARENA_FULL)
-        self.lease = self._lease_for() if self.req.cnt[LEASE] else self.cfg.lease_time
+        self.lease = self._lease_for() if req.cnt[LEASE] else cfg.lease_time
         # RFC 4039 section 4: with rapid commit both enabled and asked for, bind at once.
-        if self.cfg.rapid_commit and req.cnt[RAPID]:
+        if cfg.rapid_commit and req.cnt[RAPID]:
             return self._bind(s, now, tx, 0)
-        if t.state[s] != BOUND:
-            if t.state[s] != OFFERED:
+        st = t.state[s]
+        if st != BOUND:
+            if st != OFFERED:
                 self.n_offered += 1
             t.state[s] = OFFERED
-            t.set_timer(s, now + self.cfg.offer_hold)
+            t.set_timer(s, now + cfg.offer_hold)
         if self.on_event is not None:
             self.on_event(EV_OFFER, s)
         self.counters[C_OFFER] += 1
@@ -484,10 +528,12 @@ class Engine:
         t = self.table
         kb = self.kbuf
         # cl == s: the client was found in s by this very key, so the keys are equal.
-        same = cl == s or t.key_equals(s, kb)
-        if same and t.key_is_hw(s) != self.hwform:
-            same = False   # the same client from another chaddr: its id moves to/from the arena
-        if not same and not self.hwform and not t.room(cells_for(kb[0]), s, cl):
+        eq = cl == s or t.key_equals(s, kb)
+        hwf = self.hwform
+        khw = t.flags[s] & _F_KEY_HW != 0
+        # the same client from another chaddr: its id moves to/from the arena
+        same = eq and khw == hwf
+        if not same and not hwf and not t.room(cells_for(kb[0]), s, cl):
             return False
         if cl >= 0 and cl != s:
             if t.flags[cl] & F_RESERVED:
@@ -501,21 +547,35 @@ class Engine:
                 t.state[cl] = FREE
                 t.push_tail(cl)
             t.clear_key(cl)
-        t.unlink(s)
+        if t.prv[s] != t.nil or t.head == s:   # t.unlink(s) when in the list (written out)
+            t.unlink(s)
         if not same:
-            if not t.key_equals(s, kb):
+            if not eq:
                 t.host[s * t.host_len] = 0   # the previous client's hostname is not this one's
             t.clear_key(s)   # before set_hw: a key kept in the hw field goes with it
-        self._save_client(s)
+        # A key kept in the hw field that stays is this message's htype + chaddr: set_hw would
+        # write the same bytes again.
+        self._save_client(s, not (same and hwf))
         if not same:
-            t.set_key(s, kb, self.khash, self.hwform)
+            t.set_key(s, kb, self.khash, hwf)
         return True
 
-    def _save_client(self, s):
+    def _save_client(self, s, hw=True):
         # hardware address and hostname (option 12) for listings and events.
         t = self.table
         b = self.rx
-        t.set_hw(s, b[_HTYPE], b[_HLEN], b, _CHADDR)
+        if hw:
+            n = b[_HLEN]
+            if n >= HW_ROOM and self._pk_view:
+                # t.set_hw(s, htype, hlen, b, _CHADDR) in one C copy (a byte loop costs ~10 us a
+                # byte on a board): htype, the first 6 bytes of chaddr, hlen in the flags' top bits.
+                p = s * HW_SIZE
+                hwf = t.hw
+                hwf[p] = b[_HTYPE]
+                pack_into("6s", hwf, p + 1, self._rx_chaddr6)
+                t.flags[s] = (t.flags[s] & 7) | (n << _HLEN_SHIFT)
+            else:
+                t.set_hw(s, b[_HTYPE], n, b, _CHADDR)
         req = self.req
         if req.cnt[HOSTNAME]:
             hl = t.host_len
@@ -552,7 +612,10 @@ class Engine:
         if cl < -1:
             return self._refuse(cl)
         if req.cnt[SERVER_ID]:
-            if not self._is_ours(req.off[SERVER_ID]):
+            b = self.rx
+            o = req.off[SERVER_ID]
+            v = self.server
+            if b[o] != v[0] or b[o + 1] != v[1] or b[o + 2] != v[2] or b[o + 3] != v[3]:   # not _is_ours(o)
                 # SELECTING, another server chosen: our offer was declined, so free it.
                 if cl >= 0 and t.state[cl] == OFFERED:
                     self._unoffer(cl)
@@ -595,7 +658,9 @@ class Engine:
         off = self._off_at(pos)
         if off < 0:
             return self._nak(tx, _NAK_WRONG_NET) if speak else self._count(C_IGNORED)
-        s = t.slot_of(off)
+        s = off - t.pool_first   # t.slot_of(off), the pool case written out
+        if s < 0 or s >= t.pool_size:
+            s = t.slot_of(off)
         if s < 0:
             return self._nak(tx, _NAK_NOT_POOL) if speak else self._count(C_IGNORED)
         if cl >= 0 and cl != s:
@@ -612,7 +677,7 @@ class Engine:
                 return self._nak(tx, _NAK_IN_USE) if speak else self._count(C_IGNORED)
             if not speak:
                 return self._count(C_IGNORED)
-        self.lease = self._lease_for() if self.req.cnt[LEASE] else self.cfg.lease_time
+        self.lease = self._lease_for() if self.req.cnt[LEASE] else cfg.lease_time
         renewing = t.state[s] == BOUND and s == cl
         if not self._take(s, cl):
             return self._count(C_ID_ARENA_FULL)
@@ -701,32 +766,47 @@ class Engine:
         req = self.req
         cnt = req.cnt
         cfg = self.cfg
+        pk = pack_into      # a global looked up once, not per field
         if mtype == DHCPOFFER:
             lease_opts = 1
         tl = len(tx)
-        self._clear(tx, tl)
+        # Zero what an earlier reply wrote (all of a buffer seen for the first time): the
+        # padding the shell may send must be zeros (RFC 2131 section 2). One zero-filling
+        # pack_into of the dirty length rounded up to 64 bytes (zeroing past it is harmless).
+        d = self._dirty
+        if tx is not self._dirty_tx or d < 0 or d > tl:
+            d = tl
+            self._dirty_tx = tx
+        k = (d + 63) >> 6
+        if k < len(_ZFMT) and k << 6 <= tl:
+            pk(_ZFMT[k], tx, 0, b"")
+        else:
+            self._clear(tx, d)
         # Header, Table 3: op, htype, hlen echoed, hops 0, xid, secs 0, flags and giaddr echoed.
-        # (These slice stores end at 4-byte-aligned offsets, so the move of the rest of tx that
-        # each one does, see _ZFMT, runs word by word: cheap next to an unaligned one.)
+        # (pack_into copies exactly the field; a slice store would also move the rest of tx.)
         tx[_OP] = _BOOTREPLY
         tx[_HTYPE] = rx[_HTYPE]
         tx[_HLEN] = rx[_HLEN]
-        tx[_XID:_XID + 4] = self._rx_xid
-        tx[_FLAGS:_FLAGS + 2] = self._rx_flags
-        tx[_GIADDR:_CHADDR + 16] = self._rx_relay_hw
-        if mtype != DHCPNAK and req.msg_type != DHCPDISCOVER:
-            # ciaddr echoed in ACKs (REQUEST and INFORM); 0 in OFFER and NAK.
-            tx[_CIADDR:_CIADDR + 4] = self._rx_ciaddr
+        ciaddr = mtype != DHCPNAK and req.msg_type != DHCPDISCOVER
+        if self._pk_view:
+            pk("4s", tx, _XID, self._rx_xid)
+            pk("2s", tx, _FLAGS, self._rx_flags)
+            pk("20s", tx, _GIADDR, self._rx_relay_hw)
+            if ciaddr:
+                # ciaddr echoed in ACKs (REQUEST and INFORM); 0 in OFFER and NAK.
+                pk("4s", tx, _CIADDR, self._rx_ciaddr)
+        else:
+            tx[_XID:_XID + 4] = self._rx_xid
+            tx[_FLAGS:_FLAGS + 2] = self._rx_flags
+            tx[_GIADDR:_CHADDR + 16] = self._rx_relay_hw
+            if ciaddr:
+                tx[_CIADDR:_CIADDR + 4] = self._rx_ciaddr
         if s >= 0:
-            # yiaddr: network | host offset (offsets stay below 2**24)
-            off = self.table.offset_of(s)
-            net = self.network
-            m = self.mask
-            tx[_YIADDR] = net[0] | ((off >> 24) & ~m[0] & 255)
-            tx[_YIADDR + 1] = net[1] | ((off >> 16) & ~m[1] & 255)
-            tx[_YIADDR + 2] = net[2] | ((off >> 8) & ~m[2] & 255)
-            tx[_YIADDR + 3] = net[3] | (off & ~m[3] & 255)
-        pack_into("4s", tx, _COOKIE, _MAGIC)
+            # yiaddr: network | host offset (offsets stay below 2**24); table.offset_of written out
+            t = self.table
+            off = t.pool_first + s if s < t.pool_size else t.offset_of(s)
+            y = self._yi
+            pk(">HH", tx, _YIADDR, y[0] | ((off >> 16) & y[1]), y[2] | (off & y[3]))
 
         # Room: RFC 2132 9.10 option 57 (never below 576), else 576; minus IP+UDP headers.
         limit = _DEFAULT_MAX
@@ -743,19 +823,31 @@ class Engine:
             limit -= 2 + req.ln[RELAY]
         limit -= 1
 
-        pos = _OPTIONS
-        tx[pos] = _OPT_MSG_TYPE   # RFC 2131 Table 3 lists it first; clients like MicroPython's need it first
-        tx[pos + 1] = 1
-        tx[pos + 2] = mtype
-        pos += 3
-        if pos + 6 <= limit:
-            pack_into("6s", tx, pos, self._sid)
-            pos += 6
+        # RFC 2131 Table 3 lists option 53 first; clients like MicroPython's need it first.
+        if lease_opts and self.lease == cfg.lease_time and _OPTIONS + 27 <= limit:
+            # The common case in one copy: cookie, 53, 54, and the configured lease with its
+            # T1/T2 (51, 58, 59), as the lines below would write them one by one.
+            pk("31s", tx, _COOKIE, self._head_lease)
+            tx[_OPTIONS + 2] = mtype
+            pos = _OPTIONS + 27
+            lease_opts |= 4   # written
+        else:
+            pk("4s", tx, _COOKIE, _MAGIC)
+            pos = _OPTIONS
+            tx[pos] = _OPT_MSG_TYPE
+            tx[pos + 1] = 1
+            tx[pos + 2] = mtype
+            pos += 3
+            if pos + 6 <= limit:
+                pk("6s", tx, pos, self._sid)
+                pos += 6
         if mtype == DHCPNAK:
             pos = self._put_opt(tx, pos, limit, _OPT_MESSAGE, self.nak_text, 0, len(self.nak_text))
-        if lease_opts and self.lease == cfg.lease_time and pos + 18 <= limit:
+        if lease_opts & 4:
+            lease_opts &= 3
+        elif lease_opts and self.lease == cfg.lease_time and pos + 18 <= limit:
             # The configured lease with its T1/T2: options 51, 58, 59 encoded once (_lease_tlv).
-            pack_into("18s", tx, pos, self._lease_tlv)
+            pk("18s", tx, pos, self._lease_tlv)
             pos += 18
         elif lease_opts:
             lt = self.lease
@@ -782,8 +874,12 @@ class Engine:
                 tx[pos] = _OPT_CLIENT_ID
                 tx[pos + 1] = n
                 pos += 2
-                for i in range(n):
-                    tx[pos + i] = rx[o + i]
+                if n == 7 and self.kid and self._pk_view:
+                    # the usual 01 + MAC, already copied into kbuf by _identify: one C copy
+                    pk("7s", tx, pos, self._kb7)
+                else:
+                    for i in range(n):
+                        tx[pos + i] = rx[o + i]
                 pos += n
             else:
                 pos = self._put_opt(tx, pos, limit, _OPT_CLIENT_ID, rx, o, n)
@@ -796,22 +892,29 @@ class Engine:
         self._dirty = pos
         if pos < _MIN_REPLY:
             pos = _MIN_REPLY
-        self._destination(mtype, tx)
+        # RFC 2131 section 4.1: relay -> giaddr:67; a NAK without relay is broadcast; ciaddr set
+        # -> ciaddr:68; otherwise broadcast (unicast to yiaddr would need an ARP entry we cannot add).
+        dst = self.dst
+        if rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]:
+            dst[0:4] = self._rx_giaddr
+            self.dst_port = _SERVER_PORT
+            self.dst_kind = DST_UNICAST
+            if mtype == DHCPNAK:
+                tx[_FLAGS] |= _FLAG_BROADCAST   # RFC 2131 4.3.2: relay must broadcast the NAK
+        else:
+            self.dst_port = _CLIENT_PORT
+            if mtype != DHCPNAK and (rx[_CIADDR] | rx[_CIADDR + 1] | rx[_CIADDR + 2] | rx[_CIADDR + 3]):
+                dst[0:4] = self._rx_ciaddr
+                self.dst_kind = DST_UNICAST
+            else:
+                dst[0:4] = self.reply_broadcast
+                self.dst_kind = DST_BROADCAST
         self.counters[C_REPLIED] += 1
         return pos
 
-    def _clear(self, tx, tl):
-        # Zeroes what an earlier reply wrote (all of a buffer seen for the first time): the
-        # padding the shell may send must be zeros (RFC 2131 section 2). One zero-filling
-        # pack_into of the dirty length rounded up to 64 bytes (zeroing past it is harmless).
-        d = self._dirty
-        if tx is not self._dirty_tx or d < 0 or d > tl:
-            d = tl
-            self._dirty_tx = tx
-        k = (d + 63) >> 6
-        if k < len(_ZFMT) and k << 6 <= tl:
-            pack_into(_ZFMT[k], tx, 0, b"")
-            return
+    def _clear(self, tx, d):
+        # The first d bytes of tx zeroed 64 at a time, when _reply's one pack_into cannot (a
+        # buffer of another size than TX_SIZE).
         a = 0
         z = _Z64
         while a + 64 <= d:
@@ -895,26 +998,6 @@ class Engine:
         tx[pos + 4] = (v >> 8) & 255
         tx[pos + 5] = v & 255
         return pos + 6
-
-    def _destination(self, mtype, tx):
-        # RFC 2131 section 4.1: relay -> giaddr:67; a NAK without relay is broadcast; ciaddr set
-        # -> ciaddr:68; otherwise broadcast (unicast to yiaddr would need an ARP entry we cannot add).
-        d = self.dst
-        rx = self.rx
-        if rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]:
-            d[0:4] = self._rx_giaddr
-            self.dst_port = _SERVER_PORT
-            self.dst_kind = DST_UNICAST
-            if mtype == DHCPNAK:
-                tx[_FLAGS] |= _FLAG_BROADCAST   # RFC 2131 4.3.2: relay must broadcast the NAK
-            return
-        self.dst_port = _CLIENT_PORT
-        if mtype != DHCPNAK and (rx[_CIADDR] | rx[_CIADDR + 1] | rx[_CIADDR + 2] | rx[_CIADDR + 3]):
-            d[0:4] = self._rx_ciaddr
-            self.dst_kind = DST_UNICAST
-            return
-        d[0:4] = self.reply_broadcast
-        self.dst_kind = DST_BROADCAST
 
     # --- introspection (allocates; not for the packet path) ------------------------------
     def counter(self, name):

@@ -228,11 +228,12 @@ class LeaseTable:
         f = self.flags[s]
         n = kb[0]
         if f & _F_KEY_HW:
-            if n != (f >> _HLEN_SHIFT) + 1:
-                return False
             hw = self.hw
             p = s * HW_SIZE - 1
-            for i in range(1, n + 1):
+            # the last byte first: consecutive MACs differ there
+            if n != (f >> _HLEN_SHIFT) + 1 or hw[p + n] != kb[n]:
+                return False
+            for i in range(1, n):
                 if hw[p + i] != kb[i]:
                     return False
             return True
@@ -288,7 +289,13 @@ class LeaseTable:
         # h24 of slot s's identity bytes: the same value the engine computes from a message.
         f = self.flags[s]
         if f & _F_KEY_HW:
-            return h24(self.hw, s * HW_SIZE, (f >> _HLEN_SHIFT) + 1, 5381)
+            # h24 written out (no call: clear_key hashes every key it moves)
+            hw = self.hw
+            h = 5381
+            p = s * HW_SIZE
+            for i in range(p, p + (f >> _HLEN_SHIFT) + 1):
+                h = ((h * 33) ^ hw[i]) & 0xFFFFFF
+            return h
         c = self.aref[s] - 1
         cells = self.cells
         q = c * _CELL
@@ -313,7 +320,9 @@ class LeaseTable:
         hw = self.hw
         n = kb[0]
         last = kb[n]
-        i = home(h, self.ishift)
+        # home(h, ishift) written out: a call per message costs more than the arithmetic
+        lo = h & 0xFFF
+        i = ((lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)) & 0xFFFFFF) >> self.ishift
         while True:
             e = idx[i]
             if e == 0:
@@ -321,10 +330,16 @@ class LeaseTable:
             s = e - 1
             f = fl[s]
             # A key in the hw field is rejected on its length and last byte (where consecutive
-            # MACs differ) before the full comparison: a method call per probe costs more.
+            # MACs differ), then compared in place (key_equals written out: a method call per
+            # probe costs more).
             if f & _F_KEY_HW:
-                if (f >> _HLEN_SHIFT) + 1 == n and hw[s * HW_SIZE + n - 1] == last and self.key_equals(s, kb):
-                    return s
+                if (f >> _HLEN_SHIFT) + 1 == n and hw[s * HW_SIZE + n - 1] == last:
+                    p = s * HW_SIZE - 1
+                    j = 1
+                    while j < n and hw[p + j] == kb[j]:
+                        j += 1
+                    if j >= n:
+                        return s
             elif self.key_equals(s, kb):
                 return s
             i = (i + 1) & m
@@ -377,7 +392,8 @@ class LeaseTable:
                 self.spare += need
         idx = self.index
         m = self.imask
-        i = home(h, self.ishift)
+        lo = h & 0xFFF   # home(h, ishift) written out
+        i = ((lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)) & 0xFFFFFF) >> self.ishift
         while idx[i]:
             i = (i + 1) & m
         idx[i] = s + 1
@@ -391,7 +407,10 @@ class LeaseTable:
         idx = self.index
         m = self.imask
         sh = self.ishift
-        i = home(self.key_hash(s), sh)
+        # home(key_hash(...), sh) written out here and below: calls per moved entry cost more
+        h = self.key_hash(s)
+        lo = h & 0xFFF
+        i = ((lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)) & 0xFFFFFF) >> sh
         while idx[i] != s + 1:
             i = (i + 1) & m
         j = i
@@ -400,7 +419,9 @@ class LeaseTable:
             e = idx[j]
             if e == 0:
                 break
-            k = home(self.key_hash(e - 1), sh)
+            h = self.key_hash(e - 1)
+            lo = h & 0xFFF
+            k = ((lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)) & 0xFFFFFF) >> sh
             # Move e back into hole i unless its home k lies cyclically in (i, j].
             if (j > i and (k <= i or k > j)) or (j < i and (k <= i and k > j)):
                 idx[i] = e
@@ -462,12 +483,12 @@ class LeaseTable:
         self.tail = s
 
     def unlink(self, s):
-        if not self.in_list(s):
-            return
         nil = self.nil
+        p = self.prv[s]
+        if p == nil and self.head != s:   # not in_list(s), written out
+            return
         if self.flags[s] & _F_KEY_ARENA:
             self.spare -= self.key_cells(s)
-        p = self.prv[s]
         n = self.nxt[s]
         if p == nil:
             self.head = n
@@ -486,18 +507,25 @@ class LeaseTable:
 
     # --- expiry heap -----------------------------------------------------------------------
     def set_timer(self, s, t):
-        self.expiry[s] = t
+        ex = self.expiry
         hp = self.hpos
         if hp[s]:
-            i = hp[s] - 1
-            self._up(i)
-            self._down(hp[s] - 1)
+            # An earlier time can only move up, a later one only down: one sift, not both.
+            old = ex[s]
+            ex[s] = t
+            if t < old:
+                self._up(hp[s] - 1)
+            elif t > old:
+                self._down(hp[s] - 1)
         else:
+            ex[s] = t
             i = self.hsize
             self.hsize = i + 1
-            self.heap[i] = s
+            heap = self.heap
+            heap[i] = s
             hp[s] = i + 1
-            self._up(i)
+            if i and ex[heap[(i - 1) >> 1]] > t:
+                self._up(i)
 
     def clear_timer(self, s):
         hp = self.hpos

@@ -70,3 +70,93 @@ def test_parser_checks_every_fixed_length_of_the_table():
         assert e.counter("bad_option_len") == n + 1, code
         if want:
             assert e.handle(k.msg(k.DISCOVER, 1, ((code, bytes(want - 1)),)), 0, e.tx) == 0, code
+
+
+def _chain_has(t, h, s):
+    # True when slot s sits in the probe chain that starts at home(h): what find/set_key/clear_key
+    # compute written out must be leases.home's bucket.
+    from microdhcp.leases import home
+    i = home(h, t.ishift)
+    while t.index[i]:
+        if t.index[i] == s + 1:
+            return True
+        i = (i + 1) & t.imask
+    return False
+
+
+def test_written_out_key_hash_and_home_match_h24_and_home():
+    # _identify/_hw_key hash the identity inline and the table probes from an inline home():
+    # both must give h24's value and home's bucket, for every kind of identity.
+    from microdhcp.leases import h24
+    e = h.engine(pool=("192.168.4.10", "192.168.4.40"))
+    cases = (
+        (1, ()),                                              # no option 61: htype + chaddr
+        (2, ((61, b"\x01" + k.mac(2)),)),                     # 01 + the MAC: kept in the hw field
+        (3, ((61, b"\x01" + k.mac(99)),)),                    # 01 + another MAC: arena
+        (4, ((61, b"\xff" + bytes(range(1, 19))),)),          # RFC 4361 id, 19 bytes: arena
+        (5, ((61, bytes(range(40, 104))),)),                  # 64 bytes: the longest kept
+    )
+    for client, options in cases:
+        r = h.discover(e, client, options=options)
+        assert r and r["type"] == k.OFFER, client
+        kb = e.kbuf
+        assert e.khash == h24(kb, 1, kb[0], 5381), client
+        s = h.slot_of(e, r["yiaddr"])
+        assert e.table.key_hash(s) == e.khash, client
+        assert _chain_has(e.table, e.khash, s), client
+        assert e.table.find(kb, e.khash) == s, client
+    # a chaddr of 16 bytes (hlen 16) without option 61
+    r = h.discover(e, 6, hlen=16, chaddr=bytes(range(100, 116)))
+    assert r and e.khash == h24(e.kbuf, 1, e.kbuf[0], 5381) and e.kbuf[0] == 17
+
+
+def test_engine_copies_of_table_constants_match_the_table():
+    # The engine keeps leases' private flag layout as its own consts (no module lookup per message).
+    import microdhcp.engine as eng
+    import microdhcp.leases as ls
+    if hasattr(eng, "_F_KEY_HW"):        # CPython keeps private constants as module attributes
+        assert (eng._F_KEY_HW, eng._F_KEYED, eng._HLEN_SHIFT) == (ls._F_KEY_HW, ls._F_KEYED, ls._HLEN_SHIFT)
+    # either way: the hw field and flags the engine writes are what set_hw writes
+    e = h.engine()
+    r = h.dora(e, 7)
+    s = h.slot_of(e, r["yiaddr"])
+    t = e.table
+    assert t.hlen(s) == 6 and t.key_is_hw(s)
+    assert bytes(t.hw[7 * s:7 * s + 7]) == b"\x01" + k.mac(7)
+    t2 = ls.LeaseTable(0, 4, (), 8)
+    t2.set_hw(1, 1, 6, k.mac(7), 0)
+    assert t2.flags[1] == t.flags[s] & ~7 & 255 and t2.hw[7:14] == t.hw[7 * s:7 * s + 7]
+
+
+def _step(e, f, m):
+    # One message through both engines: the same reply bytes and destination.
+    n = e.handle(m, 100, e.tx)
+    assert f.handle(m, 100, f.tx) == n
+    assert e.tx[:n] == f.tx[:n] and e.dst == f.dst and (e.dst_kind, e.dst_port) == (f.dst_kind, f.dst_port)
+    return n
+
+
+def test_header_and_hw_copies_by_view_match_the_slice_copies():
+    # Where struct.pack_into takes a memoryview (MicroPython), the header fields and the hw field
+    # are copied with it; elsewhere (CPython) by slice stores and set_hw. Both give the same bytes.
+    e = h.engine()
+    if not e._pk_view:
+        import struct
+        assert k.raises(Exception, struct.pack_into, "1s", bytearray(1), 0, memoryview(b"x"))
+        return
+    f = h.engine()
+    f._pk_view = False
+    for c in range(1, 6):
+        gi = k.ip("192.168.4.7") if c == 3 else b"\0\0\0\0"
+        m = k.msg(k.DISCOVER, c, ((61, b"\x01" + k.mac(c)),), xid=bytes((c, 2, 3, 4)), flags=0x8000, giaddr=gi)
+        assert _step(e, f, m)
+        yi = bytes(e.tx[16:20])
+        assert _step(e, f, k.msg(k.REQUEST, c, ((50, yi), (54, k.ip("192.168.4.1"))), giaddr=gi))
+        assert _step(e, f, k.msg(k.INFORM, c, ciaddr=yi))
+        # INFORM does not identify the client: its option 61 is echoed from the message, not
+        # from the identity buffer the REQUEST before it left
+        assert _step(e, f, k.msg(k.INFORM, c, ((61, b"\x01" + k.mac(c + 50)),), ciaddr=yi))
+        assert k.parse(e.tx)["options"][61] == b"\x01" + k.mac(c + 50)
+        assert _step(e, f, k.msg(k.REQUEST, c, ((50, k.ip("192.168.4.250")),)))   # a NAK
+    assert bytes(e.table.hw) == bytes(f.table.hw) and bytes(e.table.flags) == bytes(f.table.flags)
+    assert [e.counter(x) for x in ("offer", "ack", "inform", "nak")] == [5, 5, 10, 5]
