@@ -6,19 +6,11 @@
 import os
 import dnskit as d
 import harness as h
-from test_fuzz_mutation import Lcg
+# The DHCP mutation fuzzer's plumbing: its LCG, the heap-lock pair, the folder and the input count.
+from test_fuzz_mutation import Lcg, _lock, _unlock, _HERE, N_INPUTS
 from microdhcp import dns
 
-try:
-    import micropython
-    _lock = micropython.heap_lock
-    _unlock = micropython.heap_unlock
-except (ImportError, AttributeError):
-    _lock = _unlock = None
-
-_HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 CRASH_DIR = _HERE + "/../fuzz_corpus/dns_crashes"
-N_INPUTS = int(os.getenv("MUTATION_INPUTS") or 3000) if hasattr(os, "getenv") else 3000
 _INTERESTING = (0, 1, 2, 3, 12, 13, 41, 63, 64, 127, 128, 191, 192, 193, 254, 255)
 
 

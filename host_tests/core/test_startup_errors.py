@@ -79,12 +79,18 @@ def test_missing_directory_is_named_and_not_persistent():
     st.close()
 
 
+def _damaged_file(d):
+    # A lease file with no valid header or record: what load() reports as damaged.
+    p = d.file()
+    with open(p, "wb") as f:
+        f.write(b"not a lease file" * 10)
+    return p
+
+
 def test_damaged_file_that_cannot_be_kept_says_so():
     d = _Dir()
     try:
-        p = d.file()
-        with open(p, "wb") as f:
-            f.write(b"not a lease file" * 10)
+        p = _damaged_file(d)
         os.mkdir(p + ".bad")             # a directory in the way: the rename to PATH.bad fails
         os.mkdir(p + ".bad/x")           # not empty, so nothing can remove it either
         st = LeaseStore(p, h.engine())
@@ -101,9 +107,7 @@ def test_damaged_file_that_cannot_be_kept_says_so():
 def test_damaged_file_names_where_it_went():
     d = _Dir()
     try:
-        p = d.file()
-        with open(p, "wb") as f:
-            f.write(b"not a lease file" * 10)
+        p = _damaged_file(d)
         st = LeaseStore(p, h.engine())
         msg = st.load(0)
         assert st.bad_path == p + ".bad" and ("kept as " + p + ".bad") in msg, msg
