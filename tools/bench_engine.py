@@ -36,6 +36,7 @@ sys.path.insert(0, HERE + "/../firmware")
 
 from microdhcp.config import Config      # noqa: E402
 from microdhcp.engine import Engine      # noqa: E402
+from microdhcp import status            # noqa: E402
 
 CAPACITIES = (8, 64, 254, 1024)
 KINDS = ("DISCOVER", "REQUEST", "RENEW", "RELEASE")
@@ -133,7 +134,7 @@ class Bench:
         self._ident(d, i)
         n = self._timed(0, d) if timed else self.eng.handle(d, self.now, tx)
         if n == 0 or tx[242] != 2:
-            raise RuntimeError("no OFFER at capacity %d step %d: %r" % (cap, k, self.eng.stats()))
+            raise RuntimeError("no OFFER at capacity %d step %d: %r" % (cap, k, status.stats(self.eng)))
         a[4 * i:4 * i + 4] = tx[16:20]
         r = self.req
         self._ident(r, i)
@@ -152,9 +153,9 @@ class Bench:
             q = self.rel
             self._ident(q, j)
             q[12:16] = a[4 * j:4 * j + 4]
-            before = self.eng.counter("release")
+            before = status.counter(self.eng, "release")
             self._timed(3, q) if timed else self.eng.handle(q, self.now, tx)
-            if self.eng.counter("release") != before + 1:
+            if status.counter(self.eng, "release") != before + 1:
                 raise RuntimeError("RELEASE ignored at capacity %d step %d" % (cap, k))
         self.k = k + 1
         self.now += 1       # one second per step: leases and the expiry heap age as in service
@@ -215,8 +216,8 @@ def main(argv):
                 b.step(True)
             res.setdefault(b.cap, []).append(b.take())
     for b in benches:
-        if b.eng.dropped():
-            raise RuntimeError("capacity %d: engine dropped %d messages" % (b.cap, b.eng.dropped()))
+        if status.dropped(b.eng):
+            raise RuntimeError("capacity %d: engine dropped %d messages" % (b.cap, status.dropped(b.eng)))
     print("engine cost per message (us), %s %s, median of %d repeats x %d steps, timer overhead %.3f us subtracted"
           % (runtime, ".".join(str(v) for v in sys.implementation.version[:3]), repeat, steps, ov))
     print("%-9s" % "message" + "".join("%10s" % ("cap %d" % c) for c in CAPACITIES) + "%14s" % "1024/8")

@@ -9,7 +9,7 @@ import gc
 import sys
 import time
 from microdhcp.config import Config
-from microdhcp.engine import Engine, EV_OFFER, EV_BOUND, EV_RENEWED, EVENT_NAMES
+from microdhcp.engine import Engine, EV_OFFER, EV_BOUND, EV_RENEWED
 from microdhcp.net import Server, PortInUse
 from microdhcp.clock import Clock, _ticks_ms, _ticks_diff
 from microdhcp.ipv4 import mask_to_prefix
@@ -181,8 +181,8 @@ class EventLog:
         self.engine = engine
         t = engine.table
         pre = []
-        for k in range(len(EVENT_NAMES)):
-            pre.append(("%s(%s) " % (EVENT_NAMES[k], iface or "-")).encode())
+        for k in range(len(status.EVENT_NAMES)):
+            pre.append(("%s(%s) " % (status.EVENT_NAMES[k], iface or "-")).encode())
         self.prefix = pre
         self.buf = bytearray(max(len(p) for p in pre) + 16 + 48 + t.host_len + 2)
         self.write_out = getattr(sys.stdout, "write", None) if _MICROPYTHON else None

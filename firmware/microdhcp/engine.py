@@ -12,7 +12,7 @@ from array import array
 from struct import pack_into
 from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, PRL, MAX_SIZE, CLIENT_ID, RAPID, RELAY
 from microdhcp.leases import (LeaseTable, h24, cells_for, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED,
-                              RESERVED, STATE_NAMES, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
+                              RESERVED, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
 
 # RFC 2131 section 2 header offsets.
 _OP = const(0)
@@ -67,7 +67,7 @@ _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw fi
 _F_KEYED = const(6)              # leases._F_KEYED: the slot has a key
 _HLEN_SHIFT = const(3)           # leases._HLEN_SHIFT: hlen in the flags' bits 3-7
 
-# Counters: index -> name in COUNTER_NAMES. 1..8 are the parser's drop reasons.
+# Counters: index -> name in status.COUNTER_NAMES. 1..8 are the parser's drop reasons.
 C_RECEIVED = const(0)
 C_REPLIED = const(9)
 C_OFFER = const(10)
@@ -90,15 +90,7 @@ C_RATE_LIMITED = const(26)   # DISCOVER repeated within offer_interval of the la
 C_ID_MISMATCH = const(27)    # a live lease's client id sent from another hardware address
 C_ID_TOO_LONG = const(28)    # client identity longer than leases.MAX_ID bytes: not kept, not served
 C_ID_ARENA_FULL = const(29)  # a new long client id found no arena room (every cell held by a live lease)
-_NCOUNT = const(30)
-COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
-                 "bad_option_len", "options_too_long", "replied", "offer", "ack", "nak", "decline", "release",
-                 "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",
-                 "not_client_msg", "bad_request", "oversize", "expired", "offer_cap", "rate_limited",
-                 "id_mismatch", "id_too_long", "id_arena_full")
-DROP_COUNTERS = (1, 2, 3, 4, 5, 6, 7, 8, C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED,
-                 C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED,
-                 C_ID_MISMATCH, C_ID_TOO_LONG, C_ID_ARENA_FULL)
+_NCOUNT = const(30)           # status.COUNTER_NAMES names them, status.DROP_COUNTERS lists the drops
 
 # Lease events passed to on_event(kind, slot); slot is -1 for EV_NOADDR and EV_NAK.
 EV_OFFER = const(1)
@@ -109,9 +101,7 @@ EV_DECLINED = const(5)
 EV_EXPIRED = const(6)
 EV_NAK = const(7)
 EV_NOADDR = const(8)
-EV_INFORM = const(9)
-EVENT_NAMES = ("", "DHCPOFFER", "DHCPACK", "DHCPACK", "DHCPRELEASE", "DHCPDECLINE", "DHCPEXPIRE", "DHCPNAK",
-               "DHCPDISCOVER", "DHCPINFORM")
+EV_INFORM = const(9)          # status.EVENT_NAMES: their log tags
 
 # Destination kinds for the socket shell.
 DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
@@ -998,46 +988,3 @@ class Engine:
         tx[pos + 4] = (v >> 8) & 255
         tx[pos + 5] = v & 255
         return pos + 6
-
-    # --- introspection (allocates; not for the packet path) ------------------------------
-    def counter(self, name):
-        return self.counters[COUNTER_NAMES.index(name)]
-
-    def stats(self):
-        return dict((COUNTER_NAMES[i], self.counters[i]) for i in range(_NCOUNT))
-
-    def dropped(self):
-        return sum(self.counters[i] for i in DROP_COUNTERS)
-
-    def slot_info(self, s, now):
-        """(address, hw address, client id hex or "", hostname, state, seconds left or -1)."""
-        from microdhcp.ipv4 import fmt_ip, fmt_hex
-        t = self.table
-        cfg = self.cfg
-        p = s * HW_SIZE
-        hlen = t.hlen(s)
-        # A chaddr longer than 6 bytes is kept (and listed) as its first 6 bytes.
-        mac = fmt_hex(t.hw, p + 1, hlen if hlen <= HW_ROOM else HW_ROOM) if hlen else ""
-        kb = bytearray(KEY_SIZE)
-        kn = t.key_into(s, kb)
-        cid = fmt_hex(kb, 1, kn) if kn else ""
-        q = s * t.host_len
-        # Option 12 is client-supplied bytes (RFC 2132 3.14 allows only ASCII names): anything else
-        # is shown as "?" so that a listing never raises on a bad or cut-off name.
-        host = "".join([chr(c) if 32 <= c < 127 else "?" for c in t.host[q + 1:q + 1 + t.host[q]]])
-        st = t.state[s]
-        left = -1
-        if t.hpos[s] and t.expiry[s] != NEVER:
-            left = t.expiry[s] - now
-        return (fmt_ip(cfg.addr(t.offset_of(s))), mac, cid, host, STATE_NAMES[st], left)
-
-    def iter_leases(self, now, all_slots=False):
-        # Slots with a client (or a reservation): bound, offered, released, expired, declined,
-        # reserved; one tuple at a time, so that a big table can be printed on a small heap.
-        t = self.table
-        for s in range(t.capacity):
-            if all_slots or t.state[s] != FREE:
-                yield self.slot_info(s, now)
-
-    def leases(self, now, all_slots=False):
-        return list(self.iter_leases(now, all_slots))

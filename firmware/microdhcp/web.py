@@ -4,6 +4,7 @@
 # (/status: lease table and counters, refreshing itself). Allocates per request, like any web
 # server; it runs as one task beside DHCP and DNS, and a failing request never ends the loop.
 from microdot import Microdot, Request, redirect
+from microdhcp import status
 
 # Request limits: microdot answers 413 for a body over max_content_length and 400 for a header
 # line over max_readline or a request it cannot parse.
@@ -37,7 +38,7 @@ def esc(text):
 
 def _table_rows(engine, now):
     rows = []
-    for ip, mac, cid, host, state, left in engine.iter_leases(now):
+    for ip, mac, cid, host, state, left in status.iter_leases(engine, now):
         rows.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
             esc(ip), esc(mac or "-"), esc(host or "-"), esc(state), "never" if left < 0 else "%d s" % left))
     return rows
@@ -159,8 +160,8 @@ class Portal:
     def counters(self):
         c = {}  # type: dict
         e = self.engine
-        c["dhcp"] = dict((k, v) for k, v in e.stats().items() if v)
-        c["dhcp_dropped"] = e.dropped()
+        c["dhcp"] = dict((k, v) for k, v in status.stats(e).items() if v)
+        c["dhcp_dropped"] = status.dropped(e)
         if self.dhcp is not None:
             c["dhcp_sent"] = self.dhcp.sent
         if self.dns is not None:
@@ -172,7 +173,7 @@ class Portal:
     def status_dict(self):
         now = self.now()
         leases = [dict(address=ip, mac=mac, hostname=host, state=state, left=left)
-                  for ip, mac, cid, host, state, left in self.engine.iter_leases(now)]
+                  for ip, mac, cid, host, state, left in status.iter_leases(self.engine, now)]
         return {"leases": leases, "counters": self.counters()}
 
     def status_html(self):

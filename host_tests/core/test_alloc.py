@@ -5,6 +5,7 @@
 import sys
 from array import array
 import dhcpkit as k
+from microdhcp import status
 from microdhcp.config import Config
 from microdhcp.engine import Engine
 
@@ -232,5 +233,5 @@ def test_alloc_engine_handle_allocates_nothing():
     # offered, bound, renewed, released, declined, expired, NAK, no address, INFORM all happened
     assert min(ev[1:10]) > 0, list(ev)
     # engine 3 took the arena paths in all 4 rounds: full (twice a round), reclaimed, too long
-    st = es[3].stats()
+    st = status.stats(es[3])
     assert st["id_arena_full"] == 8 and st["id_too_long"] == 4 and es[3].table.evicted >= 4, (st, es[3].table.evicted)

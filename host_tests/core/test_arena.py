@@ -2,6 +2,7 @@
 # usual ones (no option 61, or option 61 = htype 1 + the MAC) in the hardware field at no cost,
 # the rest in shared 20-byte cells; what happens when the cells run out.
 import dhcpkit as k
+from microdhcp import status
 import harness as h
 import invariants as inv
 from microdhcp.leases import MAX_ID
@@ -82,7 +83,7 @@ def test_identity_longer_than_max_id_is_refused_and_counted():
     served and is counted as id_too_long; one of MAX_ID bytes is served."""
     e = h.engine()
     assert h.discover(e, 1, options=cid(b"\x00" + b"y" * MAX_ID)) is None
-    assert e.stats()["id_too_long"] == 1
+    assert status.stats(e)["id_too_long"] == 1
     assert h.discover(e, 2, options=cid(b"\x00" + b"y" * (MAX_ID - 1)))["type"] == k.OFFER
     inv.check(e, 0)
 
@@ -97,7 +98,7 @@ def test_full_arena_refuses_new_long_ids_and_keeps_live_ones():
     assert e.table.nfree == 0
     assert h.discover(e, 3, 2, options=cid(rfc4361(3))) is None
     assert h.send(e, k.msg(k.REQUEST, 3, ((50, k.ip("192.168.4.19")),) + cid(rfc4361(3))), 3) is None
-    assert e.stats()["id_arena_full"] == 2
+    assert status.stats(e)["id_arena_full"] == 2
     assert renew_id(e, 1, rfc4361(1), x1, 10)["type"] == k.ACK
     assert renew_id(e, 2, rfc4361(2), x2, 10)["type"] == k.ACK
     assert h.dora(e, 4, 11)["type"] == k.ACK                                  # MAC identity
@@ -124,7 +125,7 @@ def test_full_arena_reclaims_remembered_ids_oldest_first():
     inv.check(e, 5)
     # Client 1 comes back: no memory left to reclaim (2 and 3 are live), so it waits.
     assert h.discover(e, 1, 6, options=cid(rfc4361(1))) is None
-    assert e.stats()["id_arena_full"] == 1
+    assert status.stats(e)["id_arena_full"] == 1
     release_id(e, 3, rfc4361(3), x3, 7)
     r = dora_id(e, 1, rfc4361(1), 8)
     assert r["yiaddr"] != x2
@@ -180,7 +181,7 @@ def test_same_id_from_a_new_chaddr_moves_into_the_arena():
     assert r["type"] == k.ACK and r["yiaddr"] == x
     s = h.slot_of(e, x)
     assert e.table.nfree == free - 1 and inv.key_of(e.table, s) == bytes([7]) + v
-    assert e.slot_info(s, 5)[1] == "02:00:00:00:00:09"
+    assert status.slot_info(e, s, 5)[1] == "02:00:00:00:00:09"
     assert h.discover(e, 2, 6)["yiaddr"] != x
     inv.check(e, 6)
 
@@ -200,5 +201,5 @@ def test_long_chaddr_identity_is_kept_whole():
     assert h.send(e, k.msg(k.REQUEST, 2, (), ciaddr=xa, hlen=16, chaddr=b), 3)["type"] == k.NAK
     s = h.slot_of(e, xa)
     assert inv.key_of(e.table, s) == bytes([17, 1]) + a
-    assert e.slot_info(s, 3)[1] == "01:02:03:04:05:06"    # listed by its first 6 bytes
+    assert status.slot_info(e, s, 3)[1] == "01:02:03:04:05:06"    # listed by its first 6 bytes
     inv.check(e, 3)

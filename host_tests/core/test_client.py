@@ -4,6 +4,7 @@
 import sys
 from array import array
 import dhcpkit as k
+from microdhcp import status
 from microdhcp.config import Config
 from microdhcp.engine import Engine
 from microdhcp import client as cl
@@ -110,7 +111,7 @@ def test_client_dora_against_engine():
     assert c.configured and c.ignored() == 0
     # The engine saw the hostname: its lease listing names the client.
     # The engine bound it and saw the hostname: (address, mac, client id, hostname, state, left).
-    assert [(l[0], l[3], l[4]) for l in e.leases(0)] == [(k.ipstr(addr), "sensor-1", "bound")], e.leases(0)
+    assert [(l[0], l[3], l[4]) for l in status.leases(e, 0)] == [(k.ipstr(addr), "sensor-1", "bound")], status.leases(e, 0)
 
 
 def test_client_message_fields():
@@ -223,7 +224,7 @@ def test_client_offer_window_and_choice_policy():
     assert c.state == cl.BOUND and bytes(c.server) == SRV_B and c.addr[3] >= 100
     assert net.sent[-1][1]["options"][54] == SRV_B
     # Server A saw the REQUEST naming B and freed its offer: nothing of A's is offered/bound.
-    assert [l for l in a.leases(2) if l[4] in ("offered", "bound")] == []
+    assert [l for l in status.leases(a, 2) if l[4] in ("offered", "bound")] == []
 
     a = engine("192.168.4.1/24", ("192.168.4.10", "192.168.4.19"))
     b = engine("192.168.4.2/24", ("192.168.4.100", "192.168.4.109"))
@@ -390,7 +391,7 @@ def test_client_release():
     assert c.dst_kind == cl.DST_UNICAST and bytes(c.dst) == SRV_A
     assert c.state == cl.STOPPED and not c.configured and c.events[-1] == cl.EV_RELEASED
     e.handle(bytes(c.tx[:n]), 5, bytearray(1500))
-    assert [l[4] for l in e.leases(5) if l[0] == k.ipstr(addr)] == ["released"]
+    assert [l[4] for l in status.leases(e, 5) if l[0] == k.ipstr(addr)] == ["released"]
     assert c.poll(100, c.tx) == 0 and c.release(6, c.tx) == 0
 
 

@@ -1,5 +1,6 @@
 # DECLINE (RFC 2131 4.3.3), RELEASE (4.3.4) and INFORM (4.3.5).
 import dhcpkit as k
+from microdhcp import status
 import harness as h
 from microdhcp.engine import EV_DECLINED, EV_RELEASED, EV_INFORM, DST_UNICAST
 
@@ -13,7 +14,7 @@ def test_rfc2131_s4_3_3_decline_quarantines_address():
     kind, slot = e.log[-1]
     assert kind == EV_DECLINED and h.addr_of(e, slot) == x
     assert h.state(e, x) == "declined"
-    assert e.stats()["decline"] == 1
+    assert status.stats(e)["decline"] == 1
     y = h.dora(e, 1, 11)["yiaddr"]                   # the decliner gets another address
     assert y != x
     assert h.discover(e, 2, 12, options=((50, x),)) is None  # nobody gets x (pool: only x left)
@@ -40,7 +41,7 @@ def test_rfc2131_s4_3_3_decline_from_non_holder_ignored():
     h.decline(e, 1, k.ip("192.168.4.19") if x[3] != 19 else k.ip("192.168.4.18"), 5)
     assert h.state(e, x) == "bound"
     assert len(e.log) == n
-    assert e.stats()["decline"] == 0 and e.stats()["ignored"] == 2
+    assert status.stats(e)["decline"] == 0 and status.stats(e)["ignored"] == 2
     assert h.renew(e, 1, x, 6)["type"] == k.ACK
 
 
@@ -61,8 +62,8 @@ def test_rfc2131_s4_3_4_release_frees_and_remembers():
     kind, slot = e.log[-1]
     assert kind == EV_RELEASED and h.addr_of(e, slot) == x
     assert h.state(e, x) == "released"
-    assert e.stats()["release"] == 1
-    info = e.slot_info(slot, 6)
+    assert status.stats(e)["release"] == 1
+    info = status.slot_info(e, slot, 6)
     assert info[3] == "cam" and info[4] == "released"
     for c in range(2, 8):
         h.dora(e, c, 7)
@@ -76,7 +77,7 @@ def test_rfc2131_s4_3_4_release_by_another_client_ignored():
     x = h.dora(e, 1)["yiaddr"]
     h.release(e, 2, x, 5)
     assert h.state(e, x) == "bound"
-    assert e.stats()["release"] == 0 and e.stats()["ignored"] == 1
+    assert status.stats(e)["release"] == 0 and status.stats(e)["ignored"] == 1
     assert h.discover(e, 3, 6, options=((50, x),))["yiaddr"] != x
 
 
@@ -101,7 +102,7 @@ def test_rfc2131_s4_3_5_inform():
     assert r["options"][54] == h.SERVER and r["options"][42] == k.ip("192.168.4.1")
     assert e.dst_kind == DST_UNICAST and bytes(e.dst) == c and e.dst_port == 68
     assert e.log[-1] == (EV_INFORM, -1)
-    assert e.stats()["inform"] == 1
+    assert status.stats(e)["inform"] == 1
     assert all(st == 0 for st in e.table.state)   # nothing bound or offered
 
 

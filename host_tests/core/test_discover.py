@@ -1,5 +1,6 @@
 # DISCOVER decisions, RFC 2131 section 4.3.1: which address is offered, and the offer hold.
 import dhcpkit as k
+from microdhcp import status
 import harness as h
 from microdhcp.engine import EV_OFFER, EV_NOADDR
 
@@ -104,7 +105,7 @@ def test_rfc2131_s4_3_1_pool_exhausted_no_offer():
     h.dora(e, 1)
     h.dora(e, 2)
     assert h.discover(e, 3) is None
-    assert e.stats()["pool_exhausted"] == 1
+    assert status.stats(e)["pool_exhausted"] == 1
     assert h.kinds(e)[-1] == EV_NOADDR
 
 
@@ -130,7 +131,7 @@ def test_rfc2131_s4_3_1_offer_event_and_slot():
     r = h.discover(e, 1)
     kind, slot = e.log[-1]
     assert kind == EV_OFFER and h.addr_of(e, slot) == r["yiaddr"]
-    assert e.stats()["offer"] == 1
+    assert status.stats(e)["offer"] == 1
 
 
 def test_rfc2131_s4_3_1_offer_does_not_move_another_client():

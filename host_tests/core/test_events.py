@@ -1,5 +1,6 @@
 # Introspection (issue 2 item 9): lease events with their slot, counters, slot_info.
 import dhcpkit as k
+from microdhcp import status
 import harness as h
 from microdhcp.engine import EV_OFFER, EV_BOUND, EV_RENEWED, EV_RELEASED, EV_DECLINED, EV_EXPIRED
 
@@ -21,9 +22,9 @@ def test_events_lifecycle_slots_and_counters():
             (EV_OFFER, z), (EV_BOUND, z), (EV_EXPIRED, z)]
     got = [(kind, h.addr_of(e, slot)) for kind, slot in e.log]
     assert got == want, got
-    s = e.stats()
+    s = status.stats(e)
     assert (s["received"], s["offer"], s["ack"], s["release"], s["decline"], s["expired"]) == (9, 3, 4, 1, 1, 1), s
-    assert s["replied"] == 7 and e.dropped() == 0
+    assert s["replied"] == 7 and status.dropped(e) == 0
 
 
 def test_events_slot_info_mac_and_hostname():
@@ -31,7 +32,7 @@ def test_events_slot_info_mac_and_hostname():
     e = h.engine(lease_time=600)
     ack = h.dora(e, 0x0a0b, 10, options=((12, b"thermostat"),))
     slot = e.log[-1][1]
-    ip, mac, cid, host, state, left = e.slot_info(slot, 110)
+    ip, mac, cid, host, state, left = status.slot_info(e, slot, 110)
     assert ip == k.ipstr(ack["yiaddr"])
     assert mac == "02:00:00:00:0a:0b"
     assert host == "thermostat" and state == "bound" and left == 500
@@ -39,7 +40,7 @@ def test_events_slot_info_mac_and_hostname():
     # A long hostname is cut to hostname_len (15) for the table; a new client's is not inherited.
     h.release(e, 0x0a0b, ack["yiaddr"], 120)
     h.dora(e, 0x0a0b, 121, options=((12, b"a-very-long-hostname-indeed"),))
-    assert e.slot_info(e.log[-1][1], 121)[3] == "a-very-long-hos"
+    assert status.slot_info(e, e.log[-1][1], 121)[3] == "a-very-long-hos"
 
 
 def test_rfc2132_s3_14_hostname_bytes_never_break_listings():
@@ -48,5 +49,5 @@ def test_rfc2132_s3_14_hostname_bytes_never_break_listings():
     e = h.engine()
     h.dora(e, 1, 0, options=((12, b"\xff\xfe"),))                       # not UTF-8 at all
     h.dora(e, 2, 0, options=((12, b"kitchen-sensor\xc3\xa9"),))       # 15 bytes end inside "\xc3\xa9"
-    names = sorted(l[3] for l in e.leases(1))
+    names = sorted(l[3] for l in status.leases(e, 1))
     assert names == ["??", "kitchen-sensor?"], names

@@ -1,6 +1,7 @@
 # Client identity (RFC 2131 section 4.2, RFC 2132 9.14), static reservations, known-clients-only,
 # and rapid commit (RFC 4039).
 import dhcpkit as k
+from microdhcp import status
 import harness as h
 from microdhcp.engine import EV_BOUND
 
@@ -77,7 +78,7 @@ def test_known_clients_only():
     e = h.engine(known_clients_only=True, reservations=[("02:00:00:00:00:05", "192.168.4.12")])
     assert h.discover(e, 1) is None
     assert h.init_reboot(e, 1, k.ip("192.168.4.13")) is None
-    assert e.stats()["unknown_client"] == 2
+    assert status.stats(e)["unknown_client"] == 2
     assert k.ipstr(h.dora(e, 5)["yiaddr"]) == "192.168.4.12"
 
 

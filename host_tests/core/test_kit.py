@@ -4,6 +4,7 @@
 import sys
 import socket
 import dhcpkit as k
+from microdhcp import status
 import dnskit as d
 import harness as h
 from microdhcp import dns, kit
@@ -65,7 +66,7 @@ def test_dhcp_and_dns_on_one_loop():
                 got.append(cli.recv(600))
             except OSError:
                 pass
-            if len(got) == 2 and e.counter("received"):
+            if len(got) == 2 and status.counter(e, "received"):
                 break
             await asyncio.sleep(0.01)
         clock.t = 10                           # ends serve_all at its next check
@@ -81,7 +82,7 @@ def test_dhcp_and_dns_on_one_loop():
         cli.close()
         dhcp.close()
         dnss.close()
-    assert e.counter("received") == 1 and e.counter("offer") == 1
+    assert status.counter(e, "received") == 1 and status.counter(e, "offer") == 1
     replies = sorted([d.parse(m) for m in got], key=lambda p: p["id"])
     assert [p["id"] for p in replies] == [0x0101, 0x0102]
     assert replies[0]["answers"][0]["data"] == k.ip("192.168.4.1")

@@ -4,6 +4,7 @@ import os
 from binascii import hexlify
 import harness as h
 import dhcpkit as k
+from microdhcp import status
 from microdhcp import store as S
 from microdhcp.store import LeaseStore
 from microdhcp.leases import FREE, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED, HW_SIZE, STATE_NAMES
@@ -107,7 +108,7 @@ def name(c):
 
 def bound_addr(e, c):
     # Address (4 bytes) of client c's BOUND slot, else None.
-    for a, mac, cid, host, state, left in e.leases(0):
+    for a, mac, cid, host, state, left in status.leases(e, 0):
         if state == "bound" and mac == "02:00:00:00:%02x:%02x" % ((c >> 8) & 255, c & 255):
             return k.ip(a)
     return None

@@ -1,5 +1,6 @@
 # The lease table (issue 2 item 5): fixed capacity, preallocated storage, one address per client.
 import dhcpkit as k
+from microdhcp import status
 import harness as h
 from microdhcp.leases import h24
 import invariants as inv
@@ -104,7 +105,7 @@ def test_table_no_address_bound_twice_under_churn():
     e = h.engine(lease_time=200, min_lease=10, max_offers=10, offer_hold=30, decline_hold=100)
     churn(e, k.LCG(12345), 1500)
     assert table_consistent(e) > 0
-    s = e.stats()
+    s = status.stats(e)
     assert s["ack"] > 100 and s["nak"] > 10 and s["release"] > 10 and s["expired"] > 10, s
 
 
@@ -126,9 +127,9 @@ def test_table_states_listed():
     h.discover(e, 2, 1)
     x = h.dora(e, 3, 2)["yiaddr"]
     h.release(e, 3, x, 3)
-    states = sorted(l[4] for l in e.leases(4))
+    states = sorted(l[4] for l in status.leases(e, 4))
     assert states == ["bound", "offered", "released", "reserved"], states
-    bound = [l for l in e.leases(4) if l[4] == "bound"][0]
+    bound = [l for l in status.leases(e, 4) if l[4] == "bound"][0]
     assert bound[1] == "02:00:00:00:00:01" and bound[3] == "printer" and bound[5] == 3596
 
 

@@ -130,7 +130,8 @@ def main():
     for _ in range(REPS):
         eng.table.set_timer(cl, now + 3600)
     report("expiry heap update", _d(_t(), t0), base)
-    print("acks", eng.counter("ack"), "drops", eng.dropped())
+    from microdhcp import status
+    print("acks", status.counter(eng, "ack"), "drops", status.dropped(eng))
 
 
 main()
