@@ -58,7 +58,14 @@ _OPT_IPV6_ONLY = const(108)      # RFC 8925
 _SERVER_PORT = const(67)
 _CLIENT_PORT = const(68)
 _MIN_REPLY = const(300)          # RFC 1542 section 2.1: BOOTP minimum message size
-TX_SIZE = const(1500)            # engine.tx: an Ethernet-sized reply (net.Server sends from it)
+TX_SIZE = const(1500)            # engine.tx at most: an Ethernet-sized reply (net.Server sends from it)
+# The longest reply engine.tx must hold beside the configured options (see Engine.__init__): the
+# header and cookie (240), 53 (3), 54 (6), 61 and 82 echoed (RFC 6842, RFC 3046 2.2: one instance
+# of at most 255 bytes each, 257 with code and length), END (1); then the larger of a NAK's option
+# 56 (the longest _NAK_ text, 28 + 2) and an ACK's 51, 58, 59 (18) + 80 (2) + the options.
+_REPLY_BASE = const(764)
+_NAK_ROOM = const(30)
+_LEASE_ROOM = const(20)
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
 _IP_UDP = const(28)
 _RX_MAX = const(1500)            # packet.RX_MAX, as a constant here (a module attribute costs a lookup)
@@ -107,7 +114,6 @@ EV_INFORM = const(9)          # status.EVENT_NAMES: their log tags
 DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
 DST_UNICAST = const(1)     # self.dst, port self.dst_port
 
-_Z64 = bytes(64)
 # struct.pack_into(fmt, buf, off, b"") with fmt "<n>s" zero-fills n bytes in one C call. A slice
 # store would do too, but a same-length slice store into a bytearray also moves the whole rest of
 # the buffer onto itself (py/obj.h mp_seq_replace_slice_no_grow), ~1.4 KB per store into a
@@ -115,7 +121,6 @@ _Z64 = bytes(64)
 _ZFMT = ("0s", "64s", "128s", "192s", "256s", "320s", "384s", "448s", "512s", "576s", "640s", "704s",
          "768s", "832s", "896s", "960s", "1024s", "1088s", "1152s", "1216s", "1280s", "1344s", "1408s",
          "1472s", "1536s")
-_ZKEY256 = bytes(256)
 # MicroPython's struct.pack_into takes a view for "s" (any buffer; it copies exactly the field),
 # CPython's only bytes or bytearray: there the engine copies by slice stores and loops instead.
 try:
@@ -130,7 +135,6 @@ _NAK_WRONG_NET = b"wrong network"
 _NAK_NOT_POOL = b"address not in pool"
 _NAK_IN_USE = b"address not available"
 _NAK_NOT_YOURS = b"lease is for another address"
-_NAK_UNKNOWN = b"unknown client"
 
 
 def _encode(code, v):
@@ -163,7 +167,19 @@ class Engine:
         # The reply buffer the socket shell (net.Server) sends from, made here, right after the
         # receive buffer: big blocks first, while the heap is still one piece. Made later (after
         # the table's temporaries) it may find no 1500-byte hole in a heap with room to spare.
-        self.tx = bytearray(TX_SIZE)
+        # Sized to the longest reply this configuration can build (_REPLY_BASE), at least the 548
+        # bytes of a 576-octet datagram every client takes (RFC 2131 section 2; more only for a
+        # client's option 57, RFC 2132 9.10), rounded up to 64 for _reply's one-call zeroing, at
+        # most TX_SIZE. A longer reply cannot happen but through a 61 or 82 split past 255 bytes
+        # (RFC 3396) in a reply to a client whose option 57 allows more: that echo is then left
+        # out, as every option that does not fit (docs/performance.md, "Memory").
+        need = _LEASE_ROOM
+        for v in config.options.values():
+            k = len(v)
+            need += k + 2 * ((k + 254) // 255 if k else 1)
+        need = _REPLY_BASE + (need if need > _NAK_ROOM else _NAK_ROOM)
+        need = (need + 63) & ~63
+        self.tx = bytearray(need if need < TX_SIZE else TX_SIZE)
         # Views of fixed header fields, made once: a slice store from a view copies without
         # allocating (slicing a view per message would allocate one each time).
         rxv = memoryview(self.rx)
@@ -906,9 +922,8 @@ class Engine:
         # The first d bytes of tx zeroed 64 at a time, when _reply's one pack_into cannot (a
         # buffer of another size than TX_SIZE).
         a = 0
-        z = _Z64
         while a + 64 <= d:
-            pack_into("64s", tx, a, z)
+            pack_into("64s", tx, a, b"")   # zero-fills 64 bytes (see _ZFMT)
             a += 64
         while a < d:
             tx[a] = 0
@@ -927,7 +942,7 @@ class Engine:
         pk = pack_into      # a global looked up once, not per option
         g = self._gen + 1
         if g > 255:
-            mark[0:256] = _ZKEY256
+            pack_into("256s", mark, 0, b"")   # zero-fills (see _ZFMT)
             g = 1
         self._gen = g
         if req.cnt[PRL]:

@@ -49,10 +49,15 @@ E_COOKIE = const(4)      # magic cookie missing (a BOOTP client, or garbage)
 E_OPTION = const(5)      # an option runs past the end of its field
 E_NO_TYPE = const(6)     # no usable option 53
 E_BAD_LEN = const(7)     # an option we read has an impossible length
-E_TOO_LONG = const(8)    # split options longer than the scratch area
+E_TOO_LONG = const(8)    # split options longer than the room behind the datagram
 
 RX_MAX = const(1500)     # one Ethernet-sized datagram
-SCRATCH = const(1024)    # room behind the datagram to join split options (RFC 3396)
+# Split options (RFC 3396) are joined behind the datagram: from its end to the end of the buffer,
+# so a 300-byte request has 1456 bytes for them, a 1500-byte one at least _REQ_SCRATCH. The server
+# reads nothing long from a request (a client id over leases.MAX_ID bytes is refused, a hostname
+# is kept to 63), so a small floor is enough; a client (Reply) keeps SCRATCH for long server options.
+SCRATCH = const(1024)
+_REQ_SCRATCH = const(256)
 
 # Expected lengths of fixed-size options, -1 = variable (checked by the engine); parse() checks
 # them written out, in this order.
@@ -64,7 +69,7 @@ class Request:
     buf and its length (options split per RFC 3396 are joined in the scratch area first)."""
 
     def __init__(self):
-        self.buf = bytearray(RX_MAX + SCRATCH)
+        self.buf = bytearray(RX_MAX + _REQ_SCRATCH)
         self.n = 0
         self.off = array("H", [0] * _NTRACK)
         self.ln = array("H", [0] * _NTRACK)
@@ -85,7 +90,7 @@ class Request:
         b = self.buf
         self.n = n
         self.cnt[0:_NTRACK] = _ZTRACK
-        self.tail = RX_MAX
+        self.tail = n
         self.msg_type = 0
         self.overload = 0
         if n < _OPTIONS:
@@ -184,14 +189,14 @@ class Request:
         s = self.tail
         cur = off[i]
         curlen = lns[i]
-        if cur < RX_MAX or cur + curlen != s:
-            if s + curlen + ln > RX_MAX + SCRATCH:
+        if cur < self.n or cur + curlen != s:
+            if s + curlen + ln > len(b):
                 return 1
             for k in range(curlen):
                 b[s + k] = b[cur + k]
             off[i] = s
             s += curlen
-        if s + ln > RX_MAX + SCRATCH:
+        if s + ln > len(b):
             return 1
         for k in range(ln):
             b[s + k] = b[v + k]
@@ -250,7 +255,7 @@ class Reply(Request):
         b = self.buf
         self.n = n
         self.cnt[0:self._nt] = self._zero
-        self.tail = RX_MAX
+        self.tail = n
         self.msg_type = 0
         self.overload = 0
         if n < _OPTIONS:
