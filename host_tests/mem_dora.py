@@ -4,8 +4,8 @@
 # Run as a script (test_memory.py: `micropython -X heapsize=N mem_dora.py [capacity]`, MICROPYPATH at
 # the .mpy build), or frozen into the firmware builds (tools/firmware/*.py) as `import mem_dora;
 # mem_dora.run(254)`: tools/heap_floor.py and tools/qemu_run.py, where no compiled script sits in the
-# heap. Where there are no sockets (the qemu Cortex-M3 build) the server's 1500-byte transmit buffer
-# is allocated as the server does it, without the server.
+# heap. Where there are no sockets (the qemu Cortex-M3 build) there is no server: the reply goes
+# into engine.tx, the buffer net.Server sends from.
 import gc
 import micropython
 
@@ -37,7 +37,7 @@ def run(capacity=254):
         srv = Server(eng, bind=False)       # the server's buffers, no socket
         tx = srv.tx
     else:
-        tx = bytearray(1500)
+        tx = eng.tx                         # what net.Server sends from (it takes engine.tx)
     sample()
     gc.collect()
     built = gc.mem_alloc()

@@ -139,19 +139,23 @@ _NAK_NOT_YOURS = b"lease is for another address"
 
 def _encode(code, v):
     # One option as it goes on the wire, split into 255-byte instances when longer (RFC 3396);
-    # an empty value is one instance of length 0. Allocates (construction time only).
-    out = bytearray()
+    # an empty value is one instance of length 0. Construction time only: allocates its result
+    # once, at its size (a bytearray grown by appends would leave a hole per growth in the heap).
     n = len(v)
+    out = bytearray(n + 2 * ((n + 254) // 255 if n else 1))
     so = 0
+    pos = 0
     while True:
         k = n if n < 255 else 255
-        out.append(code)
-        out.append(k)
-        out.extend(v[so:so + k])
+        out[pos] = code
+        out[pos + 1] = k
+        for i in range(k):
+            out[pos + 2 + i] = v[so + i]
+        pos += 2 + k
         so += k
         n -= k
         if n <= 0:
-            return bytes(out)
+            return out
 
 
 class Engine:
@@ -194,7 +198,6 @@ class Engine:
         self.kid = False        # kbuf holds this message's option 61 (set by _identify, cleared by handle)
         self.table = LeaseTable(config.pool_first, config.pool_size, config.extra_offsets, config.hostname_len,
                                 config.id_cells)
-        self.options = config.options
         self.always = config.always
         self.counters = array("I", [0] * _NCOUNT)
         self.on_event = on_event      # called as on_event(kind, slot); may allocate (application code)
@@ -216,14 +219,17 @@ class Engine:
         # copies each: a reply writes one with one C call. _oix[code] = index + 1 in _enc/_efmt
         # (0: not configured); _mark[code] == _gen: written already in this reply.
         self._oix = bytearray(256)
-        self._enc = []
-        self._efmt = []
-        for code in self.options:
-            e = _encode(code, self.options[code])
-            self._enc.append(e)
-            self._efmt.append("%ds" % len(e))
-            self._oix[code] = len(self._enc)
-        self._sid = _encode(_OPT_SERVER_ID, bytes(self.server))
+        opts = config.options
+        self._enc = [None] * len(opts)    # made at their size: lists grown by appends leave holes
+        self._efmt = [None] * len(opts)
+        j = 0
+        for code in opts:
+            e = _encode(code, opts[code])
+            self._enc[j] = e
+            self._efmt[j] = "%ds" % len(e)
+            j += 1
+            self._oix[code] = j
+        self._sid = _encode(_OPT_SERVER_ID, self.server)
         lt = bytearray(18)
         for i, (code, v) in enumerate(((_OPT_LEASE_TIME, config.lease_time), (_OPT_RENEWAL_T1, config.renew_time),
                                        (_OPT_REBINDING_T2, config.rebind_time))):
