@@ -14,7 +14,7 @@ import dhcpclient as dc  # noqa: E402
 import dhcpkit as k  # noqa: E402
 from microdhcp.config import Config  # noqa: E402
 from microdhcp.engine import Engine  # noqa: E402
-from microdhcp.packet import Reply  # noqa: E402
+from microdhcp.client import Reply  # noqa: E402
 from microdhcp import client as cl  # noqa: E402
 
 MAC = k.mac(0x77)

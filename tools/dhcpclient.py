@@ -22,7 +22,7 @@ if FIRMWARE not in sys.path:
     sys.path.insert(0, FIRMWARE)
 
 from microdhcp import client as cl  # noqa: E402
-from microdhcp.packet import Reply  # noqa: E402
+from microdhcp.client import Reply  # noqa: E402
 
 ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800

@@ -11,7 +11,6 @@ except ImportError:
 
 from array import array
 from microdhcp import packet
-from microdhcp.packet import Reply
 
 # RFC 2131 section 2 header offsets.
 _OP = const(0)
@@ -690,3 +689,97 @@ class Client:
                 "dns": [ip(self.dns, 4 * i) for i in range(self.dns_n)],
                 "lease": self.lease, "t1": self.t1, "t2": self.t2,
                 "left": self.bound_at + self.lease - now if self.configured else 0}
+
+
+# --- server replies (the client's parser) ------------------------------------------------------
+# Header offsets and limits the reply parser needs besides those above (RFC 2131 section 2).
+_BOOTREPLY = const(2)
+_SNAME = const(44)
+_FILE = const(108)
+_CHADDR_LEN = const(16)
+# packet.py's parse results, the same numbers (the client's counters 1..8 follow them).
+_E_SHORT = const(1)
+_E_NOT_REQUEST = const(2)
+_E_HLEN = const(3)
+_E_COOKIE = const(4)
+_E_NO_TYPE = const(6)
+_E_BAD_LEN = const(7)
+
+# Options a client reads from an OFFER/ACK/NAK (RFC 2132), and their fixed lengths (-1: any,
+# -4: a non-empty multiple of 4, i.e. a list of addresses).
+REPLY_TRACKED = (1, 3, 6, 12, 15, 28, 42, 51, 53, 54, 56, 58, 59, 61)
+_REPLY_FIXED = (4, -4, -4, -1, -1, 4, -4, 4, 1, 4, -1, 4, 4, -1)
+
+
+class Reply(packet.Request):
+    """View of a parsed server message (op BOOTREPLY), same storage and option walk as Request.
+    `codes` chooses the tracked options (a host tool may track them all); slot(code) gives the
+    index for cnt/off/ln, or -1. Nothing allocates after construction."""
+
+    def __init__(self, codes=REPLY_TRACKED, fixed=None):
+        nt = len(codes)
+        self.buf = bytearray(packet.RX_MAX + packet.SCRATCH)
+        self.n = 0
+        self.off = array("H", [0] * nt)
+        self.ln = array("H", [0] * nt)
+        self.cnt = bytearray(nt)
+        self._zero = bytes(nt)
+        self._nt = nt
+        self._track = bytearray(256)
+        self.codes = codes
+        fx = bytearray(nt)   # 0: any, 4: exactly 4, 1: exactly 1, 255: multiple of 4
+        for i in range(nt):
+            self._track[codes[i]] = i + 1
+            c = codes[i]
+            if c in REPLY_TRACKED:
+                f = _REPLY_FIXED[REPLY_TRACKED.index(c)]
+                fx[i] = 255 if f == -4 else (0 if f < 0 else f)
+        self._fx = fx
+        self._type_slot = self._track[53] - 1
+        self.tail = packet.RX_MAX
+        self.msg_type = 0
+        self.overload = 0
+
+    def slot(self, code):
+        return self._track[code] - 1
+
+    def parse(self, n):
+        # Returns 0 or a drop reason (packet's E_ codes; E_NOT_REQUEST here means "not a
+        # BOOTREPLY"). Never raises for any content of buf[:n].
+        b = self.buf
+        self.n = n
+        self.cnt[0:self._nt] = self._zero
+        self.tail = n
+        self.msg_type = 0
+        self.overload = 0
+        if n < _OPTIONS:
+            return _E_SHORT
+        if b[_OP] != _BOOTREPLY:
+            return _E_NOT_REQUEST
+        if b[_HLEN] < 1 or b[_HLEN] > _CHADDR_LEN:
+            return _E_HLEN
+        if b[_COOKIE] != 99 or b[_COOKIE + 1] != 130 or b[_COOKIE + 2] != 83 or b[_COOKIE + 3] != 99:
+            return _E_COOKIE
+        err = self._walk(_OPTIONS, n, 1)
+        ov = self.overload
+        if not err and ov & 1:
+            err = self._walk(_FILE, _COOKIE, 0)
+        if not err and ov & 2:
+            err = self._walk(_SNAME, _FILE, 0)
+        if err:
+            return err
+        fx = self._fx
+        ts = self._type_slot
+        for i in range(self._nt):
+            if self.cnt[i]:
+                f = fx[i]
+                ln = self.ln[i]
+                if (f == 255 and (ln == 0 or ln & 3)) or (f and f != 255 and ln != f):
+                    return _E_NO_TYPE if i == ts else _E_BAD_LEN
+        if ts < 0 or not self.cnt[ts]:
+            return _E_NO_TYPE
+        t = b[self.off[ts]]
+        if t < 1 or t > 8:
+            return _E_NO_TYPE
+        self.msg_type = t
+        return 0

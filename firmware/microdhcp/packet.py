@@ -1,5 +1,7 @@
 # microdhcp.packet: parses a client message in place over the receive buffer (RFC 2131 section 2,
 # RFC 2132, RFC 3396). No allocation: every result is a small int stored in a preallocated slot.
+# (The client's parser of server replies, Reply, builds on Request in client.py: a server never
+# loads it.)
 try:
     from micropython import const
 except ImportError:
@@ -81,9 +83,6 @@ class Request:
         self.tail = RX_MAX
         self.msg_type = 0
         self.overload = 0
-
-    def has(self, i):
-        return self.cnt[i] != 0
 
     def parse(self, n):
         # Returns OK or a drop reason. Never raises for any content of buf[:n].
@@ -206,86 +205,3 @@ class Request:
         if c < 255:
             self.cnt[i] = c + 1
         return 0
-
-
-# --- server replies, read by the client (microdhcp.client, probe) ------------------------------
-_BOOTREPLY = const(2)
-
-# Options a client reads from an OFFER/ACK/NAK (RFC 2132), and their fixed lengths (-1: any,
-# -4: a non-empty multiple of 4, i.e. a list of addresses).
-REPLY_TRACKED = (1, 3, 6, 12, 15, 28, 42, 51, 53, 54, 56, 58, 59, 61)
-_REPLY_FIXED = (4, -4, -4, -1, -1, 4, -4, 4, 1, 4, -1, 4, 4, -1)
-
-
-class Reply(Request):
-    """View of a parsed server message (op BOOTREPLY), same storage and option walk as Request.
-    `codes` chooses the tracked options (a host tool may track them all); slot(code) gives the
-    index for has()/off/ln, or -1. Nothing allocates after construction."""
-
-    def __init__(self, codes=REPLY_TRACKED, fixed=None):
-        nt = len(codes)
-        self.buf = bytearray(RX_MAX + SCRATCH)
-        self.n = 0
-        self.off = array("H", [0] * nt)
-        self.ln = array("H", [0] * nt)
-        self.cnt = bytearray(nt)
-        self._zero = bytes(nt)
-        self._nt = nt
-        self._track = bytearray(256)
-        self.codes = codes
-        fx = bytearray(nt)   # 0: any, 4: exactly 4, 1: exactly 1, 255: multiple of 4
-        for i in range(nt):
-            self._track[codes[i]] = i + 1
-            c = codes[i]
-            if c in REPLY_TRACKED:
-                f = _REPLY_FIXED[REPLY_TRACKED.index(c)]
-                fx[i] = 255 if f == -4 else (0 if f < 0 else f)
-        self._fx = fx
-        self._type_slot = self._track[53] - 1
-        self.tail = RX_MAX
-        self.msg_type = 0
-        self.overload = 0
-
-    def slot(self, code):
-        return self._track[code] - 1
-
-    def parse(self, n):
-        # Returns OK or a drop reason (the E_ codes above; E_NOT_REQUEST here means "not a
-        # BOOTREPLY"). Never raises for any content of buf[:n].
-        b = self.buf
-        self.n = n
-        self.cnt[0:self._nt] = self._zero
-        self.tail = n
-        self.msg_type = 0
-        self.overload = 0
-        if n < _OPTIONS:
-            return E_SHORT
-        if b[_OP] != _BOOTREPLY:
-            return E_NOT_REQUEST
-        if b[_HLEN] < 1 or b[_HLEN] > _CHADDR_LEN:
-            return E_HLEN
-        if b[_COOKIE] != 99 or b[_COOKIE + 1] != 130 or b[_COOKIE + 2] != 83 or b[_COOKIE + 3] != 99:
-            return E_COOKIE
-        err = self._walk(_OPTIONS, n, 1)
-        ov = self.overload
-        if not err and ov & 1:
-            err = self._walk(_FILE, _COOKIE, 0)
-        if not err and ov & 2:
-            err = self._walk(_SNAME, _FILE, 0)
-        if err:
-            return err
-        fx = self._fx
-        ts = self._type_slot
-        for i in range(self._nt):
-            if self.cnt[i]:
-                f = fx[i]
-                ln = self.ln[i]
-                if (f == 255 and (ln == 0 or ln & 3)) or (f and f != 255 and ln != f):
-                    return E_NO_TYPE if i == ts else E_BAD_LEN
-        if ts < 0 or not self.cnt[ts]:
-            return E_NO_TYPE
-        t = b[self.off[ts]]
-        if t < 1 or t > 8:
-            return E_NO_TYPE
-        self.msg_type = t
-        return OK
