@@ -1,31 +1,39 @@
 # microdhcp.config: checks a server configuration at start-up and pre-encodes every option.
 # Everything here runs once, before serving, and may allocate. A bad setting raises
 # ValueError with a message that says what is wrong and how to fix it.
-from microdhcp.ipv4 import parse_ip, parse_mac, parse_hex, fmt_ip, prefix_to_mask, mask_to_prefix, to_int, from_int
-from microdhcp.leases import MAX_ID, cells_for, default_id_cells
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+# Modules, not their names: one global each instead of one per function (frozen into a board's
+# flash, a module's code costs nothing in RAM, but every global is a slot in its dict).
+from microdhcp import ipv4
+from microdhcp import leases
 
 # RFC 2132 option codes that the configuration fills in.
-OPT_SUBNET_MASK = 1
-OPT_ROUTER = 3
-OPT_DNS = 6
-OPT_DOMAIN_NAME = 15
-OPT_MTU = 26
-OPT_BROADCAST = 28
-OPT_NTP = 42
-OPT_IPV6_ONLY = 108      # RFC 8925
-OPT_CAPTIVE_PORTAL = 114 # RFC 8910
-OPT_DOMAIN_SEARCH = 119  # RFC 3397
-OPT_CLASSLESS_ROUTES = 121  # RFC 3442
+_OPT_SUBNET_MASK = const(1)
+_OPT_ROUTER = const(3)
+_OPT_DNS = const(6)
+_OPT_DOMAIN_NAME = const(15)
+_OPT_MTU = const(26)
+_OPT_BROADCAST = const(28)
+_OPT_NTP = const(42)
+_OPT_IPV6_ONLY = const(108)      # RFC 8925
+_OPT_CAPTIVE_PORTAL = const(114) # RFC 8910
+_OPT_DOMAIN_SEARCH = const(119)  # RFC 3397
+_OPT_CLASSLESS_ROUTES = const(121)  # RFC 3442
 
 # Codes the engine writes itself; a raw option may not replace them.
 _ENGINE_CODES = (0, 50, 51, 52, 53, 54, 55, 57, 58, 59, 61, 80, 82, 255)
 
 # Options sent even when the client's parameter request list does not name them:
 # a client cannot work without a mask, and router/DNS are what every IoT device needs.
-ALWAYS = (OPT_SUBNET_MASK, OPT_ROUTER, OPT_DNS)
+_ALWAYS = (_OPT_SUBNET_MASK, _OPT_ROUTER, _OPT_DNS)
 
-_MAX_LEASE = 0x3FFFFFFF  # keep lease arithmetic in small ints on 32-bit ports (docs/boards.md)
-_MIN_V6ONLY_WAIT = 300   # RFC 8925 section 3.4
+_MAX_LEASE = const(0x3FFFFFFF)  # keep lease arithmetic in small ints on 32-bit ports (docs/boards.md)
+_MIN_V6ONLY_WAIT = const(300)   # RFC 8925 section 3.4
 
 
 def _ip_list(value, what):
@@ -33,7 +41,7 @@ def _ip_list(value, what):
         return []
     if isinstance(value, str):
         value = [v for v in value.replace(" ", "").split(",") if v]
-    return [parse_ip(v, what) for v in value]
+    return [ipv4.parse_ip(v, what) for v in value]
 
 
 def _encode_name(name, what):
@@ -59,7 +67,7 @@ def _parse_cidr(text, what):
     a, p = text.split("/", 1)
     if not p.isdigit() or int(p) > 32:
         raise ValueError("%s %r: prefix length must be 0-32" % (what, text))
-    return parse_ip(a, what), int(p)
+    return ipv4.parse_ip(a, what), int(p)
 
 
 class Config:
@@ -101,25 +109,25 @@ class Config:
             if not p.isdigit():
                 raise ValueError("address prefix %r is not a number (write 192.168.4.1/24)" % p)
             prefix = int(p)
-        self.server = parse_ip(address, "server address")
+        self.server = ipv4.parse_ip(address, "server address")
         if prefix is None:
             if netmask is None:
                 prefix = 24
             else:
-                prefix = mask_to_prefix(parse_ip(netmask, "netmask"))
+                prefix = ipv4.mask_to_prefix(ipv4.parse_ip(netmask, "netmask"))
         if not isinstance(prefix, int) or prefix < 8 or prefix > 30:
             raise ValueError("subnet prefix /%s is not supported: use /8 to /30" % (prefix,))
         self.prefix = prefix
-        self.mask = prefix_to_mask(prefix)
+        self.mask = ipv4.prefix_to_mask(prefix)
         self.network = bytes(self.server[i] & self.mask[i] for i in range(4))
         self.bcast = bytes(self.network[i] | (~self.mask[i] & 255) for i in range(4))
         self.host_max = (1 << (32 - prefix)) - 1  # offset of the broadcast address
-        subnet = "%s/%d" % (fmt_ip(self.network), prefix)
+        subnet = "%s/%d" % (ipv4.fmt_ip(self.network), prefix)
         self.subnet_text = subnet
         srv_off = self.offset(self.server)
         if srv_off == 0 or srv_off == self.host_max:
             raise ValueError("server address %s is the network or broadcast address of %s; pick a host address"
-                             % (fmt_ip(self.server), subnet))
+                             % (ipv4.fmt_ip(self.server), subnet))
         self.server_off = srv_off
 
         # Pool: a contiguous range of host offsets inside the subnet.
@@ -131,7 +139,7 @@ class Config:
                 last -= 1
             elif first <= srv_off <= last:
                 raise ValueError("no pool given and the server address %s is inside the subnet's host range; "
-                                 "give pool=(first, last) that leaves it out" % fmt_ip(self.server))
+                                 "give pool=(first, last) that leaves it out" % ipv4.fmt_ip(self.server))
         else:
             if isinstance(pool, str):
                 if "-" not in pool:
@@ -140,14 +148,14 @@ class Config:
             first = self.offset_checked(pool[0], "pool start")
             last = self.offset_checked(pool[1], "pool end")
             if first > last:
-                raise ValueError("pool start %s is after pool end %s; swap them" % (fmt_ip(self.addr(first)), fmt_ip(self.addr(last))))
+                raise ValueError("pool start %s is after pool end %s; swap them" % (ipv4.fmt_ip(self.addr(first)), ipv4.fmt_ip(self.addr(last))))
             for off, name in ((0, "network"), (self.host_max, "broadcast")):
                 if first <= off <= last:
                     raise ValueError("pool %s-%s contains the %s address %s; start the pool at .%d or end it before"
-                                     % (fmt_ip(self.addr(first)), fmt_ip(self.addr(last)), name, fmt_ip(self.addr(off)), 1))
+                                     % (ipv4.fmt_ip(self.addr(first)), ipv4.fmt_ip(self.addr(last)), name, ipv4.fmt_ip(self.addr(off)), 1))
             if first <= srv_off <= last:
                 raise ValueError("pool %s-%s contains the server address %s; move the pool so it leaves the server out"
-                                 % (fmt_ip(self.addr(first)), fmt_ip(self.addr(last)), fmt_ip(self.server)))
+                                 % (ipv4.fmt_ip(self.addr(first)), ipv4.fmt_ip(self.addr(last)), ipv4.fmt_ip(self.server)))
         self.pool_first = first
         self.pool_last = last
         self.pool_size = last - first + 1
@@ -160,8 +168,8 @@ class Config:
         for item in reservations or ():
             who, ip = item
             key = self.reservation_key(who)
-            if len(key) > MAX_ID:
-                raise ValueError("client id of %s is %d bytes; at most %d are kept" % (who, len(key), MAX_ID))
+            if len(key) > leases.MAX_ID:
+                raise ValueError("client id of %s is %d bytes; at most %d are kept" % (who, len(key), leases.MAX_ID))
             off = self.offset_checked(ip, "reservation address")
             if off == srv_off:
                 raise ValueError("reservation %s -> %s is the server's own address; pick another" % (who, ip))
@@ -185,12 +193,12 @@ class Config:
             raise ValueError("pool of %d addresses is too large; use at most 32768" % needed)
         self.capacity = needed
         if id_cells is None:
-            id_cells = default_id_cells(needed)
+            id_cells = leases.default_id_cells(needed)
         if not isinstance(id_cells, int) or isinstance(id_cells, bool) or id_cells < 0 or id_cells > 60000:
             raise ValueError("id_cells=%r must be a whole number from 0 to 60000" % (id_cells,))
         for key, off in self.reservations:
             if not (len(key) == 7 and key[0] == 1):
-                id_cells += cells_for(len(key))   # a reservation's own id never competes with clients
+                id_cells += leases.cells_for(len(key))   # a reservation's own id never competes with clients
         self.id_cells = id_cells
 
         # Times, RFC 2131 4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease.
@@ -239,60 +247,60 @@ class Config:
         if not isinstance(hostname_len, int) or hostname_len < 0 or hostname_len > 63:
             raise ValueError("hostname_len must be 0-63 bytes")
         self.hostname_len = hostname_len
-        self.reply_broadcast = parse_ip(reply_broadcast, "reply_broadcast")
+        self.reply_broadcast = ipv4.parse_ip(reply_broadcast, "reply_broadcast")
 
         # Pre-encoded option values, code -> bytes (the engine adds code and length).
         opts = {}
-        opts[OPT_SUBNET_MASK] = self.mask
+        opts[_OPT_SUBNET_MASK] = self.mask
         r = _ip_list(routers, "router")
         for a in r:
             if self.offset(a) < 0:
-                raise ValueError("router %s is not in %s; clients could not reach it" % (fmt_ip(a), subnet))
+                raise ValueError("router %s is not in %s; clients could not reach it" % (ipv4.fmt_ip(a), subnet))
         if r:
-            opts[OPT_ROUTER] = b"".join(r)
+            opts[_OPT_ROUTER] = b"".join(r)
         d = _ip_list(dns, "DNS server")
         if d:
-            opts[OPT_DNS] = b"".join(d)
+            opts[_OPT_DNS] = b"".join(d)
         if domain:
             if len(domain) > 255:
                 raise ValueError("domain name is longer than 255 bytes")
-            opts[OPT_DOMAIN_NAME] = domain.encode()
-        b = parse_ip(broadcast, "broadcast") if broadcast else self.bcast
-        opts[OPT_BROADCAST] = b
+            opts[_OPT_DOMAIN_NAME] = domain.encode()
+        b = ipv4.parse_ip(broadcast, "broadcast") if broadcast else self.bcast
+        opts[_OPT_BROADCAST] = b
         if mtu is not None:
             if not isinstance(mtu, int) or mtu < 68 or mtu > 65535:
                 raise ValueError("mtu %r must be 68-65535 (RFC 2132 5.1)" % (mtu,))
-            opts[OPT_MTU] = bytes((mtu >> 8, mtu & 255))
+            opts[_OPT_MTU] = bytes((mtu >> 8, mtu & 255))
         n = _ip_list(ntp, "NTP server")
         if n:
-            opts[OPT_NTP] = b"".join(n)
+            opts[_OPT_NTP] = b"".join(n)
         if domain_search:
             if isinstance(domain_search, str):
                 domain_search = [s for s in domain_search.replace(" ", "").split(",") if s]
-            opts[OPT_DOMAIN_SEARCH] = b"".join([_encode_name(s, "search domain") for s in domain_search])
+            opts[_OPT_DOMAIN_SEARCH] = b"".join([_encode_name(s, "search domain") for s in domain_search])
         rt = self._routes(routes, r)
         if rt:
-            opts[OPT_CLASSLESS_ROUTES] = rt
+            opts[_OPT_CLASSLESS_ROUTES] = rt
         if captive_portal:
             cp = captive_portal.encode() if isinstance(captive_portal, str) else bytes(captive_portal)
             if not (cp.startswith(b"https://") or cp.startswith(b"http://")) or len(cp) > 255:
                 raise ValueError("captive_portal %r must be an http(s) URI of at most 255 bytes (RFC 8910)" % (captive_portal,))
-            opts[OPT_CAPTIVE_PORTAL] = cp
+            opts[_OPT_CAPTIVE_PORTAL] = cp
         if ipv6_only_wait is not None:
             if not isinstance(ipv6_only_wait, int) or ipv6_only_wait < _MIN_V6ONLY_WAIT or ipv6_only_wait > _MAX_LEASE:
                 raise ValueError("ipv6_only_wait must be at least %d seconds (RFC 8925 3.4)" % _MIN_V6ONLY_WAIT)
-            opts[OPT_IPV6_ONLY] = from_int(ipv6_only_wait)
+            opts[_OPT_IPV6_ONLY] = ipv4.from_int(ipv6_only_wait)
         for code, value in (raw_options or {}).items():
             if not isinstance(code, int) or code < 1 or code > 254 or code in _ENGINE_CODES:
                 raise ValueError("raw option %r cannot be set: codes 1-254 except %s are allowed" % (code, _ENGINE_CODES[1:-1]))
             if isinstance(value, str):
-                value = parse_hex(value, "raw option %d" % code)
+                value = ipv4.parse_hex(value, "raw option %d" % code)
             opts[code] = bytes(value)
         for code in opts:
             if len(opts[code]) > 1024:
                 raise ValueError("option %d is %d bytes; keep options under 1024 bytes" % (code, len(opts[code])))
         self.options = opts
-        self.always = tuple(c for c in ALWAYS if c in opts)
+        self.always = tuple(c for c in _ALWAYS if c in opts)
 
     def _routes(self, routes, routers):
         # RFC 3442: destination as prefix width + significant octets, then the router.
@@ -307,7 +315,7 @@ class Config:
                 has_default = True
             out.append(width)
             out.extend(net[:(width + 7) // 8])
-            out.extend(parse_ip(gw, "route gateway"))
+            out.extend(ipv4.parse_ip(gw, "route gateway"))
         # RFC 3442 section 2: a client that gets option 121 ignores option 3, so the default
         # route must be repeated here or the client loses it.
         if routers and not has_default:
@@ -321,11 +329,11 @@ class Config:
             return bytes(who)
         who = str(who).strip()
         if who.lower().startswith("id:"):
-            key = parse_hex(who[3:], "client identifier")
+            key = ipv4.parse_hex(who[3:], "client identifier")
             if not key:
                 raise ValueError("client identifier %r is empty" % who)
             return key
-        return b"\x01" + parse_mac(who, "reservation MAC")
+        return b"\x01" + ipv4.parse_mac(who, "reservation MAC")
 
     def offset(self, ip):
         # Host offset of a 4-byte address inside our subnet, or -1 outside it.
@@ -337,15 +345,15 @@ class Config:
         return off
 
     def offset_checked(self, text, what):
-        ip = parse_ip(text, what)
+        ip = ipv4.parse_ip(text, what)
         off = self.offset(ip)
         if off < 0:
-            raise ValueError("%s %s is outside the subnet %s; use an address inside it" % (what, fmt_ip(ip), self.subnet_text))
+            raise ValueError("%s %s is outside the subnet %s; use an address inside it" % (what, ipv4.fmt_ip(ip), self.subnet_text))
         if off == 0 or off == self.host_max:
             raise ValueError("%s %s is the network or broadcast address of %s; use a host address from %s to %s"
-                             % (what, fmt_ip(ip), self.subnet_text, fmt_ip(self.addr(1)), fmt_ip(self.addr(self.host_max - 1))))
+                             % (what, ipv4.fmt_ip(ip), self.subnet_text, ipv4.fmt_ip(self.addr(1)), ipv4.fmt_ip(self.addr(self.host_max - 1))))
         return off
 
     def addr(self, off):
         # Host offset -> 4 bytes (start-up and display).
-        return from_int(to_int(self.network) | off)
+        return ipv4.from_int(ipv4.to_int(self.network) | off)
