@@ -39,8 +39,19 @@ CLIENT_ID = const(7)     # 61
 RAPID = const(8)         # 80, RFC 4039
 RELAY = const(9)         # 82, RFC 3046
 TRACKED = (12, 50, 51, 53, 54, 55, 57, 61, 80, 82)
+# code -> index + 1 in TRACKED (0: not read): 12 -> 1, 50 -> 2, 51 -> 3, 53 -> 4, 54 -> 5, 55 -> 6,
+# 57 -> 7, 61 -> 8, 80 -> 9, 82 -> 10. A bytes literal: frozen into a board's flash it costs no RAM
+# (the bytearray built at start-up before took 272 bytes of heap); test_fastpaths checks it.
+_TRACK = (b"\0\0\0\0\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+          b"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x02\x03\0\x04\x05\x06\0\x07\0\0\0\x08\0\0"
+          b"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x09\0\x0a\0\0\0\0\0\0\0\0\0\0\0\0\0"
+          b"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+          b"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+          b"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+          b"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+          b"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0")
 _NTRACK = const(10)
-_ZTRACK = bytes(_NTRACK)
+_ZTRACK = b"\0\0\0\0\0\0\0\0\0\0"   # _NTRACK zeros (a literal: no heap)
 
 # Parse results; nonzero values are drop reasons counted by the engine.
 OK = const(0)
@@ -77,9 +88,7 @@ class Request:
         self.ln = array("H", [0] * _NTRACK)
         self.cnt = bytearray(_NTRACK)
         # code -> index + 1, so one lookup decides whether an option is read.
-        self._track = bytearray(256)
-        for i in range(_NTRACK):
-            self._track[TRACKED[i]] = i + 1
+        self._track = _TRACK
         self.tail = RX_MAX
         self.msg_type = 0
         self.overload = 0

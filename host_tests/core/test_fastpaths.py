@@ -46,6 +46,16 @@ def test_engine_constants_match_the_parser():
     assert e.handle(bytes(d) + b"\x00", 1, e.tx) == 0 and status.counter(e, "oversize") == 1
 
 
+def test_parser_track_table_matches_tracked():
+    # packet._TRACK is a bytes literal (no heap on a board): code -> index + 1 in TRACKED.
+    import microdhcp.packet as pkt
+    want = bytearray(256)
+    for i in range(len(pkt.TRACKED)):
+        want[pkt.TRACKED[i]] = i + 1
+    assert bytes(pkt._TRACK) == bytes(want)
+    assert bytes(pkt._ZTRACK) == bytes(len(pkt.TRACKED))
+
+
 def test_lease_options_encoded_once_match_the_configured_times():
     e = h.engine(lease_time=7200, renew_time=3000, rebind_time=6000)
     n = e.handle(k.msg(k.DISCOVER, 1), 0, e.tx)

@@ -126,6 +126,23 @@ def test_rfc3396_split_prl_three_instances():
     assert params == [42, 15, 6, 3, 1], r["order"]
 
 
+def test_rfc3396_split_options_are_joined_behind_the_datagram():
+    """RFC 3396: split options are joined in the receive buffer's room behind the datagram
+    (packet.py): a 300-byte DISCOVER with a 400-byte parameter request list in two instances is
+    served; the same list in a 1500-byte datagram, which leaves only the buffer's 256-byte floor
+    behind it, is dropped as options_too_long (never read past the buffer)."""
+    prl = bytes(range(1, 201))            # 200 codes, sent twice: 400 bytes joined
+    options = bytes((0x35, 0x01, 0x01)) + bytes((0x37, 200)) + prl + bytes((0x37, 200)) + prl + b"\xff"
+    e = h.engine()
+    m = k.raw(options)
+    assert 300 < len(m) < 1000
+    r = h.send(e, m)
+    assert r["op"] == 2 and r["options"][53] == bytes((k.OFFER,)), r
+    big = bytearray(m)
+    big.extend(bytes(1500 - len(big)))   # zero padding after END up to a 1500-byte datagram
+    dropped_as("options_too_long", bytes(big))
+
+
 def test_rfc2132_s2_truncated_option_dropped():
     """RFC 2132 section 2: an option whose length runs past the end of the packet is malformed."""
     options = bytes((
