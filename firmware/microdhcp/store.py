@@ -41,6 +41,16 @@ R_HOST = const(83)         # H  length byte + hostname (H = hostname_len + 1)
 # then the CRC-32 of everything before it, little-endian, so that crc32(whole record) is RESIDUE.
 RESIDUE = const(0x2144DF1C)  # CRC-32 of any message followed by its own little-endian CRC (< 2**30)
 
+# Version 1 (the first release's files), read and converted on load: the same header; records of
+# 52 + host field bytes with the same first 10 bytes, then the identity in 20 bytes (length byte +
+# up to 19 bytes; a longer one kept only as its first 16 bytes + a 24-bit hash, so it cannot be
+# restored whole), htype, hlen and chaddr[16] in 18, the host field at 48, the CRC-32 last.
+_V1 = const(1)
+_V1_KEY = const(10)
+_V1_KEY_ROOM = const(19)
+_V1_HW = const(30)
+_V1_HOST = const(48)
+
 
 # CRC-32 of each nibble value (reflected polynomial 0xEDB88320, the CRC of binascii.crc32), four
 # little-endian bytes each. Bytes, not a tuple of ints: a frozen tuple keeps ints outside
@@ -96,6 +106,23 @@ def header_host_len(h, n):
     return h[_HDR_HOSTLEN]
 
 
+def _from_v1(old, new, hl):
+    # A version 1 record (old) as a version 2 record (new, record_size(hl) bytes). An identity
+    # that version 1 kept cut (longer than 19 bytes) is lost: the address is loaded as free (a
+    # declined one stays declined), and that client gets an address anew.
+    for i in range(len(new)):
+        new[i] = 0
+    new[0:R_KEY] = old[0:R_KEY]
+    n = old[_V1_KEY]
+    if n <= _V1_KEY_ROOM:
+        new[R_KEY:R_KEY + 1 + n] = old[_V1_KEY:_V1_KEY + 1 + n]
+    elif new[R_STATE] != DECLINED:
+        new[R_STATE] = FREE
+    new[R_HW:R_HW + 8] = old[_V1_HW:_V1_HW + 8]   # htype, hlen, the first 6 bytes of chaddr
+    new[R_HOST:R_HOST + hl] = old[_V1_HOST:_V1_HOST + hl]
+    crc32_halves(new, len(new) - 4, len(new) - 4)
+
+
 def left_of(rec):
     # Seconds left in a record; values from 2**30 up mean "no timer" (never built as ints).
     if rec[R_LEFT] >= 0x40:
@@ -103,21 +130,29 @@ def left_of(rec):
     return (rec[R_LEFT] << 24) | (rec[R_LEFT + 1] << 16) | (rec[R_LEFT + 2] << 8) | rec[R_LEFT + 3]
 
 
-def scan(path, host_len, cb):
+def scan(path, host_len, cb, version=None):
     """Calls cb(rec, host_len) for each record whose CRC holds, in file order, rec being one
-    reused bytearray. host_len is used when the header is damaged (records still start at 16).
-    Never raises on bad content (only on I/O errors). Returns (records ok, bad records, stray
-    tail bytes, header ok, host field size used, bytes read)."""
+    reused bytearray in this version's layout (a version 1 file's records are converted).
+    host_len is used when the header is damaged (records still start at 16). Never raises on
+    bad content (only on I/O errors). Returns (records ok, bad records, stray tail bytes, header
+    ok, host field size used, bytes read); version[0] is set to the file's version when given."""
     f = open(path, "rb")
     try:
         hdr = bytearray(HEADER_SIZE)
         n = f.readinto(hdr)
         hl = header_host_len(hdr, n)
+        v1 = hl < 0 and n == HEADER_SIZE and hdr[0:4] == MAGIC and hdr[_HDR_VERSION] == _V1 \
+            and crc32(hdr) == RESIDUE
+        if v1:
+            hl = hdr[_HDR_HOSTLEN]
         hdr_ok = hl >= 0
         if hl < 0:
             hl = host_len
-        size = record_size(hl)
+        if version is not None:
+            version[0] = _V1 if v1 else VERSION
+        size = _V1_HOST + hl + 4 if v1 else record_size(hl)
         rec = bytearray(size)
+        out = bytearray(record_size(hl)) if v1 else rec
         good = bad = tail = 0
         total = n
         while n == HEADER_SIZE:
@@ -130,7 +165,9 @@ def scan(path, host_len, cb):
                 break
             if rec[R_TAG] == TAG and crc32(rec) == RESIDUE:
                 good += 1
-                cb(rec, hl)
+                if v1:
+                    _from_v1(rec, out, hl)
+                cb(out, hl)
             else:
                 bad += 1
         return good, bad, tail, hdr_ok, hl, total
@@ -244,8 +281,9 @@ class LeaseStore:
             notes.append("empty lease file, starting a new one")
         elif size > 0:
             self._t = now
+            ver = bytearray(1)
             try:
-                good, bad, tail, hdr_ok, hl, total = scan(path, self.host_len, self._apply)
+                good, bad, tail, hdr_ok, hl, total = scan(path, self.host_len, self._apply, ver)
             except Exception as e:   # I/O error or a bug: start with what we have, never fail
                 good, bad, tail, hdr_ok, hl = self.loaded, 1, 0, False, 0
                 notes.append("read error: %s" % describe(e, path=path))
@@ -264,7 +302,9 @@ class LeaseStore:
             else:
                 self.count = good
                 # Clean and in today's format: keep appending; else rewrite (drops skipped records).
-                rewrite = self.skipped > 0 or good > self.limit or hl != self.host_len
+                rewrite = self.skipped > 0 or good > self.limit or hl != self.host_len or ver[0] != VERSION
+                if ver[0] != VERSION:
+                    notes.append("converted from lease file version %d" % ver[0])
         else:
             notes.append("no lease file yet")
         if rewrite:

@@ -1,7 +1,7 @@
 # test_store: the lease file (microdhcp.store) under fault injection. Runs under pytest and
 # `micropython host_tests/mp_runner.py store`: plain test functions, temp files under /tmp.
 import os
-from binascii import hexlify
+from binascii import hexlify, crc32
 import harness as h
 import dhcpkit as k
 from microdhcp import status
@@ -306,6 +306,80 @@ def test_garbage_files_start_clean():
             assert st.corrupt == 0 and bound_addr(e, 1) is not None
             st.close()
             os.remove(p + ".bad")
+    finally:
+        d.clean()
+
+
+def _v1_file(records, host_len=16):
+    """A lease file as the first release wrote it (version 1, docs/leases.md): the same header
+    with version 1; records of 52 + host_len bytes: tag, state, address, seconds left (big-endian),
+    identity in 20 bytes (length + up to 19 bytes; a longer one as 16 bytes + a 24-bit hash),
+    htype, hlen, chaddr[16], the host field, CRC-32 little-endian. records: (state, last address
+    byte, left, identity, hostname) with identity b"" for none."""
+    def crc_le(b):
+        c = crc32(b)
+        return bytes((c & 255, (c >> 8) & 255, (c >> 16) & 255, (c >> 24) & 255))
+    hdr = bytearray(S.MAGIC + bytes((1, host_len)) + bytes(6))
+    out = bytearray(hdr + crc_le(hdr))
+    for state, last, left, ident, host in records:
+        r = bytearray(b"L" + bytes((state,)) + addr(last)
+                      + bytes(((left >> 24) & 255, (left >> 16) & 255, (left >> 8) & 255, left & 255)))
+        key = bytearray(20)
+        key[0] = min(len(ident), 255)
+        if len(ident) <= 19:
+            key[1:1 + len(ident)] = ident
+        else:
+            key[1:17] = ident[:16]          # (the old hash in 17..19 is not needed here)
+        r.extend(key)
+        hw = bytearray(18)
+        if ident[:1] == b"\x01" and len(ident) == 7:
+            hw[0:2] = b"\x01\x06"
+            hw[2:8] = ident[1:]
+        r.extend(hw)
+        hf = bytearray(host_len)
+        hf[0] = len(host)
+        hf[1:1 + len(host)] = host
+        r.extend(hf)
+        r.extend(crc_le(r))
+        out.extend(r)
+    return bytes(out)
+
+
+def test_version1_file_is_converted():
+    """A lease file of the first release (version 1) is loaded and rewritten as version 2, not
+    set aside as damaged: leases, declines and remembered clients come back; an identity that
+    version 1 kept cut (over 19 bytes) cannot be restored, so its address is loaded free."""
+    long_id = b"\xff" + bytes(range(1, 25))                  # 25 bytes: kept cut by version 1
+    cid10 = b"\x00" + b"sensor-10"                           # 10 bytes: kept whole
+    d = TmpDir()
+    try:
+        p = d.file()
+        write(p, _v1_file([
+            (BOUND, 10, 3000, b"\x01" + k.mac(1), b"dev1"),
+            (BOUND, 11, 3000, long_id, b"longid"),
+            (DECLINED, 13, 100, b"", b""),
+            (RELEASED, 14, 0, cid10, b"dev10"),
+        ]))
+        e, st = opened(p)
+        assert st.loaded == 4 and st.corrupt == 0 and not exists(p + ".bad"), st.message
+        assert "converted from lease file version 1" in st.message, st.message
+        t = e.table
+        assert bound_addr(e, 1) == addr(10)
+        s10 = t.slot_of(10)
+        assert key_of(t, s10) == b"\x07\x01" + k.mac(1)
+        assert bytes(t.host[s10 * t.host_len + 1:s10 * t.host_len + 5]) == b"dev1"
+        s11 = t.slot_of(11)
+        assert t.state[s11] == FREE and key_of(t, s11) == b"\0"
+        assert t.state[t.slot_of(13)] == DECLINED
+        s14 = t.slot_of(14)
+        assert t.state[s14] == RELEASED and key_of(t, s14) == bytes((10,)) + cid10
+        before = snap(e)
+        st.close()
+        data = read(p)
+        assert data[4] == S.VERSION and len(data) > S.HEADER_SIZE
+        e2, st2 = opened(p)
+        assert st2.corrupt == 0 and "converted" not in st2.message and snap(e2) == before, st2.message
+        st2.close()
     finally:
         d.clean()
 
