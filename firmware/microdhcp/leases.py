@@ -74,6 +74,19 @@ def default_id_cells(cap):
     return (cap + 1) // 2
 
 
+def _slots(n, wide, ff):
+    # n slot numbers (or cell numbers), all 0 or all 0xFF ("none"): a bytearray when they fit a
+    # byte (made at its size, no temporary), else an array "H" made from a bytes object of its
+    # size. Construction only.
+    if not wide:
+        a = bytearray(n)
+        if ff:
+            for i in range(n):
+                a[i] = 255
+        return a
+    return array("H", (b"\xff" if ff else b"\0") * (2 * n))
+
+
 class LeaseTable:
     def __init__(self, pool_first, pool_size, extra_offsets, hostname_len, id_cells=None):
         cap = pool_size + len(extra_offsets)
@@ -82,14 +95,13 @@ class LeaseTable:
         self.pool_size = pool_size
         # Slot numbers fit a byte below 255 slots (255 is the list end): half the index and lists.
         self.wide = cap >= 255
-        tc = "H" if self.wide else "B"
         nil = 0xFFFF if self.wide else 255
         self.nil = nil
         self.extra = array("i", extra_offsets)   # sorted host offsets of reservations outside the pool
         self.state = bytearray(cap)
         self.flags = bytearray(cap)
-        # Arrays are made from a zero (or 0xFF) bytes object of their own size: less garbage
-        # than a list of ints (4-8 bytes an item) and the same contents on both runtimes.
+        # An array made from a zero bytes object of its own size: less garbage than a list of
+        # ints (4-8 bytes an item) and the same contents on both runtimes.
         self.expiry = array("i", bytes(4 * cap))
         self.hw = bytearray(cap * HW_SIZE)
         self.host_len = hostname_len + 1
@@ -99,17 +111,16 @@ class LeaseTable:
             id_cells = default_id_cells(cap)
         self.ncells = id_cells
         self.cwide = id_cells >= 255
-        ctc = "H" if self.cwide else "B"
         self.cnil = 0xFFFF if self.cwide else 255
         self.cells = bytearray(id_cells * _CELL)
-        self.cnext = array(ctc, b"\xff" * ((2 if self.cwide else 1) * id_cells))
+        self.cnext = _slots(id_cells, self.cwide, True)
         for c in range(id_cells - 1):
             self.cnext[c] = c + 1
         self.cfree = 0 if id_cells else self.cnil
         self.nfree = id_cells     # cells in the free chain
         self.spare = 0            # cells held by keys of slots in the free list (can be reclaimed)
         self.evicted = 0          # remembered ids dropped to make room (see reclaim)
-        self.aref = array(ctc, bytes((2 if self.cwide else 1) * cap))
+        self.aref = _slots(cap, self.cwide, False)
         # Client index: open addressing, linear probing, at most 2/3 full (about 5 probes for a
         # miss at worst, 2 at half full); entries are slot + 1.
         m = 8
@@ -119,15 +130,14 @@ class LeaseTable:
             shift -= 1
         self.imask = m - 1
         self.ishift = shift
-        w = 2 if self.wide else 1
-        self.index = array(tc, bytes(w * m))
+        self.index = _slots(m, self.wide, False)
         # Free list (doubly linked, oldest first) and expiry heap (min by expiry).
-        self.nxt = array(tc, b"\xff" * (w * cap))
-        self.prv = array(tc, b"\xff" * (w * cap))
+        self.nxt = _slots(cap, self.wide, True)
+        self.prv = _slots(cap, self.wide, True)
         self.head = nil
         self.tail = nil
-        self.heap = array(tc, bytes(w * cap))
-        self.hpos = array(tc, bytes(w * cap))    # heap position + 1, 0 = not timed
+        self.heap = _slots(cap, self.wide, False)
+        self.hpos = _slots(cap, self.wide, False)    # heap position + 1, 0 = not timed
         self.hsize = 0
         for s in range(pool_size):
             self.push_tail(s)
