@@ -78,9 +78,11 @@ class Config:
                    (DISCOVER-flood cap); default half the pool. Returning, bound and reserved
                    clients are served above it. pool size = no cap.
     offer_interval minimum seconds between two OFFERs to one client (0 = no limit)
-    mac_pinning    a live lease found by client identifier (option 61) answers only to the
-                   hardware address that obtained it, so a copied client id cannot renew,
-                   release or decline it; the lease is free to move once it ends
+    mac_pinning    off (default, RFC 2131 4.2): the client id (option 61) is the client, from
+                   any hardware address. On: a live lease found by client id belongs to the
+                   hardware address that obtained it; the same id from another hardware
+                   address is served as another client (by htype + chaddr, its own address),
+                   so a copied id cannot renew, release or decline the lease (docs/security.md)
     id_cells       20-byte cells shared by client ids that are not htype 1 + the MAC (e.g.
                    RFC 4361 ids, one cell each up to 19 bytes); default half the table.
                    When every cell is held by a live lease, a new such client gets no
@@ -94,7 +96,7 @@ class Config:
                  domain_search=None, routes=None, captive_portal=None, ipv6_only_wait=None,
                  raw_options=None, reservations=None, reply_broadcast="255.255.255.255",
                  authoritative=True, rapid_commit=False, known_clients_only=False,
-                 capacity=None, hostname_len=15, max_offers=None, offer_interval=0, mac_pinning=True,
+                 capacity=None, hostname_len=15, max_offers=None, offer_interval=0, mac_pinning=False,
                  id_cells=None):
         if isinstance(address, str) and "/" in address:
             address, p = address.split("/", 1)

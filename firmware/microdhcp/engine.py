@@ -87,15 +87,16 @@ C_OVERSIZE = const(23)
 C_EXPIRED = const(24)
 C_OFFER_CAP = const(25)      # DISCOVER from a new client while max_offers offers are outstanding
 C_RATE_LIMITED = const(26)   # DISCOVER repeated within offer_interval of the last OFFER
-C_ID_MISMATCH = const(27)    # a live lease's client id sent from another hardware address
+C_ID_MISMATCH = const(27)    # mac_pinning: as C_ID_PINNED, but that htype + chaddr is the pinned lease's own id
 C_ID_TOO_LONG = const(28)    # client identity longer than leases.MAX_ID bytes: not kept, not served
 C_ID_ARENA_FULL = const(29)  # a new long client id found no arena room (every cell held by a live lease)
-_NCOUNT = const(30)
+C_ID_PINNED = const(30)      # mac_pinning: a pinned lease's client id from another hardware address, served as that address
+_NCOUNT = const(31)
 COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
                  "bad_option_len", "options_too_long", "replied", "offer", "ack", "nak", "decline", "release",
                  "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",
                  "not_client_msg", "bad_request", "oversize", "expired", "offer_cap", "rate_limited",
-                 "id_mismatch", "id_too_long", "id_arena_full")
+                 "id_mismatch", "id_too_long", "id_arena_full", "id_pinned")
 DROP_COUNTERS = (1, 2, 3, 4, 5, 6, 7, 8, C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED,
                  C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED,
                  C_ID_MISMATCH, C_ID_TOO_LONG, C_ID_ARENA_FULL)
@@ -317,12 +318,24 @@ class Engine:
         self.hwform = hw
         self.kid = True
         s = t.find(kb, h)
-        # A live lease found by client identifier answers only to the hardware address
-        # that obtained it (config mac_pinning): a copied client id cannot take it over. A key
-        # kept in the hw field that equals this message's htype + chaddr is that address.
+        # RFC 2131 4.2: the client id names the client, from any hardware address. With
+        # config mac_pinning (a choice beyond the RFC) a live lease found by client id belongs
+        # to the hardware address that obtained it, and a message with that id from another
+        # hardware address is another client, named by its htype + chaddr: it gets its own
+        # address and never touches the pinned lease (a copied id takes nothing; an honest
+        # client on a new adapter is served instead of retrying into silence). A key kept in
+        # the hw field that equals this message's htype + chaddr is that address.
         if s >= 0 and self.cfg.mac_pinning and (t.state[s] == OFFERED or t.state[s] == BOUND) \
                 and not (hw and t.flags[s] & _F_KEY_HW) and not self._same_hw(s):
-            return -2
+            self.counters[C_ID_PINNED] += 1
+            self.kid = False    # kbuf now holds htype + chaddr, not option 61
+            self._hw_key()
+            s2 = t.find(self.kbuf, self.khash)
+            if s2 == s:
+                # This htype + chaddr is itself the pinned lease's client id (the holder sent
+                # it from another address): no other name is left for this client.
+                return -2
+            return s2
         return s
 
     def _refuse(self, cl):
