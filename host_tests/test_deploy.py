@@ -84,6 +84,8 @@ def test_manifest_freezes_the_package():
     with open(os.path.join(ROOT, "firmware", "manifest.py")) as f:
         exec(f.read(), ns)
     assert calls and calls[0][0] == "microdhcp"
+    # every module a board runs; the host command (__main__, settings) stays off the board
+    assert sorted(f[:-3] for f in calls[0][1]["files"]) == [m for m in MODULES if m not in ("__main__", "settings")]
 
 
 class UnixBoard:

@@ -34,23 +34,35 @@ def log(line):
     print(line)
 
 
+# config.py names that belong to the board, not to the server (every other capitalised name is a
+# server setting: Config's keyword in lower case, docs/configuration.md).
+_BOARD_NAMES = ("SSID", "PASSWORD", "CHANNEL", "LEASE_FILE", "LED_PIN", "RUN_SECONDS", "BOARD", "PINSETS", "PINS")
+
+
 def make_config(c):
-    """Config from the user's config.py module `c` (names in boards/*/config.py). Broadcast replies
-    go to 255.255.255.255 (RFC 2131 4.1) unless REPLY_BROADCAST says otherwise; a board whose
-    firmware cannot route that out of the right interface switches to the subnet broadcast
+    """Config from the user's config.py module `c`: every capitalised name there that is not one of
+    the board's own (_BOARD_NAMES) is a server setting, passed to Config in lower case (so any
+    setting can be set, and a misspelt one is refused by name); None means the default. Broadcast
+    replies go to 255.255.255.255 (RFC 2131 4.1) unless REPLY_BROADCAST says otherwise; a board
+    whose firmware cannot route that out of the right interface switches to the subnet broadcast
     (Board.use_subnet_broadcast)."""
-    cfg = Config(
-        address=c.ADDRESS,
-        pool=getattr(c, "POOL", None),
-        lease_time=getattr(c, "LEASE_TIME", 3600),
-        routers=getattr(c, "ROUTERS", None),
-        dns=getattr(c, "DNS", None),
-        domain=getattr(c, "DOMAIN", None),
-        captive_portal=getattr(c, "CAPTIVE_PORTAL", None),
-        reservations=getattr(c, "RESERVATIONS", None),
-        reply_broadcast=getattr(c, "REPLY_BROADCAST", None) or "255.255.255.255",
-    )
-    return cfg
+    kw = {}
+    for name in dir(c):
+        if name[0] != "_" and name == name.upper() and name not in _BOARD_NAMES:
+            v = getattr(c, name)
+            if v is not None:
+                kw[name.lower()] = v
+    try:
+        return Config(**kw)
+    except TypeError as e:
+        if "keyword" not in str(e):
+            raise
+        # Config names the unknown keyword (in quotes, on both runtimes): name it as config.py
+        # writes it, and say where the names are.
+        m = str(e).split("'")
+        raise ValueError("config.py: %s is neither a server setting nor one of the board's own (%s); "
+                         "the settings are in docs/configuration.md" % (m[1].upper() if len(m) > 2 else e,
+                                                                        ", ".join(_BOARD_NAMES)))
 
 
 def set_address(nic, cfg):

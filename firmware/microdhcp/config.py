@@ -98,6 +98,9 @@ class Config:
                  authoritative=True, rapid_commit=False, known_clients_only=False,
                  capacity=None, hostname_len=15, max_offers=None, offer_interval=0, mac_pinning=False,
                  id_cells=None):
+        # The keywords and defaults are those of microdhcp.settings.SETTINGS (host only; a test
+        # checks that they agree). An unknown keyword is a TypeError naming it on both runtimes
+        # (no **kwargs catch-all: it would cost heap on a board); board.make_config says more.
         if isinstance(address, str) and "/" in address:
             address, p = address.split("/", 1)
             if not p.isdigit():
@@ -176,11 +179,14 @@ class Config:
             self.reservations.append((key, off))
         self.extra_offsets = sorted([off for key, off in self.reservations if not (first <= off <= last)])
         needed = self.pool_size + len(self.extra_offsets)
+        # The table has one slot per address it serves, no more: capacity is a check of that
+        # size (a board's memory plan), never a request for spare slots (nothing could use them).
         if capacity is None:
             capacity = needed
-        if capacity < needed:
-            raise ValueError("the pool has %d addresses and %d reservations lie outside it, but capacity is %d; "
-                             "raise capacity to %d or shrink the pool" % (self.pool_size, len(self.extra_offsets), capacity, needed))
+        if capacity != needed:
+            raise ValueError("capacity is %d but the pool has %d addresses and %d reservations lie outside it, one "
+                             "slot each: set capacity to %d, change the pool, or drop capacity"
+                             % (capacity, self.pool_size, len(self.extra_offsets), needed))
         # The client index stores 16-bit home buckets and is twice the table size: 32768 slots
         # at most (a board holds far fewer).
         if needed > 32768:
