@@ -144,7 +144,6 @@ class StationFilter:
     def __init__(self, ap, ticks_ms=_ticks_ms, ticks_diff=_ticks_diff):
         self.ap = ap
         self.macs = b""
-        self.misses = 0
         self._ticks = ticks_ms
         self._diff = ticks_diff
         self._last = None
@@ -178,7 +177,6 @@ class StationFilter:
             self.refresh()
             if self._known(rx):
                 return True
-        self.misses += 1
         return False
 
 
@@ -252,11 +250,14 @@ def _dec(b, n, v):
 
 
 class Board:
-    """One board run: build the engine, open the socket (bind-first in AP mode), serve.
+    """One board run: the engine, its socket, the lease store, the serve loop.
 
-    start_ap(ap, ssid_cfg, down_first)   bind UDP 67, then bring the AP up (the bind-first sequence)
-    start_wired(nic)                     bring a wired interface up, then bind
-    serve(until)                         the loop; recreates the socket when it reports closed
+    Board(c, cfg, iface_name)  c: the user's config.py module, cfg: make_config(c)
+    b.bind(accept, retry_ms)   open UDP 67 (False, with port_error set, when it is taken)
+    b.serve(until)             the loop; recreates the socket when it reports closed
+    The start-up sequences are module functions taking the Board: start_ap(b, network, socket,
+    ap, down_first, pico) (bind first, then bring the AP up), start_wired(b, nic, socket, device),
+    and run(b) (store, serve or fall back, then the lease table).
     """
 
     def __init__(self, c, cfg, iface_name="-"):
@@ -290,12 +291,7 @@ class Board:
             return
         now = self.clock.now()
         try:
-            opener = getattr(st, "open_store", None)
-            if opener is not None:
-                self.store = opener(path, self.engine, now, log)
-            else:
-                self.store = st.LeaseStore(path, self.engine)
-                log("microdhcp: leases: %s" % (self.store.load(now),))
+            self.store = st.open_store(path, self.engine, now, log)
         except OSError as e:
             from microdhcp.errors import describe
             log("microdhcp: lease file %s unusable (%s); leases are kept in RAM only" % (path, describe(e, path=path)))

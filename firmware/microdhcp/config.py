@@ -125,7 +125,6 @@ class Config:
         if srv_off == 0 or srv_off == self.host_max:
             raise ValueError("server address %s is the network or broadcast address of %s; pick a host address"
                              % (fmt_ip(self.server), subnet))
-        self.server_off = srv_off
 
         # Pool: a contiguous range of host offsets inside the subnet.
         if pool is None:

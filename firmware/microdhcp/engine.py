@@ -53,7 +53,6 @@ _OPT_REBINDING_T2 = const(59)
 _OPT_CLIENT_ID = const(61)
 _OPT_RAPID_COMMIT = const(80)    # RFC 4039
 _OPT_RELAY_AGENT = const(82)     # RFC 3046
-_OPT_IPV6_ONLY = const(108)      # RFC 8925
 
 _SERVER_PORT = const(67)
 _CLIENT_PORT = const(68)
@@ -62,7 +61,6 @@ TX_SIZE = const(1500)            # engine.tx: an Ethernet-sized reply (net.Serve
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
 _IP_UDP = const(28)
 _RX_MAX = const(1500)            # packet.RX_MAX, as a constant here (a module attribute costs a lookup)
-_MAX_SMALL = const(0x3FFFFFFF)
 _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw field (a private constant there)
 _F_KEYED = const(6)              # leases._F_KEYED: the slot has a key
 _HLEN_SHIFT = const(3)           # leases._HLEN_SHIFT: hlen in the flags' bits 3-7
@@ -141,7 +139,6 @@ _NAK_WRONG_NET = b"wrong network"
 _NAK_NOT_POOL = b"address not in pool"
 _NAK_IN_USE = b"address not available"
 _NAK_NOT_YOURS = b"lease is for another address"
-_NAK_UNKNOWN = b"unknown client"
 
 
 def _encode(code, v):
@@ -381,6 +378,8 @@ class Engine:
         return b[pos] == s[0] and b[pos + 1] == s[1] and b[pos + 2] == s[2] and b[pos + 3] == s[3]
 
     def _count(self, i):
+        # Counts message outcome i and returns 0, the reply length of "no reply": callers end
+        # with `return self._count(C_...)` where the message is dropped.
         self.counters[i] += 1
         return 0
 

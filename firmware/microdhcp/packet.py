@@ -77,9 +77,6 @@ class Request:
         self.msg_type = 0
         self.overload = 0
 
-    def has(self, i):
-        return self.cnt[i] != 0
-
     def parse(self, n):
         # Returns OK or a drop reason. Never raises for any content of buf[:n].
         b = self.buf
