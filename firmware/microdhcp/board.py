@@ -185,7 +185,8 @@ class EventLog:
     (`DHCPACK(ap) 192.168.4.23 02:00:00:00:00:01 sensor-3`), built in one buffer made here and
     written with the stream write's length argument (py/stream.c:275-303: write(buf, n); sys.stdout
     is that stream on ESP32 and rp2, shared/runtime/sys_stdio_mphal.c:108), so an event allocates
-    nothing. It writes to sys.stdout directly, as log() does through print(). Elsewhere (CPython) and for the rare events, status.event_line."""
+    nothing. It writes to sys.stdout directly, as log() does through print(). Elsewhere (CPython) and
+    for the rare events, status.event_line."""
 
     def __init__(self, engine, iface):
         self.engine = engine

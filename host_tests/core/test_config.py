@@ -23,7 +23,8 @@ def test_config_server_address_in_pool():
 
 
 def test_config_network_or_broadcast_address_in_pool():
-    has(err(pool=("192.168.4.0", "192.168.4.20")), "192.168.4.0", "network or broadcast", "use a host address from 192.168.4.1 to 192.168.4.254")
+    has(err(pool=("192.168.4.0", "192.168.4.20")), "192.168.4.0", "network or broadcast",
+        "use a host address from 192.168.4.1 to 192.168.4.254")
     has(err(pool=("192.168.4.10", "192.168.4.255")), "192.168.4.255", "network or broadcast", "use")
     has(err(address="192.168.4.0/24"), "network or broadcast", "pick a host address")
 
