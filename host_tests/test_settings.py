@@ -121,3 +121,8 @@ def test_every_board_config_goes_through_the_table(name):
     names = set(row[0].upper() for row in SETTINGS) | set(board._BOARD_NAMES)
     assert set(k for k in ns if k == k.upper() and not k.startswith("_")) <= names
     assert board.make_config(m).server is not None
+
+
+def test_config_docstring_describes_every_setting():
+    for row in SETTINGS:
+        assert ":param %s:" % row[0] in Config.__doc__, row[0]

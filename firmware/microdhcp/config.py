@@ -63,31 +63,63 @@ def _parse_cidr(text, what):
 
 
 class Config:
-    """Server settings. Addresses are text ("192.168.4.1") or 4 bytes.
+    """The server's settings, checked once and pre-encoded for the engine.
 
-    address        server address, also the server identifier (option 54); "a.b.c.d/24" allowed
-    prefix/netmask subnet size when address has no /N
-    pool           ("first", "last") or "first-last"; default: every host address but ours
-    lease_time     seconds granted by default and at most (option 51); min_lease is the floor
-    renew_time, rebind_time   T1/T2 (options 58/59); default 1/2 and 7/8 of the lease (RFC 2131 4.4.5)
-    offer_hold     seconds an offered address stays reserved for the client
-    decline_hold   seconds a declined address stays out of the pool
-    reservations   [(MAC or "id:01:02..", ip), ...] static leases
-    reply_broadcast  where broadcast replies go (a board may need the subnet broadcast)
-    max_offers     outstanding OFFERs beyond which a client we hold nothing for gets no offer
-                   (DISCOVER-flood cap); default half the pool. Returning, bound and reserved
-                   clients are served above it. pool size = no cap.
-    offer_interval minimum seconds between two OFFERs to one client (0 = no limit)
-    mac_pinning    off (default, RFC 2131 4.2): the client id (option 61) is the client, from
-                   any hardware address. On: a live lease found by client id belongs to the
-                   hardware address that obtained it; the same id from another hardware
-                   address is served as another client (by htype + chaddr, its own address),
-                   so a copied id cannot renew, release or decline the lease (docs/security.md)
-    id_cells       20-byte cells shared by client ids that are not htype 1 + the MAC (e.g.
-                   RFC 4361 ids, one cell each up to 19 bytes); default half the table.
-                   When every cell is held by a live lease, a new such client gets no
-                   answer (counter id_arena_full); remembered ids of free addresses are
-                   dropped first. Reservations by client id get cells on top of these.
+    Every setting is also a capitalised name in a board's ``config.py`` and a flag of the host
+    command (docs/configuration.md). Addresses are text (``"192.168.4.1"``) or 4 bytes. A bad value
+    raises ``ValueError`` saying what is wrong and how to fix it; an unknown keyword raises
+    ``TypeError`` naming it. (MicroPython drops docstrings when it compiles: this text costs a
+    board nothing.)
+
+    :param address: The server's address, also its server identifier (option 54); ``"a.b.c.d/N"``
+                    gives the subnet too.
+    :param prefix: The subnet prefix length when ``address`` has no ``/N`` (default 24).
+    :param netmask: The subnet mask, instead of ``prefix``.
+    :param pool: The addresses handed out: ``(first, last)`` or ``"first-last"``. Default: every
+                 host address of the subnet but the server's, which must then be first or last.
+    :param lease_time: Seconds granted by default, and the most a client may ask for (option 51).
+    :param min_lease: The least granted when a client asks for a shorter lease.
+    :param renew_time: T1 (option 58); default half the lease (RFC 2131 4.4.5).
+    :param rebind_time: T2 (option 59); default 7/8 of the lease.
+    :param offer_hold: Seconds an offered address stays reserved for its client.
+    :param decline_hold: Seconds a declined address stays out of the pool (RFC 2131 4.3.3).
+    :param routers: Routers (option 3): a list or a comma-separated string.
+    :param dns: DNS servers (option 6).
+    :param domain: Domain name (option 15).
+    :param broadcast: The broadcast address told to clients (option 28); default the subnet's.
+    :param mtu: Interface MTU (option 26), 68-65535.
+    :param ntp: NTP servers (option 42).
+    :param domain_search: Domain search list (option 119, RFC 3397).
+    :param routes: Classless static routes (option 121, RFC 3442): ``[("10.0.0.0/8", gateway), ...]``.
+                   The default route through the first router is added (RFC 3442 section 2).
+    :param captive_portal: Captive-portal URI (option 114, RFC 8910), http or https.
+    :param ipv6_only_wait: IPv6-only preferred wait in seconds, at least 300 (option 108, RFC 8925);
+                           sent only to clients that ask for it.
+    :param raw_options: Any other option: ``{code: bytes or hex text}``.
+    :param reservations: Static leases: ``[(MAC or "id:01:02:..", address), ...]``; a MAC reservation
+                         wins over the client id the same client may send.
+    :param reply_broadcast: Where broadcast replies are sent (a board may need the subnet's).
+    :param authoritative: NAK requests for addresses we do not give (RFC 2131 4.3.2); False: stay
+                          silent for clients we do not know.
+    :param rapid_commit: Answer a DISCOVER that carries option 80 with an ACK (RFC 4039).
+    :param known_clients_only: Serve reserved clients only (counter ``unknown_client``).
+    :param capacity: The table size, as a check: it must equal the pool plus the reservations
+                     outside it (one slot each); anything else is refused.
+    :param hostname_len: Bytes of each client's hostname (option 12) kept for listings, 0-63.
+    :param max_offers: Outstanding OFFERs beyond which a client we hold nothing for gets none
+                       (DISCOVER-flood cap); default half the pool. Returning, bound and reserved
+                       clients are served above it; the pool size means no cap.
+    :param offer_interval: The least seconds between two OFFERs to one client (0: no limit).
+    :param mac_pinning: Off (default, RFC 2131 4.2): the client id is the client, from any hardware
+                        address. On: a live lease found by client id belongs to the hardware address
+                        that obtained it; the same id from another one is served as another client
+                        (its own address, counter ``id_pinned``), so a copied id cannot renew,
+                        release or decline the lease (docs/security.md).
+    :param id_cells: 20-byte cells for client ids that are not htype 1 + the MAC (e.g. RFC 4361
+                     ids, one cell each up to 19 bytes); default half the table. When every cell
+                     is held by a live lease a new such client gets no answer (``id_arena_full``);
+                     remembered ids of free addresses are dropped first. Reservations by client id
+                     get cells on top of these.
     """
 
     def __init__(self, address, prefix=None, netmask=None, pool=None, lease_time=3600, min_lease=60,

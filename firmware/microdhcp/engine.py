@@ -159,6 +159,20 @@ def _encode(code, v):
 
 
 class Engine:
+    """The RFC 2131 server, sans-IO: bytes and time in, a reply in your buffer out.
+
+    :param config: A :class:`microdhcp.config.Config`.
+    :param on_event: Optional ``on_event(kind, slot)``, called as leases change (``EV_OFFER``,
+                     ``EV_BOUND``, ``EV_RENEWED``, ``EV_RELEASED``, ``EV_DECLINED``, ``EV_EXPIRED``;
+                     ``EV_NAK``, ``EV_NOADDR``, ``EV_INFORM`` with slot -1). It runs on the packet
+                     path: keep it short (it may allocate; the engine itself does not).
+    :param on_commit: Optional ``on_commit(slot)``, called before a reply that depends on a lease
+                      change is returned (a new binding, a RELEASE, a DECLINE): persistence
+                      (``store.LeaseStore.commit``).
+
+    ``handle(data, now, tx)`` serves one datagram; ``tick(now)`` ends what is due when idle;
+    ``table`` is the lease table, ``counters`` the counters named by ``COUNTER_NAMES``.
+    """
     _pk_view = _PK_VIEW   # a class attribute (an instance may set its own: the tests take both paths)
 
     def __init__(self, config, on_event=None, on_commit=None):
