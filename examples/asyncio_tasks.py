@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # Example: the DHCP server as one asyncio task beside others (a web server, a sensor reader).
 # server.serve() polls without blocking and yields to the other tasks between datagrams.
 #   On a board: copy to the board as main.py (microdhcp installed, the interface up; see boards/).

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # Example: lease events sent to your own callback, e.g. to log them, light an LED per client or
 # tell another service. on_event(kind, slot) is called by the engine while it serves; slot is the
 # lease table slot (-1 for events with no address). It runs on the packet path, so keep it short.

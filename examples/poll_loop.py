@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # Example: the DHCP server as one step of your own loop (no asyncio, no threads).
 # server.poll() handles whatever datagrams are waiting and the leases that are due, then returns;
 # the rest of the loop is yours (here: a counter standing in for reading a sensor or blinking).

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # Example: static leases read from a text file, one per line: "MAC address" or "id:HEX address";
 # blank lines and lines starting with # are skipped. A bad line stops the start with its number.
 #   reservations.txt:

@@ -281,3 +281,15 @@ def test_mip_install_of_one_unit_brings_its_requirements(tmp_path):
     r = subprocess.run([MICROPYTHON, "-c", "import microdhcp.board, microdhcp.store; print('ok')"],
                        env=env, capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "ok", r.stdout + r.stderr
+
+
+def test_every_module_carries_the_licence_header():
+    # The one-line header micropython-lib puts on each module (the full text is in LICENSE).
+    header = "# MIT license; Copyright (c) 2026 the microdhcp authors\n"
+    paths = [os.path.join(SRC, m + ".py") for m in MODULES]
+    for d in ("boards", "examples"):
+        for dirpath, _, names in os.walk(os.path.join(ROOT, d)):
+            paths += [os.path.join(dirpath, n) for n in names if n.endswith(".py")]
+    for p in paths:
+        with open(p) as f:
+            assert f.readline() == header, p

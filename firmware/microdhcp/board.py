@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.board: what the four boards/<board>/main.py share: the Config from the user's config.py,
 # the bind-first access-point start, the station filter, the EADDRINUSE fallback (keep the
 # firmware's own DHCP server) and a serve loop that recreates its socket. Runs once at start-up and

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.config: checks a server configuration at start-up and pre-encodes every option.
 # Everything here runs once, before serving, and may allocate. A bad setting raises
 # ValueError with a message that says what is wrong and how to fix it.

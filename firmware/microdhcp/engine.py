@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.engine: RFC 2131 server decisions, sans-IO. handle() takes a datagram and the time
 # in seconds and writes the reply into a caller-owned buffer; it touches no socket, file or clock.
 # After construction nothing on this path allocates (proved under micropython.heap_lock() in

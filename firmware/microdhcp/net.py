@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.net: the socket shell around the engine. One UDP socket on 0.0.0.0:67; datagrams go to
 # Engine.handle, replies go where the engine says. Works on CPython, the MicroPython unix port and
 # lwIP boards (ESP32, Pico W); everything that differs between them is chosen once, here.

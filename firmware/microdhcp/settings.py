@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.settings: the one table of server settings, for people and for the host command.
 # Each row: (name, command-line flag, type, default, one-line help). config.Config takes these
 # names as keywords with these defaults (host_tests/core/test_settings.py checks that they agree);

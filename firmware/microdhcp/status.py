@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.status: human-readable lines for lease events and the lease table (dnsmasq-like), shared
 # by the host command and the boards. Allocates; called outside the packet path.
 from microdhcp.engine import (EVENT_NAMES, EV_NOADDR, EV_NAK, EV_INFORM, COUNTER_NAMES, DROP_COUNTERS)

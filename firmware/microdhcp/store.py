@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.store: the lease file. An append-only journal of fixed-size, checksummed slot records,
 # compacted into a fresh file (temp file + os.rename) when it outgrows 2 x capacity records.
 # Format, crash-safety proof and wear figures: docs/leases.md. Runs on CPython and MicroPython.
