@@ -13,9 +13,9 @@ _HOST = (
     ("--leases-file", "PATH", "keep leases in PATH across restarts"),
     ("--exit-after", "SECONDS", "stop after this many seconds (tests)"),
     ("--quiet", None, "no per-event lines"),
-    ("--portal", None, "captive portal: DNS answers every name with this server, HTTP on port 80 (or --http) "
-                       "sends every OS's probe to the portal page; option 114 is set to the RFC 8908 API URI "
-                       "unless --captive-portal names another"),
+    ("--portal", None, "captive portal: DNS answers every name with this server, HTTP on port 80\n"
+                       "(or --http) sends every OS's probe to the portal page; option 114 is set to\n"
+                       "the RFC 8908 API URI unless --captive-portal names another"),
     ("--names", None, "DNS for leased hostnames (option 12), bare and under --domain"),
     ("--http", "PORT", "the status page (/status) on PORT, without --portal too"),
     ("--dns-name", "NAME", "the server's own DNS name (default microdhcp)"),
@@ -32,7 +32,7 @@ def usage():
     out.append("host command:")
     for flag, arg, text in _HOST:
         left = "  %s %s" % (flag, arg) if arg else "  " + flag
-        out.append("%-26s%s" % (left, text))
+        out.append("%-26s%s" % (left, text.replace("\n", "\n" + " " * 26)))
     out.append("(--portal and --names set the DNS option (6) to this server unless --dns is given.)")
     out.append("Prints one line per lease event; on Ctrl-C (SIGINT) prints the lease table and exits 0.")
     return "\n".join(out)

@@ -45,7 +45,7 @@ SETTINGS = (
     ("capacity", "--capacity", "int", None, "table size check: must equal pool + reservations outside it (default: that)"),
     ("hostname_len", "--hostname-len", "int", 15, "bytes of each client's hostname (option 12) kept, 0-63"),
     ("max_offers", "--max-offers", "int", None, "outstanding OFFERs beyond which new clients get none (default half the pool)"),
-    ("offer_interval", "--offer-interval", "int", 0, "least seconds between two OFFERs to one client (0: no limit)"),
+    ("offer_interval", "--offer-interval", "int", 0, "least seconds between two OFFERs to one client; 0 means no limit"),
     ("mac_pinning", "--mac-pinning", "bool", False, "a live lease's client id from another MAC is another client (docs/security.md)"),
     ("id_cells", "--id-cells", "int", None, "20-byte cells for client ids that are not 01 + MAC (default half the table)"),
 )
