@@ -29,7 +29,10 @@ def boards():
 
 
 def modules():
-    return sorted(f[:-3] for f in os.listdir(SRC) if f.endswith(".py"))
+    # What a board runs (tools/units.py BOARD_UNITS): not the host command's modules.
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import units
+    return sorted(units.modules(units.BOARD_UNITS))
 
 
 def commands(board, port, keep_config=False):

@@ -12,6 +12,7 @@ Stages (all by default; --only picks one):
   qemu-m3       tools/qemu_run.py: the engine on the Cortex-M3 build under qemu (254 clients,
                 heap locked, store records, mem_info)
   typecheck     tools/typecheck.sh (firmware/ and boards/ against the board stubs)
+  lint          tools/lint.sh (ruff, pyproject.toml; generated unit files and settings table current)
   fuzz          a bounded atheris run (FUZZ_CI_SECONDS, default 60)
   rp2           tools/test_rp2.py: the Pico firmware with microdhcp frozen, in the rp2040js emulator
 
@@ -112,11 +113,12 @@ def main(argv):
                                                  "host_tests/mp_runner.py", "--frozen"), 900)),
         ("qemu-m3", lambda: firmware_stage((sys.executable, "tools/qemu_run.py"), 600)),
         ("typecheck", lambda: script_stage(["sh", "tools/typecheck.sh"], "typecheck")),
+        ("lint", lambda: script_stage(["sh", "tools/lint.sh"], "lint")),
         ("fuzz", lambda: script_stage([sys.executable, "tools/fuzz_atheris.py", "--seconds",
                                         os.environ.get("FUZZ_CI_SECONDS", "60")], "fuzz")),
         ("rp2", lambda: counted_stage([sys.executable, "tools/test_rp2.py"])),
     ]
-    default = ("cpython", "micropython", "mp32-frozen", "qemu-m3", "rp2", "typecheck", "fuzz")
+    default = ("cpython", "micropython", "mp32-frozen", "qemu-m3", "rp2", "typecheck", "lint", "fuzz")
     total_p = total_f = 0
     summary = []
     for name, fn in stages:

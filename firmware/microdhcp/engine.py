@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.engine: RFC 2131 server decisions, sans-IO. handle() takes a datagram and the time
 # in seconds and writes the reply into a caller-owned buffer; it touches no socket, file or clock.
 # After construction nothing on this path allocates (proved under micropython.heap_lock() in
@@ -53,7 +54,6 @@ _OPT_REBINDING_T2 = const(59)
 _OPT_CLIENT_ID = const(61)
 _OPT_RAPID_COMMIT = const(80)    # RFC 4039
 _OPT_RELAY_AGENT = const(82)     # RFC 3046
-_OPT_IPV6_ONLY = const(108)      # RFC 8925
 
 _SERVER_PORT = const(67)
 _CLIENT_PORT = const(68)
@@ -69,7 +69,6 @@ _LEASE_ROOM = const(20)
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
 _IP_UDP = const(28)
 _RX_MAX = const(1500)            # packet.RX_MAX, as a constant here (a module attribute costs a lookup)
-_MAX_SMALL = const(0x3FFFFFFF)
 _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw field (a private constant there)
 _F_KEYED = const(6)              # leases._F_KEYED: the slot has a key
 _HLEN_SHIFT = const(3)           # leases._HLEN_SHIFT: hlen in the flags' bits 3-7
@@ -94,10 +93,11 @@ C_OVERSIZE = const(23)
 C_EXPIRED = const(24)
 C_OFFER_CAP = const(25)      # DISCOVER from a new client while max_offers offers are outstanding
 C_RATE_LIMITED = const(26)   # DISCOVER repeated within offer_interval of the last OFFER
-C_ID_MISMATCH = const(27)    # a live lease's client id sent from another hardware address
+C_ID_MISMATCH = const(27)    # mac_pinning: as C_ID_PINNED, but that htype + chaddr is the pinned lease's own id
 C_ID_TOO_LONG = const(28)    # client identity longer than leases.MAX_ID bytes: not kept, not served
 C_ID_ARENA_FULL = const(29)  # a new long client id found no arena room (every cell held by a live lease)
-_NCOUNT = const(30)           # status.COUNTER_NAMES names them, status.DROP_COUNTERS lists the drops
+C_ID_PINNED = const(30)      # mac_pinning: a pinned lease's client id from another hardware address, served as that address
+_NCOUNT = const(31)           # status.COUNTER_NAMES names them, status.DROP_COUNTERS lists the drops
 
 # Lease events passed to on_event(kind, slot); slot is -1 for EV_NOADDR and EV_NAK.
 EV_OFFER = const(1)
@@ -159,6 +159,20 @@ def _encode(code, v):
 
 
 class Engine:
+    """The RFC 2131 server, sans-IO: bytes and time in, a reply in your buffer out.
+
+    :param config: A :class:`microdhcp.config.Config`.
+    :param on_event: Optional ``on_event(kind, slot)``, called as leases change (``EV_OFFER``,
+                     ``EV_BOUND``, ``EV_RENEWED``, ``EV_RELEASED``, ``EV_DECLINED``, ``EV_EXPIRED``;
+                     ``EV_NAK``, ``EV_NOADDR``, ``EV_INFORM`` with slot -1). It runs on the packet
+                     path: keep it short (it may allocate; the engine itself does not).
+    :param on_commit: Optional ``on_commit(slot)``, called before a reply that depends on a lease
+                      change is returned (a new binding, a RELEASE, a DECLINE): persistence
+                      (``store.LeaseStore.commit``).
+
+    ``handle(data, now, tx)`` serves one datagram; ``tick(now)`` ends what is due when idle;
+    ``table`` is the lease table, ``counters`` the counters named by ``status.COUNTER_NAMES``.
+    """
     _pk_view = _PK_VIEW   # a class attribute (an instance may set its own: the tests take both paths)
 
     def __init__(self, config, on_event=None, on_commit=None):
@@ -329,12 +343,24 @@ class Engine:
         self.hwform = hw
         self.kid = True
         s = t.find(kb, h)
-        # A live lease found by client identifier answers only to the hardware address
-        # that obtained it (config mac_pinning): a copied client id cannot take it over. A key
-        # kept in the hw field that equals this message's htype + chaddr is that address.
+        # RFC 2131 4.2: the client id names the client, from any hardware address. With
+        # config mac_pinning (a choice beyond the RFC) a live lease found by client id belongs
+        # to the hardware address that obtained it, and a message with that id from another
+        # hardware address is another client, named by its htype + chaddr: it gets its own
+        # address and never touches the pinned lease (a copied id takes nothing; an honest
+        # client on a new adapter is served instead of retrying into silence). A key kept in
+        # the hw field that equals this message's htype + chaddr is that address.
         if s >= 0 and self.cfg.mac_pinning and (t.state[s] == OFFERED or t.state[s] == BOUND) \
                 and not (hw and t.flags[s] & _F_KEY_HW) and not self._same_hw(s):
-            return -2
+            self.counters[C_ID_PINNED] += 1
+            self.kid = False    # kbuf now holds htype + chaddr, not option 61
+            self._hw_key()
+            s2 = t.find(self.kbuf, self.khash)
+            if s2 == s:
+                # This htype + chaddr is itself the pinned lease's client id (the holder sent
+                # it from another address): no other name is left for this client.
+                return -2
+            return s2
         return s
 
     def _refuse(self, cl):
@@ -380,6 +406,8 @@ class Engine:
         return b[pos] == s[0] and b[pos + 1] == s[1] and b[pos + 2] == s[2] and b[pos + 3] == s[3]
 
     def _count(self, i):
+        # Counts message outcome i and returns 0, the reply length of "no reply": callers end
+        # with `return self._count(C_...)` where the message is dropped.
         self.counters[i] += 1
         return 0
 

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.net: the socket shell around the engine. One UDP socket on 0.0.0.0:67; datagrams go to
 # Engine.handle, replies go where the engine says. Works on CPython, the MicroPython unix port and
 # lwIP boards (ESP32, Pico W); everything that differs between them is chosen once, here.
@@ -44,11 +45,20 @@ def _port_in_use_message(iface):
 
 
 class Server:
-    """Serves one engine on one socket.
+    """Serves one engine on one UDP socket (port 67), on CPython, the unix port and lwIP boards.
 
-    serve_forever(until=None)  blocking loop; `until` (seconds of the server clock) bounds it
-    poll(timeout_ms=0)         one non-blocking step for an application's own loop
-    serve()                    coroutine for asyncio, beside e.g. a web server
+    :param engine: The :class:`microdhcp.engine.Engine` to serve.
+    :param iface: Serve only this interface (``SO_BINDTODEVICE``, Linux and ESP32 v1.21+).
+    :param clock: The seconds clock (default a new :class:`microdhcp.clock.Clock`).
+    :param log: Optional ``log(line)`` for socket trouble.
+    :param sock: An already bound UDP socket to use instead of opening port 67.
+    :param accept: Optional ``accept(engine, n) -> bool`` run on each datagram before the engine,
+                   e.g. the Pico W station filter (``board.StationFilter``).
+    :param bind: False: make the buffers but no socket (memory measurements).
+
+    Three ways to run it: ``serve_forever(until=None)``, a blocking loop (``until`` in seconds of
+    the server clock); ``poll(timeout_ms=0)``, one step of an application's own loop; ``serve()``,
+    a coroutine for asyncio beside other tasks (examples/).
     """
 
     def __init__(self, engine, iface=None, clock=None, log=None, sock=None, accept=None, bind=True):

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.packet: parses a client message in place over the receive buffer (RFC 2131 section 2,
 # RFC 2132, RFC 3396). No allocation: every result is a small int stored in a preallocated slot.
 # (The client's parser of server replies, Reply, builds on Request in client.py: a server never

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.status: the engine's state for people: lease events and the lease table as lines
 # (dnsmasq-like), counters by name, one lease as a tuple. Shared by the host command, the boards
 # and the web page. Everything here allocates and runs off the packet path; the engine itself
@@ -14,7 +15,7 @@ COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "
                  "bad_option_len", "options_too_long", "replied", "offer", "ack", "nak", "decline", "release",
                  "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",
                  "not_client_msg", "bad_request", "oversize", "expired", "offer_cap", "rate_limited",
-                 "id_mismatch", "id_too_long", "id_arena_full")
+                 "id_mismatch", "id_too_long", "id_arena_full", "id_pinned")
 # The counters of messages that got no answer: the parser's 1..8 and the engine's refusals.
 DROP_COUNTERS = (1, 2, 3, 4, 5, 6, 7, 8, C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED,
                  C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED,
