@@ -39,6 +39,14 @@ LADDER = (400, 800, 1600, 2400, 3200, 4800, 6400, 9600, 12800)
 DOWN = (200, 100, 50)                     # tried in turn when the ladder's first rung fails
 PRECISION = 0.05                          # bisect until first failure - last pass <= 5 % of last pass
 MAX_BISECT = 6
+# Servers rated on DISCOVER-OFFER drops only. busybox udhcpd sends each reply to a relay from a
+# new socket bound to its own address:67 and connected to giaddr:67 (udhcp_send_kernel_packet,
+# networking/udhcp/packet.c), closed after the write: a REQUEST the relay sends back before that
+# close is delivered to the more specific, connected socket and thrown away with it. perfdhcp
+# answers an OFFER within ~0.1 ms, so udhcpd loses 3-18 % of REQUESTs at any rate, even 20/s (seen
+# in a capture: the REQUEST arrives, no ACK or NAK leaves). Its REQUEST-ACK drops are still
+# recorded; its figure is a DISCOVER-OFFER rate, which flatters it (a REQUEST costs work too).
+DO_ONLY = ("udhcpd",)
 QUICK_LADDER = (100, 400)
 ORDER = ("microdhcp-mpy", "microdhcp-mpy-quiet", "microdhcp-cpy", "microdhcp-cpy-quiet",
          "udhcpd", "kea", "dnsmasq")
@@ -82,7 +90,8 @@ def run_rung(lab, perf, name, rate, period, rep):
             row["note"] = "perfdhcp timed out"
         if not proc.alive():
             row["note"] = (row["note"] + " server died").strip()
-        row["pass"] = int(row["do_drops_pct"] <= MAX_DROPS and row["ra_drops_pct"] <= MAX_DROPS
+        row["pass"] = int(row["do_drops_pct"] <= MAX_DROPS
+                          and (row["ra_drops_pct"] <= MAX_DROPS or name in DO_ONLY)
                           and row["do_recv"] > 0 and row["ra_recv"] > 0 and proc.alive())
         return row
     finally:
@@ -191,6 +200,10 @@ def table(summary, servers):
             "%.0f%%" % (100 * s["spread"]) if s.get("spread") is not None else "-",
             ms(s["do_ms"]) + "/" + ms(s["ra_ms"]), ms(s["do_ref"]) + "/" + ms(s["ra_ref"]),
             vs(hi, "kea"), vs(hi, "udhcpd"), vs(hi, "dnsmasq")))
+    for name in servers:
+        if name in DO_ONLY:
+            lines.append("%s: rated on DISCOVER-OFFER drops only (it loses REQUESTs from a fast relay, "
+                         "see DO_ONLY in tools/bench.py)" % name)
     for rt in ("mpy", "cpy"):
         d, q = summary.get("microdhcp-" + rt), summary.get("microdhcp-%s-quiet" % rt)
         if d and q and q["high"]:

@@ -68,9 +68,15 @@ class EventLog:
         self.iface = iface
         self.clock = clock
         self.write_out = write_out
+        # Each kind's "NAME(iface) ", and in a /24 or smaller subnet (every offset < 256) the first
+        # three octets of every address too, "192.168.4.": one copy writes both.
+        cfg = engine.cfg
+        net = cfg.network
+        self.net3 = cfg.prefix >= 24
+        head = ("%d.%d.%d." % (net[0], net[1], net[2])) if self.net3 else ""
         pre = []
         for k in range(len(EVENT_NAMES)):
-            pre.append(("%s(%s) " % (EVENT_NAMES[k], iface or "-")).encode())
+            pre.append(("%s(%s) %s" % (EVENT_NAMES[k], iface or "-", head)).encode())
         self.prefix = pre
         # struct.pack_into("<ks") copies exactly k bytes (py/modstruct.c, the 's' case); a slice
         # store would move the buffer's whole tail onto itself (docs/performance.md, section 4).
@@ -101,15 +107,28 @@ class EventLog:
         struct.pack_into(self.pfmt[kind], b, n, pre)
         n += len(pre)
         # the lease's address: network | host offset, byte by byte (no 32-bit int)
-        net = eng.cfg.network
-        off = t.offset_of(slot)
-        n = _dec(b, n, net[0] | ((off >> 24) & 255))
-        b[n] = 46
-        n = _dec(b, n + 1, net[1] | ((off >> 16) & 255))
-        b[n] = 46
-        n = _dec(b, n + 1, net[2] | ((off >> 8) & 255))
-        b[n] = 46
-        n = _dec(b, n + 1, net[3] | (off & 255))
+        off = t.pool_first + slot if slot < t.pool_size else t.extra[slot - t.pool_size]  # offset_of
+        if not self.net3:
+            net = eng.cfg.network
+            n = _dec(b, n, net[0] | ((off >> 24) & 255))
+            b[n] = 46
+            n = _dec(b, n + 1, net[1] | ((off >> 16) & 255))
+            b[n] = 46
+            n = _dec(b, n + 1, net[2] | ((off >> 8) & 255))
+            b[n] = 46
+            n += 1
+            v = net[3] | (off & 255)
+        else:
+            v = off | eng.cfg.network[3]
+        # the last octet (_dec written out: a call costs more than these lines)
+        if v >= 100:
+            b[n] = 48 + v // 100
+            n += 1
+        if v >= 10:
+            b[n] = 48 + (v // 10) % 10
+            n += 1
+        b[n] = 48 + v % 10
+        n += 1
         # the hardware address the slot keeps (its first 6 bytes, as slot_info lists it)
         h = t.hlen(slot)
         if h > HW_ROOM:

@@ -146,3 +146,26 @@ def test_event_log_offer_and_ack_allocate_nothing():
     from microdhcp.status import event_line
     pair = len(event_line(e, EV_OFFER, slot, "ap", 0)) + len(event_line(e, EV_BOUND, slot, "ap", 0)) + 2
     assert seen == [2, 21 * pair - len(event_line(e, EV_BOUND, slot, "ap", 0)) - 1], (seen, pair)
+
+
+def test_event_log_address_in_a_larger_subnet():
+    """Beyond a /24 the address's upper octets vary with the slot: EventLog writes them all (in a
+    /24 they come with the line's prefix); the lines still read as event_line's."""
+    from microdhcp.status import EventLog, event_line
+    e = h.engine(address="10.1.0.1/22", pool="10.1.1.254-10.1.2.3", routers="10.1.0.1", dns="10.1.0.1")
+    sink = _Sink()
+    log = EventLog(e, None, sink.write, 4096)
+    want = []
+
+    def on_event(kind, slot):
+        want.append(event_line(e, kind, slot, None, 0))
+        log.event(kind, slot)
+    e.on_event = on_event
+    for c in range(1, 7):       # 6 clients bound on 6 addresses, then one too many
+        y = h.discover(e, c, 0)["yiaddr"]
+        h.request_selecting(e, c, y, 0, server=k.ip("10.1.0.1"))
+    h.discover(e, 7, 0)
+    log.flush()
+    got = sink.data.decode().split("\n")[:-1]
+    assert got == want and len(got) == 13, (got, want)
+    assert got[0].startswith("DHCPOFFER(-) 10.1.") and "10.1.2.3 " in sink.data.decode(), got
