@@ -98,6 +98,11 @@ def _null_file():
 
 def drive(mode, count):
     import gc
+    # Every mode loads what the host command loads (its module, status), quiet or not: the
+    # heap's layout, and with it the cost of each allocation (gc_alloc's first-fit search, see
+    # docs/performance.md), then differs only by what the mode itself does.
+    import microdhcp.__main__  # noqa: F401
+    import microdhcp.status  # noqa: F401
     eng, tx, d, r = _engine()
     rx = eng.rx
     n = len(d)
