@@ -13,6 +13,9 @@ DEBS="make busybox isc-dhcp-client dhcpcd kea-admin kea-dhcp4-server dnsmasq-bas
 # The RP2040 stage (tools/build_rp2.py, tools/test_rp2.py): the rp2 port's toolchain, and Node.js
 # for the rp2040js emulator unless a node is already installed.
 DEBS="$DEBS cmake libstdc++-arm-none-eabi-newlib"
+# The rate ladder's busybox udhcpd (tools/benchlab.py) and the per-DORA instruction profile
+# (tools/profile_dora.py, callgrind).
+DEBS="$DEBS udhcpd valgrind"
 command -v node >/dev/null && command -v npm >/dev/null || DEBS="$DEBS nodejs npm"
 
 missing=""

@@ -47,7 +47,13 @@ class UsageError(Exception):
     pass
 
 
+_events = None     # the event log once serving; _out writes what it holds first (order kept)
+_EVENT_BATCH = 4096  # bytes of event lines held between polls (status.EventLog)
+
+
 def _out(line):
+    if _events is not None:
+        _events.flush()
     sys.stdout.write(line + "\n")
     if hasattr(sys.stdout, "flush"):
         sys.stdout.flush()
@@ -203,10 +209,10 @@ def run(argv):
     clock = Clock()
     engine = Engine(cfg)
     quiet = opts.get("--quiet", False)
+    global _events
     if not quiet:
-        def on_event(kind, slot):
-            _out(status.event_line(engine, kind, slot, iface, clock.now()))
-        engine.on_event = on_event
+        _events = event_log(engine, iface, clock, sys.stdout)
+        engine.on_event = _events.event
     store = None
     path = opts.get("--leases-file")
     if path:
@@ -225,6 +231,8 @@ def run(argv):
     except OSError as e:
         _fail("cannot open UDP port 67%s: %s" % ((" on " + iface) if iface else "", describe(e, iface=iface)), store)
         return 2
+    if _events is not None:
+        server.idle = _events.flush     # after each poll, its replies sent
     _install_sigterm()
     _out("microdhcp: serving on %s, %s, pool %d addresses" % (iface or "all interfaces", cfg.subnet_text, cfg.pool_size))
     until = None
@@ -239,6 +247,9 @@ def run(argv):
     except KeyboardInterrupt:
         pass
     finally:
+        # every line held is written, whatever ended the loop (Ctrl-C, SIGTERM, --exit-after, an error)
+        if _events is not None:
+            _events.flush()
         server.close()
         if store is not None:
             store.close()
@@ -246,7 +257,33 @@ def run(argv):
     for line in status.lease_table(engine, now):
         _out(line)
     _out(status.counters_line(engine))
+    _events = None
     return 0
+
+
+def event_log(engine, iface, clock, out):
+    """The default event lines (status.EventLog) to the text stream `out`, held up to
+    _EVENT_BATCH bytes; the serve loop flushes them after each poll (Server.idle)."""
+    from microdhcp.status import EventLog
+    return EventLog(engine, iface, _byte_writer(out), _EVENT_BATCH, clock)
+
+
+def _byte_writer(out):
+    # write(buf, n): the first n bytes of buf to `out`. MicroPython: the stream write takes the
+    # length itself (py/stream.c:275-303), no copy. CPython: through the text stream's binary
+    # buffer, after whatever the text layer holds.
+    if sys.implementation.name == "micropython":
+        return out.write
+    raw = getattr(out, "buffer", None)
+
+    def write(b, n):
+        out.flush()
+        if raw is None:
+            out.write(bytes(b[:n]).decode())
+        else:
+            raw.write(bytes(b[:n]))
+            raw.flush()
+    return write
 
 
 def _fail(msg, store):

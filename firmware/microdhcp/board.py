@@ -10,7 +10,7 @@ import gc
 import sys
 import time
 from microdhcp.config import Config
-from microdhcp.engine import Engine, EV_OFFER, EV_BOUND, EV_RENEWED
+from microdhcp.engine import Engine
 from microdhcp.net import Server, PortInUse
 from microdhcp.clock import Clock, _ticks_ms, _ticks_diff
 from microdhcp.ipv4 import mask_to_prefix
@@ -28,7 +28,6 @@ _LIMITED = b"\xff\xff\xff\xff"
 # cyw43 CYW43_AUTH_WPA2_AES_PSK (cyw43-driver src/cyw43_ll.h:172): what rp2 sets at boot
 # (ports/rp2/main.c:196); cyw43 has no Python name for it (WLAN.SEC_* lists only mixed modes).
 _CYW43_WPA2_AES = 0x00400004
-_HEX = b"0123456789abcdef"
 
 
 def log(line):
@@ -181,74 +180,9 @@ class StationFilter:
         return False
 
 
-class EventLog:
-    """OFFER and ACK lines, the packet-rate events, exactly as status.event_line writes them
-    (`DHCPACK(ap) 192.168.4.23 02:00:00:00:00:01 sensor-3`), built in one buffer made here and
-    written with the stream write's length argument (py/stream.c:275-303: write(buf, n); sys.stdout
-    is that stream on ESP32 and rp2, shared/runtime/sys_stdio_mphal.c:108), so an event allocates
-    nothing. It writes to sys.stdout directly, as log() does through print(). Elsewhere (CPython) and
-    for the rare events, status.event_line."""
-
-    def __init__(self, engine, iface):
-        self.engine = engine
-        t = engine.table
-        pre = []
-        for k in range(len(status.EVENT_NAMES)):
-            pre.append(("%s(%s) " % (status.EVENT_NAMES[k], iface or "-")).encode())
-        self.prefix = pre
-        self.buf = bytearray(max(len(p) for p in pre) + 16 + 48 + t.host_len + 2)
-        self.write_out = getattr(sys.stdout, "write", None) if _MICROPYTHON else None
-
-    def write(self, kind, slot):
-        if self.write_out is None or not (kind == EV_OFFER or kind == EV_BOUND or kind == EV_RENEWED):
-            return False
-        eng = self.engine
-        b = self.buf
-        pre = self.prefix[kind]
-        n = len(pre)
-        b[0:n] = pre
-        # the lease's address: network | host offset, byte by byte (no 32-bit int)
-        net = eng.cfg.network
-        off = eng.table.offset_of(slot)
-        n = _dec(b, n, net[0] | ((off >> 24) & 255))
-        for i in (1, 2, 3):
-            b[n] = 46
-            n = _dec(b, n + 1, net[i] | ((off >> (24 - 8 * i)) & 255))
-        # the client's hardware address: the request's chaddr, which the slot has just stored
-        rx = eng.rx
-        h = rx[2]
-        for i in range(h):
-            v = rx[_CHADDR + i]
-            b[n] = 58 if i else 32
-            b[n + 1] = _HEX[v >> 4]
-            b[n + 2] = _HEX[v & 15]
-            n += 3
-        t = eng.table
-        q = slot * t.host_len
-        m = t.host[q]
-        if m:
-            b[n] = 32
-            n += 1
-            host = t.host
-            for i in range(m):
-                c = host[q + 1 + i]
-                b[n] = c if 32 <= c < 127 else 63   # "?" as status.event_line shows it
-                n += 1
-        b[n] = 10
-        self.write_out(b, n + 1)
-        return True
-
-
-def _dec(b, n, v):
-    # v (0-255) in decimal at b[n]; returns the new end.
-    if v >= 100:
-        b[n] = 48 + v // 100
-        n += 1
-    if v >= 10:
-        b[n] = 48 + (v // 10) % 10
-        n += 1
-    b[n] = 48 + v % 10
-    return n + 1
+# OFFER and ACK lines without allocating (status.EventLog); each line is written at once here,
+# as print() would: a board's console has no reader to batch for.
+EventLog = status.EventLog
 
 
 class Board:
@@ -276,7 +210,7 @@ class Board:
         self.store = None
         self.port_error = None
         self.device = None   # SO_BINDTODEVICE name, once it has been set successfully
-        self.events = EventLog(self.engine, iface_name)
+        self.events = EventLog(self.engine, iface_name, getattr(sys.stdout, "write", None) if _MICROPYTHON else None)
 
     def _event(self, kind, slot):
         if not self.events.write(kind, slot):

@@ -67,6 +67,8 @@ class Server:
         self.clock = clock or Clock()
         self.log = log
         self.accept = accept        # optional accept(engine, n) -> bool, e.g. Pico W station filter
+        self.idle = None            # optional idle(): called at the end of each poll(), its replies
+        #                             sent (the host command writes its held event lines there)
         self.tx = getattr(engine, "tx", None) or bytearray(1500)   # made early by Engine (fragmentation)
         self.sent = 0
         self.send_errors = 0
@@ -288,6 +290,8 @@ class Server:
                 r = self.poller.poll(timeout_ms)
                 ev = r[0][1] if r else 0
             if not ev:
+                if self.idle is not None:
+                    self.idle()
                 return 0
             if ev & _CLOSED:
                 raise OSError(errno.EBADF, "socket reported closed")
@@ -295,6 +299,8 @@ class Server:
         done = 0
         while done < batch and self._step(now):
             done += 1
+        if self.idle is not None:
+            self.idle()
         return done
 
     def serve_forever(self, until=None):
