@@ -14,6 +14,14 @@ from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, PRL,
 from microdhcp.leases import (LeaseTable, h24, cells_for, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED,
                               RESERVED, STATE_NAMES, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
 
+# Machine-code twins of the per-byte loops of _hw_key, _identify and LeaseTable.find (microdhcp.fast,
+# viper) where MicroPython's native emitter compiles them, else None and the plain code runs (CPython,
+# a port without the emitter). Tests may set them to None (host_tests/core/test_viper.py).
+try:
+    from microdhcp.fast import hwkey as vhwkey, idkey as vidkey, find as vfind
+except (ImportError, SyntaxError):
+    vhwkey = vidkey = vfind = None
+
 # RFC 2131 section 2 header offsets.
 _OP = const(0)
 _HTYPE = const(1)
@@ -268,6 +276,13 @@ class Engine:
         b = self.rx
         kb = self.kbuf
         n = b[_HLEN]
+        vk = vhwkey
+        if vk is not None:
+            r = self.req.res
+            vk(b, kb, r)
+            self.khash = r[3]
+            self.hwform = n <= HW_ROOM
+            return
         kb[0] = n + 1
         v = b[_HTYPE]
         kb[1] = v
@@ -286,9 +301,17 @@ class Engine:
         req = self.req
         t = self.table
         s = -1
+        vf = vfind
         if self.has_mac_reservations or not req.cnt[CLIENT_ID]:
             self._hw_key()
-            s = t.find(self.kbuf, self.khash)
+            if vf is not None:
+                r = req.res
+                vf(t.index, t.wide, t.imask, t.ishift, t.flags, t.hw, self.kbuf, self.khash, r)
+                s = r[5]
+                if s == -2:
+                    s = t.find(self.kbuf, self.khash)
+            else:
+                s = t.find(self.kbuf, self.khash)
             # A MAC reservation wins over the client id the client may also send.
             if not req.cnt[CLIENT_ID] or (s >= 0 and t.flags[s] & F_RESERVED):
                 return s
@@ -297,26 +320,40 @@ class Engine:
             return -3
         kb = self.kbuf
         b = self.rx
-        o = req.off[CLIENT_ID] - 1
-        kb[0] = n
-        v = b[o + 1]
-        kb[1] = v
-        h = ((5381 * 33) ^ v) & 0xFFFFFF
-        # One pass copies the id into kbuf, hashes it (h24's steps, written out: a call and a
-        # loop of its own cost more on a board) and ORs its differences from chaddr into x.
-        x = 0
-        c = _CHADDR - 2
-        for i in range(2, n + 1):
-            v = b[o + i]
-            kb[i] = v
-            h = ((h * 33) ^ v) & 0xFFFFFF
-            x |= v ^ b[c + i]
+        vk = vidkey
+        if vk is not None:
+            r = req.res
+            vk(b, req.off[CLIENT_ID], n, kb, r)
+            h = r[3]
+            x = r[4]
+        else:
+            o = req.off[CLIENT_ID] - 1
+            kb[0] = n
+            v = b[o + 1]
+            kb[1] = v
+            h = ((5381 * 33) ^ v) & 0xFFFFFF
+            # One pass copies the id into kbuf, hashes it (h24's steps, written out: a call and a
+            # loop of its own cost more on a board) and ORs its differences from chaddr into x.
+            x = 0
+            c = _CHADDR - 2
+            for i in range(2, n + 1):
+                v = b[o + i]
+                kb[i] = v
+                h = ((h * 33) ^ v) & 0xFFFFFF
+                x |= v ^ b[c + i]
         self.khash = h
         # Option 61 = htype + chaddr (the usual 01 + MAC) is kept in the hardware field only.
         hw = not x and n == b[_HLEN] + 1 and n <= HW_ROOM + 1 and kb[1] == b[_HTYPE]
         self.hwform = hw
         self.kid = True
-        s = t.find(kb, h)
+        if vf is not None:
+            r = req.res
+            vf(t.index, t.wide, t.imask, t.ishift, t.flags, t.hw, kb, h, r)
+            s = r[5]
+            if s == -2:
+                s = t.find(kb, h)
+        else:
+            s = t.find(kb, h)
         # A live lease found by client identifier answers only to the hardware address
         # that obtained it (config mac_pinning): a copied client id cannot take it over. A key
         # kept in the hw field that equals this message's htype + chaddr is that address.

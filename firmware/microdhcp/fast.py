@@ -1,0 +1,212 @@
+# microdhcp.fast: machine-code twins (@micropython.viper) of the engine's per-byte loops. Each
+# function here does exactly what a plain-Python definition in packet.py or engine.py does (named
+# in its comment); that definition stays the reference, runs on CPython and wherever this module
+# does not import, and host_tests/core/test_viper.py feeds random and mutated messages through
+# both and compares reply bytes and table state. The selection is made once, at import of
+# packet.py and engine.py (`try: from microdhcp import fast`): ImportError on CPython (no
+# `micropython` module) and on a MicroPython without the native emitter (SyntaxError when compiled
+# from .py). Nothing here allocates: viper pointers and machine ints only, results written into
+# the caller's small-int arrays (no return annotations: the firmware carries no annotations).
+# Every value stays below 2**24 (hashes) or 2**16 (offsets), so small ints on every port.
+import micropython
+from micropython import const
+
+# Results of parse() in res[0]: a packet.E_* code, 0 = OK, or PLAIN: the message needs what only
+# the plain parser does (a second instance of an option, RFC 3396 joining into the scratch area).
+PLAIN = const(255)
+
+
+@micropython.viper
+def parse(buf, n, track, cnt, off, lns, res):
+    # packet.Request.parse + _walk (the first instance of each option; res[0] = PLAIN on a second
+    # one). res: [error or PLAIN, message type, overload]. n is at most packet.RX_MAX (checked
+    # here too: a bigger n goes to the plain parser, which owns the bounds).
+    b = ptr8(buf)
+    tr = ptr8(track)
+    c = ptr8(cnt)
+    of = ptr16(off)
+    ln = ptr16(lns)
+    r = ptr32(res)
+    m = int(n)
+    i = 0
+    while i < 10:
+        c[i] = 0
+        i += 1
+    r[1] = 0
+    r[2] = 0
+    if m < 0 or m > 1500:
+        r[0] = PLAIN
+        return
+    if m < 240:
+        r[0] = 1        # E_SHORT
+        return
+    if b[0] != 1:
+        r[0] = 2        # E_NOT_REQUEST
+        return
+    if b[2] < 1 or b[2] > 16:
+        r[0] = 3        # E_HLEN
+        return
+    if b[236] != 99 or b[237] != 130 or b[238] != 83 or b[239] != 99:
+        r[0] = 4        # E_COOKIE
+        return
+    # The options field, then with overload (RFC 2132 9.3) 'file' before 'sname' (RFC 2131 4.1).
+    ov = 0
+    field = 0
+    pos = 240
+    end = m
+    while True:
+        while pos < end:
+            cd = b[pos]
+            if cd == 0:
+                pos += 1
+                continue
+            if cd == 255:
+                break
+            if pos + 1 >= end:
+                r[0] = 5    # E_OPTION
+                r[2] = ov
+                return
+            k = b[pos + 1]
+            v = pos + 2
+            if v + k > end:
+                r[0] = 5
+                r[2] = ov
+                return
+            if cd == 52:
+                if field == 0:
+                    if k != 1 or b[v] < 1 or b[v] > 3:
+                        r[0] = 7    # E_BAD_LEN
+                        r[2] = ov
+                        return
+                    ov = b[v]
+            else:
+                t = tr[cd]
+                if t:
+                    t -= 1
+                    if c[t]:
+                        r[0] = PLAIN
+                        return
+                    of[t] = v
+                    ln[t] = k
+                    c[t] = 1
+            pos = v + k
+        if field == 0 and ov & 1:
+            field = 1
+            pos = 108
+            end = 236
+        elif field < 2 and ov & 2:
+            field = 2
+            pos = 44
+            end = 108
+        else:
+            break
+    r[2] = ov
+    # packet.parse's fixed-length checks, in its order (indexes of packet.TRACKED)
+    if (c[1] and ln[1] != 4) or (c[2] and ln[2] != 4):
+        r[0] = 7
+        return
+    if c[3] and ln[3] != 1:
+        r[0] = 6            # E_NO_TYPE
+        return
+    if (c[4] and ln[4] != 4) or (c[6] and ln[6] != 2) or (c[8] and ln[8] != 0):
+        r[0] = 7
+        return
+    if c[7] and ln[7] < 2:
+        r[0] = 7
+        return
+    if not c[3]:
+        r[0] = 6
+        return
+    t = b[of[3]]
+    if t < 1 or t > 8:
+        r[0] = 6
+        return
+    r[1] = t
+    r[0] = 0
+
+
+@micropython.viper
+def hwkey(buf, kbuf, res):
+    # engine._hw_key's loop: kbuf = hlen + 1, htype, chaddr[:hlen]; res[3] = h24 of those bytes.
+    b = ptr8(buf)
+    kb = ptr8(kbuf)
+    r = ptr32(res)
+    n = b[2]
+    kb[0] = n + 1
+    v = b[1]
+    kb[1] = v
+    h = ((5381 * 33) ^ v) & 0xFFFFFF
+    i = 0
+    while i < n:
+        v = b[28 + i]
+        kb[2 + i] = v
+        h = ((h * 33) ^ v) & 0xFFFFFF
+        i += 1
+    r[3] = h
+
+
+@micropython.viper
+def idkey(buf, o, n, kbuf, res):
+    # engine._identify's loop over option 61 (n bytes at buf[o:]): kbuf = n, the id; res[3] = h24
+    # of the id; res[4] = the OR of id[1:] ^ chaddr[:n - 1] (0: the id is htype + chaddr's head).
+    b = ptr8(buf)
+    kb = ptr8(kbuf)
+    r = ptr32(res)
+    p = int(o)
+    k = int(n)
+    kb[0] = k
+    v = b[p]
+    kb[1] = v
+    h = ((5381 * 33) ^ v) & 0xFFFFFF
+    x = 0
+    i = 1
+    while i < k:
+        v = b[p + i]
+        kb[1 + i] = v
+        h = ((h * 33) ^ v) & 0xFFFFFF
+        x |= v ^ b[27 + i]
+        i += 1
+    r[3] = h
+    r[4] = x
+
+
+@micropython.viper
+def find(index, wide, mask, shift, flags, hw, kbuf, h, res):
+    # leases.LeaseTable.find for keys kept in the hw field: res[5] = the slot, -1 (none), or -2
+    # when the probe meets a key kept in the arena (the plain find compares those).
+    ix8 = ptr8(index)
+    ix16 = ptr16(index)
+    fl = ptr8(flags)
+    hp = ptr8(hw)
+    kb = ptr8(kbuf)
+    r = ptr32(res)
+    w = int(wide)
+    m = int(mask)
+    hh = int(h)
+    n = kb[0]
+    last = kb[n]
+    lo = hh & 0xFFF
+    i = ((lo * 0x779 + ((((lo * 0x9E3) + ((hh >> 12) * 0x779)) & 0xFFF) << 12)) & 0xFFFFFF) >> int(shift)
+    while True:
+        if w:
+            e = ix16[i]
+        else:
+            e = ix8[i]
+        if e == 0:
+            r[5] = -1
+            return
+        s = e - 1
+        f = fl[s]
+        if f & 2:       # leases._F_KEY_HW
+            if (f >> 3) + 1 == n and hp[s * 7 + n - 1] == last:
+                p = s * 7 - 1
+                j = 1
+                while j < n and hp[p + j] == kb[j]:
+                    j += 1
+                if j >= n:
+                    r[5] = s
+                    return
+        elif f & 4:     # leases._F_KEY_ARENA
+            r[5] = -2
+            return
+        i = (i + 1) & m
