@@ -18,9 +18,10 @@ from microdhcp.leases import (LeaseTable, h24, cells_for, FREE, OFFERED, BOUND, 
 # viper) where MicroPython's native emitter compiles them, else None and the plain code runs (CPython,
 # a port without the emitter). Tests may set them to None (host_tests/core/test_viper.py).
 try:
-    from microdhcp.fast import hwkey as vhwkey, idkey as vidkey, find as vfind
+    from microdhcp.fast import hwkey as vhwkey, idkey as vidkey, find as vfind, params as vparams, head as vhead
 except (ImportError, SyntaxError):
-    vhwkey = vidkey = vfind = None
+    vhwkey = vidkey = vfind = vparams = vhead = None
+_HAVE_FAST = vparams is not None   # as imported (tests may switch the names above off and on)
 
 # RFC 2131 section 2 header offsets.
 _OP = const(0)
@@ -151,6 +152,27 @@ _NAK_NOT_YOURS = b"lease is for another address"
 _NAK_UNKNOWN = b"unknown client"
 
 
+def _vopt_of(enc, always):
+    # fast.params' table of the encoded options (allocates; construction time only): the count
+    # and codes of the always-sent ones, the count of encodings, their offsets in this object
+    # (16-bit little-endian, one more than encodings: the last is the end), the encodings.
+    head = 2 + len(always) + 2 * (len(enc) + 1)
+    out = bytearray(head)
+    out[0] = len(always)
+    out[1:1 + len(always)] = bytes(always)
+    out[1 + len(always)] = len(enc)
+    q = 2 + len(always)
+    at = head
+    for e in enc + [b""]:
+        out[q] = at & 255
+        out[q + 1] = at >> 8
+        q += 2
+        at += len(e)
+    for e in enc:
+        out.extend(e)
+    return bytes(out)
+
+
 def _encode(code, v):
     # One option as it goes on the wire, split into 255-byte instances when longer (RFC 3396);
     # an empty value is one instance of length 0. Allocates (construction time only).
@@ -244,6 +266,8 @@ class Engine:
         m = self.mask
         self._yi = (net[0] << 8 | net[1], (~m[0] & 255) << 8 | (~m[1] & 255),
                     net[2] << 8 | net[3], (~m[2] & 255) << 8 | (~m[3] & 255))
+        # The encoded options in one object for fast.params (None where the plain code runs).
+        self._vopt = _vopt_of(self._enc, self.always) if _HAVE_FAST else None
         self._reserve(config)
 
     def _reserve(self, cfg):
@@ -821,11 +845,14 @@ class Engine:
             self._clear(tx, d)
         # Header, Table 3: op, htype, hlen echoed, hops 0, xid, secs 0, flags and giaddr echoed.
         # (pack_into copies exactly the field; a slice store would also move the rest of tx.)
-        tx[_OP] = _BOOTREPLY
-        tx[_HTYPE] = rx[_HTYPE]
-        tx[_HLEN] = rx[_HLEN]
         ciaddr = mtype != DHCPNAK and req.msg_type != DHCPDISCOVER
-        if self._pk_view:
+        vh = vhead
+        if vh is not None:
+            vh(rx, tx, ciaddr)   # the header fields below in one machine-code call
+        elif self._pk_view:
+            tx[_OP] = _BOOTREPLY
+            tx[_HTYPE] = rx[_HTYPE]
+            tx[_HLEN] = rx[_HLEN]
             pk("4s", tx, _XID, self._rx_xid)
             pk("2s", tx, _FLAGS, self._rx_flags)
             pk("20s", tx, _GIADDR, self._rx_relay_hw)
@@ -833,6 +860,9 @@ class Engine:
                 # ciaddr echoed in ACKs (REQUEST and INFORM); 0 in OFFER and NAK.
                 pk("4s", tx, _CIADDR, self._rx_ciaddr)
         else:
+            tx[_OP] = _BOOTREPLY
+            tx[_HTYPE] = rx[_HTYPE]
+            tx[_HLEN] = rx[_HLEN]
             tx[_XID:_XID + 4] = self._rx_xid
             tx[_FLAGS:_FLAGS + 2] = self._rx_flags
             tx[_GIADDR:_CHADDR + 16] = self._rx_relay_hw
@@ -977,6 +1007,14 @@ class Engine:
             mark[0:256] = _ZKEY256
             g = 1
         self._gen = g
+        vp = vparams
+        if vp is not None:
+            r = req.res
+            if req.cnt[PRL]:
+                vp(rx, req.off[PRL], req.ln[PRL], tx, pos, limit, oix, self._vopt, mark, g, r)
+            else:
+                vp(rx, 0, 0, tx, pos, limit, oix, self._vopt, mark, g, r)
+            return r[6]
         if req.cnt[PRL]:
             o = req.off[PRL]
             for i in range(o, o + req.ln[PRL]):

@@ -8,6 +8,12 @@
 # from .py). Nothing here allocates: viper pointers and machine ints only, results written into
 # the caller's small-int arrays (no return annotations: the firmware carries no annotations).
 # Every value stays below 2**24 (hashes) or 2**16 (offsets), so small ints on every port.
+#
+# No integer literal here needs more than 16 bits (0xFFFFFF is made at run time, 5381 * 33 is
+# two steps): on ARMv6-M (RP2040) such a literal is loaded from a word placed in the code, at an
+# offset aligned for a 4-byte aligned function (py/asmthumb.c:313-329), but tools/mpy-tool.py aligns
+# frozen ARMv6-M code to 2 bytes only (lines 1260-1264): frozen in the Pico firmware, the load read
+# the wrong word and the hash came out wrong (runtime-compiled code was right). docs/performance.md.
 import micropython
 from micropython import const
 
@@ -131,16 +137,19 @@ def hwkey(buf, kbuf, res):
     b = ptr8(buf)
     kb = ptr8(kbuf)
     r = ptr32(res)
+    mk = 1
+    mk = (mk << 24) - 1     # 0xFFFFFF without a 24-bit literal (see the top)
     n = b[2]
     kb[0] = n + 1
     v = b[1]
     kb[1] = v
-    h = ((5381 * 33) ^ v) & 0xFFFFFF
+    h = 5381
+    h = ((h * 33) ^ v) & mk
     i = 0
     while i < n:
         v = b[28 + i]
         kb[2 + i] = v
-        h = ((h * 33) ^ v) & 0xFFFFFF
+        h = ((h * 33) ^ v) & mk
         i += 1
     r[3] = h
 
@@ -154,16 +163,19 @@ def idkey(buf, o, n, kbuf, res):
     r = ptr32(res)
     p = int(o)
     k = int(n)
+    mk = 1
+    mk = (mk << 24) - 1     # 0xFFFFFF without a 24-bit literal (see the top)
     kb[0] = k
     v = b[p]
     kb[1] = v
-    h = ((5381 * 33) ^ v) & 0xFFFFFF
+    h = 5381
+    h = ((h * 33) ^ v) & mk
     x = 0
     i = 1
     while i < k:
         v = b[p + i]
         kb[1 + i] = v
-        h = ((h * 33) ^ v) & 0xFFFFFF
+        h = ((h * 33) ^ v) & mk
         x |= v ^ b[27 + i]
         i += 1
     r[3] = h
@@ -185,8 +197,10 @@ def find(index, wide, mask, shift, flags, hw, kbuf, h, res):
     hh = int(h)
     n = kb[0]
     last = kb[n]
+    mk = 1
+    mk = (mk << 24) - 1     # 0xFFFFFF without a 24-bit literal (see the top)
     lo = hh & 0xFFF
-    i = ((lo * 0x779 + ((((lo * 0x9E3) + ((hh >> 12) * 0x779)) & 0xFFF) << 12)) & 0xFFFFFF) >> int(shift)
+    i = ((lo * 0x779 + ((((lo * 0x9E3) + ((hh >> 12) * 0x779)) & 0xFFF) << 12)) & mk) >> int(shift)
     while True:
         if w:
             e = ix16[i]
@@ -210,3 +224,79 @@ def find(index, wide, mask, shift, flags, hw, kbuf, h, res):
             r[5] = -2
             return
         i = (i + 1) & m
+
+
+@micropython.viper
+def params(rx, o, n, tx, pos, limit, oix, vopt, mark, g, res):
+    # engine._put_params: the options listed in rx[o:o + n] (option 55, RFC 2132 9.8) in its
+    # order, each once, then the always-sent ones not listed; an option that does not fit whole
+    # is left out. vopt (engine._vopt_of): always-sent count and codes, encoding count, offsets
+    # (16-bit little-endian, one more than encodings), the encodings. res[6] = the new pos.
+    b = ptr8(rx)
+    t = ptr8(tx)
+    ix = ptr8(oix)
+    v = ptr8(vopt)
+    mk = ptr8(mark)
+    p = int(pos)
+    lim = int(limit)
+    gg = int(g)
+    i = int(o)
+    e = i + int(n)
+    na = v[0]
+    eo = 2 + na
+    while i < e:
+        code = b[i]
+        i += 1
+        j = ix[code]
+        if j and mk[code] != gg:
+            mk[code] = gg
+            q = eo + 2 * j
+            s = v[q - 2] | (v[q - 1] << 8)
+            f = v[q] | (v[q + 1] << 8)
+            if p + f - s <= lim:
+                while s < f:
+                    t[p] = v[s]
+                    p += 1
+                    s += 1
+    a = 1
+    while a <= na:
+        code = v[a]
+        a += 1
+        if mk[code] != gg:
+            q = eo + 2 * ix[code]
+            s = v[q - 2] | (v[q - 1] << 8)
+            f = v[q] | (v[q + 1] << 8)
+            if p + f - s <= lim:
+                while s < f:
+                    t[p] = v[s]
+                    p += 1
+                    s += 1
+    r = ptr32(res)
+    r[6] = p
+
+
+@micropython.viper
+def head(rx, tx, ciaddr):
+    # engine._reply's header (RFC 2131 Table 3): op BOOTREPLY, htype and hlen echoed, xid, flags,
+    # giaddr and chaddr copied; ciaddr copied when ciaddr is true. What _reply's pack_into copies
+    # from views do.
+    b = ptr8(rx)
+    t = ptr8(tx)
+    t[0] = 2
+    t[1] = b[1]
+    t[2] = b[2]
+    t[4] = b[4]
+    t[5] = b[5]
+    t[6] = b[6]
+    t[7] = b[7]
+    t[10] = b[10]
+    t[11] = b[11]
+    i = 24
+    while i < 44:
+        t[i] = b[i]
+        i += 1
+    if ciaddr:
+        t[12] = b[12]
+        t[13] = b[13]
+        t[14] = b[14]
+        t[15] = b[15]
