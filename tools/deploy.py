@@ -29,7 +29,9 @@ def boards():
 
 
 def modules():
-    return sorted(f[:-3] for f in os.listdir(SRC) if f.endswith(".py"))
+    # The .mpy build leaves out the machine-code module (tools/build_mpy.py NATIVE_ONLY): the
+    # package runs its plain-Python path from portable .mpy files.
+    return sorted(f[:-3] for f in os.listdir(SRC) if f.endswith(".py") and f != "fast.py")
 
 
 def commands(board, port, keep_config=False):

@@ -63,6 +63,31 @@ def frozen_long_ints():
     return out
 
 
+def wide_viper_literals():
+    # Integer literals in microdhcp.fast (viper) that the ARMv6-M emitter loads from a word in the
+    # code (neither 16-bit nor a shifted byte): that load assumes a 4-byte aligned function
+    # (py/asmthumb.c:313-329 of the rp2 tree) and frozen ARMv6-M code is aligned to 2 bytes only
+    # (tools/mpy-tool.py:1260-1264), so such a literal reads the wrong word on the board.
+    import ast
+    with open(os.path.join(ROOT, "firmware", "microdhcp", "fast.py")) as f:
+        tree = ast.parse(f.read())
+    out = []
+    for node in ast.walk(tree):
+        value = None
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            value = node.value
+        elif isinstance(node, (ast.BinOp, ast.UnaryOp)) and all(
+                isinstance(n, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop)) for n in ast.walk(node)):
+            # constant arithmetic (5381 * 33): the compiler folds it into one literal
+            value = eval(compile(ast.Expression(node), "fast.py", "eval"))
+        if type(value) is int:
+            v = abs(value)
+            tz = (v & -v).bit_length() - 1 if v else 0
+            if v > 0xFFFF and (v >> tz) > 0xFF:
+                out.append("line %d: %d" % (node.lineno, value))
+    return out
+
+
 def main(argv):
     t0 = time.time()
     if not os.path.exists(MODULES):
@@ -129,6 +154,9 @@ def main(argv):
     hot = [n for n in longs if n.split("_")[3] in ("engine", "packet", "leases")]
     print("frozen long-int constants in microdhcp: %s" % (", ".join(longs) or "none"))
     checks.append(("no frozen long-int constant in engine, packet, leases (got %s)" % (", ".join(hot) or "none"), not hot))
+    wide = wide_viper_literals()
+    checks.append(("no viper literal needing a 32-bit load in microdhcp.fast (got %s)" % (", ".join(wide) or "none"),
+                   not wide))
     for name, ok in checks:
         print("%s %s" % ("PASS" if ok else "FAIL", name))
         if ok:

@@ -14,14 +14,14 @@ from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, PRL,
 from microdhcp.leases import (LeaseTable, h24, cells_for, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED,
                               RESERVED, STATE_NAMES, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
 
-# Machine-code twins of the per-byte loops of _hw_key, _identify and LeaseTable.find (microdhcp.fast,
-# viper) where MicroPython's native emitter compiles them, else None and the plain code runs (CPython,
-# a port without the emitter). Tests may set them to None (host_tests/core/test_viper.py).
+# Machine-code twins (microdhcp.fast, viper) of _identify's key and look-up, _put_params and
+# _reply's header, where MicroPython's native emitter compiles them; else None and the plain code
+# runs (CPython, a port without the emitter, the portable .mpy build). Tests may set them to None
+# (host_tests/core/test_viper.py, mp_runner.py --plain).
 try:
-    from microdhcp.fast import hwkey as vhwkey, idkey as vidkey, find as vfind, params as vparams, head as vhead
+    from microdhcp.fast import ident as vident, params as vparams, head as vhead
 except (ImportError, SyntaxError):
-    vhwkey = vidkey = vfind = vparams = vhead = None
-_HAVE_FAST = vparams is not None   # as imported (tests may switch the names above off and on)
+    vident = vparams = vhead = None
 
 # RFC 2131 section 2 header offsets.
 _OP = const(0)
@@ -152,27 +152,6 @@ _NAK_NOT_YOURS = b"lease is for another address"
 _NAK_UNKNOWN = b"unknown client"
 
 
-def _vopt_of(enc, always):
-    # fast.params' table of the encoded options (allocates; construction time only): the count
-    # and codes of the always-sent ones, the count of encodings, their offsets in this object
-    # (16-bit little-endian, one more than encodings: the last is the end), the encodings.
-    head = 2 + len(always) + 2 * (len(enc) + 1)
-    out = bytearray(head)
-    out[0] = len(always)
-    out[1:1 + len(always)] = bytes(always)
-    out[1 + len(always)] = len(enc)
-    q = 2 + len(always)
-    at = head
-    for e in enc + [b""]:
-        out[q] = at & 255
-        out[q + 1] = at >> 8
-        q += 2
-        at += len(e)
-    for e in enc:
-        out.extend(e)
-    return bytes(out)
-
-
 def _encode(code, v):
     # One option as it goes on the wire, split into 255-byte instances when longer (RFC 3396);
     # an empty value is one instance of length 0. Allocates (construction time only).
@@ -266,8 +245,6 @@ class Engine:
         m = self.mask
         self._yi = (net[0] << 8 | net[1], (~m[0] & 255) << 8 | (~m[1] & 255),
                     net[2] << 8 | net[3], (~m[2] & 255) << 8 | (~m[3] & 255))
-        # The encoded options in one object for fast.params (None where the plain code runs).
-        self._vopt = _vopt_of(self._enc, self.always) if _HAVE_FAST else None
         self._reserve(config)
 
     def _reserve(self, cfg):
@@ -300,13 +277,6 @@ class Engine:
         b = self.rx
         kb = self.kbuf
         n = b[_HLEN]
-        vk = vhwkey
-        if vk is not None:
-            r = self.req.res
-            vk(b, kb, r)
-            self.khash = r[3]
-            self.hwform = n <= HW_ROOM
-            return
         kb[0] = n + 1
         v = b[_HTYPE]
         kb[1] = v
@@ -325,16 +295,19 @@ class Engine:
         req = self.req
         t = self.table
         s = -1
-        vf = vfind
+        vi = vident
         if self.has_mac_reservations or not req.cnt[CLIENT_ID]:
-            self._hw_key()
-            if vf is not None:
+            if vi is not None:
+                # _hw_key and t.find in one machine-code call (-2: an arena key met, plain find)
                 r = req.res
-                vf(t.index, t.wide, t.imask, t.ishift, t.flags, t.hw, self.kbuf, self.khash, r)
+                vi(self.rx, 0, 0, self.kbuf, t, r)
+                self.khash = r[3]
+                self.hwform = self.rx[_HLEN] <= HW_ROOM
                 s = r[5]
                 if s == -2:
                     s = t.find(self.kbuf, self.khash)
             else:
+                self._hw_key()
                 s = t.find(self.kbuf, self.khash)
             # A MAC reservation wins over the client id the client may also send.
             if not req.cnt[CLIENT_ID] or (s >= 0 and t.flags[s] & F_RESERVED):
@@ -344,10 +317,9 @@ class Engine:
             return -3
         kb = self.kbuf
         b = self.rx
-        vk = vidkey
-        if vk is not None:
+        if vi is not None:
             r = req.res
-            vk(b, req.off[CLIENT_ID], n, kb, r)
+            vi(b, req.off[CLIENT_ID], n, kb, t, r)   # key, hash, chaddr compare and find
             h = r[3]
             x = r[4]
         else:
@@ -370,9 +342,7 @@ class Engine:
         hw = not x and n == b[_HLEN] + 1 and n <= HW_ROOM + 1 and kb[1] == b[_HTYPE]
         self.hwform = hw
         self.kid = True
-        if vf is not None:
-            r = req.res
-            vf(t.index, t.wide, t.imask, t.ishift, t.flags, t.hw, kb, h, r)
+        if vi is not None:
             s = r[5]
             if s == -2:
                 s = t.find(kb, h)
@@ -1011,9 +981,9 @@ class Engine:
         if vp is not None:
             r = req.res
             if req.cnt[PRL]:
-                vp(rx, req.off[PRL], req.ln[PRL], tx, pos, limit, oix, self._vopt, mark, g, r)
+                vp(rx, req.off[PRL], req.ln[PRL], tx, pos, limit, oix, self._enc, self.always, mark, g, r)
             else:
-                vp(rx, 0, 0, tx, pos, limit, oix, self._vopt, mark, g, r)
+                vp(rx, 0, 0, tx, pos, limit, oix, self._enc, self.always, mark, g, r)
             return r[6]
         if req.cnt[PRL]:
             o = req.off[PRL]

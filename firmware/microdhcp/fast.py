@@ -15,17 +15,16 @@
 # frozen ARMv6-M code to 2 bytes only (lines 1260-1264): frozen in the Pico firmware, the load read
 # the wrong word and the hash came out wrong (runtime-compiled code was right). docs/performance.md.
 import micropython
-from micropython import const
 
-# Results of parse() in res[0]: a packet.E_* code, 0 = OK, or PLAIN: the message needs what only
-# the plain parser does (a second instance of an option, RFC 3396 joining into the scratch area).
-PLAIN = const(255)
+# parse() writes res[0] = 255 when the message needs what only the plain parser does (a second
+# instance of an option, RFC 3396 joining into the scratch area). Literals, not const() names:
+# every module-level name costs heap on a board (the 32-bit build's budget, test_firmware.py).
 
 
 @micropython.viper
 def parse(buf, n, track, cnt, off, lns, res):
-    # packet.Request.parse + _walk (the first instance of each option; res[0] = PLAIN on a second
-    # one). res: [error or PLAIN, message type, overload]. n is at most packet.RX_MAX (checked
+    # packet.Request.parse + _walk (the first instance of each option; res[0] = 255 on a second
+    # one). res: [error or 255, message type, overload]. n is at most packet.RX_MAX (checked
     # here too: a bigger n goes to the plain parser, which owns the bounds).
     b = ptr8(buf)
     tr = ptr8(track)
@@ -41,7 +40,7 @@ def parse(buf, n, track, cnt, off, lns, res):
     r[1] = 0
     r[2] = 0
     if m < 0 or m > 1500:
-        r[0] = PLAIN
+        r[0] = 255   # plain parser
         return
     if m < 240:
         r[0] = 1        # E_SHORT
@@ -90,7 +89,7 @@ def parse(buf, n, track, cnt, off, lns, res):
                 if t:
                     t -= 1
                     if c[t]:
-                        r[0] = PLAIN
+                        r[0] = 255   # plain parser
                         return
                     of[t] = v
                     ln[t] = k
@@ -132,75 +131,59 @@ def parse(buf, n, track, cnt, off, lns, res):
 
 
 @micropython.viper
-def hwkey(buf, kbuf, res):
-    # engine._hw_key's loop: kbuf = hlen + 1, htype, chaddr[:hlen]; res[3] = h24 of those bytes.
+def ident(buf, o, n, kbuf, table, res):
+    # engine._identify's key and look-up. o > 0: the client id, option 61's n bytes at buf[o:];
+    # o == 0: htype + chaddr[:hlen] (engine._hw_key). Writes the identity into kbuf (length byte
+    # first), res[3] = its h24 hash, res[4] = the OR of id[1:] ^ chaddr[:n - 1] (0: the id is
+    # htype + chaddr's head; client id only), then LeaseTable.find for keys kept in the hw field:
+    # res[5] = the slot, -1 (none) or -2 when the probe meets a key kept in the arena (the
+    # plain find compares those).
     b = ptr8(buf)
     kb = ptr8(kbuf)
     r = ptr32(res)
     mk = 1
     mk = (mk << 24) - 1     # 0xFFFFFF without a 24-bit literal (see the top)
-    n = b[2]
-    kb[0] = n + 1
-    v = b[1]
-    kb[1] = v
-    h = 5381
-    h = ((h * 33) ^ v) & mk
-    i = 0
-    while i < n:
-        v = b[28 + i]
-        kb[2 + i] = v
-        h = ((h * 33) ^ v) & mk
-        i += 1
-    r[3] = h
-
-
-@micropython.viper
-def idkey(buf, o, n, kbuf, res):
-    # engine._identify's loop over option 61 (n bytes at buf[o:]): kbuf = n, the id; res[3] = h24
-    # of the id; res[4] = the OR of id[1:] ^ chaddr[:n - 1] (0: the id is htype + chaddr's head).
-    b = ptr8(buf)
-    kb = ptr8(kbuf)
-    r = ptr32(res)
     p = int(o)
-    k = int(n)
-    mk = 1
-    mk = (mk << 24) - 1     # 0xFFFFFF without a 24-bit literal (see the top)
-    kb[0] = k
-    v = b[p]
-    kb[1] = v
     h = 5381
-    h = ((h * 33) ^ v) & mk
     x = 0
-    i = 1
-    while i < k:
-        v = b[p + i]
-        kb[1 + i] = v
+    if p:
+        k = int(n)
+        kb[0] = k
+        v = b[p]
+        kb[1] = v
         h = ((h * 33) ^ v) & mk
-        x |= v ^ b[27 + i]
-        i += 1
+        i = 1
+        while i < k:
+            v = b[p + i]
+            kb[1 + i] = v
+            h = ((h * 33) ^ v) & mk
+            x |= v ^ b[27 + i]
+            i += 1
+    else:
+        k = b[2]
+        kb[0] = k + 1
+        v = b[1]
+        kb[1] = v
+        h = ((h * 33) ^ v) & mk
+        i = 0
+        while i < k:
+            v = b[28 + i]
+            kb[2 + i] = v
+            h = ((h * 33) ^ v) & mk
+            i += 1
     r[3] = h
     r[4] = x
-
-
-@micropython.viper
-def find(index, wide, mask, shift, flags, hw, kbuf, h, res):
-    # leases.LeaseTable.find for keys kept in the hw field: res[5] = the slot, -1 (none), or -2
-    # when the probe meets a key kept in the arena (the plain find compares those).
-    ix8 = ptr8(index)
-    ix16 = ptr16(index)
-    fl = ptr8(flags)
-    hp = ptr8(hw)
-    kb = ptr8(kbuf)
-    r = ptr32(res)
-    w = int(wide)
-    m = int(mask)
-    hh = int(h)
-    n = kb[0]
-    last = kb[n]
-    mk = 1
-    mk = (mk << 24) - 1     # 0xFFFFFF without a 24-bit literal (see the top)
-    lo = hh & 0xFFF
-    i = ((lo * 0x779 + ((((lo * 0x9E3) + ((hh >> 12) * 0x779)) & 0xFFF) << 12)) & mk) >> int(shift)
+    # find: the home bucket (leases.home written out), then linear probing
+    ix8 = ptr8(table.index)
+    ix16 = ptr16(table.index)
+    fl = ptr8(table.flags)
+    hp = ptr8(table.hw)
+    w = int(table.wide)
+    m = int(table.imask)
+    kn = kb[0]
+    last = kb[kn]
+    lo = h & 0xFFF
+    i = ((lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)) & mk) >> int(table.ishift)
     while True:
         if w:
             e = ix16[i]
@@ -212,12 +195,12 @@ def find(index, wide, mask, shift, flags, hw, kbuf, h, res):
         s = e - 1
         f = fl[s]
         if f & 2:       # leases._F_KEY_HW
-            if (f >> 3) + 1 == n and hp[s * 7 + n - 1] == last:
-                p = s * 7 - 1
+            if (f >> 3) + 1 == kn and hp[s * 7 + kn - 1] == last:
+                q = s * 7 - 1
                 j = 1
-                while j < n and hp[p + j] == kb[j]:
+                while j < kn and hp[q + j] == kb[j]:
                     j += 1
-                if j >= n:
+                if j >= kn:
                     r[5] = s
                     return
         elif f & 4:     # leases._F_KEY_ARENA
@@ -227,50 +210,50 @@ def find(index, wide, mask, shift, flags, hw, kbuf, h, res):
 
 
 @micropython.viper
-def params(rx, o, n, tx, pos, limit, oix, vopt, mark, g, res):
+def params(rx, o, n, tx, pos, limit, oix, enc, always, mark, g, res):
     # engine._put_params: the options listed in rx[o:o + n] (option 55, RFC 2132 9.8) in its
     # order, each once, then the always-sent ones not listed; an option that does not fit whole
-    # is left out. vopt (engine._vopt_of): always-sent count and codes, encoding count, offsets
-    # (16-bit little-endian, one more than encodings), the encodings. res[6] = the new pos.
+    # is left out. enc: the engine's encoded options (a list of bytes), always: its tuple of
+    # always-sent codes. res[6] = the new pos.
     b = ptr8(rx)
     t = ptr8(tx)
     ix = ptr8(oix)
-    v = ptr8(vopt)
     mk = ptr8(mark)
     p = int(pos)
     lim = int(limit)
     gg = int(g)
     i = int(o)
-    e = i + int(n)
-    na = v[0]
-    eo = 2 + na
-    while i < e:
+    end = i + int(n)
+    while i < end:
         code = b[i]
         i += 1
         j = ix[code]
         if j and mk[code] != gg:
             mk[code] = gg
-            q = eo + 2 * j
-            s = v[q - 2] | (v[q - 1] << 8)
-            f = v[q] | (v[q + 1] << 8)
-            if p + f - s <= lim:
-                while s < f:
-                    t[p] = v[s]
-                    p += 1
-                    s += 1
-    a = 1
-    while a <= na:
-        code = v[a]
+            e = enc[j - 1]
+            k = int(len(e))
+            if p + k <= lim:
+                v = ptr8(e)
+                q = 0
+                while q < k:
+                    t[p + q] = v[q]
+                    q += 1
+                p += k
+    na = int(len(always))
+    a = 0
+    while a < na:
+        code = int(always[a])
         a += 1
         if mk[code] != gg:
-            q = eo + 2 * ix[code]
-            s = v[q - 2] | (v[q - 1] << 8)
-            f = v[q] | (v[q + 1] << 8)
-            if p + f - s <= lim:
-                while s < f:
-                    t[p] = v[s]
-                    p += 1
-                    s += 1
+            e = enc[ix[code] - 1]
+            k = int(len(e))
+            if p + k <= lim:
+                v = ptr8(e)
+                q = 0
+                while q < k:
+                    t[p + q] = v[q]
+                    q += 1
+                p += k
     r = ptr32(res)
     r[6] = p
 
