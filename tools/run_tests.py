@@ -6,7 +6,8 @@ Stages (all by default; --only picks one):
                 as root, the namespace-lab integration tests with real clients
   cpython-core  pytest over host_tests/core only
   integration   pytest over host_tests/integration only
-  micropython   host_tests/mp_runner.py under the `micropython` unix port
+  micropython   host_tests/mp_runner.py under the `micropython` unix port, twice: with the
+                machine-code twins of microdhcp.fast (viper) and with --plain (plain Python)
   mp32-frozen   host_tests/mp_runner.py --frozen under the 32-bit unix build with microdhcp frozen
                 (build/firmware, `make firmware`): the package comes from the frozen modules
   qemu-m3       tools/qemu_run.py: the engine on the Cortex-M3 build under qemu (254 clients,
@@ -80,6 +81,13 @@ def counted_stage(cmd=("micropython", "host_tests/mp_runner.py"), timeout=None):
     return passed, failed, (skipped[-1] if skipped else 0)
 
 
+def both_paths():
+    # The core suite on the unix port once per engine path (viper where it compiles, then plain).
+    a = counted_stage()
+    b = counted_stage(("micropython", "host_tests/mp_runner.py", "--plain"))
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
 def firmware_stage(cmd, timeout):
     # Stages on the firmware built from the vendored MicroPython source (tools/build_firmware.py;
     # `make test` builds it first, and so does this when it is missing or out of date).
@@ -108,7 +116,7 @@ def main(argv):
         ("cpython", lambda: pytest_stage(["host_tests"], "cpython")),
         ("cpython-core", lambda: pytest_stage(["host_tests/core"], "core")),
         ("integration", lambda: pytest_stage(["host_tests/integration"], "integration")),
-        ("micropython", counted_stage),
+        ("micropython", lambda: both_paths()),
         ("mp32-frozen", lambda: firmware_stage(("build/firmware/micropython-32-frozen",
                                                  "host_tests/mp_runner.py", "--frozen"), 900)),
         ("qemu-m3", lambda: firmware_stage((sys.executable, "tools/qemu_run.py"), 600)),

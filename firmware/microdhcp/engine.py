@@ -15,6 +15,15 @@ from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, PRL,
 from microdhcp.leases import (LeaseTable, h24, cells_for, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED,
                               RESERVED, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
 
+# Machine-code twins (microdhcp.fast, viper) of _identify's key and look-up, _put_params and
+# _reply's header, where MicroPython's native emitter compiles them; else None and the plain code
+# runs (CPython, a port without the emitter, the portable .mpy build). Tests may set them to None
+# (host_tests/core/test_viper.py, mp_runner.py --plain).
+try:
+    from microdhcp.fast import ident as vident, params as vparams, head as vhead
+except (ImportError, SyntaxError):
+    vident = vparams = vhead = None
+
 # RFC 2131 section 2 header offsets.
 _OP = const(0)
 _HTYPE = const(1)
@@ -312,9 +321,20 @@ class Engine:
         req = self.req
         t = self.table
         s = -1
+        vi = vident
         if self.has_mac_reservations or not req.cnt[CLIENT_ID]:
-            self._hw_key()
-            s = t.find(self.kbuf, self.khash)
+            if vi is not None:
+                # _hw_key and t.find in one machine-code call (-2: an arena key met, plain find)
+                r = req.res
+                vi(self.rx, 0, 0, self.kbuf, t, r)
+                self.khash = r[3]
+                self.hwform = self.rx[_HLEN] <= HW_ROOM
+                s = r[5]
+                if s == -2:
+                    s = t.find(self.kbuf, self.khash)
+            else:
+                self._hw_key()
+                s = t.find(self.kbuf, self.khash)
             # A MAC reservation wins over the client id the client may also send.
             if not req.cnt[CLIENT_ID] or (s >= 0 and t.flags[s] & F_RESERVED):
                 return s
@@ -323,26 +343,37 @@ class Engine:
             return -3
         kb = self.kbuf
         b = self.rx
-        o = req.off[CLIENT_ID] - 1
-        kb[0] = n
-        v = b[o + 1]
-        kb[1] = v
-        h = ((5381 * 33) ^ v) & 0xFFFFFF
-        # One pass copies the id into kbuf, hashes it (h24's steps, written out: a call and a
-        # loop of its own cost more on a board) and ORs its differences from chaddr into x.
-        x = 0
-        c = _CHADDR - 2
-        for i in range(2, n + 1):
-            v = b[o + i]
-            kb[i] = v
-            h = ((h * 33) ^ v) & 0xFFFFFF
-            x |= v ^ b[c + i]
+        if vi is not None:
+            r = req.res
+            vi(b, req.off[CLIENT_ID], n, kb, t, r)   # key, hash, chaddr compare and find
+            h = r[3]
+            x = r[4]
+        else:
+            o = req.off[CLIENT_ID] - 1
+            kb[0] = n
+            v = b[o + 1]
+            kb[1] = v
+            h = ((5381 * 33) ^ v) & 0xFFFFFF
+            # One pass copies the id into kbuf, hashes it (h24's steps, written out: a call and a
+            # loop of its own cost more on a board) and ORs its differences from chaddr into x.
+            x = 0
+            c = _CHADDR - 2
+            for i in range(2, n + 1):
+                v = b[o + i]
+                kb[i] = v
+                h = ((h * 33) ^ v) & 0xFFFFFF
+                x |= v ^ b[c + i]
         self.khash = h
         # Option 61 = htype + chaddr (the usual 01 + MAC) is kept in the hardware field only.
         hw = not x and n == b[_HLEN] + 1 and n <= HW_ROOM + 1 and kb[1] == b[_HTYPE]
         self.hwform = hw
         self.kid = True
-        s = t.find(kb, h)
+        if vi is not None:
+            s = r[5]
+            if s == -2:
+                s = t.find(kb, h)
+        else:
+            s = t.find(kb, h)
         # RFC 2131 4.2: the client id names the client, from any hardware address. With
         # config mac_pinning (a choice beyond the RFC) a live lease found by client id belongs
         # to the hardware address that obtained it, and a message with that id from another
@@ -824,11 +855,14 @@ class Engine:
             self._clear(tx, d)
         # Header, Table 3: op, htype, hlen echoed, hops 0, xid, secs 0, flags and giaddr echoed.
         # (pack_into copies exactly the field; a slice store would also move the rest of tx.)
-        tx[_OP] = _BOOTREPLY
-        tx[_HTYPE] = rx[_HTYPE]
-        tx[_HLEN] = rx[_HLEN]
         ciaddr = mtype != DHCPNAK and req.msg_type != DHCPDISCOVER
-        if self._pk_view:
+        vh = vhead
+        if vh is not None:
+            vh(rx, tx, ciaddr)   # the header fields below in one machine-code call
+        elif self._pk_view:
+            tx[_OP] = _BOOTREPLY
+            tx[_HTYPE] = rx[_HTYPE]
+            tx[_HLEN] = rx[_HLEN]
             pk("4s", tx, _XID, self._rx_xid)
             pk("2s", tx, _FLAGS, self._rx_flags)
             pk("20s", tx, _GIADDR, self._rx_relay_hw)
@@ -836,6 +870,9 @@ class Engine:
                 # ciaddr echoed in ACKs (REQUEST and INFORM); 0 in OFFER and NAK.
                 pk("4s", tx, _CIADDR, self._rx_ciaddr)
         else:
+            tx[_OP] = _BOOTREPLY
+            tx[_HTYPE] = rx[_HTYPE]
+            tx[_HLEN] = rx[_HLEN]
             tx[_XID:_XID + 4] = self._rx_xid
             tx[_FLAGS:_FLAGS + 2] = self._rx_flags
             tx[_GIADDR:_CHADDR + 16] = self._rx_relay_hw
@@ -979,6 +1016,14 @@ class Engine:
             pack_into("256s", mark, 0, b"")   # zero-fills (see _ZFMT)
             g = 1
         self._gen = g
+        vp = vparams
+        if vp is not None:
+            r = req.res
+            if req.cnt[PRL]:
+                vp(rx, req.off[PRL], req.ln[PRL], tx, pos, limit, oix, self._enc, self.always, mark, g, r)
+            else:
+                vp(rx, 0, 0, tx, pos, limit, oix, self._enc, self.always, mark, g, r)
+            return r[6]
         if req.cnt[PRL]:
             o = req.off[PRL]
             for i in range(o, o + req.ln[PRL]):

@@ -8,6 +8,7 @@ package("microdhcp", base_path="../..", files=[
     "packet.py",
     "leases.py",
     "engine.py",
+    "fast.py",
     "net.py",
     "clock.py",
     "status.py",
