@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.fast: machine-code twins (@micropython.viper) of the engine's per-byte loops. Each
 # function here does exactly what a plain-Python definition in packet.py or engine.py does (named
 # in its comment); that definition stays the reference, runs on CPython and wherever this module
