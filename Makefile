@@ -5,7 +5,7 @@ BOARD ?= esp32_ap
 PORT ?= /dev/ttyUSB0
 FUZZ_SECONDS ?= 600
 
-.PHONY: help setup firmware demo test test-cpython test-micropython test-integration test-core fuzz fuzz-dns bench mpy deploy typecheck clean firmware-rp2 test-rp2
+.PHONY: help setup firmware demo test test-cpython test-micropython test-integration test-core fuzz fuzz-dns bench mpy deploy typecheck clean firmware-rp2 test-rp2 lint check
 
 help:   ## list the targets
 	@echo "microdhcp make targets:"
@@ -23,6 +23,15 @@ firmware: setup  ## MicroPython from the vendored source: 32-bit unix (frozen/pl
 
 test: setup firmware  ## the whole suite: CPython (pytest, lab included) and the MicroPython run
 	$(PYTHON) tools/run_tests.py
+
+check:  ## for contributors, no root, no lab (< 2 min): core tests on both runtimes, lint, typecheck
+	$(PYTHON) tools/run_tests.py --only cpython-core
+	$(PYTHON) tools/run_tests.py --only micropython
+	$(PYTHON) tools/run_tests.py --only lint
+	$(PYTHON) tools/run_tests.py --only typecheck
+
+lint:  ## ruff (pyproject.toml) and the generated files (units, settings table) checked current
+	sh tools/lint.sh
 
 test-core:  ## core tests on CPython only (fast, no root needed)
 	$(PYTHON) tools/run_tests.py --only cpython-core

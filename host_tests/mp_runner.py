@@ -1,6 +1,8 @@
 # mp_runner: runs the core tests (host_tests/core/test_*.py) without pytest, so that the same
 # files run under the MicroPython unix port. Test functions take no arguments.
-# Usage: micropython host_tests/mp_runner.py [--frozen] [name-substring ...]
+# Usage: micropython host_tests/mp_runner.py [--frozen] [--plain] [name-substring ...]
+# --plain: the engine's plain-Python code everywhere, not the machine-code twins of microdhcp.fast
+# (harness.use_fast(False)); without it the twins run wherever they compiled (the first line says).
 # --frozen: test the microdhcp frozen into the binary (tools/build_firmware.py), not firmware/:
 # firmware/ stays off sys.path, and the run stops unless microdhcp really is the frozen copy.
 # Ends with "N passed, M failed" and exits 1 on any failure or when nothing ran.
@@ -9,6 +11,7 @@ import os
 
 HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 FROZEN = "--frozen" in sys.argv
+PLAIN = "--plain" in sys.argv
 sys.path.insert(0, HERE + "/core")
 if FROZEN:
     sys.path[:] = [p for p in sys.path if p != ""]   # the current folder could shadow the frozen copy
@@ -28,9 +31,14 @@ def check_frozen():
 
 
 def main(argv):
-    argv = [a for a in argv if a != "--frozen"]
+    argv = [a for a in argv if a not in ("--frozen", "--plain")]
     if FROZEN:
         check_frozen()
+    import harness
+    avail = harness.fast_available()
+    if PLAIN:
+        harness.use_fast(False)
+    print("engine paths:", "plain (--plain)" if PLAIN else ("viper (microdhcp.fast)" if avail else "plain (microdhcp.fast not compiled here)"))
     names = sorted(f[:-3] for f in os.listdir(HERE + "/core") if f.startswith("test_") and f.endswith(".py"))
     passed = failed = 0
     failures = []

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason="micropython (unix p
 
 
 @pytest.fixture
-def lib(tmp_path, mpy_dir):
+def lib(tmp_path, mpy_dir):  # noqa: F811  (the fixture imported above, by name)
     # The package as .mpy and microdot (tools/pylib.py, from PyPI) in one directory, as mip leaves
     # them in a board's /lib.
     import sys

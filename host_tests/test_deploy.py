@@ -20,6 +20,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SRC = os.path.join(ROOT, "firmware", "microdhcp")
 MODULES = sorted(f[:-3] for f in os.listdir(SRC) if f.endswith(".py"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import units                  # noqa: E402
+HOST_MODULES = ["__main__", "settings"]             # the host command: never on a board
+BOARD_MODULES = [m for m in MODULES if m not in HOST_MODULES]
+# What the .mpy build and `make deploy` carry: all but the machine-code module (tools/build_mpy.py).
+MPY_MODULES = [m for m in BOARD_MODULES if m != "fast"]
 BOARDS = ["esp32_ap", "esp32_lan", "rp2_pico_w", "w5500_evb_pico"]
 MICROPYTHON = shutil.which("micropython")
 MPREMOTE = shutil.which("mpremote")
@@ -50,8 +56,9 @@ def test_dry_run_copies_every_module_and_the_board_files_then_resets(board):
     assert all(c[:3] == ["mpremote", "connect", "/dev/ttyUSB0"] for c in cmds)
     all_steps = [s for c in cmds for s in steps(c)]
     copies = [(s[1], s[2]) for s in all_steps if s[0] == "cp"]
-    for m in MODULES:
+    for m in MPY_MODULES:
         assert ("build/mpy/microdhcp/%s.mpy" % m, ":lib/microdhcp/%s.mpy" % m) in copies, m
+    assert not [c for c in copies if "__main__" in c[0] or "settings" in c[0]]
     assert ("boards/%s/config.py" % board, ":config.py") in copies
     assert ("boards/%s/main.py" % board, ":main.py") in copies
     assert all_steps[-1] == ["reset"] and cmds[-1][3:] == ["reset"]
@@ -68,22 +75,68 @@ def test_dry_run_keep_config_and_bad_board():
     assert r.returncode != 0 and "esp32_ap" in r.stderr
 
 
-def test_package_json_lists_every_module():
+def test_package_json_lists_every_board_module():
     with open(os.path.join(ROOT, "package.json")) as f:
         pkg = json.load(f)
     assert isinstance(pkg["version"], str) and pkg["deps"] == []
     urls = dict(pkg["urls"])
-    assert sorted(urls) == sorted("microdhcp/%s.py" % m for m in MODULES)
+    assert sorted(urls) == sorted("microdhcp/%s.py" % m for m in BOARD_MODULES)
     for dest, src in pkg["urls"]:
         assert src == "firmware/" + dest and os.path.exists(os.path.join(ROOT, src)), src
 
 
-def test_manifest_freezes_the_package():
-    calls = []
-    ns = {"package": lambda name, **kw: calls.append((name, kw)), "metadata": lambda **kw: None, "__file__": os.path.join(ROOT, "firmware", "manifest.py")}
-    with open(os.path.join(ROOT, "firmware", "manifest.py")) as f:
-        exec(f.read(), ns)
-    assert calls and calls[0][0] == "microdhcp"
+def test_every_module_is_in_one_unit_and_the_unit_files_are_current():
+    mods = [m for u in units.UNITS for m in u[2]]
+    assert sorted(mods) == MODULES              # each module in exactly one unit
+    names = [u[0] for u in units.UNITS]
+    for u in units.UNITS:                       # a unit requires only units listed before it
+        assert all(names.index(r) < names.index(u[0]) for r in u[3]), u[0]
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "units.py"), "--check"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def manifest_files(path):
+    # Runs a manifest with MicroPython's own manifest reader (tools/manifestfile.py of the vendored
+    # source, extracted by tools/build_firmware.py): the frozen files it names, and its version.
+    import build_firmware as bf
+    if not os.path.exists(os.path.join(bf.SRC, "tools", "manifestfile.py")):
+        tars = [f for f in os.listdir(bf.VENDOR) if f.startswith("micropython-") and f.endswith(".tar.gz")]
+        bf.extract(os.path.join(bf.VENDOR, tars[0]), False)
+    sys.path.insert(0, os.path.join(bf.SRC, "tools"))
+    import manifestfile as mf
+    m = mf.ManifestFile(mf.MODE_FREEZE, {"MPY_DIR": bf.SRC, "MPY_LIB_DIR": "", "PORT_DIR": "", "BOARD_DIR": ""})
+    m.execute(path)
+    return sorted(f.target_path for f in m.files()), m.metadata().version
+
+
+def test_manifest_freezes_every_board_module_through_the_units():
+    got, version = manifest_files(os.path.join(ROOT, "firmware", "manifest.py"))
+    assert got == ["microdhcp/%s.py" % m for m in BOARD_MODULES]
+    # require() between units: the board unit alone brings the core and the store with it
+    got, _ = manifest_files(os.path.join(ROOT, "firmware", "units", "microdhcp-board", "manifest.py"))
+    assert got == sorted("microdhcp/%s.py" % m for m in units.modules(["microdhcp-core", "microdhcp-store",
+                                                                        "microdhcp-board"]))
+
+
+def test_one_version():
+    import re
+    with open(os.path.join(SRC, "__init__.py")) as f:
+        v = re.search(r'^__version__ = "([0-9.]+)"$', f.read(), re.M).group(1)
+    jsons = [os.path.join(ROOT, "package.json")] + [os.path.join(ROOT, "firmware", "units", u[0], "package.json")
+                                                    for u in units.UNITS]
+    for p in jsons:
+        with open(p) as f:
+            pkg = json.load(f)
+        assert pkg["version"] == v, p
+        for dep, dv in pkg["deps"]:
+            assert dv == "v" + v or "microdhcp" not in dep, (p, dep, dv)
+    for p in [os.path.join(ROOT, "firmware", "manifest.py")] + [
+            os.path.join(ROOT, "firmware", "units", u[0], "manifest.py") for u in units.UNITS]:
+        assert manifest_files(p)[1] == v, p
+    with open(os.path.join(ROOT, "CHANGELOG.md")) as f:
+        first = re.search(r"^## (\S+)", f.read(), re.M).group(1)
+    assert first == v, "CHANGELOG.md's newest entry is %s, the package is %s" % (first, v)
 
 
 class UnixBoard:
@@ -174,7 +227,7 @@ def test_deploy_commands_run_against_the_unix_port(tmp_path):
     finally:
         dev.close()
     got = sorted(os.listdir(str(tmp_path / "lib" / "microdhcp")))
-    assert got == sorted(m + ".mpy" for m in MODULES)
+    assert got == sorted(m + ".mpy" for m in MPY_MODULES)
     assert (tmp_path / "main.py").read_text() == open(os.path.join(ROOT, "boards", "esp32_ap", "main.py")).read()
     env = dict(os.environ, MICROPYPATH=str(tmp_path / "lib"))
     r = subprocess.run([MICROPYTHON, "-c", "import microdhcp.engine, microdhcp.board; print('ok')"],
@@ -191,4 +244,54 @@ def test_mip_install_from_the_local_checkout(tmp_path):
     finally:
         dev.close()
     assert r.returncode == 0, r.stdout + r.stderr
-    assert sorted(os.listdir(str(tmp_path / "lib" / "microdhcp"))) == sorted(m + ".py" for m in MODULES)
+    assert sorted(os.listdir(str(tmp_path / "lib" / "microdhcp"))) == sorted(m + ".py" for m in BOARD_MODULES)
+
+
+@needs_tools
+def test_mip_install_of_one_unit_brings_its_requirements(tmp_path):
+    # The unit package.json files as tools/units.py writes them, with the repository's address
+    # pointed at a local HTTP server of this checkout (mip names dependencies by full address;
+    # nothing leaves the machine). Installing the board unit brings the core and the store through
+    # "deps", and nothing of the host command, the kit or the client.
+    import functools
+    import http.server
+    site = tmp_path / "site"
+    os.makedirs(str(site / "firmware" / "units"))
+    os.symlink(SRC, str(site / "firmware" / "microdhcp"))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site)))
+    base = "http://127.0.0.1:%d" % httpd.server_address[1]
+    for u in units.UNITS:
+        d = site / "firmware" / "units" / u[0]
+        d.mkdir()
+        (d / "package.json").write_text(units.package_json(u[0], base))
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    dev = UnixBoard(tmp_path)
+    try:
+        r = dev.mpremote(["mip", "install", "--target", str(tmp_path / "lib"), "--no-mpy",
+                          base + "/firmware/units/microdhcp-board/package.json"])
+    finally:
+        dev.close()
+        httpd.shutdown()
+        httpd.server_close()
+        t.join(timeout=10)
+    assert r.returncode == 0, r.stdout + r.stderr
+    want = units.modules(["microdhcp-core", "microdhcp-store", "microdhcp-board"])
+    assert sorted(os.listdir(str(tmp_path / "lib" / "microdhcp"))) == sorted(m + ".py" for m in want)
+    env = dict(os.environ, MICROPYPATH=str(tmp_path / "lib"))
+    r = subprocess.run([MICROPYTHON, "-c", "import microdhcp.board, microdhcp.store; print('ok')"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "ok", r.stdout + r.stderr
+
+
+def test_every_module_carries_the_licence_header():
+    # The one-line header micropython-lib puts on each module (the full text is in LICENSE).
+    header = "# MIT license; Copyright (c) 2026 the microdhcp authors\n"
+    paths = [os.path.join(SRC, m + ".py") for m in MODULES]
+    for d in ("boards", "examples"):
+        for dirpath, _, names in os.walk(os.path.join(ROOT, d)):
+            paths += [os.path.join(dirpath, n) for n in names if n.endswith(".py")]
+    for p in paths:
+        with open(p) as f:
+            assert f.readline() == header, p

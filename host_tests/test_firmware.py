@@ -31,8 +31,10 @@ UNIX_FLOOR = {254: 28672, 16: 17408}             # -X heapsize on the 32-bit fro
 QEMU_FLOOR = {254: 27136, 16: 15616}             # MICROPY_HEAP_SIZE on Cortex-M3
 UNIX_BUDGET = {254: 32 * KIB, 16: 18 * KIB}
 QEMU_BUDGET = {254: 32 * KIB, 16: 16 * KIB}
-FLASH_SERVER = 54 * KIB    # the DHCP server as a board freezes it, on Cortex-M3 (54027 B measured)
-FLASH_PACKAGE = 88 * KIB   # the whole package: server, client, DNS/web kit (88157 B measured)
+# Flash: 55270 B and 88328 B before microdhcp.fast; its machine code (viper, Thumb-2) adds 4.2 KB to
+# both, so the budgets rose by 6 and 4 KiB (tools/firmware_size.py counts fast in the server now).
+FLASH_SERVER = 60 * KIB    # the DHCP server as a board freezes it, on Cortex-M3 (59518 B measured)
+FLASH_PACKAGE = 92 * KIB   # the whole package: server, client, DNS/web kit (92576 B measured)
 
 
 @pytest.fixture(scope="module", autouse=True)

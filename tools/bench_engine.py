@@ -5,7 +5,8 @@
 # table is kept full: capacity-1 clients bound and one address released. Each step a NEW client
 # (its identity unknown to the table) does DISCOVER, REQUEST (selecting), RENEW (ciaddr, no
 # option 50/54), and then the oldest bound client sends RELEASE, which frees the address the
-# next new client gets. The clock advances one second per step (lease 3600 s, so nothing expires). Every handle() call is timed on its own (time.ticks_us/ticks_diff on
+# next new client gets. The clock advances one second per step (lease 3600 s, so nothing expires).
+# Every handle() call is timed on its own (time.ticks_us/ticks_diff on
 # MicroPython, time.perf_counter_ns on CPython) minus the cost of an empty timing pair; the
 # figure per message type is the mean over all steps of one repeat, and the table quotes the
 # median over repeats. Capacities are interleaved within each repeat to spread machine noise.

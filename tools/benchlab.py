@@ -7,6 +7,7 @@ logging), not for the lab's functional tests. Host tooling: CPython 3.11, stdlib
     with Lab() as lab:
         p = start_kea(lab, "192.168.4.2", "192.168.4.249", lease=3600)
         p = start_dnsmasq(lab, "192.168.4.2", "192.168.4.249", lease=3600)
+        p = start_udhcpd(lab, "192.168.4.2", "192.168.4.249", lease=3600)
 """
 
 import ipaddress
@@ -18,7 +19,7 @@ from pathlib import Path
 
 # Debian package that provides each binary the benchmark runs.
 PACKAGES = {"perfdhcp": "kea-admin", "kea-dhcp4": "kea-dhcp4-server", "dnsmasq": "dnsmasq-base",
-            "micropython": None}
+            "udhcpd": "udhcpd", "micropython": None}
 
 
 def missing_tools():
@@ -105,19 +106,48 @@ def start_dnsmasq(lab, first, last, lease=3600, tag="dnsmasq"):
     return lab.spawn(lab.server_ns, argv)
 
 
-def start_microdhcp(lab, first, last, lease=3600, runtime="micropython"):
-    """microdhcp as the host command runs it (--quiet). Ready on 'serving on'."""
+def start_udhcpd(lab, first, last, lease=3600, tag="udhcpd"):
+    """busybox udhcpd (Debian's udhcpd package) in the foreground (-f), no ARP probe before an
+    offer (-a 0: busybox waits 2 s for an ARP reply by default), on the bridge, lease file in the
+    lab's temp dir. Returns a Proc; ready when its log says 'started'."""
+    d = lab.tmp / tag
+    d.mkdir(exist_ok=True)
+    net = _subnet(lab)
+    n = int(ipaddress.ip_address(last)) - int(ipaddress.ip_address(first)) + 1
+    conf = d / "udhcpd.conf"
+    conf.write_text("\n".join([
+        "start %s" % first, "end %s" % last, "interface %s" % lab.bridge, "max_leases %d" % n,
+        "lease_file %s" % (d / "udhcpd.leases"), "pidfile %s" % (d / "udhcpd.pid"),
+        "option subnet %s" % net.netmask, "option router %s" % lab.server_ip,
+        "option dns %s" % lab.server_ip, "option lease %d" % lease, ""]))
+    (d / "udhcpd.leases").write_bytes(b"")
+    return lab.spawn(lab.server_ns, ["udhcpd", "-f", "-a", "0", str(conf)])
+
+
+def start_microdhcp(lab, first, last, lease=3600, runtime="micropython", quiet=True):
+    """microdhcp as the host command runs it: with its default event lines (one per OFFER and
+    ACK, to stdout, here the lab's log file) or with --quiet. Ready on 'serving on'."""
     argv = ["--iface", lab.bridge, "--address", lab.server_address, "--pool", "%s-%s" % (first, last),
-            "--lease", str(lease), "--router", lab.server_ip, "--dns", lab.server_ip, "--quiet"]
+            "--lease", str(lease), "--router", lab.server_ip, "--dns", lab.server_ip]
+    if quiet:
+        argv.append("--quiet")
     return lab.start_server(argv, runtime=runtime)
 
 
-# name -> (starter, readiness regex)
+def _micro(runtime, quiet):
+    return lambda lab, a, b, t: start_microdhcp(lab, a, b, t, runtime, quiet)
+
+
+# name -> (starter, readiness regex). microdhcp twice per runtime: as shipped (default event
+# lines) and --quiet.
 SERVERS = {
-    "microdhcp-mpy": (lambda lab, a, b, t: start_microdhcp(lab, a, b, t, "micropython"), r"serving on"),
-    "microdhcp-cpy": (lambda lab, a, b, t: start_microdhcp(lab, a, b, t, "cpython"), r"serving on"),
+    "microdhcp-mpy": (_micro("micropython", False), r"serving on"),
+    "microdhcp-mpy-quiet": (_micro("micropython", True), r"serving on"),
+    "microdhcp-cpy": (_micro("cpython", False), r"serving on"),
+    "microdhcp-cpy-quiet": (_micro("cpython", True), r"serving on"),
     "dnsmasq": (start_dnsmasq, r"DHCP, IP range"),
     "kea": (start_kea, r"DHCP4_STARTED"),
+    "udhcpd": (start_udhcpd, r"udhcpd: started"),
 }
 # Log lines that mean "started but cannot serve".
 FAILED = {

@@ -43,8 +43,13 @@ UNIX_KIT = os.path.join(OUT, "micropython-32-kit")
 QEMU_BUILD = os.path.join(OUT, "qemu-an385")    # object folder (firmware.map, frozen_content.o)
 
 # The unix port without the C libraries whose submodules are not in the tarball (vendor README).
+# MPY_CROSS_FLAGS: the frozen modules are compiled for the port's own architecture, so that
+# microdhcp.fast (viper) freezes as x86 machine code (py/manifest.mk passes the flags to
+# mpy-cross; without -march mpy-cross refuses native code). The qemu board sets -march=armv7m
+# itself (ports/qemu/boards/MPS2_AN385/mpconfigboard.mk).
 UNIX_ARGS = ["VARIANT=standard", "CFLAGS_EXTRA=-m32", "LDFLAGS_EXTRA=-m32", "MICROPY_PY_BTREE=0",
-             "MICROPY_PY_SSL=0", "MICROPY_SSL_AXTLS=0", "MICROPY_SSL_MBEDTLS=0", "MICROPY_PY_FFI=0"]
+             "MICROPY_PY_SSL=0", "MICROPY_SSL_AXTLS=0", "MICROPY_SSL_MBEDTLS=0", "MICROPY_PY_FFI=0",
+             "MPY_CROSS_FLAGS=-march=x86"]
 
 
 # The qemu port for MPS2_AN385 with our manifest and linker script (data, heap and stack at

@@ -13,6 +13,11 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "firmware", "microdhcp")
 MPY_MAJOR = 6
+# Modules of machine code (@micropython.viper) that a portable .mpy cannot hold: mpy-cross needs
+# -march for them and the result runs on one architecture only. They are left out here, and the
+# package then takes its plain-Python path (microdhcp.fast's header). Frozen firmware (manifest.py,
+# compiled with the port's -march) and `mip install` (the .py, compiled on the board) include them.
+NATIVE_ONLY = ("fast.py",)
 
 
 def mpy_cross():
@@ -41,7 +46,7 @@ def build(out_dir, quiet=False):
             os.remove(os.path.join(pkg, old))
     sizes = []
     for name in sorted(os.listdir(SRC)):
-        if not name.endswith(".py"):
+        if not name.endswith(".py") or name in NATIVE_ONLY:
             continue
         dst = os.path.join(pkg, name[:-3] + ".mpy")
         cmd = mpy_cross() + ["-o", dst, "-s", "microdhcp/" + name, os.path.join(SRC, name)]

@@ -32,8 +32,8 @@ BOOTROM = os.path.join(SRC, "rp2emu", "bootrom.ts")
 # reads its corpus from disk, the churn test is sized for a host), and the helpers they import.
 DEVICE_TESTS = ("test_alloc", "test_clock", "test_config", "test_decline_release_inform", "test_discover",
                 "test_events", "test_fastpaths", "test_flood", "test_hijack", "test_identity", "test_options", "test_parse",
-                "test_reply", "test_request", "test_table")
-TEST_HELPERS = ("dhcpkit", "harness", "invariants")
+                "test_reply", "test_request", "test_table", "test_viper")
+TEST_HELPERS = ("dhcpkit", "harness", "invariants", "fuzzcase", "test_fuzz_mutation")
 
 
 def frozen_inputs():

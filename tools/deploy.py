@@ -29,7 +29,11 @@ def boards():
 
 
 def modules():
-    return sorted(f[:-3] for f in os.listdir(SRC) if f.endswith(".py"))
+    # What a board runs (tools/units.py BOARD_UNITS): not the host command's modules, and not the
+    # machine-code module (tools/build_mpy.py NATIVE_ONLY): the portable .mpy files run the plain path.
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import units
+    return sorted(m for m in units.modules(units.BOARD_UNITS) if m != "fast")
 
 
 def commands(board, port, keep_config=False):

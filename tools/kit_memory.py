@@ -23,4 +23,5 @@ from microdhcp.web import Portal
 from microdhcp import kit
 p = Portal(e, "192.168.4.1")
 gc.collect(); a4 = gc.mem_alloc()
-print("dhcp code %d, dhcp objects %d, dns code+objects %d, web+microdot+kit code+objects %d, total %d" % (a1-a0, a2-a1, a3-a2, a4-a3, a4-a0))
+print("dhcp code %d, dhcp objects %d, dns code+objects %d, web+microdot+kit code+objects %d, total %d"
+      % (a1-a0, a2-a1, a3-a2, a4-a3, a4-a0))

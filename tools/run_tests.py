@@ -6,12 +6,14 @@ Stages (all by default; --only picks one):
                 as root, the namespace-lab integration tests with real clients
   cpython-core  pytest over host_tests/core only
   integration   pytest over host_tests/integration only
-  micropython   host_tests/mp_runner.py under the `micropython` unix port
+  micropython   host_tests/mp_runner.py under the `micropython` unix port, twice: with the
+                machine-code twins of microdhcp.fast (viper) and with --plain (plain Python)
   mp32-frozen   host_tests/mp_runner.py --frozen under the 32-bit unix build with microdhcp frozen
                 (build/firmware, `make firmware`): the package comes from the frozen modules
   qemu-m3       tools/qemu_run.py: the engine on the Cortex-M3 build under qemu (254 clients,
                 heap locked, store records, mem_info)
   typecheck     tools/typecheck.sh (firmware/ and boards/ against the board stubs)
+  lint          tools/lint.sh (ruff, pyproject.toml; generated unit files and settings table current)
   fuzz          a bounded atheris run (FUZZ_CI_SECONDS, default 60)
   rp2           tools/test_rp2.py: the Pico firmware with microdhcp frozen, in the rp2040js emulator
 
@@ -79,6 +81,13 @@ def counted_stage(cmd=("micropython", "host_tests/mp_runner.py"), timeout=None):
     return passed, failed, (skipped[-1] if skipped else 0)
 
 
+def both_paths():
+    # The core suite on the unix port once per engine path (viper where it compiles, then plain).
+    a = counted_stage()
+    b = counted_stage(("micropython", "host_tests/mp_runner.py", "--plain"))
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
 def firmware_stage(cmd, timeout):
     # Stages on the firmware built from the vendored MicroPython source (tools/build_firmware.py;
     # `make test` builds it first, and so does this when it is missing or out of date).
@@ -107,16 +116,17 @@ def main(argv):
         ("cpython", lambda: pytest_stage(["host_tests"], "cpython")),
         ("cpython-core", lambda: pytest_stage(["host_tests/core"], "core")),
         ("integration", lambda: pytest_stage(["host_tests/integration"], "integration")),
-        ("micropython", counted_stage),
+        ("micropython", lambda: both_paths()),
         ("mp32-frozen", lambda: firmware_stage(("build/firmware/micropython-32-frozen",
                                                  "host_tests/mp_runner.py", "--frozen"), 900)),
         ("qemu-m3", lambda: firmware_stage((sys.executable, "tools/qemu_run.py"), 600)),
         ("typecheck", lambda: script_stage(["sh", "tools/typecheck.sh"], "typecheck")),
+        ("lint", lambda: script_stage(["sh", "tools/lint.sh"], "lint")),
         ("fuzz", lambda: script_stage([sys.executable, "tools/fuzz_atheris.py", "--seconds",
                                         os.environ.get("FUZZ_CI_SECONDS", "60")], "fuzz")),
         ("rp2", lambda: counted_stage([sys.executable, "tools/test_rp2.py"])),
     ]
-    default = ("cpython", "micropython", "mp32-frozen", "qemu-m3", "rp2", "typecheck", "fuzz")
+    default = ("cpython", "micropython", "mp32-frozen", "qemu-m3", "rp2", "typecheck", "lint", "fuzz")
     total_p = total_f = 0
     summary = []
     for name, fn in stages:

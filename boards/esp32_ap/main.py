@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/esp32_ap/main.py: an ESP32 Wi-Fi access point whose clients get their addresses from
 # microdhcp instead of the ESP-IDF DHCP server. Settings: config.py. Shared code: microdhcp/board.py.
 import socket    # the ESP32 bind-first sequence: docs/boards.md

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/esp32_captive/config.py: the settings you edit for an ESP32 access point running the captive-portal kit.
 # Copied to the board's root by `make deploy BOARD=esp32_captive PORT=...`; read by main.py at boot.
 

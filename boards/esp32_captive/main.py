@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/esp32_captive/main.py: an ESP32 access point with the captive-portal kit: microdhcp hands
 # out addresses (option 114 pointing at the RFC 8908 API), answers every DNS name with the board,
 # and serves the portal page, each OS's probe and the live status page (/status) on one asyncio

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/esp32_lan/config.py: the settings you edit for an ESP32 Ethernet board (WT32-ETH01,
 # Olimex ESP32-POE / POE-ISO) serving DHCP on its wired port. Copied by `make deploy BOARD=esp32_lan`.
 

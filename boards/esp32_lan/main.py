@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/esp32_lan/main.py: an ESP32 Ethernet board (WT32-ETH01, Olimex ESP32-POE) serving DHCP
 # on its wired port with microdhcp. Settings and pin sets: config.py. Shared code: microdhcp/board.py.
 import socket

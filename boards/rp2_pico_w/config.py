@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/rp2_pico_w/config.py: the settings you edit for a Raspberry Pi Pico W (or Pico 2 W) access
 # point running microdhcp. Copied to the board's root by `make deploy BOARD=rp2_pico_w PORT=...`.
 

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/rp2_pico_w/main.py: a Raspberry Pi Pico W access point whose clients get their addresses
 # from microdhcp instead of the firmware's C dhcpserver. Settings: config.py. Shared: microdhcp/board.py.
 import network

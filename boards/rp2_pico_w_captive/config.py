@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/rp2_pico_w_captive/config.py: the settings you edit for a Pico W access point running the captive-portal
 # kit. Copied to the board's root by `make deploy BOARD=rp2_pico_w_captive PORT=...`.
 

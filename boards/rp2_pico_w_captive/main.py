@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/rp2_pico_w_captive/main.py: a Pico W access point with the captive-portal kit: microdhcp
 # (option 114 pointing at the RFC 8908 API), a catch-all DNS and the portal / status pages on one
 # asyncio loop. Settings: config.py. Needs microdot on the board: `mpremote mip install

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/w5500_evb_pico/config.py: the settings you edit for a WIZnet W5500-EVB-Pico (RP2040 +
 # W5500, MicroPython's W5500_EVB_PICO firmware, WIZNET5K in lwIP mode) serving DHCP on its wired port.
 

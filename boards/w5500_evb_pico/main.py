@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # boards/w5500_evb_pico/main.py: a WIZnet W5500-EVB-Pico serving DHCP on its wired port with
 # microdhcp (W5500_EVB_PICO firmware, WIZNET5K in lwIP mode). Settings: config.py. Shared: board.py.
 import socket

@@ -1,55 +1,59 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp host command, the same on both runtimes:
 #   MICROPYPATH=firmware micropython -m microdhcp --iface br0 --address 192.168.4.1/24 ...
 #   PYTHONPATH=firmware python3 -m microdhcp --iface br0 --address 192.168.4.1/24 ...
 # (no argparse: the MicroPython unix port has none, so flags are parsed here.)
 import sys
 
-USAGE = """usage: microdhcp --address IP/PREFIX [options]
-       microdhcp probe|client|swarm --iface IF ...   (the client side: docs/client.md)
-  --iface IF              serve only this interface (SO_BINDTODEVICE)
-  --address IP/PREFIX     server address and subnet, e.g. 192.168.4.1/24 (required)
-  --pool FIRST-LAST       address pool, e.g. 192.168.4.2-192.168.4.249
-  --lease SECONDS         lease time (default 3600)
-  --router IP             router option (3)
-  --dns IP[,IP]           DNS servers (6)
-  --domain NAME           domain name (15)
-  --search NAME[,NAME]    domain search list (119)
-  --ntp IP[,IP]           NTP servers (42)
-  --mtu BYTES             interface MTU (26)
-  --route NET/N=GW        classless static route (121), repeatable
-  --captive-portal URL    captive-portal URI (114)
-  --option CODE=HEX       raw option, repeatable
-  --reserve MAC=IP        static lease by MAC (or id:HEX=IP by client id), repeatable
-  --broadcast IP          where broadcast replies go (default 255.255.255.255)
-  --offer-hold SECONDS    how long an offer is held (default 30)
-  --decline-hold SECONDS  how long a declined address is kept out (default 600)
-  --rapid-commit          allow rapid commit (RFC 4039)
-  --known-clients-only    serve only reserved clients
-  --not-authoritative     stay silent for unknown clients' INIT-REBOOT/RENEW
-  --leases-file PATH      keep leases in PATH across restarts
-  --exit-after SECONDS    stop after this many seconds (tests)
-  --quiet                 no per-event lines
-  --portal                captive portal: DNS answers every name with this server, HTTP on port
-                          80 (or --http) sends every OS's probe to the portal page; option 114
-                          is set to the RFC 8908 API URI unless --captive-portal names another
-  --names                 DNS for leased hostnames (option 12), bare and under --domain
-  --http PORT             the status page (/status) on PORT, without --portal too
-  --dns-name NAME         the server's own DNS name (default microdhcp)
-(--portal and --names set the DNS option (6) to this server unless --dns is given.)
-Prints one line per lease event; on Ctrl-C (SIGINT) prints the lease table and exits 0."""
+from microdhcp.settings import SETTINGS, by_flag, usage_lines
 
-_VALUED = ("--iface", "--address", "--pool", "--lease", "--router", "--dns", "--domain", "--search", "--ntp",
-           "--mtu", "--route", "--captive-portal", "--option", "--reserve", "--broadcast", "--offer-hold",
-           "--decline-hold", "--leases-file", "--exit-after", "--http", "--dns-name")
-_REPEATED = ("--route", "--option", "--reserve")
-_FLAGS = ("--rapid-commit", "--known-clients-only", "--not-authoritative", "--quiet", "--portal", "--names")
+# The host command's own flags (not server settings): (flag, takes a value, help).
+_HOST = (
+    ("--iface", "IF", "serve only this interface (SO_BINDTODEVICE)"),
+    ("--leases-file", "PATH", "keep leases in PATH across restarts"),
+    ("--exit-after", "SECONDS", "stop after this many seconds (tests)"),
+    ("--quiet", None, "no per-event lines"),
+    ("--portal", None, "captive portal: DNS answers every name with this server, HTTP on port 80\n"
+                       "(or --http) sends every OS's probe to the portal page; option 114 is set to\n"
+                       "the RFC 8908 API URI unless --captive-portal names another"),
+    ("--names", None, "DNS for leased hostnames (option 12), bare and under --domain"),
+    ("--http", "PORT", "the status page (/status) on PORT, without --portal too"),
+    ("--dns-name", "NAME", "the server's own DNS name (default microdhcp)"),
+)
+
+
+def usage():
+    # --help: the server settings from microdhcp.settings (the same table as the boards' config.py
+    # and docs/configuration.md), then the host command's own flags.
+    out = ["usage: microdhcp --address IP/PREFIX [options]",
+           "       microdhcp probe|client|swarm --iface IF ...   (the client side: docs/client.md)",
+           "server settings (docs/configuration.md):"]
+    out.extend(usage_lines())
+    out.append("host command:")
+    for flag, arg, text in _HOST:
+        left = "  %s %s" % (flag, arg) if arg else "  " + flag
+        out.append("%-26s%s" % (left, text.replace("\n", "\n" + " " * 26)))
+    out.append("(--portal and --names set the DNS option (6) to this server unless --dns is given.)")
+    out.append("Prints one line per lease event; on Ctrl-C (SIGINT) prints the lease table and exits 0.")
+    return "\n".join(out)
+
+
+_VALUED = tuple(r[1] for r in SETTINGS if r[2] != "bool") + tuple(h[0] for h in _HOST if h[1])
+_REPEATED = tuple(r[1] for r in SETTINGS if r[2] in ("route", "option", "reserve"))
+_FLAGS = tuple(r[1] for r in SETTINGS if r[2] == "bool") + tuple(h[0] for h in _HOST if not h[1])
 
 
 class UsageError(Exception):
     pass
 
 
+_events = None     # the event log once serving; _out writes what it holds first (order kept)
+_EVENT_BATCH = 4096  # bytes of event lines held between polls (status.EventLog)
+
+
 def _out(line):
+    if _events is not None:
+        _events.flush()
     sys.stdout.write(line + "\n")
     if hasattr(sys.stdout, "flush"):
         sys.stdout.flush()
@@ -103,35 +107,33 @@ def _pair(text, name):
 
 
 def build_config(opts):
+    # Every server setting given on the command line, converted by its type in the settings
+    # table; the rest take Config's defaults.
     from microdhcp.config import Config
-    raw = {}
-    for item in opts.get("--option", []):
-        code, value = _pair(item, "--option")
-        if not code.isdigit():
-            raise UsageError("--option code %r is not a number" % code)
-        raw[int(code)] = value
     kit_opts(opts)
-    return Config(
-        address=opts["--address"],
-        pool=opts.get("--pool"),
-        lease_time=_int(opts, "--lease", 3600),
-        routers=opts.get("--router"),
-        dns=opts.get("--dns"),
-        domain=opts.get("--domain"),
-        domain_search=opts.get("--search"),
-        ntp=opts.get("--ntp"),
-        mtu=_int(opts, "--mtu"),
-        routes=[_pair(r, "--route") for r in opts.get("--route", [])],
-        captive_portal=opts.get("--captive-portal"),
-        raw_options=raw,
-        reservations=[_pair(r, "--reserve") for r in opts.get("--reserve", [])],
-        reply_broadcast=opts.get("--broadcast", "255.255.255.255"),
-        offer_hold=_int(opts, "--offer-hold", 30),
-        decline_hold=_int(opts, "--decline-hold", 600),
-        rapid_commit=opts.get("--rapid-commit", False),
-        known_clients_only=opts.get("--known-clients-only", False),
-        authoritative=not opts.get("--not-authoritative", False),
-    )
+    kw = {}
+    for flag in opts:
+        row = by_flag(flag)
+        if row is None:
+            continue        # a host command flag
+        name, _, typ, default, _ = row
+        v = opts[flag]
+        if typ == "int":
+            v = _int(opts, flag)
+        elif typ == "bool":
+            v = not default
+        elif typ == "route" or typ == "reserve":
+            v = [_pair(r, flag) for r in v]
+        elif typ == "option":
+            raw = {}
+            for item in v:
+                code, value = _pair(item, flag)
+                if not code.isdigit():
+                    raise UsageError("%s code %r is not a number" % (flag, code))
+                raw[int(code)] = value
+            v = raw
+        kw[name] = v
+    return Config(**kw)
 
 
 def kit_opts(opts):
@@ -191,7 +193,7 @@ def run(argv):
     except UsageError as e:
         if str(e):
             sys.stderr.write("microdhcp: %s\n" % e)
-        sys.stderr.write(USAGE + "\n")
+        sys.stderr.write(usage() + "\n")
         return 2 if str(e) else 0
     except ValueError as e:
         sys.stderr.write("microdhcp: bad configuration: %s\n" % e)
@@ -207,10 +209,10 @@ def run(argv):
     clock = Clock()
     engine = Engine(cfg)
     quiet = opts.get("--quiet", False)
+    global _events
     if not quiet:
-        def on_event(kind, slot):
-            _out(status.event_line(engine, kind, slot, iface, clock.now()))
-        engine.on_event = on_event
+        _events = event_log(engine, iface, clock, sys.stdout)
+        engine.on_event = _events.event
     store = None
     path = opts.get("--leases-file")
     if path:
@@ -229,6 +231,8 @@ def run(argv):
     except OSError as e:
         _fail("cannot open UDP port 67%s: %s" % ((" on " + iface) if iface else "", describe(e, iface=iface)), store)
         return 2
+    if _events is not None:
+        server.idle = _events.flush     # after each poll, its replies sent
     _install_sigterm()
     _out("microdhcp: serving on %s, %s, pool %d addresses" % (iface or "all interfaces", cfg.subnet_text, cfg.pool_size))
     until = None
@@ -243,6 +247,9 @@ def run(argv):
     except KeyboardInterrupt:
         pass
     finally:
+        # every line held is written, whatever ended the loop (Ctrl-C, SIGTERM, --exit-after, an error)
+        if _events is not None:
+            _events.flush()
         server.close()
         if store is not None:
             store.close()
@@ -250,7 +257,33 @@ def run(argv):
     for line in status.lease_table(engine, now):
         _out(line)
     _out(status.counters_line(engine))
+    _events = None
     return 0
+
+
+def event_log(engine, iface, clock, out):
+    """The default event lines (status.EventLog) to the text stream `out`, held up to
+    _EVENT_BATCH bytes; the serve loop flushes them after each poll (Server.idle)."""
+    from microdhcp.status import EventLog
+    return EventLog(engine, iface, _byte_writer(out), _EVENT_BATCH, clock)
+
+
+def _byte_writer(out):
+    # write(buf, n): the first n bytes of buf to `out`. MicroPython: the stream write takes the
+    # length itself (py/stream.c:275-303), no copy. CPython: through the text stream's binary
+    # buffer, after whatever the text layer holds.
+    if sys.implementation.name == "micropython":
+        return out.write
+    raw = getattr(out, "buffer", None)
+
+    def write(b, n):
+        out.flush()
+        if raw is None:
+            out.write(bytes(b[:n]).decode())
+        else:
+            raw.write(bytes(b[:n]))
+            raw.flush()
+    return write
 
 
 def _fail(msg, store):

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.board: what the four boards/<board>/main.py share: the Config from the user's config.py,
 # the bind-first access-point start, the station filter, the EADDRINUSE fallback (keep the
 # firmware's own DHCP server) and a serve loop that recreates its socket. Runs once at start-up and
@@ -9,7 +10,7 @@ import gc
 import sys
 import time
 from microdhcp.config import Config
-from microdhcp.engine import Engine, EV_OFFER, EV_BOUND, EV_RENEWED
+from microdhcp.engine import Engine
 from microdhcp.net import Server, PortInUse
 from microdhcp.clock import Clock, _ticks_ms, _ticks_diff
 from microdhcp.ipv4 import mask_to_prefix
@@ -27,30 +28,41 @@ _LIMITED = b"\xff\xff\xff\xff"
 # cyw43 CYW43_AUTH_WPA2_AES_PSK (cyw43-driver src/cyw43_ll.h:172): what rp2 sets at boot
 # (ports/rp2/main.c:196); cyw43 has no Python name for it (WLAN.SEC_* lists only mixed modes).
 _CYW43_WPA2_AES = 0x00400004
-_HEX = b"0123456789abcdef"
 
 
 def log(line):
     print(line)
 
 
+# config.py names that belong to the board, not to the server (every other capitalised name is a
+# server setting: Config's keyword in lower case, docs/configuration.md).
+_BOARD_NAMES = ("SSID", "PASSWORD", "CHANNEL", "LEASE_FILE", "LED_PIN", "RUN_SECONDS", "BOARD", "PINSETS", "PINS")
+
+
 def make_config(c):
-    """Config from the user's config.py module `c` (names in boards/*/config.py). Broadcast replies
-    go to 255.255.255.255 (RFC 2131 4.1) unless REPLY_BROADCAST says otherwise; a board whose
-    firmware cannot route that out of the right interface switches to the subnet broadcast
+    """Config from the user's config.py module `c`: every capitalised name there that is not one of
+    the board's own (_BOARD_NAMES) is a server setting, passed to Config in lower case (so any
+    setting can be set, and a misspelt one is refused by name); None means the default. Broadcast
+    replies go to 255.255.255.255 (RFC 2131 4.1) unless REPLY_BROADCAST says otherwise; a board
+    whose firmware cannot route that out of the right interface switches to the subnet broadcast
     (Board.use_subnet_broadcast)."""
-    cfg = Config(
-        address=c.ADDRESS,
-        pool=getattr(c, "POOL", None),
-        lease_time=getattr(c, "LEASE_TIME", 3600),
-        routers=getattr(c, "ROUTERS", None),
-        dns=getattr(c, "DNS", None),
-        domain=getattr(c, "DOMAIN", None),
-        captive_portal=getattr(c, "CAPTIVE_PORTAL", None),
-        reservations=getattr(c, "RESERVATIONS", None),
-        reply_broadcast=getattr(c, "REPLY_BROADCAST", None) or "255.255.255.255",
-    )
-    return cfg
+    kw = {}
+    for name in dir(c):
+        if name[0] != "_" and name == name.upper() and name not in _BOARD_NAMES:
+            v = getattr(c, name)
+            if v is not None:
+                kw[name.lower()] = v
+    try:
+        return Config(**kw)
+    except TypeError as e:
+        if "keyword" not in str(e):
+            raise
+        # Config names the unknown keyword (in quotes, on both runtimes): name it as config.py
+        # writes it, and say where the names are.
+        m = str(e).split("'")
+        raise ValueError("config.py: %s is neither a server setting nor one of the board's own (%s); "
+                         "the settings are in docs/configuration.md" % (m[1].upper() if len(m) > 2 else e,
+                                                                        ", ".join(_BOARD_NAMES)))
 
 
 def set_address(nic, cfg):
@@ -132,7 +144,6 @@ class StationFilter:
     def __init__(self, ap, ticks_ms=_ticks_ms, ticks_diff=_ticks_diff):
         self.ap = ap
         self.macs = b""
-        self.misses = 0
         self._ticks = ticks_ms
         self._diff = ticks_diff
         self._last = None
@@ -166,85 +177,23 @@ class StationFilter:
             self.refresh()
             if self._known(rx):
                 return True
-        self.misses += 1
         return False
 
 
-class EventLog:
-    """OFFER and ACK lines, the packet-rate events, exactly as status.event_line writes them
-    (`DHCPACK(ap) 192.168.4.23 02:00:00:00:00:01 sensor-3`), built in one buffer made here and
-    written with the stream write's length argument (py/stream.c:275-303: write(buf, n); sys.stdout
-    is that stream on ESP32 and rp2, shared/runtime/sys_stdio_mphal.c:108), so an event allocates
-    nothing. It writes to sys.stdout directly, as log() does through print(). Elsewhere (CPython) and for the rare events, status.event_line."""
-
-    def __init__(self, engine, iface):
-        self.engine = engine
-        t = engine.table
-        pre = []
-        for k in range(len(status.EVENT_NAMES)):
-            pre.append(("%s(%s) " % (status.EVENT_NAMES[k], iface or "-")).encode())
-        self.prefix = pre
-        self.buf = bytearray(max(len(p) for p in pre) + 16 + 48 + t.host_len + 2)
-        self.write_out = getattr(sys.stdout, "write", None) if _MICROPYTHON else None
-
-    def write(self, kind, slot):
-        if self.write_out is None or not (kind == EV_OFFER or kind == EV_BOUND or kind == EV_RENEWED):
-            return False
-        eng = self.engine
-        b = self.buf
-        pre = self.prefix[kind]
-        n = len(pre)
-        b[0:n] = pre
-        # the lease's address: network | host offset, byte by byte (no 32-bit int)
-        net = eng.cfg.network
-        off = eng.table.offset_of(slot)
-        n = _dec(b, n, net[0] | ((off >> 24) & 255))
-        for i in (1, 2, 3):
-            b[n] = 46
-            n = _dec(b, n + 1, net[i] | ((off >> (24 - 8 * i)) & 255))
-        # the client's hardware address: the request's chaddr, which the slot has just stored
-        rx = eng.rx
-        h = rx[2]
-        for i in range(h):
-            v = rx[_CHADDR + i]
-            b[n] = 58 if i else 32
-            b[n + 1] = _HEX[v >> 4]
-            b[n + 2] = _HEX[v & 15]
-            n += 3
-        t = eng.table
-        q = slot * t.host_len
-        m = t.host[q]
-        if m:
-            b[n] = 32
-            n += 1
-            host = t.host
-            for i in range(m):
-                c = host[q + 1 + i]
-                b[n] = c if 32 <= c < 127 else 63   # "?" as status.event_line shows it
-                n += 1
-        b[n] = 10
-        self.write_out(b, n + 1)
-        return True
-
-
-def _dec(b, n, v):
-    # v (0-255) in decimal at b[n]; returns the new end.
-    if v >= 100:
-        b[n] = 48 + v // 100
-        n += 1
-    if v >= 10:
-        b[n] = 48 + (v // 10) % 10
-        n += 1
-    b[n] = 48 + v % 10
-    return n + 1
+# OFFER and ACK lines without allocating (status.EventLog); each line is written at once here,
+# as print() would: a board's console has no reader to batch for.
+EventLog = status.EventLog
 
 
 class Board:
-    """One board run: build the engine, open the socket (bind-first in AP mode), serve.
+    """One board run: the engine, its socket, the lease store, the serve loop.
 
-    start_ap(ap, ssid_cfg, down_first)   bind UDP 67, then bring the AP up (the bind-first sequence)
-    start_wired(nic)                     bring a wired interface up, then bind
-    serve(until)                         the loop; recreates the socket when it reports closed
+    Board(c, cfg, iface_name)  c: the user's config.py module, cfg: make_config(c)
+    b.bind(accept, retry_ms)   open UDP 67 (False, with port_error set, when it is taken)
+    b.serve(until)             the loop; recreates the socket when it reports closed
+    The start-up sequences are module functions taking the Board: start_ap(b, network, socket,
+    ap, down_first, pico) (bind first, then bring the AP up), start_wired(b, nic, socket, device),
+    and run(b) (store, serve or fall back, then the lease table).
     """
 
     def __init__(self, c, cfg, iface_name="-"):
@@ -261,7 +210,7 @@ class Board:
         self.store = None
         self.port_error = None
         self.device = None   # SO_BINDTODEVICE name, once it has been set successfully
-        self.events = EventLog(self.engine, iface_name)
+        self.events = EventLog(self.engine, iface_name, getattr(sys.stdout, "write", None) if _MICROPYTHON else None)
 
     def _event(self, kind, slot):
         if not self.events.write(kind, slot):
@@ -278,12 +227,7 @@ class Board:
             return
         now = self.clock.now()
         try:
-            opener = getattr(st, "open_store", None)
-            if opener is not None:
-                self.store = opener(path, self.engine, now, log)
-            else:
-                self.store = st.LeaseStore(path, self.engine)
-                log("microdhcp: leases: %s" % (self.store.load(now),))
+            self.store = st.open_store(path, self.engine, now, log)
         except OSError as e:
             from microdhcp.errors import describe
             log("microdhcp: lease file %s unusable (%s); leases are kept in RAM only" % (path, describe(e, path=path)))

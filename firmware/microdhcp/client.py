@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.client: RFC 2131 client state machine, sans-IO. poll(now, tx) writes the next message
 # to send (if any) into a caller-owned buffer; handle(data, now) takes a received datagram. Time
 # is whole seconds passed in; nothing here touches a socket, the clock or the network module.

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.clientnet: a UDP shell around microdhcp.client, for the MicroPython unix port and a
 # board's station interface (docs/client.md says where a board's own client can be switched off).
 # One UDP socket on 0.0.0.0:68. Unlike the raw-socket shell (tools/dhcpclient.py, CPython on

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.clock: a seconds counter that survives the wrap of time.ticks_ms(). On 32-bit ports
 # ticks_ms wraps every 2**30 ms (~12.4 days) and ticks_diff is only valid within half of that,
 # so now() must be called at least every ~6 days (any serve loop calls it far more often).

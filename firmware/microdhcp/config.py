@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.config: checks a server configuration at start-up and pre-encodes every option.
 # Everything here runs once, before serving, and may allocate. A bad setting raises
 # ValueError with a message that says what is wrong and how to fix it.
@@ -71,29 +72,63 @@ def _parse_cidr(text, what):
 
 
 class Config:
-    """Server settings. Addresses are text ("192.168.4.1") or 4 bytes.
+    """The server's settings, checked once and pre-encoded for the engine.
 
-    address        server address, also the server identifier (option 54); "a.b.c.d/24" allowed
-    prefix/netmask subnet size when address has no /N
-    pool           ("first", "last") or "first-last"; default: every host address but ours
-    lease_time     seconds granted by default and at most (option 51); min_lease is the floor
-    renew_time, rebind_time   T1/T2 (options 58/59); default 1/2 and 7/8 of the lease (RFC 2131 4.4.5)
-    offer_hold     seconds an offered address stays reserved for the client
-    decline_hold   seconds a declined address stays out of the pool
-    reservations   [(MAC or "id:01:02..", ip), ...] static leases
-    reply_broadcast  where broadcast replies go (a board may need the subnet broadcast)
-    max_offers     outstanding OFFERs beyond which a client we hold nothing for gets no offer
-                   (DISCOVER-flood cap); default half the pool. Returning, bound and reserved
-                   clients are served above it. pool size = no cap.
-    offer_interval minimum seconds between two OFFERs to one client (0 = no limit)
-    mac_pinning    a live lease found by client identifier (option 61) answers only to the
-                   hardware address that obtained it, so a copied client id cannot renew,
-                   release or decline it; the lease is free to move once it ends
-    id_cells       20-byte cells shared by client ids that are not htype 1 + the MAC (e.g.
-                   RFC 4361 ids, one cell each up to 19 bytes); default half the table.
-                   When every cell is held by a live lease, a new such client gets no
-                   answer (counter id_arena_full); remembered ids of free addresses are
-                   dropped first. Reservations by client id get cells on top of these.
+    Every setting is also a capitalised name in a board's ``config.py`` and a flag of the host
+    command (docs/configuration.md). Addresses are text (``"192.168.4.1"``) or 4 bytes. A bad value
+    raises ``ValueError`` saying what is wrong and how to fix it; an unknown keyword raises
+    ``TypeError`` naming it. (MicroPython drops docstrings when it compiles: this text costs a
+    board nothing.)
+
+    :param address: The server's address, also its server identifier (option 54); ``"a.b.c.d/N"``
+                    gives the subnet too.
+    :param prefix: The subnet prefix length when ``address`` has no ``/N`` (default 24).
+    :param netmask: The subnet mask, instead of ``prefix``.
+    :param pool: The addresses handed out: ``(first, last)`` or ``"first-last"``. Default: every
+                 host address of the subnet but the server's, which must then be first or last.
+    :param lease_time: Seconds granted by default, and the most a client may ask for (option 51).
+    :param min_lease: The least granted when a client asks for a shorter lease.
+    :param renew_time: T1 (option 58); default half the lease (RFC 2131 4.4.5).
+    :param rebind_time: T2 (option 59); default 7/8 of the lease.
+    :param offer_hold: Seconds an offered address stays reserved for its client.
+    :param decline_hold: Seconds a declined address stays out of the pool (RFC 2131 4.3.3).
+    :param routers: Routers (option 3): a list or a comma-separated string.
+    :param dns: DNS servers (option 6).
+    :param domain: Domain name (option 15).
+    :param broadcast: The broadcast address told to clients (option 28); default the subnet's.
+    :param mtu: Interface MTU (option 26), 68-65535.
+    :param ntp: NTP servers (option 42).
+    :param domain_search: Domain search list (option 119, RFC 3397).
+    :param routes: Classless static routes (option 121, RFC 3442): ``[("10.0.0.0/8", gateway), ...]``.
+                   The default route through the first router is added (RFC 3442 section 2).
+    :param captive_portal: Captive-portal URI (option 114, RFC 8910), http or https.
+    :param ipv6_only_wait: IPv6-only preferred wait in seconds, at least 300 (option 108, RFC 8925);
+                           sent only to clients that ask for it.
+    :param raw_options: Any other option: ``{code: bytes or hex text}``.
+    :param reservations: Static leases: ``[(MAC or "id:01:02:..", address), ...]``; a MAC reservation
+                         wins over the client id the same client may send.
+    :param reply_broadcast: Where broadcast replies are sent (a board may need the subnet's).
+    :param authoritative: NAK requests for addresses we do not give (RFC 2131 4.3.2); False: stay
+                          silent for clients we do not know.
+    :param rapid_commit: Answer a DISCOVER that carries option 80 with an ACK (RFC 4039).
+    :param known_clients_only: Serve reserved clients only (counter ``unknown_client``).
+    :param capacity: The table size, as a check: it must equal the pool plus the reservations
+                     outside it (one slot each); anything else is refused.
+    :param hostname_len: Bytes of each client's hostname (option 12) kept for listings, 0-63.
+    :param max_offers: Outstanding OFFERs beyond which a client we hold nothing for gets none
+                       (DISCOVER-flood cap); default half the pool. Returning, bound and reserved
+                       clients are served above it; the pool size means no cap.
+    :param offer_interval: The least seconds between two OFFERs to one client (0: no limit).
+    :param mac_pinning: Off (default, RFC 2131 4.2): the client id is the client, from any hardware
+                        address. On: a live lease found by client id belongs to the hardware address
+                        that obtained it; the same id from another one is served as another client
+                        (its own address, counter ``id_pinned``), so a copied id cannot renew,
+                        release or decline the lease (docs/security.md).
+    :param id_cells: 20-byte cells for client ids that are not htype 1 + the MAC (e.g. RFC 4361
+                     ids, one cell each up to 19 bytes); default half the table. When every cell
+                     is held by a live lease a new such client gets no answer (``id_arena_full``);
+                     remembered ids of free addresses are dropped first. Reservations by client id
+                     get cells on top of these.
     """
 
     def __init__(self, address, prefix=None, netmask=None, pool=None, lease_time=3600, min_lease=60,
@@ -102,8 +137,11 @@ class Config:
                  domain_search=None, routes=None, captive_portal=None, ipv6_only_wait=None,
                  raw_options=None, reservations=None, reply_broadcast="255.255.255.255",
                  authoritative=True, rapid_commit=False, known_clients_only=False,
-                 capacity=None, hostname_len=15, max_offers=None, offer_interval=0, mac_pinning=True,
+                 capacity=None, hostname_len=15, max_offers=None, offer_interval=0, mac_pinning=False,
                  id_cells=None):
+        # The keywords and defaults are those of microdhcp.settings.SETTINGS (host only; a test
+        # checks that they agree). An unknown keyword is a TypeError naming it on both runtimes
+        # (no **kwargs catch-all: it would cost heap on a board); board.make_config says more.
         if isinstance(address, str) and "/" in address:
             address, p = address.split("/", 1)
             if not p.isdigit():
@@ -128,7 +166,6 @@ class Config:
         if srv_off == 0 or srv_off == self.host_max:
             raise ValueError("server address %s is the network or broadcast address of %s; pick a host address"
                              % (ipv4.fmt_ip(self.server), subnet))
-        self.server_off = srv_off
 
         # Pool: a contiguous range of host offsets inside the subnet.
         if pool is None:
@@ -182,11 +219,14 @@ class Config:
             self.reservations.append((key, off))
         self.extra_offsets = sorted([off for key, off in self.reservations if not (first <= off <= last)])
         needed = self.pool_size + len(self.extra_offsets)
+        # The table has one slot per address it serves, no more: capacity is a check of that
+        # size (a board's memory plan), never a request for spare slots (nothing could use them).
         if capacity is None:
             capacity = needed
-        if capacity < needed:
-            raise ValueError("the pool has %d addresses and %d reservations lie outside it, but capacity is %d; "
-                             "raise capacity to %d or shrink the pool" % (self.pool_size, len(self.extra_offsets), capacity, needed))
+        if capacity != needed:
+            raise ValueError("capacity is %d but the pool has %d addresses and %d reservations lie outside it, one "
+                             "slot each: set capacity to %d, change the pool, or drop capacity"
+                             % (capacity, self.pool_size, len(self.extra_offsets), needed))
         # The client index stores 16-bit home buckets and is twice the table size: 32768 slots
         # at most (a board holds far fewer).
         if needed > 32768:

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.dns: a sans-IO DNS responder for the clients of the DHCP server (RFC 1035). Bytes of
 # one query in, bytes of one reply out, into a caller-owned buffer; no sockets, no clock.
 # Captive mode answers every A question with the portal address (a catch-all, so that a phone's

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.dnsserver: the socket shell around the DNS responder (microdhcp.dns): one UDP socket
 # on port 53, queries to Responder.handle, replies back to whoever asked. CPython, the MicroPython
 # unix port and lwIP boards. Unlike the DHCP shell it must learn each sender's address, so every

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.engine: RFC 2131 server decisions, sans-IO. handle() takes a datagram and the time
 # in seconds and writes the reply into a caller-owned buffer; it touches no socket, file or clock.
 # After construction nothing on this path allocates (proved under micropython.heap_lock() in
@@ -13,6 +14,15 @@ from struct import pack_into
 from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, PRL, MAX_SIZE, CLIENT_ID, RAPID, RELAY
 from microdhcp.leases import (LeaseTable, h24, cells_for, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED,
                               RESERVED, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
+
+# Machine-code twins (microdhcp.fast, viper) of _identify's key and look-up, _put_params and
+# _reply's header, where MicroPython's native emitter compiles them; else None and the plain code
+# runs (CPython, a port without the emitter, the portable .mpy build). Tests may set them to None
+# (host_tests/core/test_viper.py, mp_runner.py --plain).
+try:
+    from microdhcp.fast import ident as vident, params as vparams, head as vhead
+except (ImportError, SyntaxError):
+    vident = vparams = vhead = None
 
 # RFC 2131 section 2 header offsets.
 _OP = const(0)
@@ -53,7 +63,6 @@ _OPT_REBINDING_T2 = const(59)
 _OPT_CLIENT_ID = const(61)
 _OPT_RAPID_COMMIT = const(80)    # RFC 4039
 _OPT_RELAY_AGENT = const(82)     # RFC 3046
-_OPT_IPV6_ONLY = const(108)      # RFC 8925
 
 _SERVER_PORT = const(67)
 _CLIENT_PORT = const(68)
@@ -69,7 +78,6 @@ _LEASE_ROOM = const(20)
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
 _IP_UDP = const(28)
 _RX_MAX = const(1500)            # packet.RX_MAX, as a constant here (a module attribute costs a lookup)
-_MAX_SMALL = const(0x3FFFFFFF)
 _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw field (a private constant there)
 _F_KEYED = const(6)              # leases._F_KEYED: the slot has a key
 _HLEN_SHIFT = const(3)           # leases._HLEN_SHIFT: hlen in the flags' bits 3-7
@@ -94,10 +102,11 @@ C_OVERSIZE = const(23)
 C_EXPIRED = const(24)
 C_OFFER_CAP = const(25)      # DISCOVER from a new client while max_offers offers are outstanding
 C_RATE_LIMITED = const(26)   # DISCOVER repeated within offer_interval of the last OFFER
-C_ID_MISMATCH = const(27)    # a live lease's client id sent from another hardware address
+C_ID_MISMATCH = const(27)    # mac_pinning: as C_ID_PINNED, but that htype + chaddr is the pinned lease's own id
 C_ID_TOO_LONG = const(28)    # client identity longer than leases.MAX_ID bytes: not kept, not served
 C_ID_ARENA_FULL = const(29)  # a new long client id found no arena room (every cell held by a live lease)
-_NCOUNT = const(30)           # status.COUNTER_NAMES names them, status.DROP_COUNTERS lists the drops
+C_ID_PINNED = const(30)      # mac_pinning: a pinned lease's client id from another hardware address, served as that address
+_NCOUNT = const(31)           # status.COUNTER_NAMES names them, status.DROP_COUNTERS lists the drops
 
 # Lease events passed to on_event(kind, slot); slot is -1 for EV_NOADDR and EV_NAK.
 EV_OFFER = const(1)
@@ -159,6 +168,20 @@ def _encode(code, v):
 
 
 class Engine:
+    """The RFC 2131 server, sans-IO: bytes and time in, a reply in your buffer out.
+
+    :param config: A :class:`microdhcp.config.Config`.
+    :param on_event: Optional ``on_event(kind, slot)``, called as leases change (``EV_OFFER``,
+                     ``EV_BOUND``, ``EV_RENEWED``, ``EV_RELEASED``, ``EV_DECLINED``, ``EV_EXPIRED``;
+                     ``EV_NAK``, ``EV_NOADDR``, ``EV_INFORM`` with slot -1). It runs on the packet
+                     path: keep it short (it may allocate; the engine itself does not).
+    :param on_commit: Optional ``on_commit(slot)``, called before a reply that depends on a lease
+                      change is returned (a new binding, a RELEASE, a DECLINE): persistence
+                      (``store.LeaseStore.commit``).
+
+    ``handle(data, now, tx)`` serves one datagram; ``tick(now)`` ends what is due when idle;
+    ``table`` is the lease table, ``counters`` the counters named by ``status.COUNTER_NAMES``.
+    """
     _pk_view = _PK_VIEW   # a class attribute (an instance may set its own: the tests take both paths)
 
     def __init__(self, config, on_event=None, on_commit=None):
@@ -298,9 +321,20 @@ class Engine:
         req = self.req
         t = self.table
         s = -1
+        vi = vident
         if self.has_mac_reservations or not req.cnt[CLIENT_ID]:
-            self._hw_key()
-            s = t.find(self.kbuf, self.khash)
+            if vi is not None:
+                # _hw_key and t.find in one machine-code call (-2: an arena key met, plain find)
+                r = req.res
+                vi(self.rx, 0, 0, self.kbuf, t, r)
+                self.khash = r[3]
+                self.hwform = self.rx[_HLEN] <= HW_ROOM
+                s = r[5]
+                if s == -2:
+                    s = t.find(self.kbuf, self.khash)
+            else:
+                self._hw_key()
+                s = t.find(self.kbuf, self.khash)
             # A MAC reservation wins over the client id the client may also send.
             if not req.cnt[CLIENT_ID] or (s >= 0 and t.flags[s] & F_RESERVED):
                 return s
@@ -309,32 +343,55 @@ class Engine:
             return -3
         kb = self.kbuf
         b = self.rx
-        o = req.off[CLIENT_ID] - 1
-        kb[0] = n
-        v = b[o + 1]
-        kb[1] = v
-        h = ((5381 * 33) ^ v) & 0xFFFFFF
-        # One pass copies the id into kbuf, hashes it (h24's steps, written out: a call and a
-        # loop of its own cost more on a board) and ORs its differences from chaddr into x.
-        x = 0
-        c = _CHADDR - 2
-        for i in range(2, n + 1):
-            v = b[o + i]
-            kb[i] = v
-            h = ((h * 33) ^ v) & 0xFFFFFF
-            x |= v ^ b[c + i]
+        if vi is not None:
+            r = req.res
+            vi(b, req.off[CLIENT_ID], n, kb, t, r)   # key, hash, chaddr compare and find
+            h = r[3]
+            x = r[4]
+        else:
+            o = req.off[CLIENT_ID] - 1
+            kb[0] = n
+            v = b[o + 1]
+            kb[1] = v
+            h = ((5381 * 33) ^ v) & 0xFFFFFF
+            # One pass copies the id into kbuf, hashes it (h24's steps, written out: a call and a
+            # loop of its own cost more on a board) and ORs its differences from chaddr into x.
+            x = 0
+            c = _CHADDR - 2
+            for i in range(2, n + 1):
+                v = b[o + i]
+                kb[i] = v
+                h = ((h * 33) ^ v) & 0xFFFFFF
+                x |= v ^ b[c + i]
         self.khash = h
         # Option 61 = htype + chaddr (the usual 01 + MAC) is kept in the hardware field only.
         hw = not x and n == b[_HLEN] + 1 and n <= HW_ROOM + 1 and kb[1] == b[_HTYPE]
         self.hwform = hw
         self.kid = True
-        s = t.find(kb, h)
-        # A live lease found by client identifier answers only to the hardware address
-        # that obtained it (config mac_pinning): a copied client id cannot take it over. A key
-        # kept in the hw field that equals this message's htype + chaddr is that address.
+        if vi is not None:
+            s = r[5]
+            if s == -2:
+                s = t.find(kb, h)
+        else:
+            s = t.find(kb, h)
+        # RFC 2131 4.2: the client id names the client, from any hardware address. With
+        # config mac_pinning (a choice beyond the RFC) a live lease found by client id belongs
+        # to the hardware address that obtained it, and a message with that id from another
+        # hardware address is another client, named by its htype + chaddr: it gets its own
+        # address and never touches the pinned lease (a copied id takes nothing; an honest
+        # client on a new adapter is served instead of retrying into silence). A key kept in
+        # the hw field that equals this message's htype + chaddr is that address.
         if s >= 0 and self.cfg.mac_pinning and (t.state[s] == OFFERED or t.state[s] == BOUND) \
                 and not (hw and t.flags[s] & _F_KEY_HW) and not self._same_hw(s):
-            return -2
+            self.counters[C_ID_PINNED] += 1
+            self.kid = False    # kbuf now holds htype + chaddr, not option 61
+            self._hw_key()
+            s2 = t.find(self.kbuf, self.khash)
+            if s2 == s:
+                # This htype + chaddr is itself the pinned lease's client id (the holder sent
+                # it from another address): no other name is left for this client.
+                return -2
+            return s2
         return s
 
     def _refuse(self, cl):
@@ -380,6 +437,8 @@ class Engine:
         return b[pos] == s[0] and b[pos + 1] == s[1] and b[pos + 2] == s[2] and b[pos + 3] == s[3]
 
     def _count(self, i):
+        # Counts message outcome i and returns 0, the reply length of "no reply": callers end
+        # with `return self._count(C_...)` where the message is dropped.
         self.counters[i] += 1
         return 0
 
@@ -796,11 +855,14 @@ class Engine:
             self._clear(tx, d)
         # Header, Table 3: op, htype, hlen echoed, hops 0, xid, secs 0, flags and giaddr echoed.
         # (pack_into copies exactly the field; a slice store would also move the rest of tx.)
-        tx[_OP] = _BOOTREPLY
-        tx[_HTYPE] = rx[_HTYPE]
-        tx[_HLEN] = rx[_HLEN]
         ciaddr = mtype != DHCPNAK and req.msg_type != DHCPDISCOVER
-        if self._pk_view:
+        vh = vhead
+        if vh is not None:
+            vh(rx, tx, ciaddr)   # the header fields below in one machine-code call
+        elif self._pk_view:
+            tx[_OP] = _BOOTREPLY
+            tx[_HTYPE] = rx[_HTYPE]
+            tx[_HLEN] = rx[_HLEN]
             pk("4s", tx, _XID, self._rx_xid)
             pk("2s", tx, _FLAGS, self._rx_flags)
             pk("20s", tx, _GIADDR, self._rx_relay_hw)
@@ -808,6 +870,9 @@ class Engine:
                 # ciaddr echoed in ACKs (REQUEST and INFORM); 0 in OFFER and NAK.
                 pk("4s", tx, _CIADDR, self._rx_ciaddr)
         else:
+            tx[_OP] = _BOOTREPLY
+            tx[_HTYPE] = rx[_HTYPE]
+            tx[_HLEN] = rx[_HLEN]
             tx[_XID:_XID + 4] = self._rx_xid
             tx[_FLAGS:_FLAGS + 2] = self._rx_flags
             tx[_GIADDR:_CHADDR + 16] = self._rx_relay_hw
@@ -951,6 +1016,14 @@ class Engine:
             pack_into("256s", mark, 0, b"")   # zero-fills (see _ZFMT)
             g = 1
         self._gen = g
+        vp = vparams
+        if vp is not None:
+            r = req.res
+            if req.cnt[PRL]:
+                vp(rx, req.off[PRL], req.ln[PRL], tx, pos, limit, oix, self._enc, self.always, mark, g, r)
+            else:
+                vp(rx, 0, 0, tx, pos, limit, oix, self._enc, self.always, mark, g, r)
+            return r[6]
         if req.cnt[PRL]:
             o = req.off[PRL]
             for i in range(o, o + req.ln[PRL]):

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.errors: OSError -> one sentence a user can act on, the same on every runtime.
 # CPython's str(OSError) names the error, but MicroPython's repr is a bare tuple such as
 # "OSError(19,)": the start-up messages go through here so neither runtime prints raw numbers.

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.ipv4: text <-> bytes for IPv4 and MAC addresses (start-up and display only;
 # every function here allocates, none is on the packet path).
 

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.kit: DHCP, DNS and HTTP on one asyncio loop, the same on MicroPython (boards, unix
 # port) and CPython. Each part is its own task; none can end the others: the DHCP and DNS
 # shells count and survive their own errors, and a web server that fails to start is reported

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.leases: the lease table. One slot per pool address (plus one per reservation outside
 # the pool), every field in a preallocated bytearray or array; no per-lease objects, nothing
 # grows while serving. A client is found through an open-addressing hash index, an address by

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.net: the socket shell around the engine. One UDP socket on 0.0.0.0:67; datagrams go to
 # Engine.handle, replies go where the engine says. Works on CPython, the MicroPython unix port and
 # lwIP boards (ESP32, Pico W); everything that differs between them is chosen once, here.
@@ -50,11 +51,20 @@ def _port_in_use_message(iface):
 
 
 class Server:
-    """Serves one engine on one socket.
+    """Serves one engine on one UDP socket (port 67), on CPython, the unix port and lwIP boards.
 
-    serve_forever(until=None)  blocking loop; `until` (seconds of the server clock) bounds it
-    poll(timeout_ms=0)         one non-blocking step for an application's own loop
-    serve()                    coroutine for asyncio, beside e.g. a web server
+    :param engine: The :class:`microdhcp.engine.Engine` to serve.
+    :param iface: Serve only this interface (``SO_BINDTODEVICE``, Linux and ESP32 v1.21+).
+    :param clock: The seconds clock (default a new :class:`microdhcp.clock.Clock`).
+    :param log: Optional ``log(line)`` for socket trouble.
+    :param sock: An already bound UDP socket to use instead of opening port 67.
+    :param accept: Optional ``accept(engine, n) -> bool`` run on each datagram before the engine,
+                   e.g. the Pico W station filter (``board.StationFilter``).
+    :param bind: False: make the buffers but no socket (memory measurements).
+
+    Three ways to run it: ``serve_forever(until=None)``, a blocking loop (``until`` in seconds of
+    the server clock); ``poll(timeout_ms=0)``, one step of an application's own loop; ``serve()``,
+    a coroutine for asyncio beside other tasks (examples/).
     """
 
     def __init__(self, engine, iface=None, clock=None, log=None, sock=None, accept=None, bind=True):
@@ -63,6 +73,8 @@ class Server:
         self.clock = clock or Clock()
         self.log = log
         self.accept = accept        # optional accept(engine, n) -> bool, e.g. Pico W station filter
+        self.idle = None            # optional idle(): called at the end of each poll(), its replies
+        #                             sent (the host command writes its held event lines there)
         self.tx = getattr(engine, "tx", None) or bytearray(1500)   # made early by Engine (fragmentation)
         self.sent = 0
         self.send_errors = 0
@@ -284,6 +296,8 @@ class Server:
                 r = self.poller.poll(timeout_ms)
                 ev = r[0][1] if r else 0
             if not ev:
+                if self.idle is not None:
+                    self.idle()
                 return 0
             if ev & _CLOSED:
                 raise OSError(errno.EBADF, "socket reported closed")
@@ -291,6 +305,8 @@ class Server:
         done = 0
         while done < batch and self._step(now):
             done += 1
+        if self.idle is not None:
+            self.idle()
         return done
 
     def serve_forever(self, until=None):

@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.packet: parses a client message in place over the receive buffer (RFC 2131 section 2,
 # RFC 2132, RFC 3396). No allocation: every result is a small int stored in a preallocated slot.
 # (The client's parser of server replies, Reply, builds on Request in client.py: a server never
@@ -76,6 +77,14 @@ _REQ_SCRATCH = const(256)
 # them written out, in this order.
 _FIXED = (-1, 4, 4, 1, 4, -1, 2, -1, 0, -1)
 
+# The machine-code twin of parse() (microdhcp.fast, viper) where MicroPython's native emitter
+# compiles it; None on CPython and wherever it does not import: then the plain parse below runs.
+# A test may set it to None to take the plain path (host_tests/core/test_viper.py, mp_runner --plain).
+try:
+    from microdhcp.fast import parse as vparse
+except (ImportError, SyntaxError):
+    vparse = None
+
 
 class Request:
     """View of the last parsed message. off/ln hold each tracked option's value position in
@@ -92,9 +101,23 @@ class Request:
         self.tail = RX_MAX
         self.msg_type = 0
         self.overload = 0
+        # Results of the machine-code twins (microdhcp.fast): parse writes [0..2] (error, message
+        # type, overload), the engine's key and find [3..5] (hash, chaddr difference, slot).
+        self.res = array("i", bytes(32))
 
     def parse(self, n):
         # Returns OK or a drop reason. Never raises for any content of buf[:n].
+        vp = vparse
+        if vp is not None:
+            r = self.res
+            vp(self.buf, n, self._track, self.cnt, self.off, self.ln, r)
+            err = r[0]
+            if err != 255:   # fast.PLAIN: what only the plain parser does (RFC 3396 joining)
+                self.n = n
+                self.tail = RX_MAX
+                self.msg_type = r[1]
+                self.overload = r[2]
+                return err
         b = self.buf
         self.n = n
         self.cnt[0:_NTRACK] = _ZTRACK

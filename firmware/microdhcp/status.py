@@ -1,20 +1,26 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.status: the engine's state for people: lease events and the lease table as lines
 # (dnsmasq-like), counters by name, one lease as a tuple. Shared by the host command, the boards
-# and the web page. Everything here allocates and runs off the packet path; the engine itself
-# (engine.py) keeps only what serving needs, so a server that never lists leases never imports this.
-from microdhcp.engine import (EV_NOADDR, EV_NAK, EV_INFORM, C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER,
-                              C_IGNORED, C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP,
-                              C_RATE_LIMITED, C_ID_MISMATCH, C_ID_TOO_LONG, C_ID_ARENA_FULL)
+# and the web page. Everything here runs off the packet path and allocates, except EventLog, which
+# writes the packet-rate lines (OFFER, ACK) without allocating; the engine itself (engine.py) keeps
+# only what serving needs, so an engine-only run (the memory budgets) never imports this.
+import struct
+from microdhcp.engine import (EV_OFFER, EV_BOUND, EV_RENEWED, EV_NOADDR, EV_NAK, EV_INFORM, C_EXHAUSTED,
+                              C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED, C_WRONG_RELAY, C_NOT_CLIENT_MSG,
+                              C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED, C_ID_MISMATCH,
+                              C_ID_TOO_LONG, C_ID_ARENA_FULL)
 from microdhcp.packet import REQ_ADDR
 from microdhcp.leases import FREE, NEVER, HW_SIZE, HW_ROOM, KEY_SIZE, STATE_NAMES
 from microdhcp.ipv4 import fmt_ip, fmt_hex
+
+_HEX = b"0123456789abcdef"
 
 # engine.counters, index -> name (engine.C_* and, for 1..8, packet.py's parse results E_*).
 COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
                  "bad_option_len", "options_too_long", "replied", "offer", "ack", "nak", "decline", "release",
                  "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",
                  "not_client_msg", "bad_request", "oversize", "expired", "offer_cap", "rate_limited",
-                 "id_mismatch", "id_too_long", "id_arena_full")
+                 "id_mismatch", "id_too_long", "id_arena_full", "id_pinned")
 # The counters of messages that got no answer: the parser's 1..8 and the engine's refusals.
 DROP_COUNTERS = (1, 2, 3, 4, 5, 6, 7, 8, C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED,
                  C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED,
@@ -115,3 +121,150 @@ def counters_line(engine):
     c = engine.counters
     parts = ["%s=%d" % (COUNTER_NAMES[i], c[i]) for i in range(len(COUNTER_NAMES)) if c[i]]
     return "counters: dropped=%d %s" % (dropped(engine), " ".join(parts))
+
+
+class EventLog:
+    """The lines of event_line, written cheaply. OFFER, ACK and renewal lines (the packet-rate events,
+    `DHCPACK(ap) 192.168.4.23 02:00:00:00:00:01 sensor-3`) are built byte by byte in one buffer made
+    here, from the lease table (as event_line reads it): no string, no allocation. The rare events
+    (NAK, RELEASE, DECLINE, EXPIRE, INFORM, no address) are formatted by event_line and copied in.
+
+    write_out(buf, n) writes the first n bytes of buf: on MicroPython the stream write's length
+    argument (py/stream.c:275-303; sys.stdout is that stream on ESP32, rp2 and unix,
+    shared/runtime/sys_stdio_mphal.c:108), which allocates nothing. batch: bytes held before they
+    are written (0: each line at once, as on a board's console); flush() writes what is held. The
+    host command holds up to 4 KB and flushes after each Server.poll(), once that poll's replies
+    are sent (net.Server.idle): a line never delays a reply, and one write(2) carries a burst."""
+
+    def __init__(self, engine, iface, write_out, batch=0, clock=None):
+        self.engine = engine
+        self.iface = iface
+        self.clock = clock
+        self.write_out = write_out
+        # Each kind's "NAME(iface) ", and in a /24 or smaller subnet (every offset < 256) the first
+        # three octets of every address too, "192.168.4.": one copy writes both.
+        cfg = engine.cfg
+        net = cfg.network
+        self.net3 = cfg.prefix >= 24
+        head = ("%d.%d.%d." % (net[0], net[1], net[2])) if self.net3 else ""
+        pre = []
+        for k in range(len(EVENT_NAMES)):
+            pre.append(("%s(%s) %s" % (EVENT_NAMES[k], iface or "-", head)).encode())
+        self.prefix = pre
+        # struct.pack_into("<ks") copies exactly k bytes (py/modstruct.c, the 's' case); a slice
+        # store would move the buffer's whole tail onto itself (docs/performance.md, section 4).
+        self.pfmt = ["%ds" % len(p) for p in pre]
+        # the longest built line: prefix, address (15), " " + MAC (18), " " + hostname, newline
+        self.room = max(len(p) for p in pre) + 15 + 18 + engine.table.host_len + 2
+        self.batch = batch
+        self.buf = bytearray(self.room + batch)
+        self.n = 0          # bytes held
+
+    def event(self, kind, slot):
+        """An engine on_event callback: every kind, in order."""
+        if not self.write(kind, slot):
+            c = self.clock
+            self.text(event_line(self.engine, kind, slot, self.iface, c.now() if c is not None else 0))
+
+    def write(self, kind, slot):
+        # OFFER, ACK, renewal: built in place. Returns False for the other kinds (and when there
+        # is no byte writer, e.g. a board module imported by CPython), which event_line formats.
+        out = self.write_out
+        if out is None or not (kind == EV_OFFER or kind == EV_BOUND or kind == EV_RENEWED):
+            return False
+        eng = self.engine
+        t = eng.table
+        b = self.buf
+        n = self.n
+        pre = self.prefix[kind]
+        struct.pack_into(self.pfmt[kind], b, n, pre)
+        n += len(pre)
+        # the lease's address: network | host offset, byte by byte (no 32-bit int)
+        off = t.pool_first + slot if slot < t.pool_size else t.extra[slot - t.pool_size]  # offset_of
+        if not self.net3:
+            net = eng.cfg.network
+            n = _dec(b, n, net[0] | ((off >> 24) & 255))
+            b[n] = 46
+            n = _dec(b, n + 1, net[1] | ((off >> 16) & 255))
+            b[n] = 46
+            n = _dec(b, n + 1, net[2] | ((off >> 8) & 255))
+            b[n] = 46
+            n += 1
+            v = net[3] | (off & 255)
+        else:
+            v = off | eng.cfg.network[3]
+        # the last octet (_dec written out: a call costs more than these lines)
+        if v >= 100:
+            b[n] = 48 + v // 100
+            n += 1
+        if v >= 10:
+            b[n] = 48 + (v // 10) % 10
+            n += 1
+        b[n] = 48 + v % 10
+        n += 1
+        # the hardware address the slot keeps (its first 6 bytes, as slot_info lists it)
+        h = t.hlen(slot)
+        if h > HW_ROOM:
+            h = HW_ROOM
+        hw = t.hw
+        p = slot * HW_SIZE + 1
+        b[n] = 32
+        for i in range(h):
+            v = hw[p + i]
+            b[n + 1] = _HEX[v >> 4]
+            b[n + 2] = _HEX[v & 15]
+            b[n + 3] = 58
+            n += 3
+        if h:
+            n += 1      # the last ":" becomes the separator before the hostname, or the newline
+        else:
+            n += 2      # no MAC: event_line's empty field between two spaces
+        q = slot * t.host_len
+        host = t.host
+        m = host[q]
+        if m:
+            b[n - 1] = 32
+            for i in range(m):
+                c = host[q + 1 + i]
+                b[n] = c if 32 <= c < 127 else 63   # "?" as event_line shows it
+                n += 1
+            n += 1
+        b[n - 1] = 10
+        if n > self.batch:
+            out(b, n)
+            n = 0
+        self.n = n
+        return True
+
+    def text(self, line):
+        # A formatted line (allocates): held after the lines before it, so that the order stays.
+        data = line.encode() + b"\n"
+        k = len(data)
+        if self.n + k > len(self.buf):
+            self.flush()
+        if k > len(self.buf):
+            self.write_out(data, k)
+            return
+        b = self.buf
+        struct.pack_into("%ds" % k, b, self.n, data)
+        self.n += k
+        if self.n > self.batch:
+            self.flush()
+
+    def flush(self):
+        n = self.n
+        if n:
+            self.n = 0
+            self.write_out(self.buf, n)
+
+
+def _dec(b, n, v):
+    # v (0-255) in decimal at b[n]; returns the new end.
+    if v >= 100:
+        b[n] = 48 + v // 100
+        n += 1
+    if v >= 10:
+        b[n] = 48 + (v // 10) % 10
+        n += 1
+    b[n] = 48 + v % 10
+    return n + 1

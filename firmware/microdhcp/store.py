@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.store: the lease file. An append-only journal of fixed-size, checksummed slot records,
 # compacted into a fresh file (temp file + os.rename) when it outgrows 2 x capacity records.
 # Format, crash-safety proof and wear figures: docs/leases.md. Runs on CPython and MicroPython.
@@ -213,8 +214,19 @@ def _sync_dir(path):
 
 
 def open_store(path, engine, now, log=None):
-    """What the host command and boards call: a LeaseStore loaded from path and attached to
-    engine (engine.on_commit = store.commit); log(line) gets the one-line load report."""
+    """Opens the lease file and puts its leases back into the engine's table.
+
+    What the host command and the boards call. The store is attached to the engine
+    (``engine.on_commit = store.commit``), so every new binding, RELEASE and DECLINE is on the
+    file before its reply leaves (docs/leases.md).
+
+    :param path: The lease file (made when missing).
+    :param engine: The :class:`microdhcp.engine.Engine` whose table it keeps.
+    :param now: The current time in seconds of the server clock (leases that ended meanwhile end).
+    :param log: Optional ``log(line)``; gets the one-line load report.
+    :return: The :class:`LeaseStore`. Its ``persistent`` is False (and ``problem`` says why) when
+             the file cannot be written: the board serves on, the host command refuses to start.
+    """
     st = LeaseStore(path, engine)
     st.log = log
     msg = st.load(now)

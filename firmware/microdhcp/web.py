@@ -1,3 +1,4 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.web: the HTTP side of the kit, on microdot (PyPI `microdot`, installed with mip on a
 # board): the captive-portal probes of Android, Apple, Windows and Firefox, the RFC 8908
 # captive-portal API, an example portal page (a Wi-Fi credentials form) and a live status page

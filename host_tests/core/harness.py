@@ -94,3 +94,37 @@ def inform(e, client, ciaddr, now=0, options=(), **kw):
 def kinds(e):
     # Event kinds seen so far, in order.
     return [ev[0] for ev in e.log]
+
+
+# The machine-code twins (microdhcp.fast, viper) as imported by packet.py and engine.py: None on
+# CPython or where they do not compile. use_fast(False) makes the engine take its plain-Python
+# code everywhere (mp_runner --plain, test_viper's differential runs); use_fast(True) restores.
+_FAST_NAMES = (("packet", "vparse"), ("engine", "vident"), ("engine", "vparams"), ("engine", "vhead"))
+_FAST = {}
+
+
+def _fast_modules():
+    import microdhcp.packet
+    import microdhcp.engine
+    return {"packet": microdhcp.packet, "engine": microdhcp.engine}
+
+
+def fast_available():
+    mods = _fast_modules()
+    if not _FAST:
+        for m, name in _FAST_NAMES:
+            _FAST[(m, name)] = getattr(mods[m], name)
+    return all(v is not None for v in _FAST.values())
+
+
+def use_fast(on):
+    fast_available()
+    mods = _fast_modules()
+    for m, name in _FAST_NAMES:
+        setattr(mods[m], name, _FAST[(m, name)] if on else None)
+
+
+def fast_on():
+    # True while the twins are in use (not switched off by use_fast(False)).
+    import microdhcp.packet
+    return microdhcp.packet.vparse is not None

@@ -35,7 +35,9 @@ def plan(r):
     add(0, k.msg(k.REQUEST, c + 1, (cid,), ciaddr=a(b)), k.ACK)                          # RENEWING
     add(0, k.msg(k.REQUEST, c + 1, (cid,), ciaddr=a(b), flags=0x8000), k.ACK)            # REBINDING
     add(0, k.msg(k.REQUEST, c + 1, ((50, a(b)), cid)), k.ACK)                            # INIT-REBOOT
-    add(0, k.msg(k.DISCOVER, c + 13, (cid,)), 0)              # its client id from another MAC (mac_pinning)
+    # its client id from another MAC (mac_pinning on): another client, with its own address
+    add(0, k.msg(k.DISCOVER, c + 13, ((50, a(b + 9)), cid)), k.OFFER)
+    add(0, k.msg(k.REQUEST, c + 13, ((50, a(b + 9)), (54, SRV), cid)), k.ACK)
     # NAK cases (4.3.2): wrong network, not in pool, bound to another, not the client's own,
     # renewing someone else's, through a relay
     add(0, k.msg(k.REQUEST, c + 1, ((50, k.ip("10.0.0.9")), cid)), k.NAK)
@@ -122,7 +124,7 @@ def engines(ev):
                        dns=["192.168.4.1"], ntp=["192.168.4.1"], domain_search=["lan"], rapid_commit=True,
                        routes=[("10.0.0.0/8", "192.168.4.2")], captive_portal="https://192.168.4.1/",
                        ipv6_only_wait=600, raw_options={224: bytes(300)},
-                       reservations=[("02:00:00:00:00:07", "192.168.4.200")]), on_event, on_commit)
+                       reservations=[("02:00:00:00:00:07", "192.168.4.200")], mac_pinning=True), on_event, on_commit)
     e1 = Engine(Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.10"), authoritative=False), on_event)
     e2 = Engine(Config("192.168.4.1/24", known_clients_only=True), on_event)
     e3 = Engine(Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.13"), id_cells=2, max_offers=4,
@@ -185,7 +187,8 @@ def test_alloc_engine_handle_allocates_nothing():
     es = engines(ev)
     tx = bytearray(1500)
     rounds = prepared(4)
-    noop = lambda: None
+    def noop():
+        pass
     # Warm-up: round 0 with the heap unlocked (first reply sizes the zero buffer, etc.).
     msgs, eis, wants, got = rounds[0]
     assert run_round(es, msgs, eis, wants, got, tx, 0, noop, noop) == 0, (list(wants), list(got))
@@ -196,7 +199,7 @@ def test_alloc_engine_handle_allocates_nothing():
         # The lock works: an allocation under it raises MemoryError.
         lock()
         try:
-            x = bytearray(8)
+            x = bytearray(8)     # noqa: F841  (the allocation under the lock is the point)
             caught = False
         except MemoryError:
             caught = True

@@ -27,7 +27,8 @@ def fake(start):
 
 
 def test_clock_counts_seconds_across_several_wraps():
-    """Issue 2 item 6 (ticks_ms wraps at 2**30 ms on the boards, docs/boards.md): whole seconds, no drift from sub-second steps, correct across
+    """Issue 2 item 6 (ticks_ms wraps at 2**30 ms on the boards, docs/boards.md): whole seconds, no drift
+    from sub-second steps, correct across
     four wraps of the 2**30 ms tick counter."""
     ticks, advance = fake(PERIOD - 1500)     # 1.5 s before the first wrap
     c = Clock(ticks, board_diff)

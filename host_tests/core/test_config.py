@@ -23,7 +23,8 @@ def test_config_server_address_in_pool():
 
 
 def test_config_network_or_broadcast_address_in_pool():
-    has(err(pool=("192.168.4.0", "192.168.4.20")), "192.168.4.0", "network or broadcast", "use a host address from 192.168.4.1 to 192.168.4.254")
+    has(err(pool=("192.168.4.0", "192.168.4.20")), "192.168.4.0", "network or broadcast",
+        "use a host address from 192.168.4.1 to 192.168.4.254")
     has(err(pool=("192.168.4.10", "192.168.4.255")), "192.168.4.255", "network or broadcast", "use")
     has(err(address="192.168.4.0/24"), "network or broadcast", "pick a host address")
 
@@ -35,9 +36,9 @@ def test_config_reservation_outside_subnet():
 
 def test_config_pool_larger_than_capacity():
     has(err(pool=("192.168.4.10", "192.168.4.50"), capacity=20), "41 addresses", "capacity is 20",
-        "raise capacity to 41 or shrink the pool")
+        "set capacity to 41, change the pool")
     has(err(pool=("192.168.4.10", "192.168.4.50"), capacity=41,
-            reservations=[("02:00:00:00:00:01", "192.168.4.200")]), "raise capacity to 42")
+            reservations=[("02:00:00:00:00:01", "192.168.4.200")]), "1 reservations lie outside", "set capacity to 42")
 
 
 def test_config_duplicate_reservation():
@@ -78,3 +79,15 @@ def test_config_valid_defaults():
     assert (c.pool_first, c.pool_last, c.capacity) == (2, 254, 253)
     c = Config("10.0.0.1", netmask="255.255.0.0", pool="10.0.1.0-10.0.1.255")
     assert c.prefix == 16 and c.pool_size == 256
+
+
+def test_config_capacity_is_never_silently_ignored():
+    # One slot per address served: a capacity above that is refused, not dropped.
+    has(err(pool=("192.168.4.10", "192.168.4.50"), capacity=300), "capacity is 300", "41 addresses",
+        "set capacity to 41", "drop capacity")
+    assert Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.50"), capacity=41).capacity == 41
+
+
+def test_config_unknown_setting_is_refused_by_name():
+    e = k.raises(TypeError, Config, "192.168.4.1/24", lease_tiem=60)
+    has(str(e), "'lease_tiem'")

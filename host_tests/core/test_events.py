@@ -51,3 +51,122 @@ def test_rfc2132_s3_14_hostname_bytes_never_break_listings():
     h.dora(e, 2, 0, options=((12, b"kitchen-sensor\xc3\xa9"),))       # 15 bytes end inside "\xc3\xa9"
     names = sorted(l[3] for l in status.leases(e, 1))
     assert names == ["??", "kitchen-sensor?"], names
+
+
+class _Sink:
+    # write(buf, n) as status.EventLog calls it; keeps what was written and how many writes
+    def __init__(self):
+        self.data = bytearray()
+        self.writes = 0
+
+    def write(self, b, n):
+        self.data.extend(bytes(b[:n]))
+        self.writes += 1
+        return n
+
+
+def _event_log_run(batch):
+    # Every kind of event (offer, bound, renewed, released, declined, expired, NAK, no address,
+    # INFORM), hostnames plain, non-ASCII and cut, chaddr of 6, 16 and 0 bytes, an iface name:
+    # each line of status.EventLog beside the line status.event_line makes of the same event.
+    from microdhcp.status import EventLog, event_line
+    from microdhcp.engine import EV_NAK, EV_NOADDR
+    e = h.engine(lease_time=100, min_lease=10, decline_hold=50, pool="192.168.4.100-192.168.4.102")
+    sink = _Sink()
+    log = EventLog(e, "wlan0", sink.write, batch)
+    want = []
+
+    def on_event(kind, slot):
+        want.append(event_line(e, kind, slot, "wlan0", 0))
+        log.event(kind, slot)
+    e.on_event = on_event
+    a = h.dora(e, 1, 0, options=((12, b"sensor-\x013"),))["yiaddr"]
+    h.renew(e, 1, a, 50)
+    o = h.discover(e, 2, 0, options=((12, b"kitchen-sensor\xc3\xa9"),), hlen=16)["yiaddr"]
+    b = h.request_selecting(e, 2, o, 0, hlen=16)["yiaddr"]
+    h.send(e, k.msg(k.DISCOVER, 3, hlen=0), 1)
+    h.release(e, 1, a, 60)
+    c = h.dora(e, 4, 63)["yiaddr"]
+    h.decline(e, 4, c, 63)
+    h.dora(e, 5, 63)
+    h.discover(e, 6, 64)                                    # pool of 3: no address left
+    h.init_reboot(e, 7, b"\x0a\x09\x08\x07", 65)          # another network: NAK
+    h.inform(e, 8, b"\xc0\xa8\x04\x07", 66)
+    e.tick(200)                                             # expiries
+    log.flush()
+    return sink, want
+
+
+def test_event_log_lines_read_as_event_line():
+    """status.EventLog (the host command's and the boards' event lines) writes every event exactly
+    as status.event_line formats it, in order; held lines are all written by flush()."""
+    for batch in (0, 4096):
+        sink, want = _event_log_run(batch)
+        got = sink.data.decode().split("\n")
+        assert got[-1] == "" and got[:-1] == want, (batch, got, want)
+        names = " ".join(l.split("(")[0] for l in want)
+        for name in ("DHCPOFFER", "DHCPACK", "DHCPRELEASE", "DHCPDECLINE", "DHCPNAK", "DHCPINFORM", "DHCPEXPIRE", "DHCPDISCOVER"):
+            assert name in names, (name, names)
+        assert "sensor-?3" in want[0] and "kitchen-sensor?" in sink.data.decode(), want
+        # batch 0: one write per line; batch 4096: the whole run fits, one write at flush()
+        assert sink.writes == (len(want) if batch == 0 else 1), (batch, sink.writes, len(want))
+
+
+def test_event_log_offer_and_ack_allocate_nothing():
+    """The OFFER/ACK lines are built without allocating (MicroPython: under heap_lock), so that the
+    default event lines keep a DORA's 0 bytes on a board; 40 lines, in one held batch."""
+    import sys
+    from microdhcp.status import EventLog
+    from microdhcp.engine import EV_OFFER, EV_BOUND
+    e = h.engine(lease_time=100)
+    h.dora(e, 0x1ab, 0, options=((12, b"sensor-3"),))
+    slot = e.log[-1][1]
+    seen = [0, 0]
+
+    def write(b, n):
+        seen[0] += 1
+        seen[1] += n
+    log = EventLog(e, "ap", write, 4096)
+    log.write(EV_OFFER, slot)          # warm: first calls may intern or cache
+    log.flush()
+    if sys.implementation.name == "micropython":
+        import micropython
+        micropython.heap_lock()
+        try:
+            for _ in range(20):
+                log.write(EV_OFFER, slot)
+                log.write(EV_BOUND, slot)
+            log.flush()
+        finally:
+            micropython.heap_unlock()
+    else:
+        for _ in range(20):     # CPython allocates ints and frames anyway: the output is checked
+            log.write(EV_OFFER, slot)
+            log.write(EV_BOUND, slot)
+        log.flush()
+    from microdhcp.status import event_line
+    pair = len(event_line(e, EV_OFFER, slot, "ap", 0)) + len(event_line(e, EV_BOUND, slot, "ap", 0)) + 2
+    assert seen == [2, 21 * pair - len(event_line(e, EV_BOUND, slot, "ap", 0)) - 1], (seen, pair)
+
+
+def test_event_log_address_in_a_larger_subnet():
+    """Beyond a /24 the address's upper octets vary with the slot: EventLog writes them all (in a
+    /24 they come with the line's prefix); the lines still read as event_line's."""
+    from microdhcp.status import EventLog, event_line
+    e = h.engine(address="10.1.0.1/22", pool="10.1.1.254-10.1.2.3", routers="10.1.0.1", dns="10.1.0.1")
+    sink = _Sink()
+    log = EventLog(e, None, sink.write, 4096)
+    want = []
+
+    def on_event(kind, slot):
+        want.append(event_line(e, kind, slot, None, 0))
+        log.event(kind, slot)
+    e.on_event = on_event
+    for c in range(1, 7):       # 6 clients bound on 6 addresses, then one too many
+        y = h.discover(e, c, 0)["yiaddr"]
+        h.request_selecting(e, c, y, 0, server=k.ip("10.1.0.1"))
+    h.discover(e, 7, 0)
+    log.flush()
+    got = sink.data.decode().split("\n")[:-1]
+    assert got == want and len(got) == 13, (got, want)
+    assert got[0].startswith("DHCPOFFER(-) 10.1.") and "10.1.2.3 " in sink.data.decode(), got

@@ -3,6 +3,7 @@
 import dhcpkit as k
 from microdhcp import status
 import harness as h
+import invariants as inv
 from microdhcp.engine import EV_BOUND
 
 
@@ -14,6 +15,57 @@ def test_rfc2131_s4_2_client_id_is_identity():
     x = h.dora(e, 1, 0, options=(cid,))["yiaddr"]
     r = h.discover(e, 2, 1, options=(cid,))       # new NIC, same id
     assert r["yiaddr"] == x
+
+
+def test_rfc2131_s4_2_client_id_from_another_mac_is_the_same_client_by_default():
+    """4.2 by default (mac_pinning off): a laptop that keeps its client id and comes back on a
+    dock's adapter is the same client: it renews and rebinds its lease from the new MAC."""
+    e = h.engine()
+    cid = (61, b"\x01" + k.mac(1))              # the id its first adapter's MAC made
+    x = h.dora(e, 1, 0, options=(cid,))["yiaddr"]
+    r = h.send(e, k.msg(k.REQUEST, 2, (cid,), ciaddr=x), 10)     # RENEWING from the dock
+    assert r["type"] == k.ACK and r["yiaddr"] == x
+    r = h.discover(e, 3, 20, options=(cid,))                     # and again from a third adapter
+    assert r["type"] == k.OFFER and r["yiaddr"] == x
+    assert status.counter(e, "id_pinned") == 0 and status.counter(e, "id_mismatch") == 0
+
+
+def test_mac_pinning_serves_another_mac_as_another_client():
+    """mac_pinning on: the same client id from another MAC while the lease lives is a distinct
+    client with its own address (never silence), and the pinned lease is never touched."""
+    e = h.engine(mac_pinning=True)
+    cid = (61, b"\x00laptop")
+    x = h.dora(e, 1, 0, options=(cid,))["yiaddr"]
+    s = h.slot_of(e, x)
+    view = inv.slot_view(e, s)
+    y = h.dora(e, 2, 10, options=(cid,))["yiaddr"]      # the dock's adapter, same client id
+    assert y != x
+    assert h.state(e, y) == "bound" and inv.slot_view(e, s) == view
+    assert status.counter(e, "id_pinned") == 2 and status.counter(e, "id_mismatch") == 0
+    # It renews and releases its own address, and a RELEASE of the pinned one is ignored.
+    assert h.send(e, k.msg(k.REQUEST, 2, (cid,), ciaddr=y), 20)["yiaddr"] == y
+    assert h.send(e, k.msg(k.REQUEST, 2, (cid,), ciaddr=x), 20)["type"] == k.NAK
+    h.send(e, k.msg(k.RELEASE, 2, ((54, h.SERVER), cid), ciaddr=x), 21)
+    assert inv.slot_view(e, s) == view
+    h.send(e, k.msg(k.RELEASE, 2, ((54, h.SERVER), cid), ciaddr=y), 22)
+    assert h.state(e, y) == "released"
+    # The first MAC still holds x.
+    r = h.send(e, k.msg(k.REQUEST, 1, (cid,), ciaddr=x), 30)
+    assert r["type"] == k.ACK and r["yiaddr"] == x
+    inv.check(e, 30)
+
+
+def test_mac_pinning_id_equal_to_own_hardware_key_held_elsewhere():
+    """mac_pinning on: when the other MAC's own htype + chaddr is the pinned lease's client id
+    (the holder sent 01 + this MAC from elsewhere), no second name exists: that message alone
+    is dropped (id_mismatch), and the lease is untouched."""
+    e = h.engine(mac_pinning=True)
+    cid = (61, b"\x01" + k.mac(2))
+    x = h.dora(e, 1, 0, options=(cid,))["yiaddr"]
+    view = inv.slot_view(e, h.slot_of(e, x))
+    assert h.discover(e, 2, 10, options=(cid,)) is None
+    assert status.counter(e, "id_mismatch") == 1
+    assert inv.slot_view(e, h.slot_of(e, x)) == view
 
 
 def test_rfc2131_s4_2_chaddr_identity_without_client_id():

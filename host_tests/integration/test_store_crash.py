@@ -13,7 +13,8 @@ import lab as labmod
 HERE = os.path.dirname(os.path.abspath(__file__))
 KILLS = int(os.environ.get("MICRODHCP_CRASH_KILLS", "200"))
 
-# A DORA client for many MACs (each MAC once: every ACK is a new binding, so a write) from one socket; one line per reply, flushed: "ACK mac ip",
+# A DORA client for many MACs (each MAC once: every ACK is a new binding, so a write) from one socket;
+# one line per reply, flushed: "ACK mac ip",
 # "OFFER mac ip"; "DUP ..." when an address ACKed to one MAC is offered/ACKed to another.
 STORM = r'''
 import os, socket, sys, time

@@ -1,0 +1,286 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
+# microdhcp.fast: machine-code twins (@micropython.viper) of the engine's per-byte loops. Each
+# function here does exactly what a plain-Python definition in packet.py or engine.py does (named
+# in its comment); that definition stays the reference, runs on CPython and wherever this module
+# does not import, and host_tests/core/test_viper.py feeds random and mutated messages through
+# both and compares reply bytes and table state. The selection is made once, at import of
+# packet.py and engine.py (`try: from microdhcp import fast`): ImportError on CPython (no
+# `micropython` module) and on a MicroPython without the native emitter (SyntaxError when compiled
+# from .py). Nothing here allocates: viper pointers and machine ints only, results written into
+# the caller's small-int arrays (no return annotations: the firmware carries no annotations).
+# Every value stays below 2**24 (hashes) or 2**16 (offsets), so small ints on every port.
+#
+# No integer literal here needs more than 16 bits (0xFFFFFF is made at run time, 5381 * 33 is
+# two steps): on ARMv6-M (RP2040) such a literal is loaded from a word placed in the code, at an
+# offset aligned for a 4-byte aligned function (py/asmthumb.c:313-329), but tools/mpy-tool.py aligns
+# frozen ARMv6-M code to 2 bytes only (lines 1260-1264): frozen in the Pico firmware, the load read
+# the wrong word and the hash came out wrong (runtime-compiled code was right). docs/performance.md.
+import micropython
+
+# parse() writes res[0] = 255 when the message needs what only the plain parser does (a second
+# instance of an option, RFC 3396 joining into the scratch area). Literals, not const() names:
+# every module-level name costs heap on a board (the 32-bit build's budget, test_firmware.py).
+
+
+@micropython.viper
+def parse(buf, n, track, cnt, off, lns, res):
+    # packet.Request.parse + _walk (the first instance of each option; res[0] = 255 on a second
+    # one). res: [error or 255, message type, overload]. n is at most packet.RX_MAX (checked
+    # here too: a bigger n goes to the plain parser, which owns the bounds).
+    b = ptr8(buf)
+    tr = ptr8(track)
+    c = ptr8(cnt)
+    of = ptr16(off)
+    ln = ptr16(lns)
+    r = ptr32(res)
+    m = int(n)
+    i = 0
+    while i < 10:
+        c[i] = 0
+        i += 1
+    r[1] = 0
+    r[2] = 0
+    if m < 0 or m > 1500:
+        r[0] = 255   # plain parser
+        return
+    if m < 240:
+        r[0] = 1        # E_SHORT
+        return
+    if b[0] != 1:
+        r[0] = 2        # E_NOT_REQUEST
+        return
+    if b[2] < 1 or b[2] > 16:
+        r[0] = 3        # E_HLEN
+        return
+    if b[236] != 99 or b[237] != 130 or b[238] != 83 or b[239] != 99:
+        r[0] = 4        # E_COOKIE
+        return
+    # The options field, then with overload (RFC 2132 9.3) 'file' before 'sname' (RFC 2131 4.1).
+    ov = 0
+    field = 0
+    pos = 240
+    end = m
+    while True:
+        while pos < end:
+            cd = b[pos]
+            if cd == 0:
+                pos += 1
+                continue
+            if cd == 255:
+                break
+            if pos + 1 >= end:
+                r[0] = 5    # E_OPTION
+                r[2] = ov
+                return
+            k = b[pos + 1]
+            v = pos + 2
+            if v + k > end:
+                r[0] = 5
+                r[2] = ov
+                return
+            if cd == 52:
+                if field == 0:
+                    if k != 1 or b[v] < 1 or b[v] > 3:
+                        r[0] = 7    # E_BAD_LEN
+                        r[2] = ov
+                        return
+                    ov = b[v]
+            else:
+                t = tr[cd]
+                if t:
+                    t -= 1
+                    if c[t]:
+                        r[0] = 255   # plain parser
+                        return
+                    of[t] = v
+                    ln[t] = k
+                    c[t] = 1
+            pos = v + k
+        if field == 0 and ov & 1:
+            field = 1
+            pos = 108
+            end = 236
+        elif field < 2 and ov & 2:
+            field = 2
+            pos = 44
+            end = 108
+        else:
+            break
+    r[2] = ov
+    # packet.parse's fixed-length checks, in its order (indexes of packet.TRACKED)
+    if (c[1] and ln[1] != 4) or (c[2] and ln[2] != 4):
+        r[0] = 7
+        return
+    if c[3] and ln[3] != 1:
+        r[0] = 6            # E_NO_TYPE
+        return
+    if (c[4] and ln[4] != 4) or (c[6] and ln[6] != 2) or (c[8] and ln[8] != 0):
+        r[0] = 7
+        return
+    if c[7] and ln[7] < 2:
+        r[0] = 7
+        return
+    if not c[3]:
+        r[0] = 6
+        return
+    t = b[of[3]]
+    if t < 1 or t > 8:
+        r[0] = 6
+        return
+    r[1] = t
+    r[0] = 0
+
+
+@micropython.viper
+def ident(buf, o, n, kbuf, table, res):
+    # engine._identify's key and look-up. o > 0: the client id, option 61's n bytes at buf[o:];
+    # o == 0: htype + chaddr[:hlen] (engine._hw_key). Writes the identity into kbuf (length byte
+    # first), res[3] = its h24 hash, res[4] = the OR of id[1:] ^ chaddr[:n - 1] (0: the id is
+    # htype + chaddr's head; client id only), then LeaseTable.find for keys kept in the hw field:
+    # res[5] = the slot, -1 (none) or -2 when the probe meets a key kept in the arena (the
+    # plain find compares those).
+    b = ptr8(buf)
+    kb = ptr8(kbuf)
+    r = ptr32(res)
+    mk = 1
+    mk = (mk << 24) - 1     # 0xFFFFFF without a 24-bit literal (see the top)
+    p = int(o)
+    h = 5381
+    x = 0
+    if p:
+        k = int(n)
+        kb[0] = k
+        v = b[p]
+        kb[1] = v
+        h = ((h * 33) ^ v) & mk
+        i = 1
+        while i < k:
+            v = b[p + i]
+            kb[1 + i] = v
+            h = ((h * 33) ^ v) & mk
+            x |= v ^ b[27 + i]
+            i += 1
+    else:
+        k = b[2]
+        kb[0] = k + 1
+        v = b[1]
+        kb[1] = v
+        h = ((h * 33) ^ v) & mk
+        i = 0
+        while i < k:
+            v = b[28 + i]
+            kb[2 + i] = v
+            h = ((h * 33) ^ v) & mk
+            i += 1
+    r[3] = h
+    r[4] = x
+    # find: the home bucket (leases.home written out), then linear probing
+    ix8 = ptr8(table.index)
+    ix16 = ptr16(table.index)
+    fl = ptr8(table.flags)
+    hp = ptr8(table.hw)
+    w = int(table.wide)
+    m = int(table.imask)
+    kn = kb[0]
+    last = kb[kn]
+    lo = h & 0xFFF
+    i = ((lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)) & mk) >> int(table.ishift)
+    while True:
+        if w:
+            e = ix16[i]
+        else:
+            e = ix8[i]
+        if e == 0:
+            r[5] = -1
+            return
+        s = e - 1
+        f = fl[s]
+        if f & 2:       # leases._F_KEY_HW
+            if (f >> 3) + 1 == kn and hp[s * 7 + kn - 1] == last:
+                q = s * 7 - 1
+                j = 1
+                while j < kn and hp[q + j] == kb[j]:
+                    j += 1
+                if j >= kn:
+                    r[5] = s
+                    return
+        elif f & 4:     # leases._F_KEY_ARENA
+            r[5] = -2
+            return
+        i = (i + 1) & m
+
+
+@micropython.viper
+def params(rx, o, n, tx, pos, limit, oix, enc, always, mark, g, res):
+    # engine._put_params: the options listed in rx[o:o + n] (option 55, RFC 2132 9.8) in its
+    # order, each once, then the always-sent ones not listed; an option that does not fit whole
+    # is left out. enc: the engine's encoded options (a list of bytes), always: its tuple of
+    # always-sent codes. res[6] = the new pos.
+    b = ptr8(rx)
+    t = ptr8(tx)
+    ix = ptr8(oix)
+    mk = ptr8(mark)
+    p = int(pos)
+    lim = int(limit)
+    gg = int(g)
+    i = int(o)
+    end = i + int(n)
+    while i < end:
+        code = b[i]
+        i += 1
+        j = ix[code]
+        if j and mk[code] != gg:
+            mk[code] = gg
+            e = enc[j - 1]
+            k = int(len(e))
+            if p + k <= lim:
+                v = ptr8(e)
+                q = 0
+                while q < k:
+                    t[p + q] = v[q]
+                    q += 1
+                p += k
+    na = int(len(always))
+    a = 0
+    while a < na:
+        code = int(always[a])
+        a += 1
+        if mk[code] != gg:
+            e = enc[ix[code] - 1]
+            k = int(len(e))
+            if p + k <= lim:
+                v = ptr8(e)
+                q = 0
+                while q < k:
+                    t[p + q] = v[q]
+                    q += 1
+                p += k
+    r = ptr32(res)
+    r[6] = p
+
+
+@micropython.viper
+def head(rx, tx, ciaddr):
+    # engine._reply's header (RFC 2131 Table 3): op BOOTREPLY, htype and hlen echoed, xid, flags,
+    # giaddr and chaddr copied; ciaddr copied when ciaddr is true. What _reply's pack_into copies
+    # from views do.
+    b = ptr8(rx)
+    t = ptr8(tx)
+    t[0] = 2
+    t[1] = b[1]
+    t[2] = b[2]
+    t[4] = b[4]
+    t[5] = b[5]
+    t[6] = b[6]
+    t[7] = b[7]
+    t[10] = b[10]
+    t[11] = b[11]
+    i = 24
+    while i < 44:
+        t[i] = b[i]
+        i += 1
+    if ciaddr:
+        t[12] = b[12]
+        t[13] = b[13]
+        t[14] = b[14]
+        t[15] = b[15]

@@ -1,0 +1,9 @@
+# microdhcp-client: written by tools/units.py from its table; edit the table, not this file.
+metadata(description="microdhcp DHCP client (sans-IO) and its UDP shell", version="0.2.0")
+
+add_library("microdhcp-units", "..")
+require("microdhcp-core", library="microdhcp-units")
+package("microdhcp", base_path="../..", files=[
+    "client.py",
+    "clientnet.py",
+])

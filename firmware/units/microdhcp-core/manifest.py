@@ -1,0 +1,16 @@
+# microdhcp-core: written by tools/units.py from its table; edit the table, not this file.
+metadata(description="DHCPv4 server core: configuration, RFC 2131 engine, lease table, socket shell", version="0.2.0")
+
+package("microdhcp", base_path="../..", files=[
+    "__init__.py",
+    "config.py",
+    "ipv4.py",
+    "packet.py",
+    "leases.py",
+    "engine.py",
+    "fast.py",
+    "net.py",
+    "clock.py",
+    "status.py",
+    "errors.py",
+])

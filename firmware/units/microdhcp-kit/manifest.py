@@ -1,0 +1,11 @@
+# microdhcp-kit: written by tools/units.py from its table; edit the table, not this file.
+metadata(description="microdhcp captive-portal kit: DNS and HTTP beside the DHCP server (needs microdot)", version="0.2.0")
+
+add_library("microdhcp-units", "..")
+require("microdhcp-board", library="microdhcp-units")
+package("microdhcp", base_path="../..", files=[
+    "dns.py",
+    "dnsserver.py",
+    "web.py",
+    "kit.py",
+])

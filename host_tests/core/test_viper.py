@@ -1,0 +1,191 @@
+# Differential fuzz of the engine's two paths: the machine-code twins of microdhcp.fast (viper,
+# chosen at import on MicroPython) against the plain-Python code they stand in for (what CPython
+# runs, and what `mp_runner.py --plain` runs everywhere). Random and mutated messages go through
+# two engines of the same set-up, one per path: every reply must have the same bytes and
+# destination, and after every message the counters and the whole lease table must be equal.
+# The fast engine runs under micropython.heap_lock() (viper code allocates nothing either).
+# On CPython there is one path only: the tests check that the plain one is chosen there.
+import sys
+import dhcpkit as k
+import fuzzcase as fc
+import harness as h
+from test_fuzz_mutation import Lcg, mutate
+from microdhcp.config import Config
+from microdhcp.engine import Engine
+
+try:
+    import micropython
+    _lock = micropython.heap_lock
+    _unlock = micropython.heap_unlock
+except (ImportError, AttributeError):
+    _lock = _unlock = None
+
+_MP = sys.implementation.name == "micropython"
+# Inputs per differential run: fewer on a board (the emulated RP2040 runs the frozen tests at
+# about 1/100 of the host's speed, tools/test_rp2.py).
+_N = 1200 if getattr(sys, "platform", "") in ("linux", "darwin") else 60
+# Every array and counter of the lease table (leases.LeaseTable), compared after each message.
+_TABLE = ("state", "flags", "expiry", "hw", "host", "extra", "cells", "cnext", "aref", "index", "nxt", "prv",
+          "heap", "hpos")
+_TABLE_INTS = ("head", "tail", "hsize", "cfree", "nfree", "spare", "evicted")
+_ENGINE_INTS = ("n_offered", "dst_kind", "dst_port", "reply_max", "lease", "khash")
+
+
+def _only_cpython():
+    # CPython has no viper: the plain path must be the one in use there.
+    assert not _MP
+    assert not h.fast_available()
+
+
+def _state(e):
+    t = e.table
+    out = [bytes(getattr(t, a)) for a in _TABLE]
+    out += [getattr(t, a) for a in _TABLE_INTS]
+    out += [getattr(e, a) for a in _ENGINE_INTS]
+    out.append(bytes(e.counters))
+    out.append(bytes(e.dst))
+    return out
+
+
+def _req_state(req):
+    # What the engine reads of a parse: the result fields and each counted option's place.
+    out = [req.n, req.msg_type, req.overload, bytes(req.cnt)]
+    for i in range(len(req.cnt)):
+        if req.cnt[i]:
+            out.append((i, req.off[i], req.ln[i], bytes(req.buf[req.off[i]:req.off[i] + req.ln[i]])))
+    return out
+
+
+def _handle(e, data, now, fast):
+    was = h.fast_on()
+    h.use_fast(fast)
+    try:
+        if fast and _lock is not None:
+            _lock()
+            try:
+                n = e.handle(data, now, e.tx)
+            finally:
+                _unlock()
+        else:
+            n = e.handle(data, now, e.tx)
+    finally:
+        h.use_fast(was)
+    return n
+
+
+def _same(ef, ep, data, now, where):
+    nf = _handle(ef, data, now, True)
+    np_ = _handle(ep, data, now, False)
+    if nf != np_ or bytes(ef.tx[:nf]) != bytes(ep.tx[:np_]) or _req_state(ef.req) != _req_state(ep.req) \
+            or _state(ef) != _state(ep):
+        print("viper/plain differ at %s: reply lengths %d / %d" % (where, nf, np_))
+        print("input:", bytes(data[:400]), len(data))
+        raise AssertionError("viper and plain paths differ at " + where)
+    return nf
+
+
+def _differential(seed, count, variant):
+    r = Lcg(seed)
+    ef = fc.make_engine(variant)
+    ep = fc.make_engine(variant)
+    base = fc.seeds()
+    pool = fc.POOL + [k.ip("192.168.4.50"), k.ip("192.168.4.51"), k.ip("192.168.4.12")]
+    now = 0
+    replies = 0
+    for i in range(count):
+        m = base[r.below(len(base))]
+        if r.below(8) == 0:
+            other = base[r.below(len(base))]
+            cut = r.below(len(m))
+            m = m[:cut] + other[cut:]
+        for _ in range(r.below(3) + (1 if r.below(4) else 0)):
+            m = mutate(r, m, pool)
+        if r.below(16) == 0:                              # a random datagram, no seed at all
+            m = bytes(r.below(256) for _ in range(r.below(600)))
+        now += (0, 0, 1, 1, 2, 5, 30, 200)[r.below(8)]
+        if _same(ef, ep, bytes(m), now, "input %d (seed %d, variant %d)" % (i, seed, variant)):
+            replies += 1
+        if r.below(4) == 0:
+            _same(ef, ep, bytes(base[r.below(len(base))]), now, "seed after input %d" % i)
+    return replies
+
+
+def test_viper_and_plain_give_the_same_replies_and_tables_under_mutation():
+    if not _MP:
+        return _only_cpython()
+    assert h.fast_available(), "microdhcp.fast did not compile on this MicroPython"
+    n = _N
+    replies = _differential(2024, n, 0)
+    assert replies > n // 20, replies        # mutants still reach the reply paths
+    _differential(99, n // 3, 1)
+    _differential(31337, n // 3, 2)
+
+
+def test_viper_and_plain_parse_the_same_fields():
+    # Request.parse alone on random option fields (second instances, overload, garbage lengths):
+    # the same result code, message type, overload and option places.
+    if not _MP:
+        return _only_cpython()
+    import microdhcp.packet as pkt
+    r = Lcg(7)
+    a = pkt.Request()
+    b = pkt.Request()
+    codes = (0, 255, 52, 12, 50, 51, 53, 54, 55, 57, 61, 80, 82, 1, 3, 200)
+    for i in range(_N):
+        m = bytearray(k.msg(k.DISCOVER, 1 + r.below(5)))
+        m = m[:240]
+        for _ in range(r.below(12)):
+            c = codes[r.below(len(codes))]
+            ln = (0, 1, 2, 4, r.below(20), r.below(256))[r.below(6)]
+            m.extend(bytes((c, ln)) + bytes(r.below(256) for _ in range(ln if r.below(8) else ln // 2)))
+        if r.below(3):
+            m.append(255)
+        if r.below(4) == 0:                     # options in file and sname too (RFC 2132 9.3)
+            m[44 + r.below(60)] = 53
+            m[108 + r.below(100)] = (52, 53, 61, 0, 255)[r.below(5)]
+        n = len(m) if r.below(6) else r.below(len(m) + 1)
+        if n > pkt.RX_MAX:
+            n = pkt.RX_MAX
+        a.buf[0:n] = m[:n]
+        b.buf[0:n] = m[:n]
+        h.use_fast(True)
+        ea = a.parse(n)
+        h.use_fast(False)
+        eb = b.parse(n)
+        h.use_fast(True)
+        assert ea == eb and _req_state(a) == _req_state(b), (i, ea, eb, bytes(m))
+
+
+def test_viper_and_plain_agree_on_a_wide_table_with_long_client_ids():
+    # Capacity above 254 (16-bit index and lists) and clients with long ids kept in the arena:
+    # the fast find hands those probes to the plain one; both engines must stay equal.
+    if not _MP:
+        return _only_cpython()
+    cfg = dict(address="10.0.0.1/23", pool=("10.0.0.2", "10.0.1.44"), routers=["10.0.0.1"], dns=["10.0.0.1"],
+               lease_time=600, offer_hold=20)
+    ef = Engine(Config(**cfg))
+    ep = Engine(Config(**cfg))
+    ef.tx = bytearray(1500)
+    ep.tx = bytearray(1500)
+    r = Lcg(5)
+    now = 0
+    acks = 0
+    for i in range(700 if _N > 150 else 150):
+        c = r.below(320)
+        if c % 3 == 0:
+            opts = ((61, bytes((255, 0, c >> 8, c & 255)) + bytes(16)),)   # RFC 4361-like, arena-kept
+        elif c % 3 == 1:
+            opts = ((61, bytes((1,)) + k.mac(c)),)                         # htype + MAC: hw-kept
+        else:
+            opts = ()
+        d = k.msg(k.DISCOVER, c, opts)
+        n = _same(ef, ep, d, now, "DISCOVER %d" % i)
+        if n and r.below(4):
+            y = bytes(ef.tx[16:20])
+            if _same(ef, ep, k.msg(k.REQUEST, c, ((50, y), (54, k.ip("10.0.0.1"))) + opts), now, "REQUEST %d" % i):
+                acks += 1
+            if r.below(5) == 0:
+                _same(ef, ep, k.msg(k.RELEASE, c, opts, ciaddr=y), now, "RELEASE %d" % i)
+        now += r.below(3)
+    assert acks > (100 if _N > 150 else 25), acks
+    assert ef.table.wide

@@ -1,0 +1,128 @@
+# test_settings: the one settings table (firmware/microdhcp/settings.py) and the three ways to it:
+# Config's keywords and defaults, the host command's flags and --help (both runtimes), a board's
+# config.py (board.make_config), and the table in docs/configuration.md.
+import inspect
+import os
+import shutil
+import subprocess
+import sys
+import types
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "firmware"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from microdhcp.config import Config          # noqa: E402
+from microdhcp.settings import SETTINGS      # noqa: E402
+from microdhcp import __main__ as cli        # noqa: E402
+from microdhcp import board                  # noqa: E402
+import configdoc                             # noqa: E402
+
+MICROPYTHON = shutil.which("micropython")
+
+
+def test_config_keywords_and_defaults_are_the_table():
+    params = inspect.signature(Config.__init__).parameters
+    sig = [(n, None if p.default is inspect.Parameter.empty else p.default) for n, p in params.items()
+           if n != "self" and p.kind != inspect.Parameter.VAR_KEYWORD]
+    assert sig == [(row[0], row[3]) for row in SETTINGS]
+
+
+def test_flags_are_unique_and_every_setting_has_help():
+    flags = [row[1] for row in SETTINGS] + [h[0] for h in cli._HOST]
+    assert len(flags) == len(set(flags))
+    for name, flag, typ, default, text in SETTINGS:
+        assert flag.startswith("--") and text and "\n" not in text, name
+        assert typ in ("int", "bool", "ip", "ips", "cidr", "range", "str", "names", "route", "option", "reserve")
+
+
+@pytest.mark.parametrize("runtime", ["python3", "micropython"])
+def test_help_lists_every_setting(runtime):
+    exe = sys.executable if runtime == "python3" else MICROPYTHON
+    if exe is None:
+        pytest.fail("micropython (unix port) not installed: tools/setup.sh installs it")
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "firmware"), MICROPYPATH=os.path.join(ROOT, "firmware"))
+    r = subprocess.run([exe, "-m", "microdhcp", "--help"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    for name, flag, typ, default, text in SETTINGS:
+        hit = [i for i, line in enumerate(lines) if line.split()[:1] == [flag]]
+        assert hit, "%s (%s) missing from --help" % (flag, name)
+        i = hit[0]
+        # the help text on the flag's line, or the next one when the flag is long
+        assert text in lines[i] or text in lines[i + 1], flag
+
+
+def test_docs_table_is_the_table():
+    with open(configdoc.DOC) as f:
+        text = f.read()
+    assert configdoc.render(text) == text, "docs/configuration.md is out of date: python3 tools/configdoc.py"
+    for row in SETTINGS:
+        assert "| `%s` | `%s` |" % (row[0], row[0].upper()) in text
+
+
+def test_command_line_sets_every_setting():
+    argv = ["--address", "10.1.0.1/16", "--pool", "10.1.0.10-10.1.0.109", "--lease", "900", "--min-lease", "30",
+            "--renew-time", "400", "--rebind-time", "800", "--offer-hold", "20", "--decline-hold", "120",
+            "--router", "10.1.0.1", "--dns", "10.1.0.1,9.9.9.9", "--domain", "lan", "--broadcast-option",
+            "10.1.255.255", "--mtu", "1400", "--ntp", "10.1.0.1", "--search", "lan,corp", "--route",
+            "10.9.0.0/16=10.1.0.2", "--captive-portal", "http://10.1.0.1/", "--ipv6-only-wait", "600",
+            "--option", "224=0102", "--reserve", "02:00:00:00:00:07=10.1.0.7", "--broadcast", "10.1.255.255",
+            "--not-authoritative", "--rapid-commit", "--known-clients-only", "--capacity", "101",
+            "--hostname-len", "20", "--max-offers", "7", "--offer-interval", "3", "--mac-pinning",
+            "--id-cells", "9"]
+    given = set(a for a in argv if a.startswith("--"))
+    assert given == set(row[1] for row in SETTINGS) - {"--prefix", "--netmask"}
+    c = cli.build_config(cli.parse_args(argv))
+    assert (c.pool_size, c.lease_time, c.min_lease, c.renew_time, c.rebind_time) == (100, 900, 30, 400, 800)
+    assert (c.offer_hold, c.decline_hold, c.capacity, c.hostname_len, c.max_offers) == (20, 120, 101, 20, 7)
+    assert c.offer_interval == 3 and c.mac_pinning and c.rapid_commit and c.known_clients_only
+    assert not c.authoritative
+    assert c.id_cells == 9 + 0          # the reservation is by MAC: no cell on top
+    assert c.options[224] == b"\x01\x02" and c.options[26] == b"\x05\x78" and c.options[108] == b"\0\0\x02\x58"
+    assert c.options[6] == bytes((10, 1, 0, 1, 9, 9, 9, 9)) and 119 in c.options and 121 in c.options
+    assert c.reply_broadcast == bytes((10, 1, 255, 255)) and c.options[28] == bytes((10, 1, 255, 255))
+    c = cli.build_config(cli.parse_args(["--address", "10.1.0.1", "--netmask", "255.255.255.0"]))
+    assert c.prefix == 24
+    c = cli.build_config(cli.parse_args(["--address", "10.1.0.1", "--prefix", "25"]))
+    assert c.prefix == 25
+    with pytest.raises(cli.UsageError):
+        cli.parse_args(["--address", "10.1.0.1/24", "--max-offer", "3"])
+
+
+def _module(**names):
+    m = types.ModuleType("config")
+    m.__dict__.update(names)
+    return m
+
+
+def test_board_config_sets_any_setting():
+    c = board.make_config(_module(ADDRESS="192.168.4.1/24", SSID="x", PASSWORD=None, LEASE_FILE=None, LED_PIN=2,
+                                  RUN_SECONDS=None, RAPID_COMMIT=True, MAX_OFFERS=3, MAC_PINNING=True,
+                                  REPLY_BROADCAST=None, _private=1, helper=2))
+    assert c.rapid_commit and c.max_offers == 3 and c.mac_pinning
+    assert c.reply_broadcast == b"\xff\xff\xff\xff"     # None: the default
+
+
+def test_board_config_refuses_a_misspelt_setting():
+    with pytest.raises(ValueError) as e:
+        board.make_config(_module(ADDRESS="192.168.4.1/24", LEASE_TIMEOUT=60))
+    assert "LEASE_TIMEOUT" in str(e.value) and "docs/configuration.md" in str(e.value)
+
+
+@pytest.mark.parametrize("name", sorted(os.listdir(os.path.join(ROOT, "boards"))))
+def test_every_board_config_goes_through_the_table(name):
+    ns = {}
+    with open(os.path.join(ROOT, "boards", name, "config.py")) as f:
+        exec(f.read(), ns)
+    m = _module(**ns)
+    names = set(row[0].upper() for row in SETTINGS) | set(board._BOARD_NAMES)
+    assert set(k for k in ns if k == k.upper() and not k.startswith("_")) <= names
+    assert board.make_config(m).server is not None
+
+
+def test_config_docstring_describes_every_setting():
+    for row in SETTINGS:
+        assert ":param %s:" % row[0] in Config.__doc__, row[0]

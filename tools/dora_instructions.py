@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Machine instructions per DORA of the engine on the MicroPython unix port, counted by valgrind.
+
+  python3 tools/dora_instructions.py [--plain] [--clients N] [--micropython BINARY] [--root DIR]
+
+Runs the workload below twice under `valgrind --tool=callgrind` (valgrind from Debian): a
+capacity-254 engine (pool 10.0.0.2-10.0.0.255, /23, lease 3600 s, router and DNS) where N new
+clients each send DISCOVER and REQUEST (selecting; options 53, 61 = 01 + MAC, 55 = 1 3 6 15, and
+50 + 54 in the REQUEST), then the same with 0 clients; the difference over N is the cost of one
+DORA (import, construction and start-up cancel out). --plain takes the engine's plain-Python path
+(host_tests/core/harness.use_fast(False)); the default takes microdhcp.fast's viper twins where the
+binary compiles them. --root DIR: the firmware/ of another checkout (an earlier commit, to compare).
+Instruction counts do not depend on the machine's load, unlike wall time.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+WORKLOAD = r'''
+import sys
+sys.path.insert(0, ROOT + "/firmware")
+sys.path.insert(0, ROOT + "/host_tests/core")
+from microdhcp.config import Config
+from microdhcp.engine import Engine
+if PLAIN:
+    import harness
+    harness.fast_available()
+    harness.use_fast(False)
+eng = Engine(Config(address="10.0.0.1/23", pool="10.0.0.2-10.0.0.255", lease_time=3600,
+                    routers="10.0.0.1", dns="10.0.0.1"))
+tx = bytearray(1500)
+d = bytearray(300)
+r = bytearray(300)
+for b, t in ((d, 1), (r, 3)):
+    b[0] = 1
+    b[1] = 1
+    b[2] = 6
+    b[28] = 2
+    b[236:240] = b"\x63\x82\x53\x63"
+    b[240:258] = bytes((53, 1, t, 61, 7, 1, 2, 0, 0, 0, 0, 0, 55, 4, 1, 3, 6, 15))
+    b[258] = 255
+r[258:270] = bytes((50, 4, 0, 0, 0, 0, 54, 4, 10, 0, 0, 1))
+r[270] = 255
+for i in range(N):
+    for b in (d, r):
+        b[6] = i >> 8
+        b[7] = i & 255
+        b[32] = i >> 8
+        b[33] = i & 255
+        b[250] = i >> 8
+        b[251] = i & 255
+    if eng.handle(d, 1000, tx) <= 0 or tx[242] != 2:
+        raise SystemExit("no OFFER")
+    r[260:264] = tx[16:20]
+    if eng.handle(r, 1000, tx) <= 0 or tx[242] != 5:
+        raise SystemExit("no ACK")
+print("ok", N, "paths:", "plain" if PLAIN else "default")
+'''
+
+
+def count(binary, n, plain, root=ROOT):
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "w.py")
+        with open(script, "w") as f:
+            f.write("ROOT = %r\nN = %d\nPLAIN = %r\n" % (root, n, plain) + WORKLOAD)
+        out = os.path.join(tmp, "cg.out")
+        r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, binary, script],
+                           capture_output=True, text=True, timeout=900)
+        if r.returncode != 0 or "ok" not in r.stdout:
+            sys.exit("dora_instructions: run failed:\n" + r.stdout + r.stderr[-2000:])
+        m = re.search(r"Collected\s*:\s*(\d+)", r.stderr)
+        return int(m.group(1))
+
+
+def main(argv):
+    plain = "--plain" in argv
+    n = 250
+    binary = "micropython"
+    if "--clients" in argv:
+        n = int(argv[argv.index("--clients") + 1])
+    if "--micropython" in argv:
+        binary = argv[argv.index("--micropython") + 1]
+    root = argv[argv.index("--root") + 1] if "--root" in argv else ROOT
+    full = count(binary, n, plain, root)
+    empty = count(binary, 0, plain, root)
+    if root != ROOT:
+        print("firmware from", root)
+    print("%s, %s path: %d instructions for %d DORAs, %d with none: %d per DORA"
+          % (binary, "plain" if plain else "default (viper where compiled)", full, n, empty, (full - empty) // n))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
