@@ -114,7 +114,7 @@ class Request:
             err = r[0]
             if err != 255:   # fast.PLAIN: what only the plain parser does (RFC 3396 joining)
                 self.n = n
-                self.tail = RX_MAX
+                self.tail = n        # as the plain parser leaves it (joins go behind the datagram)
                 self.msg_type = r[1]
                 self.overload = r[2]
                 return err
