@@ -283,3 +283,83 @@ def head(rx, tx, ciaddr):
         t[13] = b[13]
         t[14] = b[14]
         t[15] = b[15]
+
+
+@micropython.viper
+def unkey(table, s):
+    # leases.LeaseTable.clear_key's index part when slot s's key and every key in its probe chain
+    # are kept in the hw field: backward-shift deletion (no tombstones), then slot s's key flags
+    # cleared. Otherwise it changes nothing and the plain clear_key does it all (the caller
+    # sees the flags still set).
+    fl = ptr8(table.flags)
+    hp = ptr8(table.hw)
+    ix8 = ptr8(table.index)
+    ix16 = ptr16(table.index)
+    w = int(table.wide)
+    m = int(table.imask)
+    sh = int(table.ishift)
+    mk = 1
+    mk = (mk << 24) - 1     # 0xFFFFFF without a 24-bit literal (see the top)
+    ss = int(s)
+    f = fl[ss]
+    if not (f & 2):         # leases._F_KEY_HW
+        return
+    # h24 of the slot's key, then its home bucket and its entry
+    p = ss * 7
+    e = p + (f >> 3) + 1
+    h = 5381
+    while p < e:
+        h = ((h * 33) ^ hp[p]) & mk
+        p += 1
+    lo = h & 0xFFF
+    i = ((lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)) & mk) >> sh
+    while True:
+        if w:
+            v = ix16[i]
+        else:
+            v = ix8[i]
+        if v == ss + 1:
+            break
+        i = (i + 1) & m
+    # every key after it in the chain must be in the hw field too, else the plain code runs
+    j = i
+    while True:
+        j = (j + 1) & m
+        if w:
+            v = ix16[j]
+        else:
+            v = ix8[j]
+        if v == 0:
+            break
+        if not (fl[v - 1] & 2):
+            return
+    j = i
+    while True:
+        j = (j + 1) & m
+        if w:
+            v = ix16[j]
+        else:
+            v = ix8[j]
+        if v == 0:
+            break
+        g = fl[v - 1]
+        p = (v - 1) * 7
+        e = p + (g >> 3) + 1
+        h = 5381
+        while p < e:
+            h = ((h * 33) ^ hp[p]) & mk
+            p += 1
+        lo = h & 0xFFF
+        k = ((lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)) & mk) >> sh
+        # move entry v back into hole i unless its home k lies cyclically in (i, j]
+        if (j > i and (k <= i or k > j)) or (j < i and (k <= i and k > j)):
+            if w:
+                ix16[i] = v
+            else:
+                ix8[i] = v
+            i = j
+    if w:
+        ix16[i] = 0
+    else:
+        ix8[i] = 0
+    fl[ss] = f & 0xF9       # & ~leases._F_KEYED

@@ -99,14 +99,16 @@ def kinds(e):
 # The machine-code twins (microdhcp.fast, viper) as imported by packet.py and engine.py: None on
 # CPython or where they do not compile. use_fast(False) makes the engine take its plain-Python
 # code everywhere (mp_runner --plain, test_viper's differential runs); use_fast(True) restores.
-_FAST_NAMES = (("packet", "vparse"), ("engine", "vident"), ("engine", "vparams"), ("engine", "vhead"))
+_FAST_NAMES = (("packet", "vparse"), ("engine", "vident"), ("engine", "vparams"), ("engine", "vhead"),
+               ("leases", "vunkey"))
 _FAST = {}
 
 
 def _fast_modules():
     import microdhcp.packet
     import microdhcp.engine
-    return {"packet": microdhcp.packet, "engine": microdhcp.engine}
+    import microdhcp.leases
+    return {"packet": microdhcp.packet, "engine": microdhcp.engine, "leases": microdhcp.leases}
 
 
 def fast_available():
