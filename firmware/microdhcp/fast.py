@@ -3,10 +3,14 @@
 # in its comment); that definition stays the reference, runs on CPython and wherever this module
 # does not import, and host_tests/core/test_viper.py feeds random and mutated messages through
 # both and compares reply bytes and table state. The selection is made once, at import of
-# packet.py and engine.py (`try: from microdhcp import fast`): ImportError on CPython (no
-# `micropython` module) and on a MicroPython without the native emitter (SyntaxError when compiled
-# from .py). Nothing here allocates: viper pointers and machine ints only, results written into
-# the caller's small-int arrays (no return annotations: the firmware carries no annotations).
+# packet.py and engine.py (`try: ... import ... fast`): NameError on CPython (no `micropython`),
+# ImportError where fast.py is absent (the portable .mpy build) and SyntaxError on a MicroPython
+# without the native emitter (when compiled from .py). Nothing here allocates: viper pointers and
+# machine ints only, results written into the caller's small-int arrays (no return annotations:
+# the firmware carries no annotations).
+# No `import micropython`: the compiler knows the decorator by name, and every module-level name
+# costs heap on a board (the 32-bit frozen build's 32 KiB budget had no room for it). On CPython
+# the decorator line raises NameError, which the importers catch as they catch ImportError.
 # Every value stays below 2**24 (hashes) or 2**16 (offsets), so small ints on every port.
 #
 # No integer literal here needs more than 16 bits (0xFFFFFF is made at run time, 5381 * 33 is
@@ -14,7 +18,7 @@
 # offset aligned for a 4-byte aligned function (py/asmthumb.c:313-329), but tools/mpy-tool.py aligns
 # frozen ARMv6-M code to 2 bytes only (lines 1260-1264): frozen in the Pico firmware, the load read
 # the wrong word and the hash came out wrong (runtime-compiled code was right). docs/performance.md.
-import micropython
+
 
 # parse() writes res[0] = 255 when the message needs what only the plain parser does (a second
 # instance of an option, RFC 3396 joining into the scratch area). Literals, not const() names:

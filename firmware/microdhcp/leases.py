@@ -43,13 +43,6 @@ _CELL = const(20)         # arena cell: first cell = length byte + 19 bytes, the
 _CELL_HEAD = const(19)
 NEVER = const(0x3FFFFFFF)  # "no expiry", the largest small int on 32-bit ports
 
-# The machine-code twin of clear_key's index work (microdhcp.fast, viper) where MicroPython's
-# native emitter compiles it, else None (CPython, .mpy build); tests may set it to None.
-try:
-    from microdhcp.fast import unkey as vunkey
-except (ImportError, SyntaxError):
-    vunkey = None
-
 
 def h24(b, pos, n, h):
     # Bernstein-style hash kept below 2**24 so that it never leaves the small-int range.
@@ -411,11 +404,6 @@ class LeaseTable:
         f = self.flags[s]
         if not f & _F_KEYED:
             return
-        vu = vunkey
-        if vu is not None and f & _F_KEY_HW:
-            vu(self, s)     # done when it cleared the key flags (all keys of the chain in hw fields)
-            if not self.flags[s] & _F_KEYED:
-                return
         idx = self.index
         m = self.imask
         sh = self.ishift
