@@ -824,8 +824,10 @@ class Engine:
         # (pack_into copies exactly the field; a slice store would also move the rest of tx.)
         ciaddr = mtype != DHCPNAK and req.msg_type != DHCPDISCOVER
         vh = _fast
-        if vh is not None:
-            vh.head(rx, tx, ciaddr)   # the header fields below in one machine-code call
+        if vh is not None and tl >= _CHADDR + 16:
+            # the header fields below in one machine-code call (it does not check tx's length:
+            # a buffer too short for the header takes the plain path, which raises)
+            vh.head(rx, tx, ciaddr)
         elif self._pk_view:
             tx[_OP] = _BOOTREPLY
             tx[_HTYPE] = rx[_HTYPE]
