@@ -14,7 +14,14 @@ import microdhcp.net as net     # noqa: E402
 
 def main(argv):
     name, sport, cport, seconds = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
-    net._CLIENT_PORT = cport     # read when the server sets up its socket: broadcast replies go here
+    # Broadcast replies go to CLIENT_PORT instead of 68. net's port is a const() (inlined by
+    # MicroPython's compiler, so it cannot be patched): the address is rewritten after set-up.
+    setup = net.Server._setup_io
+
+    def setup_io(srv):
+        setup(srv)
+        srv._bcast = srv._addr(srv._ip_text(srv.engine.reply_broadcast), cport)
+    net.Server._setup_io = setup_io
     mod = __import__(name)
     settings = dict(address="127.0.0.1/24", pool="127.0.0.10-127.0.0.20", routers=["127.0.0.1"],
                     reply_broadcast="127.0.0.1", lease_time=600)
