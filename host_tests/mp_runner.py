@@ -39,7 +39,8 @@ def main(argv):
     avail = harness.fast_available()
     if PLAIN:
         harness.use_fast(False)
-    print("engine paths:", "plain (--plain)" if PLAIN else ("viper (microdhcp.fast)" if avail else "plain (microdhcp.fast not compiled here)"))
+    print("engine paths:", "plain (--plain)" if PLAIN else
+          ("viper (microdhcp.fast)" if avail else "plain (microdhcp.fast not compiled here)"))
     names = sorted(f[:-3] for f in os.listdir(HERE + "/core") if f.startswith("test_") and f.endswith(".py"))
     passed = failed = 0
     failures = []

@@ -41,8 +41,12 @@ def mpy_dir():
     # WITHOUT the package frozen (same C code): code loaded into the heap, as `make deploy` does.
     d = os.path.join(bf.OUT, "mpy")
     os.makedirs(os.path.join(d, "microdhcp"), exist_ok=True)
+    # Without the machine-code module (tools/build_mpy.py NATIVE_ONLY: portable .mpy cannot hold
+    # viper code), as `make deploy` copies the package: it then takes its plain-Python path.
+    import build_mpy
     srcs = [("microdhcp/" + n, os.path.join(ROOT, "firmware", "microdhcp", n))
-            for n in sorted(os.listdir(os.path.join(ROOT, "firmware", "microdhcp"))) if n.endswith(".py")]
+            for n in sorted(os.listdir(os.path.join(ROOT, "firmware", "microdhcp")))
+            if n.endswith(".py") and n not in build_mpy.NATIVE_ONLY]
     srcs.append(("mem_dora.py", os.path.join(ROOT, "host_tests", "mem_dora.py")))
     for rel, src in srcs:
         subprocess.check_call([bf.MPY_CROSS, "-o", os.path.join(d, rel[:-3] + ".mpy"), src])

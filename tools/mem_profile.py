@@ -51,7 +51,8 @@ import microdhcp.net
 step("import net")
 from microdhcp.config import Config
 last = 2 + CAP - 1
-cfg = Config(address="192.168.4.1/23", pool=("192.168.4.2", "192.168.%d.%d" % (4 + last // 256, last % 256)), capacity=CAP, routers=["192.168.4.1"], dns=["192.168.4.1"], lease_time=3600)
+cfg = Config(address="192.168.4.1/23", pool=("192.168.4.2", "192.168.%d.%d" % (4 + last // 256, last % 256)),
+             capacity=CAP, routers=["192.168.4.1"], dns=["192.168.4.1"], lease_time=3600)
 step("Config")
 from microdhcp.engine import Engine
 e = Engine(cfg)

@@ -185,7 +185,8 @@ class Config:
             first = self.offset_checked(pool[0], "pool start")
             last = self.offset_checked(pool[1], "pool end")
             if first > last:
-                raise ValueError("pool start %s is after pool end %s; swap them" % (ipv4.fmt_ip(self.addr(first)), ipv4.fmt_ip(self.addr(last))))
+                raise ValueError("pool start %s is after pool end %s; swap them"
+                                 % (ipv4.fmt_ip(self.addr(first)), ipv4.fmt_ip(self.addr(last))))
             for off, name in ((0, "network"), (self.host_max, "broadcast")):
                 if first <= off <= last:
                     raise ValueError("pool %s-%s contains the %s address %s; start the pool at .%d or end it before"
@@ -391,7 +392,8 @@ class Config:
             raise ValueError("%s %s is outside the subnet %s; use an address inside it" % (what, ipv4.fmt_ip(ip), self.subnet_text))
         if off == 0 or off == self.host_max:
             raise ValueError("%s %s is the network or broadcast address of %s; use a host address from %s to %s"
-                             % (what, ipv4.fmt_ip(ip), self.subnet_text, ipv4.fmt_ip(self.addr(1)), ipv4.fmt_ip(self.addr(self.host_max - 1))))
+                             % (what, ipv4.fmt_ip(ip), self.subnet_text, ipv4.fmt_ip(self.addr(1)),
+                                ipv4.fmt_ip(self.addr(self.host_max - 1))))
         return off
 
     def addr(self, off):

@@ -15,14 +15,16 @@ from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, PRL,
 from microdhcp.leases import (LeaseTable, h24, cells_for, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED,
                               RESERVED, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
 
-# Machine-code twins (microdhcp.fast, viper) of _identify's key and look-up, _put_params and
-# _reply's header, where MicroPython's native emitter compiles them; else None and the plain code
-# runs (CPython, a port without the emitter, the portable .mpy build). Tests may set them to None
+# The machine-code twins (microdhcp.fast, viper) of _identify's key and look-up, _put_params,
+# _reply's header and clear_key's index work, where MicroPython's native emitter compiles them;
+# else None and the plain code runs (CPython, a port without the emitter, the portable .mpy
+# build). One module global, not one per twin: each global name is heap on a board, and the
+# 32-bit frozen build's budget (test_firmware.py) had no room for four. Tests may set it to None
 # (host_tests/core/test_viper.py, mp_runner.py --plain).
 try:
-    from microdhcp.fast import ident as vident, params as vparams, head as vhead
-except (ImportError, SyntaxError):
-    vident = vparams = vhead = None
+    import microdhcp.fast as _fast
+except (ImportError, SyntaxError, NameError):   # see fast.py's header
+    _fast = None  # type: ignore[assignment]  # (mypy: None where a module was imported)
 
 # RFC 2131 section 2 header offsets.
 _OP = const(0)
@@ -321,12 +323,12 @@ class Engine:
         req = self.req
         t = self.table
         s = -1
-        vi = vident
+        vi = _fast
         if self.has_mac_reservations or not req.cnt[CLIENT_ID]:
             if vi is not None:
                 # _hw_key and t.find in one machine-code call (-2: an arena key met, plain find)
                 r = req.res
-                vi(self.rx, 0, 0, self.kbuf, t, r)
+                vi.ident(self.rx, 0, 0, self.kbuf, t, r)
                 self.khash = r[3]
                 self.hwform = self.rx[_HLEN] <= HW_ROOM
                 s = r[5]
@@ -345,7 +347,7 @@ class Engine:
         b = self.rx
         if vi is not None:
             r = req.res
-            vi(b, req.off[CLIENT_ID], n, kb, t, r)   # key, hash, chaddr compare and find
+            vi.ident(b, req.off[CLIENT_ID], n, kb, t, r)   # key, hash, chaddr compare and find
             h = r[3]
             x = r[4]
         else:
@@ -623,6 +625,11 @@ class Engine:
         if not same:
             if not eq:
                 t.host[s * t.host_len] = 0   # the previous client's hostname is not this one's
+            vu = _fast
+            if vu is not None:
+                # clear_key's index work in machine code when the chain's keys are all in hw
+                # fields (it clears the key flags then, and clear_key returns at once)
+                vu.unkey(t, s)
             t.clear_key(s)   # before set_hw: a key kept in the hw field goes with it
         # A key kept in the hw field that stays is this message's htype + chaddr: set_hw would
         # write the same bytes again.
@@ -856,9 +863,11 @@ class Engine:
         # Header, Table 3: op, htype, hlen echoed, hops 0, xid, secs 0, flags and giaddr echoed.
         # (pack_into copies exactly the field; a slice store would also move the rest of tx.)
         ciaddr = mtype != DHCPNAK and req.msg_type != DHCPDISCOVER
-        vh = vhead
-        if vh is not None:
-            vh(rx, tx, ciaddr)   # the header fields below in one machine-code call
+        vh = _fast
+        if vh is not None and tl >= _CHADDR + 16:
+            # the header fields below in one machine-code call (it does not check tx's length:
+            # a buffer too short for the header takes the plain path, which raises)
+            vh.head(rx, tx, ciaddr)
         elif self._pk_view:
             tx[_OP] = _BOOTREPLY
             tx[_HTYPE] = rx[_HTYPE]
@@ -1016,13 +1025,13 @@ class Engine:
             pack_into("256s", mark, 0, b"")   # zero-fills (see _ZFMT)
             g = 1
         self._gen = g
-        vp = vparams
+        vp = _fast
         if vp is not None:
             r = req.res
             if req.cnt[PRL]:
-                vp(rx, req.off[PRL], req.ln[PRL], tx, pos, limit, oix, self._enc, self.always, mark, g, r)
+                vp.params(rx, req.off[PRL], req.ln[PRL], tx, pos, limit, oix, self._enc, self.always, mark, g, r)
             else:
-                vp(rx, 0, 0, tx, pos, limit, oix, self._enc, self.always, mark, g, r)
+                vp.params(rx, 0, 0, tx, pos, limit, oix, self._enc, self.always, mark, g, r)
             return r[6]
         if req.cnt[PRL]:
             o = req.off[PRL]

@@ -4,10 +4,14 @@
 # in its comment); that definition stays the reference, runs on CPython and wherever this module
 # does not import, and host_tests/core/test_viper.py feeds random and mutated messages through
 # both and compares reply bytes and table state. The selection is made once, at import of
-# packet.py and engine.py (`try: from microdhcp import fast`): ImportError on CPython (no
-# `micropython` module) and on a MicroPython without the native emitter (SyntaxError when compiled
-# from .py). Nothing here allocates: viper pointers and machine ints only, results written into
-# the caller's small-int arrays (no return annotations: the firmware carries no annotations).
+# packet.py and engine.py (`try: ... import ... fast`): NameError on CPython (no `micropython`),
+# ImportError where fast.py is absent (the portable .mpy build) and SyntaxError on a MicroPython
+# without the native emitter (when compiled from .py). Nothing here allocates: viper pointers and
+# machine ints only, results written into the caller's small-int arrays (no return annotations:
+# the firmware carries no annotations).
+# No `import micropython`: the compiler knows the decorator by name, and every module-level name
+# costs heap on a board (the 32-bit frozen build's 32 KiB budget had no room for it). On CPython
+# the decorator line raises NameError, which the importers catch as they catch ImportError.
 # Every value stays below 2**24 (hashes) or 2**16 (offsets), so small ints on every port.
 #
 # No integer literal here needs more than 16 bits (0xFFFFFF is made at run time, 5381 * 33 is
@@ -15,7 +19,7 @@
 # offset aligned for a 4-byte aligned function (py/asmthumb.c:313-329), but tools/mpy-tool.py aligns
 # frozen ARMv6-M code to 2 bytes only (lines 1260-1264): frozen in the Pico firmware, the load read
 # the wrong word and the hash came out wrong (runtime-compiled code was right). docs/performance.md.
-import micropython
+
 
 # parse() writes res[0] = 255 when the message needs what only the plain parser does (a second
 # instance of an option, RFC 3396 joining into the scratch area). Literals, not const() names:
@@ -284,3 +288,83 @@ def head(rx, tx, ciaddr):
         t[13] = b[13]
         t[14] = b[14]
         t[15] = b[15]
+
+
+@micropython.viper
+def unkey(table, s):
+    # leases.LeaseTable.clear_key's index part when slot s's key and every key in its probe chain
+    # are kept in the hw field: backward-shift deletion (no tombstones), then slot s's key flags
+    # cleared. Otherwise it changes nothing and the plain clear_key does it all (the caller
+    # sees the flags still set).
+    fl = ptr8(table.flags)
+    hp = ptr8(table.hw)
+    ix8 = ptr8(table.index)
+    ix16 = ptr16(table.index)
+    w = int(table.wide)
+    m = int(table.imask)
+    sh = int(table.ishift)
+    mk = 1
+    mk = (mk << 24) - 1     # 0xFFFFFF without a 24-bit literal (see the top)
+    ss = int(s)
+    f = fl[ss]
+    if not (f & 2):         # leases._F_KEY_HW
+        return
+    # h24 of the slot's key, then its home bucket and its entry
+    p = ss * 7
+    e = p + (f >> 3) + 1
+    h = 5381
+    while p < e:
+        h = ((h * 33) ^ hp[p]) & mk
+        p += 1
+    lo = h & 0xFFF
+    i = ((lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)) & mk) >> sh
+    while True:
+        if w:
+            v = ix16[i]
+        else:
+            v = ix8[i]
+        if v == ss + 1:
+            break
+        i = (i + 1) & m
+    # every key after it in the chain must be in the hw field too, else the plain code runs
+    j = i
+    while True:
+        j = (j + 1) & m
+        if w:
+            v = ix16[j]
+        else:
+            v = ix8[j]
+        if v == 0:
+            break
+        if not (fl[v - 1] & 2):
+            return
+    j = i
+    while True:
+        j = (j + 1) & m
+        if w:
+            v = ix16[j]
+        else:
+            v = ix8[j]
+        if v == 0:
+            break
+        g = fl[v - 1]
+        p = (v - 1) * 7
+        e = p + (g >> 3) + 1
+        h = 5381
+        while p < e:
+            h = ((h * 33) ^ hp[p]) & mk
+            p += 1
+        lo = h & 0xFFF
+        k = ((lo * 0x779 + ((((lo * 0x9E3) + ((h >> 12) * 0x779)) & 0xFFF) << 12)) & mk) >> sh
+        # move entry v back into hole i unless its home k lies cyclically in (i, j]
+        if (j > i and (k <= i or k > j)) or (j < i and (k <= i and k > j)):
+            if w:
+                ix16[i] = v
+            else:
+                ix8[i] = v
+            i = j
+    if w:
+        ix16[i] = 0
+    else:
+        ix8[i] = 0
+    fl[ss] = f & 0xF9       # & ~leases._F_KEYED

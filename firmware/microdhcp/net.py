@@ -7,6 +7,12 @@ import socket
 import errno
 
 try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+try:
     import select
 except ImportError:  # pragma: no cover - every supported runtime has it
     select = None  # type: ignore[assignment]  # a runtime without select: poll() then never waits
@@ -14,8 +20,8 @@ except ImportError:  # pragma: no cover - every supported runtime has it
 from microdhcp.engine import DST_BROADCAST
 from microdhcp.clock import Clock
 
-_SERVER_PORT = 67
-_CLIENT_PORT = 68
+_SERVER_PORT = const(67)
+_CLIENT_PORT = const(68)
 # lwIP boards; the board simulator (host_tests/sim) stands in for one on the unix port and says so
 # with socket._LWIP, so that the shell below takes the board paths (tuples, recv) there too.
 _LWIP = sys.platform in ("esp32", "rp2") or getattr(socket, "_LWIP", False)
@@ -24,10 +30,10 @@ _LWIP = sys.platform in ("esp32", "rp2") or getattr(socket, "_LWIP", False)
 # the platform is Linux (not lwIP) or the runtime names it.
 _SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25 if sys.platform == "linux" and not _LWIP else None)
 _MICROPYTHON = sys.implementation.name == "micropython"
-_PAD_STEP = 32          # replies are zero-padded to these steps so sendto never slices (no allocation)
-_MIN_REPLY = 300
-_BATCH = 6              # a UDP socket queues 4 datagrams on rp2, 6 on ESP32 (docs/boards.md): drain them per poll
-_SERVE_BATCH = 32       # serve_forever() owns the loop, so it may drain a longer burst
+_PAD_STEP = const(32)          # replies are zero-padded to these steps so sendto never slices (no allocation)
+_MIN_REPLY = const(300)
+_BATCH = const(6)              # a UDP socket queues 4 datagrams on rp2, 6 on ESP32 (docs/boards.md): drain them per poll
+_SERVE_BATCH = const(32)       # serve_forever() owns the loop, so it may drain a longer burst
 # poll() events that mean the socket is gone: HUP, or NVAL (0x20) as lwIP reports a closed socket.
 # Not POLLERR: Linux may raise it for a UDP socket that is still usable.
 _CLOSED = getattr(select, "POLLHUP", 16) | 0x20

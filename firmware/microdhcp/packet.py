@@ -82,7 +82,7 @@ _FIXED = (-1, 4, 4, 1, 4, -1, 2, -1, 0, -1)
 # A test may set it to None to take the plain path (host_tests/core/test_viper.py, mp_runner --plain).
 try:
     from microdhcp.fast import parse as vparse
-except (ImportError, SyntaxError):
+except (ImportError, SyntaxError, NameError):   # see fast.py's header
     vparse = None
 
 
@@ -114,7 +114,7 @@ class Request:
             err = r[0]
             if err != 255:   # fast.PLAIN: what only the plain parser does (RFC 3396 joining)
                 self.n = n
-                self.tail = RX_MAX
+                self.tail = n        # as the plain parser leaves it (joins go behind the datagram)
                 self.msg_type = r[1]
                 self.overload = r[2]
                 return err

@@ -99,7 +99,7 @@ def kinds(e):
 # The machine-code twins (microdhcp.fast, viper) as imported by packet.py and engine.py: None on
 # CPython or where they do not compile. use_fast(False) makes the engine take its plain-Python
 # code everywhere (mp_runner --plain, test_viper's differential runs); use_fast(True) restores.
-_FAST_NAMES = (("packet", "vparse"), ("engine", "vident"), ("engine", "vparams"), ("engine", "vhead"))
+_FAST_NAMES = (("packet", "vparse"), ("engine", "_fast"))
 _FAST = {}
 
 
@@ -128,3 +128,10 @@ def fast_on():
     # True while the twins are in use (not switched off by use_fast(False)).
     import microdhcp.packet
     return microdhcp.packet.vparse is not None
+
+
+def fast_twin(name):
+    # One twin of microdhcp.fast as imported (None where it did not compile), whatever use_fast set.
+    fast_available()
+    m = _FAST[("engine", "_fast")]
+    return getattr(m, name) if m is not None else None

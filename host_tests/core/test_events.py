@@ -70,7 +70,6 @@ def _event_log_run(batch):
     # INFORM), hostnames plain, non-ASCII and cut, chaddr of 6, 16 and 0 bytes, an iface name:
     # each line of status.EventLog beside the line status.event_line makes of the same event.
     from microdhcp.status import EventLog, event_line
-    from microdhcp.engine import EV_NAK, EV_NOADDR
     e = h.engine(lease_time=100, min_lease=10, decline_hold=50, pool="192.168.4.100-192.168.4.102")
     sink = _Sink()
     log = EventLog(e, "wlan0", sink.write, batch)
@@ -83,7 +82,7 @@ def _event_log_run(batch):
     a = h.dora(e, 1, 0, options=((12, b"sensor-\x013"),))["yiaddr"]
     h.renew(e, 1, a, 50)
     o = h.discover(e, 2, 0, options=((12, b"kitchen-sensor\xc3\xa9"),), hlen=16)["yiaddr"]
-    b = h.request_selecting(e, 2, o, 0, hlen=16)["yiaddr"]
+    h.request_selecting(e, 2, o, 0, hlen=16)
     h.send(e, k.msg(k.DISCOVER, 3, hlen=0), 1)
     h.release(e, 1, a, 60)
     c = h.dora(e, 4, 63)["yiaddr"]
