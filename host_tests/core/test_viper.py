@@ -202,7 +202,7 @@ def test_viper_and_plain_remove_index_entries_the_same():
     from microdhcp.leases import LeaseTable, h24
     assert h.fast_available()
     vunkey = h.fast_twin("unkey")   # as imported, also under mp_runner --plain
-    r = Lcg(11)
+    r = k.Lcg(11)
     for cap, rounds in ((21, 400 if _N > 150 else 150), (300, 1500 if _N > 150 else 80)):
         ta = LeaseTable(0, cap, [], 8)
         tb = LeaseTable(0, cap, [], 8)
