@@ -1,4 +1,5 @@
-# pytest set-up shared by core and integration tests: firmware/ and host_tests/core on sys.path.
+# pytest set-up shared by core and integration tests: firmware/ and host_tests/core on sys.path,
+# and tools/ behind them for tools/dhcpkit.py (the message builder tests and tools share).
 import os
 import sys
 
@@ -6,3 +7,6 @@ _here = os.path.dirname(os.path.abspath(__file__))
 for p in (os.path.join(_here, "core"), os.path.join(_here, "..", "firmware")):
     if p not in sys.path:
         sys.path.insert(0, p)
+_tools = os.path.join(_here, "..", "tools")
+if _tools not in sys.path:
+    sys.path.append(_tools)

@@ -13,6 +13,7 @@ HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 FROZEN = "--frozen" in sys.argv
 PLAIN = "--plain" in sys.argv
 sys.path.insert(0, HERE + "/core")
+sys.path.append(HERE + "/../tools")     # tools/dhcpkit.py, the message builder tests and tools share
 if FROZEN:
     sys.path[:] = [p for p in sys.path if p != ""]   # the current folder could shadow the frozen copy
     sys.path.insert(0, ".frozen")

@@ -7,7 +7,6 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-sys.path.insert(0, os.path.join(HERE, "core"))
 sys.path.insert(0, os.path.join(ROOT, "firmware"))
 
 import dhcpclient as dc  # noqa: E402

@@ -11,7 +11,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(HERE, "core"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 import dhcpkit as k     # noqa: E402
 
 MICROPYTHON = shutil.which("micropython")

@@ -38,12 +38,13 @@ sys.path.insert(0, HERE + "/../firmware")
 from microdhcp.config import Config      # noqa: E402
 from microdhcp.engine import Engine      # noqa: E402
 from microdhcp import status            # noqa: E402
+import dhcpkit                           # noqa: E402  (beside this script)
 
 CAPACITIES = (8, 64, 254, 1024)
 KINDS = ("DISCOVER", "REQUEST", "RENEW", "RELEASE")
 _PREFIX = {8: 24, 64: 24, 254: 23, 1024: 21}
 SERVER = bytes((10, 0, 0, 1))
-_COOKIE = b"\x63\x82\x53\x63"
+_CID_MAC = 246      # the MAC inside option 61 (type 1 at 245), option 61 right after 53
 
 
 def _dotted(off):
@@ -52,30 +53,17 @@ def _dotted(off):
 
 
 def _template(mtype, with_50, with_54):
-    # RFC 2131 message: header, cookie, 53, 61 (client id = type 1 + MAC), 55, [50], [54], END,
-    # padded to 300 bytes. Returns (buffer, offset of the option 50 value or -1).
-    b = bytearray(300)
-    b[0] = 1      # BOOTREQUEST
-    b[1] = 1      # Ethernet
-    b[2] = 6
-    b[236:240] = _COOKIE
-    p = 240
-    for v in (53, 1, mtype, 61, 7, 1, 0, 0, 0, 0, 0, 0, 55, 4, 1, 3, 6, 15):
-        b[p] = v
-        p += 1
-    o50 = -1
+    # RFC 2131 message (tools/dhcpkit): 53, 61 (client id = type 1 + MAC, set per step), 55,
+    # [50], [54], END, padded to 300 bytes. Returns (buffer, offset of the option 50 value or -1).
+    options = [(61, b"\x01" + bytes(6)), (55, b"\x01\x03\x06\x0f")]
     if with_50:
-        b[p] = 50
-        b[p + 1] = 4
-        o50 = p + 2
-        p += 6
+        options.append((50, bytes(4)))
     if with_54:
-        b[p] = 54
-        b[p + 1] = 4
-        b[p + 2:p + 6] = SERVER
-        p += 6
-    b[p] = 255
-    return b, o50
+        options.append((54, SERVER))
+    b = dhcpkit.msg(mtype, 0, options, xid=bytes(4))
+    if dhcpkit.option_at(b, 61) + 1 != _CID_MAC:
+        raise RuntimeError("option 61 is not where _ident writes it")
+    return b, dhcpkit.option_at(b, 50) if with_50 else -1
 
 
 class Bench:
@@ -109,11 +97,11 @@ class Bench:
         b[29] = b[30] = b[31] = 0
         b[32] = hi
         b[33] = lo
-        # option 61 value at 240+3+2: type 1, then the MAC
-        b[246] = 2
-        b[247] = b[248] = b[249] = 0
-        b[250] = hi
-        b[251] = lo
+        # option 61's MAC, after its type byte
+        b[_CID_MAC] = 2
+        b[_CID_MAC + 1] = b[_CID_MAC + 2] = b[_CID_MAC + 3] = 0
+        b[_CID_MAC + 4] = hi
+        b[_CID_MAC + 5] = lo
 
     def _timed(self, kind, msg):
         eng = self.eng

@@ -29,35 +29,22 @@ HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 sys.path.insert(0, HERE + "/../firmware")
 
 
+import dhcpkit          # noqa: E402  (beside this script)
+
+
 # ------------------------------------------------------------------ client messages (both runtimes)
 
 def message(mtype, client, giaddr=None, req_addr=None, server=None):
-    b = bytearray(_SIZE)
-    b[0] = 1
-    b[1] = 1
-    b[2] = 6
-    b[3] = 1 if giaddr else 0
-    b[4] = 0x4d
-    b[5] = 0x44
-    b[6] = (client >> 8) & 255
-    b[7] = client & 255
-    if giaddr:
-        b[24:28] = giaddr
-    mac = bytes((2, 0, 0, 0, (client >> 8) & 255, client & 255))
-    b[28:34] = mac
-    b[236:240] = b"\x63\x82\x53\x63"
-    o = bytearray((53, 1, mtype, 61, 7, 1)) + mac + bytearray((55, 4, 1, 3, 6, 15))
+    # A client's message from tools/dhcpkit: 53, 61 (type 1 + MAC), 55, [50], [54], END, padded
+    # to 300 bytes (_SIZE); xid "MD" + client; hops 1 when relayed.
+    mac = dhcpkit.mac(client)
+    options = [(61, b"\x01" + mac), (55, b"\x01\x03\x06\x0f")]
     if req_addr:
-        o += bytearray((50, 4)) + req_addr
+        options.append((50, req_addr))
     if server:
-        o += bytearray((54, 4)) + server
-    o.append(255)
-    b[240:240 + len(o)] = o
-    return b
-
-
-def _ip(text):
-    return bytes(int(p) for p in text.split("."))
+        options.append((54, server))
+    xid = bytes((0x4d, 0x44, (client >> 8) & 255, client & 255))
+    return dhcpkit.msg(mtype, client, options, xid=xid, hops=1 if giaddr else 0, giaddr=giaddr or bytes(4))
 
 
 def _alloc(fn, retained=False):
@@ -91,9 +78,9 @@ def serve(warm, n, iface):
     # The engine alone, DORA with prebuilt messages: must be 0 (and proved under heap_lock).
     tx = bytearray(1500)
     srv_id = e254.server
-    d = message(1, 7, giaddr=_ip("10.0.0.250"))
+    d = message(1, 7, giaddr=dhcpkit.ip("10.0.0.250"))
     e254.handle(d, 10, tx)
-    r = message(3, 7, giaddr=_ip("10.0.0.250"), req_addr=bytes(tx[16:20]), server=srv_id)
+    r = message(3, 7, giaddr=dhcpkit.ip("10.0.0.250"), req_addr=bytes(tx[16:20]), server=srv_id)
 
     def engine_dora():
         for _ in range(100):
@@ -217,12 +204,13 @@ def orchestrate(argv):
         client = r'''
 import socket, sys, time
 sys.path.insert(0, %r)
-from bench_memory import message, _ip
+from bench_memory import message
+from dhcpkit import ip
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((%r, 67))
 s.settimeout(1.0)
-g = _ip(%r)
-sid = _ip("192.168.4.1")
+g = ip(%r)
+sid = ip("192.168.4.1")
 total = %d
 retries = 0
 for k in range(total):

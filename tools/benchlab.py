@@ -6,7 +6,7 @@ logging), not for the lab's functional tests. Host tooling: CPython 3.11, stdlib
 
     with Lab() as lab:
         p = start_kea(lab, "192.168.4.2", "192.168.4.249", lease=3600)
-        p = start_dnsmasq(lab, "192.168.4.2", "192.168.4.249", lease=3600)
+        p = lab.start_dnsmasq("192.168.4.2", "192.168.4.249", lease=3600, quiet=True)
         p = start_udhcpd(lab, "192.168.4.2", "192.168.4.249", lease=3600)
 """
 
@@ -90,22 +90,6 @@ def start_kea(lab, first, last, lease=3600, tag="kea"):
     return lab.spawn(lab.server_ns, ["kea-dhcp4", "-c", str(path)], env=env)
 
 
-def start_dnsmasq(lab, first, last, lease=3600, tag="dnsmasq"):
-    """dnsmasq, DHCP only (--port=0), no ping, authoritative, no per-packet logging, lease
-    file in the lab's temp dir, bound to the bridge. Returns a Proc; ready when its log says
-    'DHCP, IP range'."""
-    d = lab.tmp / tag
-    d.mkdir(exist_ok=True)
-    argv = ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-ping", "--port=0",
-            "--interface=" + lab.bridge, "--bind-interfaces", "--dhcp-authoritative",
-            "--dhcp-range=%s,%s,%d" % (first, last, lease),
-            "--dhcp-leasefile=%s" % (d / "dnsmasq.leases"),
-            "--pid-file=%s" % (d / "dnsmasq.pid"), "--log-facility=-", "--quiet-dhcp",
-            "--dhcp-option=option:router,%s" % lab.server_ip,
-            "--dhcp-option=option:dns-server,%s" % lab.server_ip]
-    return lab.spawn(lab.server_ns, argv)
-
-
 def start_udhcpd(lab, first, last, lease=3600, tag="udhcpd"):
     """busybox udhcpd (Debian's udhcpd package) in the foreground (-f), no ARP probe before an
     offer (-a 0: busybox waits 2 s for an ARP reply by default), on the bridge, lease file in the
@@ -145,7 +129,8 @@ SERVERS = {
     "microdhcp-mpy-quiet": (_micro("micropython", True), r"serving on"),
     "microdhcp-cpy": (_micro("cpython", False), r"serving on"),
     "microdhcp-cpy-quiet": (_micro("cpython", True), r"serving on"),
-    "dnsmasq": (start_dnsmasq, r"DHCP, IP range"),
+    "dnsmasq": (lambda lab, first, last, lease=3600: lab.start_dnsmasq(first, last, lease, quiet=True),
+                r"DHCP, IP range"),
     "kea": (start_kea, r"DHCP4_STARTED"),
     "udhcpd": (start_udhcpd, r"udhcpd: started"),
 }

@@ -33,13 +33,14 @@ BOOTROM = os.path.join(SRC, "rp2emu", "bootrom.ts")
 DEVICE_TESTS = ("test_alloc", "test_clock", "test_config", "test_decline_release_inform", "test_discover",
                 "test_events", "test_fastpaths", "test_flood", "test_hijack", "test_identity", "test_options", "test_parse",
                 "test_reply", "test_request", "test_table", "test_viper")
-TEST_HELPERS = ("dhcpkit", "harness", "invariants", "fuzzcase", "test_fuzz_mutation")
+TEST_HELPERS = ("harness", "invariants", "fuzzcase", "test_fuzz_mutation")
 
 
 def frozen_inputs():
     pkg = sorted(glob.glob(os.path.join(ROOT, "firmware", "microdhcp", "*.py")))
     core = os.path.join(ROOT, "host_tests", "core")
     tests = [os.path.join(core, n + ".py") for n in TEST_HELPERS + DEVICE_TESTS]
+    tests.insert(0, os.path.join(ROOT, "tools", "dhcpkit.py"))    # the message builder, shared with the tools
     return pkg, [t for t in tests if os.path.exists(t)]
 
 

@@ -645,13 +645,18 @@ class Lab:
             raise FileNotFoundError(runtime)
         return self.spawn(ns or self.server_ns, [exe, "-m", "microdhcp", *argv_tail], log_path, env)
 
-    def start_dnsmasq(self, first="192.168.4.2", last="192.168.4.249", lease="2m", extra=()):
-        """dnsmasq as a stand-in DHCP server (selftest; reference runs). Returns a Proc."""
+    def start_dnsmasq(self, first="192.168.4.2", last="192.168.4.249", lease="2m", extra=(), quiet=False):
+        """dnsmasq as a stand-in DHCP server (selftest; reference and benchmark runs): DHCP only
+        (--port=0), no ping, authoritative, bound to the bridge, lease file in the lab's temp dir.
+        lease: seconds or a dnsmasq duration ("2m"). quiet: no per-packet log lines (the
+        benchmarks, tools/benchlab.py), else every DHCP step is logged (--log-dhcp). Returns a
+        Proc; ready when its log says 'DHCP, IP range'."""
         leases = self.tmp / "dnsmasq.leases"
         argv = ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-ping", "--port=0",
                 "--interface=" + self.bridge, "--bind-interfaces",
                 "--dhcp-range=%s,%s,%s" % (first, last, lease), "--dhcp-leasefile=%s" % leases,
-                "--pid-file=" + str(self.tmp / "dnsmasq.pid"), "--log-dhcp", "--log-facility=-",
+                "--pid-file=" + str(self.tmp / "dnsmasq.pid"),
+                "--quiet-dhcp" if quiet else "--log-dhcp", "--log-facility=-",
                 "--dhcp-option=option:router,%s" % self.server_ip,
                 "--dhcp-option=option:dns-server,%s" % self.server_ip,
                 "--domain=lab.test", "--dhcp-authoritative", *extra]

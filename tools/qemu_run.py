@@ -178,7 +178,8 @@ SUITE_HEAP = 1024 * 1024
 
 
 def romfs_image(path):
-    """Compiles host_tests/core/*.py for armv7m into a ROMFS image at path; returns its size."""
+    """Compiles host_tests/core/*.py and tools/dhcpkit.py (the message builder they import) for
+    armv7m into a ROMFS image at path; returns its size."""
     sys.path.insert(0, os.path.join(ROOT, "build", "micropython", "tools", "mpremote"))
     from mpremote.romfs import VfsRomWriter
     mpy_cross = os.path.join(ROOT, "build", "firmware", "mpy-cross")
@@ -186,12 +187,13 @@ def romfs_image(path):
     tmp = path + ".d"
     os.makedirs(tmp, exist_ok=True)
     v = VfsRomWriter()
-    for n in sorted(os.listdir(core)):
-        if n.endswith(".py"):
-            out = os.path.join(tmp, n[:-3] + ".mpy")
-            subprocess.check_call([mpy_cross, "-march=armv7m", "-o", out, os.path.join(core, n)])
-            with open(out, "rb") as f:
-                v.mkfile(n[:-3] + ".mpy", f.read())
+    srcs = [os.path.join(core, n) for n in sorted(os.listdir(core)) if n.endswith(".py")]
+    for src in srcs + [os.path.join(ROOT, "tools", "dhcpkit.py")]:
+        n = os.path.basename(src)[:-3]
+        out = os.path.join(tmp, n + ".mpy")
+        subprocess.check_call([mpy_cross, "-march=armv7m", "-o", out, src])
+        with open(out, "rb") as f:
+            v.mkfile(n + ".mpy", f.read())
     img = v.finalise()
     with open(path, "wb") as f:
         f.write(img)

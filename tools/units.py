@@ -29,7 +29,7 @@ UNITS = (
     ("microdhcp-kit", "microdhcp captive-portal kit: DNS and HTTP beside the DHCP server (needs microdot)",
      ["dns", "dnsserver", "web", "kit"], ["microdhcp-board"]),
     ("microdhcp-client", "microdhcp DHCP client (sans-IO) and its UDP shell",
-     ["client", "clientnet"], ["microdhcp-core"]),
+     ["client", "clientmsg", "clientnet"], ["microdhcp-core"]),
     ("microdhcp-host", "microdhcp host command (python3/micropython -m microdhcp); not for boards",
      ["__main__", "settings"], ["microdhcp-core", "microdhcp-store", "microdhcp-kit", "microdhcp-client"]),
 )

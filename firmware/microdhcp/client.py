@@ -11,21 +11,16 @@ except ImportError:
         return x
 
 from array import array
-from microdhcp import packet
+from microdhcp import clientmsg, packet
+from microdhcp.clientmsg import Reply, REPLY_TRACKED, TX_MIN  # noqa: F401  (Reply and TX_MIN: this module's API too)
+from microdhcp.clientmsg import same4 as _same4
 
 # RFC 2131 section 2 header offsets.
-_OP = const(0)
 _HTYPE = const(1)
 _HLEN = const(2)
 _XID = const(4)
-_SECS = const(8)
-_FLAGS = const(10)
-_CIADDR = const(12)
 _YIADDR = const(16)
 _CHADDR = const(28)
-_COOKIE = const(236)
-_OPTIONS = const(240)
-_BOOTREQUEST = const(1)
 _HTYPE_ETHER = const(1)       # RFC 1700 hardware type 1 = Ethernet (10 Mb)
 _MIN_MSG = const(300)         # RFC 1542 section 2.1: BOOTP minimum message size
 
@@ -42,17 +37,11 @@ DHCPRELEASE = const(7)
 _OPT_SUBNET = const(1)
 _OPT_ROUTER = const(3)
 _OPT_DNS = const(6)
-_OPT_HOSTNAME = const(12)
-_OPT_REQ_ADDR = const(50)
 _OPT_LEASE_TIME = const(51)
-_OPT_MSG_TYPE = const(53)
 _OPT_SERVER_ID = const(54)
-_OPT_PRL = const(55)
-_OPT_MESSAGE = const(56)
 _OPT_RENEWAL_T1 = const(58)
 _OPT_REBINDING_T2 = const(59)
 _OPT_CLIENT_ID = const(61)
-_OPT_END = const(255)
 
 # States (RFC 2131 figure 5). CHECKING is the address check after an ACK (4.4.1), DECLINING
 # a DECLINE waiting to be sent, STOPPED after RELEASE or when the tries ran out.
@@ -111,10 +100,7 @@ DST_UNICAST = const(1)     # to dst:67 (RENEWING, RELEASE)
 
 # RFC 2132 9.8: subnet mask, router, DNS, hostname, domain name, broadcast, NTP, lease, T1, T2.
 DEFAULT_PRL = bytes((1, 3, 6, 12, 15, 28, 42, 51, 58, 59))
-_MAX_TIME = const(0x0FFFFFFF)   # longer leases (RFC 2132 9.2: 0xffffffff = infinite) are capped
 _ZERO4 = bytes(4)
-TX_MIN = const(1152)            # longest message: header 240 + 53, 61, 50, 54, 12, 55 at most + END, in 64-byte steps
-_Z64 = bytes(64)
 
 
 def _rand16():
@@ -217,20 +203,6 @@ class Client:
         if j:
             d += self.rand() % (2 * j + 1) - j
         return d if d > 0 else 1
-
-    def _same4(self, a, ao, b, bo):
-        i = 0
-        while i < 4:
-            if a[ao + i] != b[bo + i]:
-                return False
-            i += 1
-        return True
-
-    def _u32(self, pos):
-        b = self.rx.buf
-        if b[pos] >= 0x10:
-            return _MAX_TIME
-        return (b[pos] << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3]
 
     def _drop(self):
         # The address must no longer be used (NAK, expiry, RELEASE).
@@ -384,7 +356,7 @@ class Client:
             if b[_CHADDR + i] != m[i]:
                 return self._count(C_WRONG_CHADDR)
             i += 1
-        if not self._same4(b, _XID, self.xid, 0):
+        if not _same4(b, _XID, self.xid, 0):
             return self._count(C_WRONG_XID)
         # RFC 6842: a server that echoes option 61 must echo ours.
         cs = rx.slot(_OPT_CLIENT_ID)
@@ -414,7 +386,7 @@ class Client:
             return self._count(C_UNEXPECTED)
         # REQUESTING named a server and RENEWING unicast to one: only that one may answer.
         # (A NAK without option 54, as some servers send, is taken on xid and chaddr.)
-        if (st == REQUESTING or st == RENEWING) and has_sid and not self._same4(b, so, self.server, 0):
+        if (st == REQUESTING or st == RENEWING) and has_sid and not _same4(b, so, self.server, 0):
             return self._count(C_WRONG_SERVER)
         if t == DHCPNAK:
             c[C_NAKS] += 1
@@ -434,15 +406,15 @@ class Client:
         rx = self.rx
         b = rx.buf
         # RFC 2131 table 3: an OFFER carries yiaddr and option 54.
-        if not has_sid or self._same4(b, _YIADDR, _ZERO4, 0):
+        if not has_sid or _same4(b, _YIADDR, _ZERO4, 0):
             return self._count(C_BAD_OFFER)
         self.counters[C_OFFERS] += 1
         score = 0
         ps = self.prefer_server
-        if ps is not None and self._same4(b, so, ps, 0):
+        if ps is not None and _same4(b, so, ps, 0):
             score += 2
         pa = self.prefer_addr
-        if pa is not None and self._same4(b, _YIADDR, pa, 0):
+        if pa is not None and _same4(b, _YIADDR, pa, 0):
             score += 1
         if score > self._score:
             # The first of the best offers wins (RFC 2131 4.4.1 leaves the choice to the client).
@@ -464,7 +436,7 @@ class Client:
         # The address must be the one asked for (REQUESTING/REBOOTING: option 50; RENEWING and
         # REBINDING: ciaddr), and the lease time must be given (RFC 2131 table 3).
         ls = rx.slot(_OPT_LEASE_TIME)
-        if not self._same4(b, _YIADDR, self.addr, 0) or not rx.cnt[ls]:
+        if not _same4(b, _YIADDR, self.addr, 0) or not rx.cnt[ls]:
             return self._count(C_BAD_OFFER)
         if st == REBOOTING or st == REBINDING:
             if not has_sid:
@@ -475,12 +447,12 @@ class Client:
                 i += 1
         self.counters[C_ACKS] += 1
         self._naks = 0
-        lease = self._u32(rx.off[ls])
+        lease = rx.seconds(rx.off[ls])
         s1 = rx.slot(_OPT_RENEWAL_T1)
         s2 = rx.slot(_OPT_REBINDING_T2)
         # RFC 2131 4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease.
-        t1 = self._u32(rx.off[s1]) if rx.cnt[s1] else lease // 2
-        t2 = self._u32(rx.off[s2]) if rx.cnt[s2] else lease - lease // 8
+        t1 = rx.seconds(rx.off[s1]) if rx.cnt[s1] else lease // 2
+        t2 = rx.seconds(rx.off[s2]) if rx.cnt[s2] else lease - lease // 8
         if t2 > lease:
             t2 = lease - lease // 8
         if t1 > t2:
@@ -503,9 +475,9 @@ class Client:
         rx = self.rx
         b = rx.buf
         s = rx.slot(_OPT_SUBNET)
-        self._copy4(self.mask, rx.off[s] if rx.cnt[s] else -1)
+        rx.copy4(self.mask, rx.off[s] if rx.cnt[s] else -1)
         s = rx.slot(_OPT_ROUTER)
-        self._copy4(self.router, rx.off[s] if rx.cnt[s] else -1)
+        rx.copy4(self.router, rx.off[s] if rx.cnt[s] else -1)
         s = rx.slot(_OPT_DNS)
         n = 0
         if rx.cnt[s]:
@@ -519,13 +491,6 @@ class Client:
                 d[i] = b[o + i]
                 i += 1
         self.dns_n = n
-
-    def _copy4(self, dst, pos):
-        b = self.rx.buf
-        i = 0
-        while i < 4:
-            dst[i] = b[pos + i] if pos >= 0 else 0
-            i += 1
 
     def checked(self, now, in_use):
         """Result of the address check after the ACK (RFC 2131 4.4.1): in_use=True sends a
@@ -581,24 +546,9 @@ class Client:
         return n
 
     def _build(self, now, tx, mtype):
+        # RFC 2131 table 5: which fields and options this message carries in this state; the
+        # bytes are written by clientmsg.write.
         st = self.state
-        if len(tx) < TX_MIN:
-            raise ValueError("tx buffer shorter than TX_MIN")
-        # Zero what an earlier message wrote (the padding must be zeros, RFC 2131 section 2).
-        d = self._dirty
-        z = _Z64
-        a = 0
-        while a < d:
-            tx[a:a + 64] = z
-            a += 64
-        tx[_OP] = _BOOTREQUEST
-        tx[_HTYPE] = _HTYPE_ETHER
-        tx[_HLEN] = 6
-        x = self.xid
-        tx[_XID] = x[0]
-        tx[_XID + 1] = x[1]
-        tx[_XID + 2] = x[2]
-        tx[_XID + 3] = x[3]
         secs = now - self._start
         if secs > 65535:
             secs = 65535
@@ -609,69 +559,34 @@ class Client:
         elif st == REQUESTING:
             # RFC 2131 4.4.1: the REQUEST repeats the 'secs' of the DISCOVER it answers.
             secs = self._disc_secs
-        if mtype != DHCPDECLINE and mtype != DHCPRELEASE:    # table 5: 0 there
-            tx[_SECS] = secs >> 8
-            tx[_SECS + 1] = secs & 255
+        if mtype == DHCPDECLINE or mtype == DHCPRELEASE:    # table 5: 0 there
+            secs = 0
         # A client that cannot receive unicast before it has an address asks for broadcast
         # replies (RFC 2131 4.1); once configured (RENEWING...) it needs none.
         in_use = st == BOUND or st == RENEWING or st == REBINDING or mtype == DHCPRELEASE
-        if self.broadcast and not in_use and mtype != DHCPDECLINE:
-            tx[_FLAGS] = 0x80
-        if in_use:
-            self._put4(tx, _CIADDR, self.addr)      # table 5: ciaddr in RENEWING/REBINDING/RELEASE
-        m = self.mac
-        i = 0
-        while i < 6:
-            tx[_CHADDR + i] = m[i]
-            i += 1
-        tx[_COOKIE] = 99
-        tx[_COOKIE + 1] = 130
-        tx[_COOKIE + 2] = 83
-        tx[_COOKIE + 3] = 99
-        p = _OPTIONS
-        tx[p] = _OPT_MSG_TYPE
-        tx[p + 1] = 1
-        tx[p + 2] = mtype
-        p += 3
-        if self.client_id:
-            p = self._put(tx, p, _OPT_CLIENT_ID, self.client_id)
-        # Table 5: option 50 in SELECTING/INIT-REBOOT REQUEST and DECLINE; 54 in SELECTING
-        # REQUEST, DECLINE and RELEASE; never in RENEWING/REBINDING.
-        if (mtype == DHCPREQUEST and not in_use) or mtype == DHCPDECLINE:
-            p = self._put(tx, p, _OPT_REQ_ADDR, self.addr)
-        if (mtype == DHCPREQUEST and st == REQUESTING) or mtype == DHCPDECLINE or mtype == DHCPRELEASE:
-            p = self._put(tx, p, _OPT_SERVER_ID, self.server)
-        if mtype == DHCPDISCOVER or mtype == DHCPREQUEST:
-            if self.hostname:
-                p = self._put(tx, p, _OPT_HOSTNAME, self.hostname)
-            if self.prl:
-                p = self._put(tx, p, _OPT_PRL, self.prl)
-        tx[p] = _OPT_END
-        p += 1
+        bcast = self.broadcast and not in_use and mtype != DHCPDECLINE
+        # Table 5: ciaddr in RENEWING/REBINDING/RELEASE; option 50 in SELECTING/INIT-REBOOT
+        # REQUEST and DECLINE; 54 in SELECTING REQUEST, DECLINE and RELEASE; never in
+        # RENEWING/REBINDING; hostname and parameter list in DISCOVER and REQUEST.
+        req = (mtype == DHCPREQUEST and not in_use) or mtype == DHCPDECLINE
+        sid = (mtype == DHCPREQUEST and st == REQUESTING) or mtype == DHCPDECLINE or mtype == DHCPRELEASE
+        asks = mtype == DHCPDISCOVER or mtype == DHCPREQUEST
+        p = clientmsg.write(tx, self._dirty, mtype, self.xid, secs, bcast, self.addr if in_use else None,
+                            self.mac, self.client_id, self.addr if req else None,
+                            self.server if sid else None, self.hostname if asks else None,
+                            self.prl if asks else None)
         self._dirty = p
         if mtype == DHCPRELEASE or st == RENEWING:
             self.dst_kind = DST_UNICAST
-            self._put4(self.dst, 0, self.server)
+            d = self.dst
+            v = self.server
+            d[0] = v[0]
+            d[1] = v[1]
+            d[2] = v[2]
+            d[3] = v[3]
         else:
             self.dst_kind = DST_BROADCAST
         return p if p > _MIN_MSG else _MIN_MSG
-
-    def _put4(self, buf, pos, src):
-        buf[pos] = src[0]
-        buf[pos + 1] = src[1]
-        buf[pos + 2] = src[2]
-        buf[pos + 3] = src[3]
-
-    def _put(self, tx, p, code, value):
-        n = len(value)
-        tx[p] = code
-        tx[p + 1] = n
-        p += 2
-        i = 0
-        while i < n:
-            tx[p + i] = value[i]
-            i += 1
-        return p + n
 
     # --- reading ---------------------------------------------------------------------------
     def counter(self, name):
@@ -690,97 +605,3 @@ class Client:
                 "dns": [ip(self.dns, 4 * i) for i in range(self.dns_n)],
                 "lease": self.lease, "t1": self.t1, "t2": self.t2,
                 "left": self.bound_at + self.lease - now if self.configured else 0}
-
-
-# --- server replies (the client's parser) ------------------------------------------------------
-# Header offsets and limits the reply parser needs besides those above (RFC 2131 section 2).
-_BOOTREPLY = const(2)
-_SNAME = const(44)
-_FILE = const(108)
-_CHADDR_LEN = const(16)
-# packet.py's parse results, the same numbers (the client's counters 1..8 follow them).
-_E_SHORT = const(1)
-_E_NOT_REQUEST = const(2)
-_E_HLEN = const(3)
-_E_COOKIE = const(4)
-_E_NO_TYPE = const(6)
-_E_BAD_LEN = const(7)
-
-# Options a client reads from an OFFER/ACK/NAK (RFC 2132), and their fixed lengths (-1: any,
-# -4: a non-empty multiple of 4, i.e. a list of addresses).
-REPLY_TRACKED = (1, 3, 6, 12, 15, 28, 42, 51, 53, 54, 56, 58, 59, 61)
-_REPLY_FIXED = (4, -4, -4, -1, -1, 4, -4, 4, 1, 4, -1, 4, 4, -1)
-
-
-class Reply(packet.Request):
-    """View of a parsed server message (op BOOTREPLY), same storage and option walk as Request.
-    `codes` chooses the tracked options (a host tool may track them all); slot(code) gives the
-    index for cnt/off/ln, or -1. Nothing allocates after construction."""
-
-    def __init__(self, codes=REPLY_TRACKED, fixed=None):
-        nt = len(codes)
-        self.buf = bytearray(packet.RX_MAX + packet.SCRATCH)
-        self.n = 0
-        self.off = array("H", [0] * nt)
-        self.ln = array("H", [0] * nt)
-        self.cnt = bytearray(nt)
-        self._zero = bytes(nt)
-        self._nt = nt
-        self._track = bytearray(256)
-        self.codes = codes
-        fx = bytearray(nt)   # 0: any, 4: exactly 4, 1: exactly 1, 255: multiple of 4
-        for i in range(nt):
-            self._track[codes[i]] = i + 1
-            c = codes[i]
-            if c in REPLY_TRACKED:
-                f = _REPLY_FIXED[REPLY_TRACKED.index(c)]
-                fx[i] = 255 if f == -4 else (0 if f < 0 else f)
-        self._fx = fx
-        self._type_slot = self._track[53] - 1
-        self.tail = packet.RX_MAX
-        self.msg_type = 0
-        self.overload = 0
-
-    def slot(self, code):
-        return self._track[code] - 1
-
-    def parse(self, n):
-        # Returns 0 or a drop reason (packet's E_ codes; E_NOT_REQUEST here means "not a
-        # BOOTREPLY"). Never raises for any content of buf[:n].
-        b = self.buf
-        self.n = n
-        self.cnt[0:self._nt] = self._zero
-        self.tail = n
-        self.msg_type = 0
-        self.overload = 0
-        if n < _OPTIONS:
-            return _E_SHORT
-        if b[_OP] != _BOOTREPLY:
-            return _E_NOT_REQUEST
-        if b[_HLEN] < 1 or b[_HLEN] > _CHADDR_LEN:
-            return _E_HLEN
-        if b[_COOKIE] != 99 or b[_COOKIE + 1] != 130 or b[_COOKIE + 2] != 83 or b[_COOKIE + 3] != 99:
-            return _E_COOKIE
-        err = self._walk(_OPTIONS, n, 1)
-        ov = self.overload
-        if not err and ov & 1:
-            err = self._walk(_FILE, _COOKIE, 0)
-        if not err and ov & 2:
-            err = self._walk(_SNAME, _FILE, 0)
-        if err:
-            return err
-        fx = self._fx
-        ts = self._type_slot
-        for i in range(self._nt):
-            if self.cnt[i]:
-                f = fx[i]
-                ln = self.ln[i]
-                if (f == 255 and (ln == 0 or ln & 3)) or (f and f != 255 and ln != f):
-                    return _E_NO_TYPE if i == ts else _E_BAD_LEN
-        if ts < 0 or not self.cnt[ts]:
-            return _E_NO_TYPE
-        t = b[self.off[ts]]
-        if t < 1 or t > 8:
-            return _E_NO_TYPE
-        self.msg_type = t
-        return 0

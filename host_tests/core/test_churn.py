@@ -32,15 +32,6 @@ def ticks_diff(a, b):
     return d - _WRAP if d & _HALF else d
 
 
-class Lcg:
-    def __init__(self, seed):
-        self.x = seed
-
-    def below(self, n):
-        self.x = (self.x * 1103515245 + 12345) & 0x7FFFFFFF
-        return (self.x >> 8) % n
-
-
 # Client states in the model.
 _OFF = 0
 _ON = 1
@@ -79,7 +70,7 @@ def simulate(days=90, lease=DAY, clients=254, seed=2024, heap=False, log=None):
 
     e = Engine(cfg, on_event=on_event)
     tx = bytearray(1500)
-    r = Lcg(seed)
+    r = k.Lcg(seed)
     # Virtual ticks start just before a wrap; the clock must count straight through.
     ticks = array("i", [_WRAP - 7777])
     clock = Clock(ticks_ms=lambda: ticks[0], ticks_diff=ticks_diff)

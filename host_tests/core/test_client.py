@@ -532,7 +532,7 @@ def test_client_backs_off_from_a_server_that_naks_everything():
 def test_client_mutated_replies_never_configure_an_unasked_address():
     """Random byte mutations of a valid ACK: the client either binds the address it asked for,
     from the server it asked, or ignores the reply; it never raises."""
-    rng = k.LCG(15)
+    rng = k.Lcg(15)
     e = engine()
     base = client()
     base.start(0)
@@ -584,7 +584,7 @@ def test_client_survives_garbage_in_every_state():
     """Mutated, truncated and option-garbled replies in SELECTING, REQUESTING, RENEWING and
     REBINDING: handle() never raises, and an address is only ever configured if it is the one
     the client asked for, from the server it asked (REBINDING: from any server)."""
-    rng = k.LCG(1502)
+    rng = k.Lcg(1502)
     took = 0
     for target in (cl.SELECTING, cl.REQUESTING, cl.RENEWING, cl.REBINDING):
         for i in range(60):

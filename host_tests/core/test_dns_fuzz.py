@@ -6,8 +6,9 @@
 import os
 import dnskit as d
 import harness as h
-# The DHCP mutation fuzzer's plumbing: its LCG, the heap-lock pair, the folder and the input count.
-from test_fuzz_mutation import Lcg, _lock, _unlock, _HERE, N_INPUTS
+# The DHCP mutation fuzzer's plumbing: the heap-lock pair, the folder and the input count.
+from dhcpkit import Lcg
+from test_fuzz_mutation import _lock, _unlock, _HERE, N_INPUTS
 from microdhcp import dns
 
 CRASH_DIR = _HERE + "/../fuzz_corpus/dns_crashes"

@@ -50,17 +50,18 @@ def flood(e, count, start, per_second, seed=1, rtype=k.DISCOVER, pool=None):
         m = k.msg(k.DISCOVER, 0, ((55, b"\x01\x03\x06"),))
     else:
         m = k.msg(k.REQUEST, 0, ((50, b"\0\0\0\0"),))
-    x = seed
+    r = k.Lcg(seed)
     replies = 0
     now = start
     for i in range(count):
-        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-        m[30] = 0x40 | (x >> 24 & 0x3F)    # random MACs, never one of the test clients'
-        m[31] = x >> 16 & 255
-        m[32] = x >> 8 & 255
-        m[33] = x & 255
+        hi = r.next()
+        lo = r.next()
+        m[30] = 0x40 | (hi >> 8 & 0x3F)    # random MACs, never one of the test clients'
+        m[31] = hi & 255
+        m[32] = lo >> 8 & 255
+        m[33] = lo & 255
         if pool is not None:
-            m[245:249] = pool[(x >> 5) % len(pool)]
+            m[245:249] = pool[(lo >> 5) % len(pool)]
         if i and i % per_second == 0:
             now += 1
         if handle_n(e, m, now):

@@ -20,19 +20,6 @@ CRASH_DIR = _HERE + "/../fuzz_corpus/crashes"
 N_INPUTS = int(os.getenv("MUTATION_INPUTS") or 3000) if hasattr(os, "getenv") else 3000
 
 
-class Lcg:
-    # Numerical Recipes LCG, 31-bit state: the same sequence on every runtime, no `random`.
-    def __init__(self, seed):
-        self.x = seed & 0x7FFFFFFF
-
-    def next(self):
-        self.x = (self.x * 1103515245 + 12345) & 0x7FFFFFFF
-        return self.x >> 8
-
-    def below(self, n):
-        return self.next() % n if n > 0 else 0
-
-
 _INTERESTING = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 50, 51, 52, 53, 54, 55, 57, 61, 80, 82, 127, 128, 254, 255)
 _TRACKED = (12, 50, 51, 53, 54, 55, 57, 61, 80, 82, 52)
 
@@ -148,7 +135,7 @@ def _locked_handle(e, data, now, tx):
 
 
 def fuzz(seed, count, variant):
-    r = Lcg(seed)
+    r = k.Lcg(seed)
     e = fc.make_engine(variant)
     base = fc.seeds()
     # Warm-up outside the lock: the first reply sizes the zero-fill buffer (construction-time work).

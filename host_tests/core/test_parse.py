@@ -272,7 +272,7 @@ def test_rfc2131_s4_1_relay_from_other_subnet_dropped():
 def test_rfc2131_s2_fuzz_never_raises():
     """RFC 2131 section 2: any content is either served or dropped; nothing raises, and the
     counters add up (received = replied + dropped + DECLINE + RELEASE)."""
-    rng = k.LCG(2024)
+    rng = k.Lcg(2024)
     e = h.engine()
     base = (k.msg(k.DISCOVER, 3, ((55, b"\x01\x03\x06"), (61, b"\x01abcdef"), (12, b"host"))),
             k.raw(bytes((0x34, 0x01, 0x03, 0x35, 0x01, 0x03, 0x32, 0x04, 192, 168, 4, 12, 0xff)),

@@ -103,7 +103,7 @@ def test_table_no_address_bound_twice_under_churn():
     """RFC 2131 4.3.1/4.3.2: an address is never bound to two clients, through 1500 random
     messages (seeded LCG, same sequence on both runtimes)."""
     e = h.engine(lease_time=200, min_lease=10, max_offers=10, offer_hold=30, decline_hold=100)
-    churn(e, k.LCG(12345), 1500)
+    churn(e, k.Lcg(12345), 1500)
     assert table_consistent(e) > 0
     s = status.stats(e)
     assert s["ack"] > 100 and s["nak"] > 10 and s["release"] > 10 and s["expired"] > 10, s
@@ -115,7 +115,7 @@ def test_table_capacity_fixed():
     e = h.engine(lease_time=200, min_lease=10, max_offers=10)
     h.dora(e, 1)
     before = arrays(e)
-    churn(e, k.LCG(99), 1000, check_every=50)
+    churn(e, k.Lcg(99), 1000, check_every=50)
     assert arrays(e) == before
     assert len(e.table.state) == e.table.capacity == 10
 

@@ -9,7 +9,7 @@ import sys
 import dhcpkit as k
 import fuzzcase as fc
 import harness as h
-from test_fuzz_mutation import Lcg, mutate
+from test_fuzz_mutation import mutate
 from microdhcp.config import Config
 from microdhcp.engine import Engine
 
@@ -85,7 +85,7 @@ def _same(ef, ep, data, now, where):
 
 
 def _differential(seed, count, variant):
-    r = Lcg(seed)
+    r = k.Lcg(seed)
     ef = fc.make_engine(variant)
     ep = fc.make_engine(variant)
     base = fc.seeds()
@@ -127,7 +127,7 @@ def test_viper_and_plain_parse_the_same_fields():
     if not _MP:
         return _only_cpython()
     import microdhcp.packet as pkt
-    r = Lcg(7)
+    r = k.Lcg(7)
     a = pkt.Request()
     b = pkt.Request()
     codes = (0, 255, 52, 12, 50, 51, 53, 54, 55, 57, 61, 80, 82, 1, 3, 200)
@@ -168,7 +168,7 @@ def test_viper_and_plain_agree_on_a_wide_table_with_long_client_ids():
     ep = Engine(Config(**cfg))
     ef.tx = bytearray(1500)
     ep.tx = bytearray(1500)
-    r = Lcg(5)
+    r = k.Lcg(5)
     now = 0
     acks = 0
     for i in range(700 if _N > 150 else 150):
@@ -202,7 +202,7 @@ def test_viper_and_plain_remove_index_entries_the_same():
     from microdhcp.leases import LeaseTable, h24
     assert h.fast_available()
     vunkey = h.fast_twin("unkey")   # as imported, also under mp_runner --plain
-    r = Lcg(11)
+    r = k.Lcg(11)
     for cap, rounds in ((21, 400 if _N > 150 else 150), (300, 1500 if _N > 150 else 80)):
         ta = LeaseTable(0, cap, [], 8)
         tb = LeaseTable(0, cap, [], 8)

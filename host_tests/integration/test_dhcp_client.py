@@ -105,7 +105,7 @@ def test_client_binds_against_microdhcp(lab, server):
 def test_client_binds_against_dnsmasq_and_kea(lab):
     """The same client against dnsmasq, then Kea (raw sockets), on the same segment."""
     c = lab.add_client()       # Kea needs a port on the bridge (carrier) before it starts
-    d = benchlab.start_dnsmasq(lab, "192.168.4.10", "192.168.4.20", 300)
+    d = lab.start_dnsmasq("192.168.4.10", "192.168.4.20", 300, quiet=True)
     assert d.wait_for(r"DHCP, IP range", 10), d.output()
     cp, m = _client_once(lab, c)
     assert cp.returncode == 0 and m, cp.stdout + cp.stderr + d.output()

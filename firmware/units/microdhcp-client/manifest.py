@@ -5,5 +5,6 @@ add_library("microdhcp-units", "..")
 require("microdhcp-core", library="microdhcp-units")
 package("microdhcp", base_path="../..", files=[
     "client.py",
+    "clientmsg.py",
     "clientnet.py",
 ])

@@ -1,5 +1,8 @@
-# dhcpkit: builds client messages and reads replies for the core tests (runs on CPython and
-# the MicroPython unix port). Test-side code, so it may allocate freely.
+# MIT license; Copyright (c) 2026 the microdhcp authors
+# dhcpkit: builds DHCP client messages and reads replies, for the tests (host_tests/, core tests on
+# every runtime) and the host tools (bench_engine, bench_memory, fuzz_atheris, ...): the one
+# builder both use. Runs on CPython and MicroPython (struct only). Not server code, so it may
+# allocate freely; a tool that times the engine builds its messages once, before timing.
 import struct
 
 MAGIC = b"\x63\x82\x53\x63"  # RFC 2131 section 3: 99.130.83.99
@@ -144,15 +147,33 @@ def instances(buf, n, code):
     return count
 
 
-class LCG:
-    # Seeded linear congruential generator (Numerical Recipes constants), identical on both
-    # runtimes; values stay below 2**32 (test code only, allocation does not matter here).
+def option_at(buf, code):
+    # Offset of the value of the first option `code` in a message built here, or -1: for tools
+    # that rewrite one option in place between calls (e.g. option 50 of a REQUEST).
+    i = 240
+    n = len(buf)
+    while i + 1 < n and buf[i] != 255:
+        if buf[i] == 0:
+            i += 1
+            continue
+        if buf[i] == code:
+            return i + 2
+        i += 2 + buf[i + 1]
+    return -1
+
+
+class Lcg:
+    # The one seeded generator of the tests and tools: a linear congruential generator with
+    # 31-bit state (the constants of the C standard's example rand()), so every runtime draws
+    # the same sequence without `random`.
     def __init__(self, seed):
-        self.x = seed & 0xFFFFFFFF
+        self.x = seed & 0x7FFFFFFF
 
     def next(self):
-        self.x = (self.x * 1664525 + 1013904223) & 0xFFFFFFFF
+        # 23 bits: the low bits of an LCG modulo a power of two repeat with short periods.
+        self.x = (self.x * 1103515245 + 12345) & 0x7FFFFFFF
         return self.x >> 8
 
     def below(self, n):
-        return self.next() % n
+        # An integer in [0, n); 0 when n <= 0 (an empty range to pick from).
+        return self.next() % n if n > 0 else 0
