@@ -1,7 +1,7 @@
 # microdhcp.status: human-readable lines for lease events and the lease table (dnsmasq-like), shared
 # by the host command and the boards. event_line, lease_table and counters_line allocate (called
 # outside the packet path); EventLog writes the packet-rate lines (OFFER, ACK) without allocating.
-import struct
+from struct import pack_into
 from microdhcp.engine import (EVENT_NAMES, EV_OFFER, EV_BOUND, EV_RENEWED, EV_NOADDR, EV_NAK, EV_INFORM,
                               COUNTER_NAMES, DROP_COUNTERS)
 from microdhcp.packet import REQ_ADDR
@@ -73,6 +73,7 @@ class EventLog:
         cfg = engine.cfg
         net = cfg.network
         self.net3 = cfg.prefix >= 24
+        self.net_last = net[3]
         head = ("%d.%d.%d." % (net[0], net[1], net[2])) if self.net3 else ""
         pre = []
         for k in range(len(EVENT_NAMES)):
@@ -99,17 +100,16 @@ class EventLog:
         out = self.write_out
         if out is None or not (kind == EV_OFFER or kind == EV_BOUND or kind == EV_RENEWED):
             return False
-        eng = self.engine
-        t = eng.table
+        t = self.engine.table
         b = self.buf
         n = self.n
         pre = self.prefix[kind]
-        struct.pack_into(self.pfmt[kind], b, n, pre)
+        pack_into(self.pfmt[kind], b, n, pre)
         n += len(pre)
         # the lease's address: network | host offset, byte by byte (no 32-bit int)
         off = t.pool_first + slot if slot < t.pool_size else t.extra[slot - t.pool_size]  # offset_of
         if not self.net3:
-            net = eng.cfg.network
+            net = self.engine.cfg.network
             n = _dec(b, n, net[0] | ((off >> 24) & 255))
             b[n] = 46
             n = _dec(b, n + 1, net[1] | ((off >> 16) & 255))
@@ -119,7 +119,7 @@ class EventLog:
             n += 1
             v = net[3] | (off & 255)
         else:
-            v = off | eng.cfg.network[3]
+            v = off | self.net_last
         # the last octet (_dec written out: a call costs more than these lines)
         if v >= 100:
             b[n] = 48 + v // 100
@@ -134,12 +134,13 @@ class EventLog:
         if h > HW_ROOM:
             h = HW_ROOM
         hw = t.hw
+        hx = _HEX
         p = slot * HW_SIZE + 1
         b[n] = 32
-        for i in range(h):
-            v = hw[p + i]
-            b[n + 1] = _HEX[v >> 4]
-            b[n + 2] = _HEX[v & 15]
+        for p in range(p, p + h):
+            v = hw[p]
+            b[n + 1] = hx[v >> 4]
+            b[n + 2] = hx[v & 15]
             b[n + 3] = 58
             n += 3
         if h:
@@ -173,7 +174,7 @@ class EventLog:
             self.write_out(data, k)
             return
         b = self.buf
-        struct.pack_into("%ds" % k, b, self.n, data)
+        pack_into("%ds" % k, b, self.n, data)
         self.n += k
         if self.n > self.batch:
             self.flush()
