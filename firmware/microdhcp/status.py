@@ -54,14 +54,16 @@ class EventLog:
     """The lines of event_line, written cheaply. OFFER, ACK and renewal lines (the packet-rate events,
     `DHCPACK(ap) 192.168.4.23 02:00:00:00:00:01 sensor-3`) are built byte by byte in one buffer made
     here, from the lease table (as event_line reads it): no string, no allocation. The rare events
-    (NAK, RELEASE, DECLINE, EXPIRE, INFORM, no address) are formatted by event_line and copied in.
+    (NAK, RELEASE, DECLINE, EXPIRE, INFORM, no address) are event_line's: a board prints them, the
+    host command copies them into the same buffer (microdhcp.__main__.HostEventLog).
 
     write_out(buf, n) writes the first n bytes of buf: on MicroPython the stream write's length
     argument (py/stream.c:275-303; sys.stdout is that stream on ESP32, rp2 and unix,
     shared/runtime/sys_stdio_mphal.c:108), which allocates nothing. batch: bytes held before they
     are written (0: each line at once, as on a board's console); flush() writes what is held. The
     host command holds up to 4 KB and flushes after each Server.poll(), once that poll's replies
-    are sent (net.Server.idle): a line never delays a reply, and one write(2) carries a burst."""
+    are sent (net.Server.idle): a line never delays a reply, and one write(2) carries a burst.
+    Kept small: this class is frozen into every board's firmware (the flash budget counts it)."""
 
     def __init__(self, engine, iface, write_out, batch=0, clock=None):
         self.engine = engine
@@ -87,12 +89,6 @@ class EventLog:
         self.batch = batch
         self.buf = bytearray(self.room + batch)
         self.n = 0          # bytes held
-
-    def event(self, kind, slot):
-        """An engine on_event callback: every kind, in order."""
-        if not self.write(kind, slot):
-            c = self.clock
-            self.text(event_line(self.engine, kind, slot, self.iface, c.now() if c is not None else 0))
 
     def write(self, kind, slot):
         # OFFER, ACK, renewal: built in place. Returns False for the other kinds (and when there
@@ -163,21 +159,6 @@ class EventLog:
             n = 0
         self.n = n
         return True
-
-    def text(self, line):
-        # A formatted line (allocates): held after the lines before it, so that the order stays.
-        data = line.encode() + b"\n"
-        k = len(data)
-        if self.n + k > len(self.buf):
-            self.flush()
-        if k > len(self.buf):
-            self.write_out(data, k)
-            return
-        b = self.buf
-        pack_into("%ds" % k, b, self.n, data)
-        self.n += k
-        if self.n > self.batch:
-            self.flush()
 
     def flush(self):
         n = self.n
