@@ -4,6 +4,7 @@
 #   PYTHONPATH=firmware python3 -m microdhcp --iface br0 --address 192.168.4.1/24 ...
 # (no argparse: the MicroPython unix port has none, so flags are parsed here.)
 import sys
+from microdhcp.status import EventLog, event_line
 
 from microdhcp.settings import SETTINGS, by_flag, usage_lines
 
@@ -262,10 +263,35 @@ def run(argv):
 
 
 def event_log(engine, iface, clock, out):
-    """The default event lines (status.EventLog) to the text stream `out`, held up to
+    """The default event lines (HostEventLog) to the text stream `out`, held up to
     _EVENT_BATCH bytes; the serve loop flushes them after each poll (Server.idle)."""
-    from microdhcp.status import EventLog
-    return EventLog(engine, iface, _byte_writer(out), _EVENT_BATCH, clock)
+    return HostEventLog(engine, iface, _byte_writer(out), _EVENT_BATCH, clock)
+
+
+class HostEventLog(EventLog):
+    """status.EventLog for every kind of event, in order: OFFER, ACK and renewal lines built in
+    place, the rare ones formatted by status.event_line and copied into the same buffer. Here and
+    not in status: a board prints its rare lines, and status is frozen into every board."""
+
+    def event(self, kind, slot):
+        # an engine on_event callback
+        if not self.write(kind, slot):
+            c = self.clock
+            self.text(event_line(self.engine, kind, slot, self.iface, c.now() if c is not None else 0))
+
+    def text(self, line):
+        # a formatted line (allocates), held after the lines before it
+        data = line.encode() + b"\n"
+        k = len(data)
+        if self.n + k > len(self.buf):
+            self.flush()
+        if k > len(self.buf):
+            self.write_out(data, k)
+            return
+        self.buf[self.n:self.n + k] = data
+        self.n += k
+        if self.n > self.batch:
+            self.flush()
 
 
 def _byte_writer(out):

@@ -4,7 +4,7 @@
 # and the web page. Everything here runs off the packet path and allocates, except EventLog, which
 # writes the packet-rate lines (OFFER, ACK) without allocating; the engine itself (engine.py) keeps
 # only what serving needs, so an engine-only run (the memory budgets) never imports this.
-import struct
+from struct import pack_into
 from microdhcp.engine import (EV_OFFER, EV_BOUND, EV_RENEWED, EV_NOADDR, EV_NAK, EV_INFORM, C_EXHAUSTED,
                               C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED, C_WRONG_RELAY, C_NOT_CLIENT_MSG,
                               C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED, C_ID_MISMATCH,
@@ -127,14 +127,16 @@ class EventLog:
     """The lines of event_line, written cheaply. OFFER, ACK and renewal lines (the packet-rate events,
     `DHCPACK(ap) 192.168.4.23 02:00:00:00:00:01 sensor-3`) are built byte by byte in one buffer made
     here, from the lease table (as event_line reads it): no string, no allocation. The rare events
-    (NAK, RELEASE, DECLINE, EXPIRE, INFORM, no address) are formatted by event_line and copied in.
+    (NAK, RELEASE, DECLINE, EXPIRE, INFORM, no address) are event_line's: a board prints them, the
+    host command copies them into the same buffer (microdhcp.__main__.HostEventLog).
 
     write_out(buf, n) writes the first n bytes of buf: on MicroPython the stream write's length
     argument (py/stream.c:275-303; sys.stdout is that stream on ESP32, rp2 and unix,
     shared/runtime/sys_stdio_mphal.c:108), which allocates nothing. batch: bytes held before they
     are written (0: each line at once, as on a board's console); flush() writes what is held. The
     host command holds up to 4 KB and flushes after each Server.poll(), once that poll's replies
-    are sent (net.Server.idle): a line never delays a reply, and one write(2) carries a burst."""
+    are sent (net.Server.idle): a line never delays a reply, and one write(2) carries a burst.
+    Kept small: this class is frozen into every board's firmware (the flash budget counts it)."""
 
     def __init__(self, engine, iface, write_out, batch=0, clock=None):
         self.engine = engine
@@ -146,6 +148,7 @@ class EventLog:
         cfg = engine.cfg
         net = cfg.network
         self.net3 = cfg.prefix >= 24
+        self.net_last = net[3]
         head = ("%d.%d.%d." % (net[0], net[1], net[2])) if self.net3 else ""
         pre = []
         for k in range(len(EVENT_NAMES)):
@@ -160,29 +163,22 @@ class EventLog:
         self.buf = bytearray(self.room + batch)
         self.n = 0          # bytes held
 
-    def event(self, kind, slot):
-        """An engine on_event callback: every kind, in order."""
-        if not self.write(kind, slot):
-            c = self.clock
-            self.text(event_line(self.engine, kind, slot, self.iface, c.now() if c is not None else 0))
-
     def write(self, kind, slot):
         # OFFER, ACK, renewal: built in place. Returns False for the other kinds (and when there
         # is no byte writer, e.g. a board module imported by CPython), which event_line formats.
         out = self.write_out
         if out is None or not (kind == EV_OFFER or kind == EV_BOUND or kind == EV_RENEWED):
             return False
-        eng = self.engine
-        t = eng.table
+        t = self.engine.table
         b = self.buf
         n = self.n
         pre = self.prefix[kind]
-        struct.pack_into(self.pfmt[kind], b, n, pre)
+        pack_into(self.pfmt[kind], b, n, pre)
         n += len(pre)
         # the lease's address: network | host offset, byte by byte (no 32-bit int)
         off = t.pool_first + slot if slot < t.pool_size else t.extra[slot - t.pool_size]  # offset_of
         if not self.net3:
-            net = eng.cfg.network
+            net = self.engine.cfg.network
             n = _dec(b, n, net[0] | ((off >> 24) & 255))
             b[n] = 46
             n = _dec(b, n + 1, net[1] | ((off >> 16) & 255))
@@ -192,7 +188,7 @@ class EventLog:
             n += 1
             v = net[3] | (off & 255)
         else:
-            v = off | eng.cfg.network[3]
+            v = off | self.net_last
         # the last octet (_dec written out: a call costs more than these lines)
         if v >= 100:
             b[n] = 48 + v // 100
@@ -207,12 +203,13 @@ class EventLog:
         if h > HW_ROOM:
             h = HW_ROOM
         hw = t.hw
+        hx = _HEX
         p = slot * HW_SIZE + 1
         b[n] = 32
-        for i in range(h):
-            v = hw[p + i]
-            b[n + 1] = _HEX[v >> 4]
-            b[n + 2] = _HEX[v & 15]
+        for p in range(p, p + h):
+            v = hw[p]
+            b[n + 1] = hx[v >> 4]
+            b[n + 2] = hx[v & 15]
             b[n + 3] = 58
             n += 3
         if h:
@@ -235,21 +232,6 @@ class EventLog:
             n = 0
         self.n = n
         return True
-
-    def text(self, line):
-        # A formatted line (allocates): held after the lines before it, so that the order stays.
-        data = line.encode() + b"\n"
-        k = len(data)
-        if self.n + k > len(self.buf):
-            self.flush()
-        if k > len(self.buf):
-            self.write_out(data, k)
-            return
-        b = self.buf
-        struct.pack_into("%ds" % k, b, self.n, data)
-        self.n += k
-        if self.n > self.batch:
-            self.flush()
 
     def flush(self):
         n = self.n

@@ -69,7 +69,8 @@ def _event_log_run(batch):
     # Every kind of event (offer, bound, renewed, released, declined, expired, NAK, no address,
     # INFORM), hostnames plain, non-ASCII and cut, chaddr of 6, 16 and 0 bytes, an iface name:
     # each line of status.EventLog beside the line status.event_line makes of the same event.
-    from microdhcp.status import EventLog, event_line
+    from microdhcp.__main__ import HostEventLog as EventLog
+    from microdhcp.status import event_line
     e = h.engine(lease_time=100, min_lease=10, decline_hold=50, pool="192.168.4.100-192.168.4.102")
     sink = _Sink()
     log = EventLog(e, "wlan0", sink.write, batch)
@@ -151,7 +152,8 @@ def test_event_log_offer_and_ack_allocate_nothing():
 def test_event_log_address_in_a_larger_subnet():
     """Beyond a /24 the address's upper octets vary with the slot: EventLog writes them all (in a
     /24 they come with the line's prefix); the lines still read as event_line's."""
-    from microdhcp.status import EventLog, event_line
+    from microdhcp.__main__ import HostEventLog as EventLog
+    from microdhcp.status import event_line
     e = h.engine(address="10.1.0.1/22", pool="10.1.1.254-10.1.2.3", routers="10.1.0.1", dns="10.1.0.1")
     sink = _Sink()
     log = EventLog(e, None, sink.write, 4096)
