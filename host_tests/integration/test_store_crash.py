@@ -18,7 +18,7 @@ KILLS = int(os.environ.get("MICRODHCP_CRASH_KILLS", "200"))
 # "OFFER mac ip"; "DUP ..." when an address ACKed to one MAC is offered/ACKed to another.
 STORM = r'''
 import os, socket, sys, time
-sys.path.insert(0, %(core)r)
+sys.path.insert(0, %(tools)r)   # tools/: dhcpkit, the message builder
 import dhcpkit as k
 iface, nmacs, out = sys.argv[1], int(sys.argv[2]), open(sys.argv[3], "a", buffering=1)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -104,7 +104,7 @@ def test_kill9_storm(runtime):
         lab.add_host_address(cl, "10.0.63.250/18")
         labmod._cmd(["ip", "-n", cl.ns, "route", "add", "default", "dev", cl.ifname])
         script = lab.tmp / "storm.py"
-        script.write_text(STORM % {"core": os.path.join(HERE, "..", "core")})
+        script.write_text(STORM % {"tools": os.path.join(HERE, "..", "..", "tools")})
         log = lab.tmp / "storm.log"
         log.write_text("")
         leases = str(lab.tmp / "leases.bin")
