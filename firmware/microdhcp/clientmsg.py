@@ -155,17 +155,19 @@ class Reply(packet.Request):
         self.cnt = bytearray(nt)
         self._zero = bytes(nt)
         self._nt = nt
-        self._track = bytearray(256)
+        # Built here (the client's own codes); the server's Request keeps a bytes literal in flash.
+        track = bytearray(256)
         self.codes = codes
         fx = bytearray(nt)   # 0: any, 4: exactly 4, 1: exactly 1, 255: multiple of 4
         for i in range(nt):
-            self._track[codes[i]] = i + 1
+            track[codes[i]] = i + 1
             c = codes[i]
             if c in REPLY_TRACKED:
                 f = _REPLY_FIXED[REPLY_TRACKED.index(c)]
                 fx[i] = 255 if f == -4 else (0 if f < 0 else f)
         self._fx = fx
-        self._type_slot = self._track[53] - 1
+        self._track = track  # type: ignore[assignment]  # a bytearray where Request keeps bytes: read-only after this
+        self._type_slot = track[53] - 1
         self.tail = packet.RX_MAX
         self.msg_type = 0
         self.overload = 0

@@ -246,7 +246,7 @@ class Engine:
         self._oix = bytearray(256)
         opts = config.options
         self._enc = [None] * len(opts)    # made at their size: lists grown by appends leave holes
-        self._efmt = [None] * len(opts)
+        self._efmt = [""] * len(opts)
         j = 0
         for code in opts:
             e = _encode(code, opts[code])

@@ -65,20 +65,39 @@ class _Sink:
         return n
 
 
+def _event_logger(e, iface, sink, batch):
+    # (log, event callback, host?): the host command's HostEventLog where the host command is
+    # installed; the frozen builds carry no host command (tools/units.py), and there the board's
+    # way is checked: status.EventLog builds the OFFER/ACK lines, a rare line is written after
+    # what it holds (board.py prints it).
+    try:
+        from microdhcp.__main__ import HostEventLog
+    except ImportError:
+        log = status.EventLog(e, iface, sink.write, batch)
+
+        def event(kind, slot):
+            if not log.write(kind, slot):
+                log.flush()
+                data = (status.event_line(e, kind, slot, iface, 0) + "\n").encode()
+                sink.write(data, len(data))
+        return log, event, False
+    log = HostEventLog(e, iface, sink.write, batch)
+    return log, log.event, True
+
+
 def _event_log_run(batch):
     # Every kind of event (offer, bound, renewed, released, declined, expired, NAK, no address,
     # INFORM), hostnames plain, non-ASCII and cut, chaddr of 6, 16 and 0 bytes, an iface name:
     # each line of status.EventLog beside the line status.event_line makes of the same event.
-    from microdhcp.__main__ import HostEventLog as EventLog
     from microdhcp.status import event_line
     e = h.engine(lease_time=100, min_lease=10, decline_hold=50, pool="192.168.4.100-192.168.4.102")
     sink = _Sink()
-    log = EventLog(e, "wlan0", sink.write, batch)
+    log, event, host = _event_logger(e, "wlan0", sink, batch)
     want = []
 
     def on_event(kind, slot):
         want.append(event_line(e, kind, slot, "wlan0", 0))
-        log.event(kind, slot)
+        event(kind, slot)
     e.on_event = on_event
     a = h.dora(e, 1, 0, options=((12, b"sensor-\x013"),))["yiaddr"]
     h.renew(e, 1, a, 50)
@@ -94,22 +113,26 @@ def _event_log_run(batch):
     h.inform(e, 8, b"\xc0\xa8\x04\x07", 66)
     e.tick(200)                                             # expiries
     log.flush()
-    return sink, want
+    return sink, want, host
 
 
 def test_event_log_lines_read_as_event_line():
     """status.EventLog (the host command's and the boards' event lines) writes every event exactly
     as status.event_line formats it, in order; held lines are all written by flush()."""
     for batch in (0, 4096):
-        sink, want = _event_log_run(batch)
+        sink, want, host = _event_log_run(batch)
         got = sink.data.decode().split("\n")
         assert got[-1] == "" and got[:-1] == want, (batch, got, want)
         names = " ".join(l.split("(")[0] for l in want)
         for name in ("DHCPOFFER", "DHCPACK", "DHCPRELEASE", "DHCPDECLINE", "DHCPNAK", "DHCPINFORM", "DHCPEXPIRE", "DHCPDISCOVER"):
             assert name in names, (name, names)
         assert "sensor-?3" in want[0] and "kitchen-sensor?" in sink.data.decode(), want
-        # batch 0: one write per line; batch 4096: the whole run fits, one write at flush()
-        assert sink.writes == (len(want) if batch == 0 else 1), (batch, sink.writes, len(want))
+        # batch 0: one write per line; batch 4096: the whole run fits, one write at flush() (a
+        # board's rare lines are written apart, so there fewer writes than lines)
+        if host or batch == 0:
+            assert sink.writes == (len(want) if batch == 0 else 1), (batch, sink.writes, len(want))
+        else:
+            assert sink.writes < len(want), (batch, sink.writes, len(want))
 
 
 def test_event_log_offer_and_ack_allocate_nothing():
@@ -152,16 +175,15 @@ def test_event_log_offer_and_ack_allocate_nothing():
 def test_event_log_address_in_a_larger_subnet():
     """Beyond a /24 the address's upper octets vary with the slot: EventLog writes them all (in a
     /24 they come with the line's prefix); the lines still read as event_line's."""
-    from microdhcp.__main__ import HostEventLog as EventLog
     from microdhcp.status import event_line
     e = h.engine(address="10.1.0.1/22", pool="10.1.1.254-10.1.2.3", routers="10.1.0.1", dns="10.1.0.1")
     sink = _Sink()
-    log = EventLog(e, None, sink.write, 4096)
+    log, event, _ = _event_logger(e, None, sink, 4096)
     want = []
 
     def on_event(kind, slot):
         want.append(event_line(e, kind, slot, None, 0))
-        log.event(kind, slot)
+        event(kind, slot)
     e.on_event = on_event
     for c in range(1, 7):       # 6 clients bound on 6 addresses, then one too many
         y = h.discover(e, c, 0)["yiaddr"]
