@@ -96,11 +96,17 @@ def bind(c, net, now=0):
     assert c.state == cl.BOUND, (cl.STATE_NAMES[c.state], c.events, c.counters)
 
 
-def test_client_dora_against_engine():
+def bound(**kw):
+    # A client made with kw, bound through a default engine: (engine, client, net).
     e = engine()
-    c = client(hostname=b"sensor-1")
+    c = client(**kw)
     net = Net(c, e)
     bind(c, net)
+    return e, c, net
+
+
+def test_client_dora_against_engine():
+    e, c, net = bound(hostname=b"sensor-1")
     assert c.events == [cl.EV_OFFER, cl.EV_BOUND]
     addr = bytes(c.addr)
     assert e.table.state[e.table.slot_of(e.cfg.offset(addr))] != 0
@@ -272,10 +278,7 @@ def test_client_decline_waits_then_gets_another_address():
 
 
 def test_client_renews_at_t1_unicast_then_rebinds_at_t2_then_expires():
-    e = engine()
-    c = client()
-    net = Net(c, e)
-    bind(c, net)
+    e, c, net = bound()
     addr = bytes(c.addr)
     net.run(1, 499)
     assert len(net.sent) == 2
@@ -320,10 +323,7 @@ def test_client_renew_now():
 
 
 def test_client_rebinding_accepts_another_server():
-    e = engine()
-    c = client()
-    net = Net(c, e)
-    bind(c, net)
+    e, c, net = bound()
     net.drop_all = True
     net.run(1, 875)
     assert c.state == cl.REBINDING
@@ -337,10 +337,7 @@ def test_client_rebinding_accepts_another_server():
 
 def test_client_init_reboot():
     """RFC 2131 3.2 / 4.3.2: REQUEST with 50, no 54, ciaddr 0; ACK binds, NAK goes to INIT."""
-    e = engine()
-    c = client()
-    net = Net(c, e)
-    bind(c, net)
+    e, c, net = bound()
     addr = bytes(c.addr)
     c2 = client()
     net2 = Net(c2, e)
@@ -379,10 +376,7 @@ def test_client_request_timeout_back_to_init():
 
 
 def test_client_release():
-    e = engine()
-    c = client()
-    net = Net(c, e)
-    bind(c, net)
+    e, c, net = bound()
     addr = bytes(c.addr)
     n = c.release(5, c.tx)
     m = k.parse(c.tx, n)

@@ -4,11 +4,11 @@
 # "OSError(19,)"). Runs under pytest and `micropython host_tests/mp_runner.py startup`.
 import os
 import errno
-from binascii import hexlify
 import harness as h
 import dhcpkit as k
 from microdhcp.store import LeaseStore, open_store
 from microdhcp.errors import describe
+from tmpfiles import TmpDir, exists
 
 # Linux numbers where the unix port's errno module has no name for them.
 ENOSPC = getattr(errno, "ENOSPC", 28)
@@ -17,34 +17,8 @@ EISDIR = getattr(errno, "EISDIR", 21)
 EADDRNOTAVAIL = getattr(errno, "EADDRNOTAVAIL", 99)
 
 
-class _Dir:
-    def __init__(self):
-        self.path = "/tmp/mdhcp_startup_%s" % hexlify(os.urandom(6)).decode()
-        os.mkdir(self.path)
-
-    def file(self, name="leases"):
-        return self.path + "/" + name
-
-    def clean(self):
-        for n in os.listdir(self.path):
-            p = self.path + "/" + n
-            try:
-                os.remove(p)
-            except OSError:
-                os.rmdir(p)
-        os.rmdir(self.path)
-
-
-def _exists(p):
-    try:
-        os.stat(p)
-        return True
-    except OSError:
-        return False
-
-
 def test_empty_file_is_a_new_store_not_damage():
-    d = _Dir()
+    d = TmpDir("startup")
     try:
         p = d.file()
         open(p, "wb").close()            # what `touch` leaves
@@ -54,7 +28,7 @@ def test_empty_file_is_a_new_store_not_damage():
         assert st.corrupt == 0 and st.bad_path is None, msg
         assert "damaged" not in msg and "None" not in msg, msg
         assert "empty" in msg, msg
-        assert not _exists(p + ".bad"), msg
+        assert not exists(p + ".bad"), msg
         assert st.persistent, msg
         assert h.dora(e, 1, 0)["type"] == k.ACK
         st.close()
@@ -88,7 +62,7 @@ def _damaged_file(d):
 
 
 def test_damaged_file_that_cannot_be_kept_says_so():
-    d = _Dir()
+    d = TmpDir("startup")
     try:
         p = _damaged_file(d)
         os.mkdir(p + ".bad")             # a directory in the way: the rename to PATH.bad fails
@@ -105,13 +79,13 @@ def test_damaged_file_that_cannot_be_kept_says_so():
 
 
 def test_damaged_file_names_where_it_went():
-    d = _Dir()
+    d = TmpDir("startup")
     try:
         p = _damaged_file(d)
         st = LeaseStore(p, h.engine())
         msg = st.load(0)
         assert st.bad_path == p + ".bad" and ("kept as " + p + ".bad") in msg, msg
-        assert _exists(p + ".bad")
+        assert exists(p + ".bad")
         st.close()
     finally:
         d.clean()
@@ -130,7 +104,7 @@ class _FailingFile:
 
 
 def test_write_failure_while_serving_is_counted_said_once_and_serving_goes_on():
-    d = _Dir()
+    d = TmpDir("startup")
     try:
         p = d.file()
         e = h.engine()

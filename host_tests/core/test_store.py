@@ -1,7 +1,7 @@
 # test_store: the lease file (microdhcp.store) under fault injection. Runs under pytest and
 # `micropython host_tests/mp_runner.py store`: plain test functions, temp files under /tmp.
 import os
-from binascii import hexlify, crc32
+from binascii import crc32
 import harness as h
 import dhcpkit as k
 from microdhcp import status
@@ -9,6 +9,7 @@ from microdhcp import store as S
 from microdhcp.store import LeaseStore
 from microdhcp.leases import FREE, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED, HW_SIZE, STATE_NAMES
 import invariants as inv
+from tmpfiles import TmpDir, exists
 from invariants import key_of
 
 RES_OUT = 50     # client reserved outside the pool (.30)
@@ -18,38 +19,6 @@ R = S.record_size(16)   # 103 bytes with the default hostname_len=15
 
 
 # --- helpers --------------------------------------------------------------------------------
-_seq = [0]
-
-
-class TmpDir:
-    def __init__(self):
-        _seq[0] += 1
-        # Unique per run: MicroPython has no getpid, and other runs may share /tmp.
-        self.path = "/tmp/mdhcp_store_%d_%s" % (_seq[0], hexlify(os.urandom(6)).decode())
-        self.clean()
-        os.mkdir(self.path)
-
-    def file(self, name="leases"):
-        return self.path + "/" + name
-
-    def clean(self):
-        try:
-            names = os.listdir(self.path)
-        except OSError:
-            return
-        for n in names:
-            os.remove(self.path + "/" + n)
-        os.rmdir(self.path)
-
-
-def exists(p):
-    try:
-        os.stat(p)
-        return True
-    except OSError:
-        return False
-
-
 def read(p):
     with open(p, "rb") as f:
         return f.read()
