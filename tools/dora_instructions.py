@@ -24,6 +24,7 @@ WORKLOAD = r'''
 import sys
 sys.path.insert(0, ROOT + "/firmware")
 sys.path.insert(0, ROOT + "/host_tests/core")
+sys.path.insert(0, ROOT + "/tools")   # dhcpkit, which harness (--plain) imports
 from microdhcp.config import Config
 from microdhcp.engine import Engine
 if PLAIN:

@@ -476,7 +476,17 @@ class Engine:
         elif n < 0 or n > _RX_MAX:
             return self._count(C_OVERSIZE)
         req = self.req
-        err = req.parse(n)
+        vp = _fast
+        if vp is not None:
+            # Request.parse's machine-code twin called from here (one Python call less per
+            # message); res[0] == 255: what only the plain parser does, so it parses again.
+            r = req.res
+            vp.request(req, n, r)
+            err = r[0]
+            if err == 255:
+                err = req.parse(n)
+        else:
+            err = req.parse(n)
         if err:
             return self._count(err)
         # A relayed message must come from a relay on our subnet: we serve only that one.
@@ -579,7 +589,11 @@ class Engine:
             if st != OFFERED:
                 self.n_offered += 1
             t.state[s] = OFFERED
-            t.set_timer(s, now + cfg.offer_hold)
+            vt = _fast
+            if vt is not None:
+                vt.timer(t, s, now + cfg.offer_hold)   # set_timer's twin (no Python call)
+            else:
+                t.set_timer(s, now + cfg.offer_hold)
         if self.on_event is not None:
             self.on_event(EV_OFFER, s)
         self.counters[C_OFFER] += 1
@@ -600,8 +614,9 @@ class Engine:
         # give back (every cell held by a live, offered, declined or reserved slot).
         t = self.table
         kb = self.kbuf
-        # cl == s: the client was found in s by this very key, so the keys are equal.
-        eq = cl == s or t.key_equals(s, kb)
+        # cl == s: the client was found in s by this very key, so the keys are equal; a slot
+        # with no key equals none (key_equals' answer, without the call).
+        eq = cl == s or (t.flags[s] & _F_KEYED != 0 and t.key_equals(s, kb))
         hwf = self.hwform
         khw = t.flags[s] & _F_KEY_HW != 0
         # the same client from another chaddr: its id moves to/from the arena
@@ -630,10 +645,13 @@ class Engine:
                 # clear_key's index work in machine code when the chain's keys are all in hw
                 # fields (it clears the key flags then, and clear_key returns at once)
                 vu.unkey(t, s)
-            t.clear_key(s)   # before set_hw: a key kept in the hw field goes with it
+            if t.flags[s] & _F_KEYED:   # (clear_key returns at once otherwise: no call)
+                t.clear_key(s)   # before set_hw: a key kept in the hw field goes with it
         # A key kept in the hw field that stays is this message's htype + chaddr: set_hw would
-        # write the same bytes again.
-        self._save_client(s, not (same and hwf))
+        # write the same bytes again (and without a hostname _save_client has nothing to do).
+        hw = not (same and hwf)
+        if hw or self.req.cnt[HOSTNAME]:
+            self._save_client(s, hw)
         if not same:
             t.set_key(s, kb, self.khash, hwf)
         return True
@@ -766,7 +784,11 @@ class Engine:
         if t.state[s] == OFFERED:
             self.n_offered -= 1
         t.state[s] = BOUND
-        t.set_timer(s, now + self.lease)
+        vt = _fast
+        if vt is not None:
+            vt.timer(t, s, now + self.lease)   # set_timer's twin (no Python call)
+        else:
+            t.set_timer(s, now + self.lease)
         if not renewing and self.on_commit is not None:
             # A new binding reaches the lease store before its ACK leaves (crash safety).
             self.on_commit(s)
@@ -970,7 +992,11 @@ class Engine:
             else:
                 pos = self._put_opt(tx, pos, limit, _OPT_CLIENT_ID, rx, o, n)
         if mtype != DHCPNAK:
-            pos = self._put_params(tx, pos, limit)
+            if vh is not None:
+                vh.options(self, tx, pos, limit, req)   # _put_params' twin, called from here
+                pos = req.res[6]
+            else:
+                pos = self._put_params(tx, pos, limit)
         if cnt[RELAY]:
             pos = self._put_opt(tx, pos, limit + 2 + req.ln[RELAY], _OPT_RELAY_AGENT, rx, req.off[RELAY], req.ln[RELAY])
         tx[pos] = _OPT_END

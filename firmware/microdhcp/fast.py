@@ -136,6 +136,20 @@ def parse(buf, n, track, cnt, off, lns, res):
 
 
 @micropython.viper
+def request(req, n, res):
+    # packet.Request.parse as a whole (the engine calls it so: one Python call less per message):
+    # parse() over the request's arrays, then its result fields as the plain parse leaves them.
+    # res[0] == 255: nothing set, the plain parse must run.
+    parse(req.buf, n, req._track, req.cnt, req.off, req.ln, res)
+    r = ptr32(res)
+    if r[0] != 255:
+        req.n = n
+        req.tail = n
+        req.msg_type = r[1]
+        req.overload = r[2]
+
+
+@micropython.viper
 def ident(buf, o, n, kbuf, table, res):
     # engine._identify's key and look-up. o > 0: the client id, option 61's n bytes at buf[o:];
     # o == 0: htype + chaddr[:hlen] (engine._hw_key). Writes the identity into kbuf (length byte
@@ -264,6 +278,29 @@ def params(rx, o, n, tx, pos, limit, oix, enc, always, mark, g, res):
 
 
 @micropython.viper
+def options(eng, tx, pos, limit, req):
+    # engine._put_params as a whole (the engine's _reply calls it so: one Python call less per
+    # reply): the next mark generation, then params() over the request's option 55 if any.
+    # req.res[6] = the new pos.
+    mk = ptr8(eng._mark)
+    g = int(eng._gen) + 1
+    if g > 255:
+        i = 0
+        while i < 256:
+            mk[i] = 0
+            i += 1
+        g = 1
+    eng._gen = g
+    cnt = ptr8(req.cnt)
+    if cnt[5]:      # packet.PRL
+        of = ptr16(req.off)
+        ln = ptr16(req.ln)
+        params(req.buf, of[5], ln[5], tx, pos, limit, eng._oix, eng._enc, eng.always, eng._mark, g, req.res)
+    else:
+        params(req.buf, 0, 0, tx, pos, limit, eng._oix, eng._enc, eng.always, eng._mark, g, req.res)
+
+
+@micropython.viper
 def head(rx, tx, ciaddr):
     # engine._reply's header (RFC 2131 Table 3): op BOOTREPLY, htype and hlen echoed, xid, flags,
     # giaddr and chaddr copied; ciaddr copied when ciaddr is true. What _reply's pack_into copies
@@ -288,6 +325,120 @@ def head(rx, tx, ciaddr):
         t[13] = b[13]
         t[14] = b[14]
         t[15] = b[15]
+
+
+@micropython.viper
+def timer(table, s, t):
+    # leases.LeaseTable.set_timer with its sift (_up or _down) written in: slot s's timer set to
+    # t (a new one pushed on the expiry heap), the heap kept a min-heap by expiry. Times are
+    # seconds since boot, 0 <= t <= leases.NEVER (< 2**30); anything else, or a heap whose
+    # least time is not (a negative one: ptr32 reads it unsigned on a 64-bit host), goes to
+    # the plain set_timer.
+    ex = ptr32(table.expiry)
+    hp8 = ptr8(table.heap)
+    hp16 = ptr16(table.heap)
+    ps8 = ptr8(table.hpos)
+    ps16 = ptr16(table.hpos)
+    w = int(table.wide)
+    n = int(table.hsize)
+    ss = int(s)
+    tt = int(t)
+    nv = 1
+    nv = (nv << 30) - 1     # leases.NEVER without a 30-bit literal (see the top)
+    if n:
+        if w:
+            v = ex[hp16[0]]
+        else:
+            v = ex[hp8[0]]
+    else:
+        v = 0
+    if tt < 0 or tt > nv or v < 0 or v > nv:
+        table.set_timer(s, t)
+        return
+    if w:
+        q = ps16[ss]
+    else:
+        q = ps8[ss]
+    up = 0
+    if q:
+        i = q - 1
+        old = ex[ss]
+        ex[ss] = tt
+        if tt < old:
+            up = 1
+        elif tt == old:
+            return
+    else:
+        ex[ss] = tt
+        i = n
+        n += 1
+        table.hsize = n
+        if i:
+            if w:
+                v = ex[hp16[(i - 1) >> 1]]
+            else:
+                v = ex[hp8[(i - 1) >> 1]]
+            if v > tt:
+                up = 1
+        if not up:
+            # the plain code stores the new entry where it is (no sift)
+            if w:
+                hp16[i] = ss
+                ps16[ss] = i + 1
+            else:
+                hp8[i] = ss
+                ps8[ss] = i + 1
+            return
+    if up:
+        # _up: move parents down until one is due no later than tt
+        while i:
+            p = (i - 1) >> 1
+            if w:
+                e = hp16[p]
+            else:
+                e = hp8[p]
+            if ex[e] <= tt:
+                break
+            if w:
+                hp16[i] = e
+                ps16[e] = i + 1
+            else:
+                hp8[i] = e
+                ps8[e] = i + 1
+            i = p
+    else:
+        # _down: move the earlier child up while it is due before tt
+        while True:
+            c = 2 * i + 1
+            if c >= n:
+                break
+            if w:
+                e = hp16[c]
+            else:
+                e = hp8[c]
+            if c + 1 < n:
+                if w:
+                    f = hp16[c + 1]
+                else:
+                    f = hp8[c + 1]
+                if ex[f] < ex[e]:
+                    c += 1
+                    e = f
+            if ex[e] >= tt:
+                break
+            if w:
+                hp16[i] = e
+                ps16[e] = i + 1
+            else:
+                hp8[i] = e
+                ps8[e] = i + 1
+            i = c
+    if w:
+        hp16[i] = ss
+        ps16[ss] = i + 1
+    else:
+        hp8[i] = ss
+        ps8[ss] = i + 1
 
 
 @micropython.viper
