@@ -481,10 +481,15 @@ class Engine:
             # Request.parse's machine-code twin called from here (one Python call less per
             # message); res[0] == 255: what only the plain parser does, so it parses again.
             r = req.res
-            vp.request(req, n, r)
+            vp.parse(rx, n, req._track, req.cnt, req.off, req.ln, r)
             err = r[0]
             if err == 255:
                 err = req.parse(n)
+            else:
+                req.n = n
+                req.tail = n        # as the plain parse leaves them
+                req.msg_type = r[1]
+                req.overload = r[2]
         else:
             err = req.parse(n)
         if err:
@@ -1046,19 +1051,15 @@ class Engine:
         fmt = self._efmt
         mark = self._mark
         pk = pack_into      # a global looked up once, not per option
+        vp = _fast
+        if vp is not None:
+            vp.options(self, tx, pos, limit, req)   # all of it, the generation below included
+            return req.res[6]
         g = self._gen + 1
         if g > 255:
             pack_into("256s", mark, 0, b"")   # zero-fills (see _ZFMT)
             g = 1
         self._gen = g
-        vp = _fast
-        if vp is not None:
-            r = req.res
-            if req.cnt[PRL]:
-                vp.params(rx, req.off[PRL], req.ln[PRL], tx, pos, limit, oix, self._enc, self.always, mark, g, r)
-            else:
-                vp.params(rx, 0, 0, tx, pos, limit, oix, self._enc, self.always, mark, g, r)
-            return r[6]
         if req.cnt[PRL]:
             o = req.off[PRL]
             for i in range(o, o + req.ln[PRL]):

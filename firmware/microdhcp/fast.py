@@ -136,20 +136,6 @@ def parse(buf, n, track, cnt, off, lns, res):
 
 
 @micropython.viper
-def request(req, n, res):
-    # packet.Request.parse as a whole (the engine calls it so: one Python call less per message):
-    # parse() over the request's arrays, then its result fields as the plain parse leaves them.
-    # res[0] == 255: nothing set, the plain parse must run.
-    parse(req.buf, n, req._track, req.cnt, req.off, req.ln, res)
-    r = ptr32(res)
-    if r[0] != 255:
-        req.n = n
-        req.tail = n
-        req.msg_type = r[1]
-        req.overload = r[2]
-
-
-@micropython.viper
 def ident(buf, o, n, kbuf, table, res):
     # engine._identify's key and look-up. o > 0: the client id, option 61's n bytes at buf[o:];
     # o == 0: htype + chaddr[:hlen] (engine._hw_key). Writes the identity into kbuf (length byte
@@ -229,60 +215,19 @@ def ident(buf, o, n, kbuf, table, res):
 
 
 @micropython.viper
-def params(rx, o, n, tx, pos, limit, oix, enc, always, mark, g, res):
-    # engine._put_params: the options listed in rx[o:o + n] (option 55, RFC 2132 9.8) in its
-    # order, each once, then the always-sent ones not listed; an option that does not fit whole
-    # is left out. enc: the engine's encoded options (a list of bytes), always: its tuple of
-    # always-sent codes. res[6] = the new pos.
-    b = ptr8(rx)
+def options(eng, tx, pos, limit, req):
+    # engine._put_params (called by _reply itself, one Python call less per reply): the next
+    # generation of the engine's marks (_gen, _mark), then the options listed in option 55 (RFC
+    # 2132 9.8) in its order, each once, then the always-sent ones not listed; an option that
+    # does not fit whole is left out. The engine's encoded options (_enc, a list of bytes) and
+    # their index (_oix); req.res[6] = the new pos.
+    b = ptr8(req.buf)
     t = ptr8(tx)
-    ix = ptr8(oix)
-    mk = ptr8(mark)
+    ix = ptr8(eng._oix)
+    mk = ptr8(eng._mark)
+    enc = eng._enc
     p = int(pos)
     lim = int(limit)
-    gg = int(g)
-    i = int(o)
-    end = i + int(n)
-    while i < end:
-        code = b[i]
-        i += 1
-        j = ix[code]
-        if j and mk[code] != gg:
-            mk[code] = gg
-            e = enc[j - 1]
-            k = int(len(e))
-            if p + k <= lim:
-                v = ptr8(e)
-                q = 0
-                while q < k:
-                    t[p + q] = v[q]
-                    q += 1
-                p += k
-    na = int(len(always))
-    a = 0
-    while a < na:
-        code = int(always[a])
-        a += 1
-        if mk[code] != gg:
-            e = enc[ix[code] - 1]
-            k = int(len(e))
-            if p + k <= lim:
-                v = ptr8(e)
-                q = 0
-                while q < k:
-                    t[p + q] = v[q]
-                    q += 1
-                p += k
-    r = ptr32(res)
-    r[6] = p
-
-
-@micropython.viper
-def options(eng, tx, pos, limit, req):
-    # engine._put_params as a whole (the engine's _reply calls it so: one Python call less per
-    # reply): the next mark generation, then params() over the request's option 55 if any.
-    # req.res[6] = the new pos.
-    mk = ptr8(eng._mark)
     g = int(eng._gen) + 1
     if g > 255:
         i = 0
@@ -292,12 +237,46 @@ def options(eng, tx, pos, limit, req):
         g = 1
     eng._gen = g
     cnt = ptr8(req.cnt)
+    i = 0
+    end = 0
     if cnt[5]:      # packet.PRL
         of = ptr16(req.off)
         ln = ptr16(req.ln)
-        params(req.buf, of[5], ln[5], tx, pos, limit, eng._oix, eng._enc, eng.always, eng._mark, g, req.res)
-    else:
-        params(req.buf, 0, 0, tx, pos, limit, eng._oix, eng._enc, eng.always, eng._mark, g, req.res)
+        i = of[5]
+        end = i + ln[5]
+    while i < end:
+        code = b[i]
+        i += 1
+        j = ix[code]
+        if j and mk[code] != g:
+            mk[code] = g
+            e = enc[j - 1]
+            k = int(len(e))
+            if p + k <= lim:
+                v = ptr8(e)
+                q = 0
+                while q < k:
+                    t[p + q] = v[q]
+                    q += 1
+                p += k
+    always = eng.always
+    na = int(len(always))
+    a = 0
+    while a < na:
+        code = int(always[a])
+        a += 1
+        if mk[code] != g:
+            e = enc[ix[code] - 1]
+            k = int(len(e))
+            if p + k <= lim:
+                v = ptr8(e)
+                q = 0
+                while q < k:
+                    t[p + q] = v[q]
+                    q += 1
+                p += k
+    r = ptr32(req.res)
+    r[6] = p
 
 
 @micropython.viper
