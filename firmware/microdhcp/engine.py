@@ -16,7 +16,8 @@ from microdhcp.leases import (LeaseTable, h24, cells_for, FREE, OFFERED, BOUND, 
                               RESERVED, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
 
 # The machine-code twins (microdhcp.fast, viper) of _identify's key and look-up, _put_params,
-# _reply's header and clear_key's index work, where MicroPython's native emitter compiles them;
+# _reply's header, clear_key's index work, Request.parse and set_timer (the last two called from
+# here: a Python call less each), where MicroPython's native emitter compiles them;
 # else None and the plain code runs (CPython, a port without the emitter, the portable .mpy
 # build). One module global, not one per twin: each global name is heap on a board, and the
 # 32-bit frozen build's budget (test_firmware.py) had no room for four. Tests may set it to None

@@ -1,7 +1,8 @@
 # MIT license; Copyright (c) 2026 the microdhcp authors
-# microdhcp.fast: machine-code twins (@micropython.viper) of the engine's per-byte loops. Each
-# function here does exactly what a plain-Python definition in packet.py or engine.py does (named
-# in its comment); that definition stays the reference, runs on CPython and wherever this module
+# microdhcp.fast: machine-code twins (@micropython.viper) of the engine's per-byte loops and of a
+# few small steps whose Python call cost more than their work. Each function here does exactly
+# what a plain-Python definition in packet.py, engine.py or leases.py does (named in its comment);
+# that definition stays the reference, runs on CPython and wherever this module
 # does not import, and host_tests/core/test_viper.py feeds random and mutated messages through
 # both and compares reply bytes and table state. The selection is made once, at import of
 # packet.py and engine.py (`try: ... import ... fast`): NameError on CPython (no `micropython`),
