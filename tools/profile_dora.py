@@ -156,10 +156,10 @@ def drive(mode, count):
         raise SystemExit("unknown mode " + mode)
     if mode in ("engine", "log", "line", "loop", "loop-log", "loop-line") and count:
         c = eng.counters
-        from microdhcp.engine import COUNTER_NAMES
+        from microdhcp.status import COUNTER_NAMES
         acks = c[COUNTER_NAMES.index("ack")]
         if acks != count:
-            raise SystemExit("expected %d ACKs, got %d (%s)" % (count, acks, eng.stats()))
+            raise SystemExit("expected %d ACKs, got %d (%r)" % (count, acks, list(c)))
 
 
 def _sockets(mode, count, eng, d, r, flush):

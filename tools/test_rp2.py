@@ -47,7 +47,7 @@ SKIP = {
 # change moves them). GOALS are issue 17's aim (DISCOVER and REQUEST <= 2 ms at capacity 254),
 # met since microdhcp.fast (viper) and asserted too (docs/performance.md section 4).
 # Flatness: the capacity-254 median may exceed the capacity-8 one by at most FLAT.
-BOUNDS = {("DISCOVER", 254): 1860, ("REQUEST", 254): 1890}   # figures 1705 / 1732 us
+BOUNDS = {("DISCOVER", 254): 1570, ("REQUEST", 254): 1460}   # figures 1427 / 1326 us
 GOALS = {("DISCOVER", 254): 2000, ("REQUEST", 254): 2000}
 FLAT = 1.20
 

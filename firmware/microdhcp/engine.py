@@ -16,7 +16,8 @@ from microdhcp.leases import (LeaseTable, h24, cells_for, FREE, OFFERED, BOUND, 
                               RESERVED, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
 
 # The machine-code twins (microdhcp.fast, viper) of _identify's key and look-up, _put_params,
-# _reply's header and clear_key's index work, where MicroPython's native emitter compiles them;
+# _reply's header, clear_key's index work, Request.parse and set_timer (the last two called from
+# here: a Python call less each), where MicroPython's native emitter compiles them;
 # else None and the plain code runs (CPython, a port without the emitter, the portable .mpy
 # build). One module global, not one per twin: each global name is heap on a board, and the
 # 32-bit frozen build's budget (test_firmware.py) had no room for four. Tests may set it to None
@@ -476,7 +477,22 @@ class Engine:
         elif n < 0 or n > _RX_MAX:
             return self._count(C_OVERSIZE)
         req = self.req
-        err = req.parse(n)
+        vp = _fast
+        if vp is not None:
+            # Request.parse's machine-code twin called from here (one Python call less per
+            # message); res[0] == 255: what only the plain parser does, so it parses again.
+            r = req.res
+            vp.parse(rx, n, req._track, req.cnt, req.off, req.ln, r)
+            err = r[0]
+            if err == 255:
+                err = req.parse(n)
+            else:
+                req.n = n
+                req.tail = n        # as the plain parse leaves them
+                req.msg_type = r[1]
+                req.overload = r[2]
+        else:
+            err = req.parse(n)
         if err:
             return self._count(err)
         # A relayed message must come from a relay on our subnet: we serve only that one.
@@ -579,7 +595,11 @@ class Engine:
             if st != OFFERED:
                 self.n_offered += 1
             t.state[s] = OFFERED
-            t.set_timer(s, now + cfg.offer_hold)
+            vt = _fast
+            if vt is not None:
+                vt.timer(t, s, now + cfg.offer_hold)   # set_timer's twin (no Python call)
+            else:
+                t.set_timer(s, now + cfg.offer_hold)
         if self.on_event is not None:
             self.on_event(EV_OFFER, s)
         self.counters[C_OFFER] += 1
@@ -600,8 +620,9 @@ class Engine:
         # give back (every cell held by a live, offered, declined or reserved slot).
         t = self.table
         kb = self.kbuf
-        # cl == s: the client was found in s by this very key, so the keys are equal.
-        eq = cl == s or t.key_equals(s, kb)
+        # cl == s: the client was found in s by this very key, so the keys are equal; a slot
+        # with no key equals none (key_equals' answer, without the call).
+        eq = cl == s or (t.flags[s] & _F_KEYED != 0 and t.key_equals(s, kb))
         hwf = self.hwform
         khw = t.flags[s] & _F_KEY_HW != 0
         # the same client from another chaddr: its id moves to/from the arena
@@ -630,10 +651,13 @@ class Engine:
                 # clear_key's index work in machine code when the chain's keys are all in hw
                 # fields (it clears the key flags then, and clear_key returns at once)
                 vu.unkey(t, s)
-            t.clear_key(s)   # before set_hw: a key kept in the hw field goes with it
+            if t.flags[s] & _F_KEYED:   # (clear_key returns at once otherwise: no call)
+                t.clear_key(s)   # before set_hw: a key kept in the hw field goes with it
         # A key kept in the hw field that stays is this message's htype + chaddr: set_hw would
-        # write the same bytes again.
-        self._save_client(s, not (same and hwf))
+        # write the same bytes again (and without a hostname _save_client has nothing to do).
+        hw = not (same and hwf)
+        if hw or self.req.cnt[HOSTNAME]:
+            self._save_client(s, hw)
         if not same:
             t.set_key(s, kb, self.khash, hwf)
         return True
@@ -766,7 +790,11 @@ class Engine:
         if t.state[s] == OFFERED:
             self.n_offered -= 1
         t.state[s] = BOUND
-        t.set_timer(s, now + self.lease)
+        vt = _fast
+        if vt is not None:
+            vt.timer(t, s, now + self.lease)   # set_timer's twin (no Python call)
+        else:
+            t.set_timer(s, now + self.lease)
         if not renewing and self.on_commit is not None:
             # A new binding reaches the lease store before its ACK leaves (crash safety).
             self.on_commit(s)
@@ -970,7 +998,11 @@ class Engine:
             else:
                 pos = self._put_opt(tx, pos, limit, _OPT_CLIENT_ID, rx, o, n)
         if mtype != DHCPNAK:
-            pos = self._put_params(tx, pos, limit)
+            if vh is not None:
+                vh.options(self, tx, pos, limit, req)   # _put_params' twin, called from here
+                pos = req.res[6]
+            else:
+                pos = self._put_params(tx, pos, limit)
         if cnt[RELAY]:
             pos = self._put_opt(tx, pos, limit + 2 + req.ln[RELAY], _OPT_RELAY_AGENT, rx, req.off[RELAY], req.ln[RELAY])
         tx[pos] = _OPT_END
@@ -1020,19 +1052,15 @@ class Engine:
         fmt = self._efmt
         mark = self._mark
         pk = pack_into      # a global looked up once, not per option
+        vp = _fast
+        if vp is not None:
+            vp.options(self, tx, pos, limit, req)   # all of it, the generation below included
+            return req.res[6]
         g = self._gen + 1
         if g > 255:
             pack_into("256s", mark, 0, b"")   # zero-fills (see _ZFMT)
             g = 1
         self._gen = g
-        vp = _fast
-        if vp is not None:
-            r = req.res
-            if req.cnt[PRL]:
-                vp.params(rx, req.off[PRL], req.ln[PRL], tx, pos, limit, oix, self._enc, self.always, mark, g, r)
-            else:
-                vp.params(rx, 0, 0, tx, pos, limit, oix, self._enc, self.always, mark, g, r)
-            return r[6]
         if req.cnt[PRL]:
             o = req.off[PRL]
             for i in range(o, o + req.ln[PRL]):

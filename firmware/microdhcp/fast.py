@@ -1,7 +1,8 @@
 # MIT license; Copyright (c) 2026 the microdhcp authors
-# microdhcp.fast: machine-code twins (@micropython.viper) of the engine's per-byte loops. Each
-# function here does exactly what a plain-Python definition in packet.py or engine.py does (named
-# in its comment); that definition stays the reference, runs on CPython and wherever this module
+# microdhcp.fast: machine-code twins (@micropython.viper) of the engine's per-byte loops and of a
+# few small steps whose Python call cost more than their work. Each function here does exactly
+# what a plain-Python definition in packet.py, engine.py or leases.py does (named in its comment);
+# that definition stays the reference, runs on CPython and wherever this module
 # does not import, and host_tests/core/test_viper.py feeds random and mutated messages through
 # both and compares reply bytes and table state. The selection is made once, at import of
 # packet.py and engine.py (`try: ... import ... fast`): NameError on CPython (no `micropython`),
@@ -215,26 +216,41 @@ def ident(buf, o, n, kbuf, table, res):
 
 
 @micropython.viper
-def params(rx, o, n, tx, pos, limit, oix, enc, always, mark, g, res):
-    # engine._put_params: the options listed in rx[o:o + n] (option 55, RFC 2132 9.8) in its
-    # order, each once, then the always-sent ones not listed; an option that does not fit whole
-    # is left out. enc: the engine's encoded options (a list of bytes), always: its tuple of
-    # always-sent codes. res[6] = the new pos.
-    b = ptr8(rx)
+def options(eng, tx, pos, limit, req):
+    # engine._put_params (called by _reply itself, one Python call less per reply): the next
+    # generation of the engine's marks (_gen, _mark), then the options listed in option 55 (RFC
+    # 2132 9.8) in its order, each once, then the always-sent ones not listed; an option that
+    # does not fit whole is left out. The engine's encoded options (_enc, a list of bytes) and
+    # their index (_oix); req.res[6] = the new pos.
+    b = ptr8(req.buf)
     t = ptr8(tx)
-    ix = ptr8(oix)
-    mk = ptr8(mark)
+    ix = ptr8(eng._oix)
+    mk = ptr8(eng._mark)
+    enc = eng._enc
     p = int(pos)
     lim = int(limit)
-    gg = int(g)
-    i = int(o)
-    end = i + int(n)
+    g = int(eng._gen) + 1
+    if g > 255:
+        i = 0
+        while i < 256:
+            mk[i] = 0
+            i += 1
+        g = 1
+    eng._gen = g
+    cnt = ptr8(req.cnt)
+    i = 0
+    end = 0
+    if cnt[5]:      # packet.PRL
+        of = ptr16(req.off)
+        ln = ptr16(req.ln)
+        i = of[5]
+        end = i + ln[5]
     while i < end:
         code = b[i]
         i += 1
         j = ix[code]
-        if j and mk[code] != gg:
-            mk[code] = gg
+        if j and mk[code] != g:
+            mk[code] = g
             e = enc[j - 1]
             k = int(len(e))
             if p + k <= lim:
@@ -244,12 +260,13 @@ def params(rx, o, n, tx, pos, limit, oix, enc, always, mark, g, res):
                     t[p + q] = v[q]
                     q += 1
                 p += k
+    always = eng.always
     na = int(len(always))
     a = 0
     while a < na:
         code = int(always[a])
         a += 1
-        if mk[code] != gg:
+        if mk[code] != g:
             e = enc[ix[code] - 1]
             k = int(len(e))
             if p + k <= lim:
@@ -259,7 +276,7 @@ def params(rx, o, n, tx, pos, limit, oix, enc, always, mark, g, res):
                     t[p + q] = v[q]
                     q += 1
                 p += k
-    r = ptr32(res)
+    r = ptr32(req.res)
     r[6] = p
 
 
@@ -288,6 +305,120 @@ def head(rx, tx, ciaddr):
         t[13] = b[13]
         t[14] = b[14]
         t[15] = b[15]
+
+
+@micropython.viper
+def timer(table, s, t):
+    # leases.LeaseTable.set_timer with its sift (_up or _down) written in: slot s's timer set to
+    # t (a new one pushed on the expiry heap), the heap kept a min-heap by expiry. Times are
+    # seconds since boot, 0 <= t <= leases.NEVER (< 2**30); anything else, or a heap whose
+    # least time is not (a negative one: ptr32 reads it unsigned on a 64-bit host), goes to
+    # the plain set_timer.
+    ex = ptr32(table.expiry)
+    hp8 = ptr8(table.heap)
+    hp16 = ptr16(table.heap)
+    ps8 = ptr8(table.hpos)
+    ps16 = ptr16(table.hpos)
+    w = int(table.wide)
+    n = int(table.hsize)
+    ss = int(s)
+    tt = int(t)
+    nv = 1
+    nv = (nv << 30) - 1     # leases.NEVER without a 30-bit literal (see the top)
+    if n:
+        if w:
+            v = ex[hp16[0]]
+        else:
+            v = ex[hp8[0]]
+    else:
+        v = 0
+    if tt < 0 or tt > nv or v < 0 or v > nv:
+        table.set_timer(s, t)
+        return
+    if w:
+        q = ps16[ss]
+    else:
+        q = ps8[ss]
+    up = 0
+    if q:
+        i = q - 1
+        old = ex[ss]
+        ex[ss] = tt
+        if tt < old:
+            up = 1
+        elif tt == old:
+            return
+    else:
+        ex[ss] = tt
+        i = n
+        n += 1
+        table.hsize = n
+        if i:
+            if w:
+                v = ex[hp16[(i - 1) >> 1]]
+            else:
+                v = ex[hp8[(i - 1) >> 1]]
+            if v > tt:
+                up = 1
+        if not up:
+            # the plain code stores the new entry where it is (no sift)
+            if w:
+                hp16[i] = ss
+                ps16[ss] = i + 1
+            else:
+                hp8[i] = ss
+                ps8[ss] = i + 1
+            return
+    if up:
+        # _up: move parents down until one is due no later than tt
+        while i:
+            p = (i - 1) >> 1
+            if w:
+                e = hp16[p]
+            else:
+                e = hp8[p]
+            if ex[e] <= tt:
+                break
+            if w:
+                hp16[i] = e
+                ps16[e] = i + 1
+            else:
+                hp8[i] = e
+                ps8[e] = i + 1
+            i = p
+    else:
+        # _down: move the earlier child up while it is due before tt
+        while True:
+            c = 2 * i + 1
+            if c >= n:
+                break
+            if w:
+                e = hp16[c]
+            else:
+                e = hp8[c]
+            if c + 1 < n:
+                if w:
+                    f = hp16[c + 1]
+                else:
+                    f = hp8[c + 1]
+                if ex[f] < ex[e]:
+                    c += 1
+                    e = f
+            if ex[e] >= tt:
+                break
+            if w:
+                hp16[i] = e
+                ps16[e] = i + 1
+            else:
+                hp8[i] = e
+                ps8[e] = i + 1
+            i = c
+    if w:
+        hp16[i] = ss
+        ps16[ss] = i + 1
+    else:
+        hp8[i] = ss
+        ps8[ss] = i + 1
 
 
 @micropython.viper

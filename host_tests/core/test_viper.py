@@ -28,7 +28,7 @@ _N = 1200 if getattr(sys, "platform", "") in ("linux", "darwin") else 60
 _TABLE = ("state", "flags", "expiry", "hw", "host", "extra", "cells", "cnext", "aref", "index", "nxt", "prv",
           "heap", "hpos")
 _TABLE_INTS = ("head", "tail", "hsize", "cfree", "nfree", "spare", "evicted")
-_ENGINE_INTS = ("n_offered", "dst_kind", "dst_port", "reply_max", "lease", "khash")
+_ENGINE_INTS = ("n_offered", "dst_kind", "dst_port", "reply_max", "lease", "khash", "_gen")
 
 
 def _only_cpython():
@@ -44,12 +44,13 @@ def _state(e):
     out += [getattr(e, a) for a in _ENGINE_INTS]
     out.append(bytes(e.counters))
     out.append(bytes(e.dst))
+    out.append(bytes(e._mark))     # the options written per reply (fast.options keeps them too)
     return out
 
 
 def _req_state(req):
     # What the engine reads of a parse: the result fields and each counted option's place.
-    out = [req.n, req.msg_type, req.overload, bytes(req.cnt)]
+    out = [req.n, req.tail, req.msg_type, req.overload, bytes(req.cnt)]
     for i in range(len(req.cnt)):
         if req.cnt[i]:
             out.append((i, req.off[i], req.ln[i], bytes(req.buf[req.off[i]:req.off[i] + req.ln[i]])))
@@ -243,3 +244,49 @@ def test_viper_and_plain_remove_index_entries_the_same():
         # removals that shifted entries back did happen (the board's short run of the wide table
         # may see none)
         assert moved > (3 if _N > 150 or cap < 255 else -1), (cap, moved)
+
+
+def test_viper_and_plain_keep_the_same_expiry_heap():
+    # LeaseTable.set_timer (with its _up / _down sifts) against fast.timer on random timers, as
+    # Engine._discover and _bind set them: new timers, earlier, later and equal times, NEVER,
+    # timers cleared in between, on a table of each index width; expiry, heap, hpos and hsize
+    # must stay equal after every step. A negative time (never from the engine's clock) and a
+    # heap holding one take the plain set_timer inside the twin.
+    if not _MP:
+        return _only_cpython()
+    from microdhcp.leases import LeaseTable, NEVER
+    assert h.fast_available()
+    vtimer = h.fast_twin("timer")   # as imported, also under mp_runner --plain
+    r = k.Lcg(23)
+    for cap, rounds in ((21, 600 if _N > 150 else 150), (300, 2500 if _N > 150 else 150)):
+        ta = LeaseTable(0, cap, [], 8)
+        tb = LeaseTable(0, cap, [], 8)
+        sifts = 0
+        for i in range(rounds):
+            s = r.below(cap)
+            c = r.below(10)
+            t = 0
+            if c == 0:
+                ta.clear_timer(s)
+                tb.clear_timer(s)
+            else:
+                if c == 1:
+                    t = NEVER
+                elif c == 2 and tb.hpos[s]:
+                    t = tb.expiry[s]                      # the same time again
+                elif c == 3 and i > rounds // 2 and r.below(8) == 0:
+                    t = -1 - r.below(50)                  # plain fallback inside the twin
+                else:
+                    t = r.below(1000 if r.below(2) else 20)
+                before = bytes(ta.heap)
+                vtimer(ta, s, t)
+                tb.set_timer(s, t)
+                sifts += bytes(ta.heap) != before
+            assert bytes(ta.expiry) == bytes(tb.expiry) and bytes(ta.heap) == bytes(tb.heap), (cap, i, s)
+            assert bytes(ta.hpos) == bytes(tb.hpos) and ta.hsize == tb.hsize, (cap, i, s)
+            if t < 0 and r.below(2):
+                # take the negative timer out again (the heap's least) so the twin works on
+                for t2 in (ta, tb):
+                    t2.clear_timer(s)
+        assert sifts > rounds // 4, (cap, sifts)
+        assert tb.wide == (cap >= 255)
