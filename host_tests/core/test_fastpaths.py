@@ -3,7 +3,7 @@
 import dhcpkit as k
 from microdhcp import status
 import harness as h
-from microdhcp.engine import _encode
+from microdhcp.reply import encode as _encode
 
 
 def test_encode_splits_per_rfc3396():
@@ -122,11 +122,19 @@ def test_written_out_key_hash_and_home_match_h24_and_home():
 
 
 def test_engine_copies_of_table_constants_match_the_table():
-    # The engine keeps leases' private flag layout as its own consts (no module lookup per message).
+    # The engine, identity.py and reply.py keep leases' private flag layout and each other's
+    # numbers as their own consts (no module lookup per message): the copies must agree.
     import microdhcp.engine as eng
+    import microdhcp.identity as ident
+    import microdhcp.reply as rp
     import microdhcp.leases as ls
     if hasattr(eng, "_F_KEY_HW"):        # CPython keeps private constants as module attributes
-        assert (eng._F_KEY_HW, eng._F_KEYED, eng._HLEN_SHIFT) == (ls._F_KEY_HW, ls._F_KEYED, ls._HLEN_SHIFT)
+        assert (eng._F_KEY_HW, eng._F_KEYED) == (ls._F_KEY_HW, ls._F_KEYED)
+        assert (ident._F_KEY_HW, ident._HLEN_SHIFT) == (ls._F_KEY_HW, ls._HLEN_SHIFT)
+        assert ident._C_ID_PINNED == eng.C_ID_PINNED and rp._C_REPLIED == eng.C_REPLIED
+        assert (eng._CLIENT_PORT, eng._DEFAULT_MAX) == (rp._CLIENT_PORT, rp._DEFAULT_MAX)
+        assert (eng._CHADDR, ident._CHADDR, ident._HTYPE, ident._HLEN) == (rp._CHADDR, rp._CHADDR, rp._HTYPE, rp._HLEN)
+    assert (rp.DHCPDISCOVER, rp.DHCPOFFER, rp.DHCPNAK) == (eng.DHCPDISCOVER, eng.DHCPOFFER, eng.DHCPNAK)
     # either way: the hw field and flags the engine writes are what set_hw writes
     e = h.engine()
     r = h.dora(e, 7)
