@@ -86,7 +86,7 @@ EV_DECLINED = const(5)
 EV_EXPIRED = const(6)
 EV_NAK = const(7)
 EV_NOADDR = const(8)
-EV_INFORM = const(9)          # status.EVENT_NAMES: their log tags
+EV_INFORM = const(9)          # status.EVENT_TAGS: their log tags
 
 # NAK reasons (option 56 text), written only on the NAK path.
 _NAK_WRONG_NET = b"wrong network"
@@ -123,12 +123,7 @@ class Engine:
         # The reply buffer the socket shell (net.Server) sends from, made here, right after the
         # receive buffer: big blocks first, while the heap is still one piece. Made later (after
         # the table's temporaries) it may find no 1500-byte hole in a heap with room to spare.
-        # Sized to the longest reply this configuration can build (_REPLY_BASE), at least the 548
-        # bytes of a 576-octet datagram every client takes (RFC 2131 section 2; more only for a
-        # client's option 57, RFC 2132 9.10), rounded up to 64 for _reply's one-call zeroing, at
-        # most TX_SIZE. A longer reply cannot happen but through a 61 or 82 split past 255 bytes
-        # (RFC 3396) in a reply to a client whose option 57 allows more: that echo is then left
-        # out, as every option that does not fit (docs/performance.md, "Memory").
+        # Sized to the longest reply this configuration can build (reply.tx_size says how).
         self.tx = bytearray(_rp.tx_size(config))
         # Views of fixed header fields, made once: a slice store from a view copies without
         # allocating (slicing a view per message would allocate one each time).
@@ -175,7 +170,7 @@ class Engine:
 
     def _refuse(self, cl):
         # The count for _identify's -2 and -3.
-        return self._count(C_ID_MISMATCH if cl == -2 else C_ID_TOO_LONG)
+        return self._drop(C_ID_MISMATCH if cl == -2 else C_ID_TOO_LONG)
 
     # --- helpers on the received message ---------------------------------------------------
     def _off_at(self, pos):
@@ -210,9 +205,9 @@ class Engine:
         s = self.server
         return b[pos] == s[0] and b[pos + 1] == s[1] and b[pos + 2] == s[2] and b[pos + 3] == s[3]
 
-    def _count(self, i):
+    def _drop(self, i):
         # Counts message outcome i and returns 0, the reply length of "no reply": callers end
-        # with `return self._count(C_...)` where the message is dropped.
+        # with `return self._drop(C_...)` where the message is dropped.
         self.counters[i] += 1
         return 0
 
@@ -243,17 +238,17 @@ class Engine:
         if data is not rx:
             n = len(data)
             if n > _RX_MAX:
-                return self._count(C_OVERSIZE)
+                return self._drop(C_OVERSIZE)
             rx[0:n] = data
         elif n < 0 or n > _RX_MAX:
-            return self._count(C_OVERSIZE)
+            return self._drop(C_OVERSIZE)
         req = self.req
         err = req.parse(n)
         if err:
-            return self._count(err)
+            return self._drop(err)
         # A relayed message must come from a relay on our subnet: we serve only that one.
         if (rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]) and self._off_at(_GIADDR) < 0:
-            return self._count(C_WRONG_RELAY)
+            return self._drop(C_WRONG_RELAY)
         t = req.msg_type
         if t == DHCPDISCOVER:
             return self._discover(now, tx)
@@ -265,7 +260,7 @@ class Engine:
             return self._release(now)
         if t == DHCPINFORM:
             return self._inform(tx)
-        return self._count(C_NOT_CLIENT_MSG)
+        return self._drop(C_NOT_CLIENT_MSG)
 
     def tick(self, now):
         # Ends offers, leases and quarantines whose time has come. Call it now and then when
@@ -309,7 +304,7 @@ class Engine:
             return self._refuse(cl)
         reserved = cl >= 0 and t.flags[cl] & F_RESERVED
         if cfg.known_clients_only and not reserved:
-            return self._count(C_UNKNOWN_CLIENT)
+            return self._drop(C_UNKNOWN_CLIENT)
         s = -1
         if cl >= 0:
             # The client's current binding or reservation, else its previous address, which
@@ -317,16 +312,16 @@ class Engine:
             # reservation can be DECLINED and still keyed: that client waits out the quarantine.
             if t.state[cl] == DECLINED:
                 self._event(EV_NOADDR, -1)
-                return self._count(C_EXHAUSTED)
+                return self._drop(C_EXHAUSTED)
             # Per-client rate limit: an OFFERED slot's expiry is its last OFFER + offer_hold.
             if cfg.offer_interval and t.state[cl] == OFFERED and \
                     now - (t.expiry[cl] - cfg.offer_hold) < cfg.offer_interval:
-                return self._count(C_RATE_LIMITED)
+                return self._drop(C_RATE_LIMITED)
             s = cl
         elif self.n_offered >= cfg.max_offers and not (cfg.rapid_commit and req.cnt[RAPID]):
             # A client we hold nothing for needs a new slot: during a DISCOVER flood the cap keeps
             # the rest of the pool (and remembered addresses) for clients that come back.
-            return self._count(C_OFFER_CAP)
+            return self._drop(C_OFFER_CAP)
         if s < 0 and req.cnt[REQ_ADDR]:
             r = t.slot_of(self._off_at(req.off[REQ_ADDR]))
             if r >= 0 and self._available_to(r):
@@ -339,9 +334,9 @@ class Engine:
             s = t.head
         if s < 0:
             self._event(EV_NOADDR, -1)
-            return self._count(C_EXHAUSTED)
+            return self._drop(C_EXHAUSTED)
         if not self._take(s, cl):
-            return self._count(C_ID_ARENA_FULL)
+            return self._drop(C_ID_ARENA_FULL)
         self.lease = self._lease_for() if req.cnt[LEASE] else cfg.lease_time
         # RFC 4039 section 4: with rapid commit both enabled and asked for, bind at once.
         if cfg.rapid_commit and req.cnt[RAPID]:
@@ -440,14 +435,14 @@ class Engine:
                 # SELECTING, another server chosen: our offer was declined, so free it.
                 if cl >= 0 and t.state[cl] == OFFERED:
                     self._unoffer(cl)
-                return self._count(C_OTHER_SERVER)
+                return self._drop(C_OTHER_SERVER)
             # SELECTING, us chosen: option 50 MUST hold the offered address and ciaddr be 0.
             if req.cnt[REQ_ADDR]:
                 pos = req.off[REQ_ADDR]
             elif not self._is_zero(_CIADDR):
                 pos = _CIADDR   # tolerated: some clients fill ciaddr instead
             else:
-                return self._count(C_BAD_REQUEST)
+                return self._drop(C_BAD_REQUEST)
             return self._grant(cl, pos, now, tx, 1)
         if req.cnt[REQ_ADDR]:
             # INIT-REBOOT: verify a remembered address.
@@ -455,7 +450,7 @@ class Engine:
         if not self._is_zero(_CIADDR):
             # RENEWING (unicast) or REBINDING (broadcast): extend the lease on ciaddr.
             return self._grant(cl, _CIADDR, now, tx, 0)
-        return self._count(C_BAD_REQUEST)
+        return self._drop(C_BAD_REQUEST)
 
     def _unoffer(self, s):
         t = self.table
@@ -472,18 +467,18 @@ class Engine:
         cfg = self.cfg
         reserved = cl >= 0 and t.flags[cl] & F_RESERVED
         if cfg.known_clients_only and not reserved:
-            return self._count(C_UNKNOWN_CLIENT)
+            return self._drop(C_UNKNOWN_CLIENT)
         # Without authority (another server may own this client) we answer only clients we
         # know or that chose us; RFC 2131 4.3.2 "MUST remain silent" for unknown clients.
         speak = selecting or cfg.authoritative or cl >= 0
         off = self._off_at(pos)
         if off < 0:
-            return self._nak(tx, _NAK_WRONG_NET) if speak else self._count(C_IGNORED)
+            return self._nak(tx, _NAK_WRONG_NET) if speak else self._drop(C_IGNORED)
         s = off - t.pool_first   # t.slot_of(off), the pool case written out
         if s < 0 or s >= t.pool_size:
             s = t.slot_of(off)
         if s < 0:
-            return self._nak(tx, _NAK_NOT_POOL) if speak else self._count(C_IGNORED)
+            return self._nak(tx, _NAK_NOT_POOL) if speak else self._drop(C_IGNORED)
         if cl >= 0 and cl != s:
             st = t.state[cl]
             if reserved or st == OFFERED or st == BOUND:
@@ -495,13 +490,13 @@ class Engine:
                 return self._nak(tx, _NAK_IN_USE)
         else:
             if not self._available_to(s) or t.flags[s] & F_RESERVED:
-                return self._nak(tx, _NAK_IN_USE) if speak else self._count(C_IGNORED)
+                return self._nak(tx, _NAK_IN_USE) if speak else self._drop(C_IGNORED)
             if not speak:
-                return self._count(C_IGNORED)
+                return self._drop(C_IGNORED)
         self.lease = self._lease_for() if self.req.cnt[LEASE] else cfg.lease_time
         renewing = t.state[s] == BOUND and s == cl
         if not self._take(s, cl):
-            return self._count(C_ID_ARENA_FULL)
+            return self._drop(C_ID_ARENA_FULL)
         return self._bind(s, now, tx, renewing)
 
     def _bind(self, s, now, tx, renewing):
@@ -523,16 +518,16 @@ class Engine:
         req = self.req
         t = self.table
         if req.cnt[SERVER_ID] and not self._is_ours(req.off[SERVER_ID]):
-            return self._count(C_OTHER_SERVER)
+            return self._drop(C_OTHER_SERVER)
         if not req.cnt[REQ_ADDR]:
-            return self._count(C_BAD_REQUEST)
+            return self._drop(C_BAD_REQUEST)
         s = t.slot_of(self._off_at(req.off[REQ_ADDR]))
         cl = self._identify()
         if cl < -1:
             return self._refuse(cl)
         # Only the client holding the address may decline it (no hijacking by forged DECLINEs).
         if s < 0 or cl != s or not (t.state[s] == OFFERED or t.state[s] == BOUND):
-            return self._count(C_IGNORED)
+            return self._drop(C_IGNORED)
         if t.state[s] == OFFERED:
             self.n_offered -= 1
         self.counters[C_DECLINE] += 1
@@ -548,13 +543,13 @@ class Engine:
         req = self.req
         t = self.table
         if req.cnt[SERVER_ID] and not self._is_ours(req.off[SERVER_ID]):
-            return self._count(C_OTHER_SERVER)
+            return self._drop(C_OTHER_SERVER)
         s = t.slot_of(self._off_at(_CIADDR))
         cl = self._identify()
         if cl < -1:
             return self._refuse(cl)
         if s < 0 or cl != s or t.state[s] != BOUND:
-            return self._count(C_IGNORED)
+            return self._drop(C_IGNORED)
         self.counters[C_RELEASE] += 1
         self._event(EV_RELEASED, s)
         t.clear_timer(s)

@@ -26,7 +26,7 @@ DROP_COUNTERS = (1, 2, 3, 4, 5, 6, 7, 8, C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_
                  C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED,
                  C_ID_MISMATCH, C_ID_TOO_LONG, C_ID_ARENA_FULL)
 # engine.EV_* -> the log tag of its line (dnsmasq's names).
-EVENT_NAMES = ("", "DHCPOFFER", "DHCPACK", "DHCPACK", "DHCPRELEASE", "DHCPDECLINE", "DHCPEXPIRE", "DHCPNAK",
+EVENT_TAGS = ("", "DHCPOFFER", "DHCPACK", "DHCPACK", "DHCPRELEASE", "DHCPDECLINE", "DHCPEXPIRE", "DHCPNAK",
                "DHCPDISCOVER", "DHCPINFORM")
 
 
@@ -91,7 +91,7 @@ def _request_mac(engine):
 
 def event_line(engine, kind, slot, iface, now):
     """One line per event, e.g. `DHCPACK(br0) 192.168.4.23 02:00:00:00:00:01 sensor-3`."""
-    name = "%s(%s)" % (EVENT_NAMES[kind], iface or "-")
+    name = "%s(%s)" % (EVENT_TAGS[kind], iface or "-")
     if kind == EV_NOADDR:
         return "%s %s no address available" % (name, _request_mac(engine))
     if kind == EV_NAK:
@@ -151,8 +151,8 @@ class EventLog:
         self.net_last = net[3]
         head = ("%d.%d.%d." % (net[0], net[1], net[2])) if self.net3 else ""
         pre = []
-        for k in range(len(EVENT_NAMES)):
-            pre.append(("%s(%s) %s" % (EVENT_NAMES[k], iface or "-", head)).encode())
+        for k in range(len(EVENT_TAGS)):
+            pre.append(("%s(%s) %s" % (EVENT_TAGS[k], iface or "-", head)).encode())
         self.prefix = pre
         # struct.pack_into("<ks") copies exactly k bytes (py/modstruct.c, the 's' case); a slice
         # store would move the buffer's whole tail onto itself (docs/performance.md, section 4).
