@@ -104,9 +104,9 @@ class Engine:
                      ``EV_BOUND``, ``EV_RENEWED``, ``EV_RELEASED``, ``EV_DECLINED``, ``EV_EXPIRED``;
                      ``EV_NAK``, ``EV_NOADDR``, ``EV_INFORM`` with slot -1). It runs on the packet
                      path: keep it short (it may allocate; the engine itself does not).
-    :param on_commit: Optional ``on_commit(slot)``, called before a reply that depends on a lease
-                      change is returned (a new binding, a RELEASE, a DECLINE): persistence
-                      (``store.LeaseStore.commit``).
+    :param on_commit: Optional ``on_commit(slot, now)``, called before a reply that depends on a
+                      lease change is returned (a new binding, a RELEASE, a DECLINE) with the time
+                      of the change: persistence (``store.LeaseStore.commit``).
 
     ``handle(data, now, tx)`` serves one datagram; ``tick(now)`` ends what is due when idle;
     ``table`` is the lease table, ``counters`` the counters named by ``status.COUNTER_NAMES``.
@@ -216,10 +216,10 @@ class Engine:
         if cb is not None:
             cb(kind, slot)
 
-    def _commit(self, slot):
+    def _commit(self, slot, now):
         cb = self.on_commit
         if cb is not None:
-            cb(slot)
+            cb(slot, now)
 
     # --- entry points --------------------------------------------------------------------
     def handle(self, data, now, tx, n=-1):
@@ -507,7 +507,7 @@ class Engine:
         t.set_timer(s, now + self.lease)
         if not renewing and self.on_commit is not None:
             # A new binding reaches the lease store before its ACK leaves (crash safety).
-            self.on_commit(s)
+            self.on_commit(s, now)
         if self.on_event is not None:
             self.on_event(EV_RENEWED if renewing else EV_BOUND, s)
         self.counters[C_ACK] += 1
@@ -536,7 +536,7 @@ class Engine:
         t.set_timer(s, now + self.cfg.decline_hold)
         if not t.flags[s] & F_RESERVED:
             t.clear_key(s)
-        self._commit(s)
+        self._commit(s, now)
         return 0
 
     def _release(self, now):
@@ -559,7 +559,7 @@ class Engine:
             # Freed, but the key stays: the client gets this address back if it is still free.
             t.state[s] = RELEASED
             t.push_tail(s)
-        self._commit(s)
+        self._commit(s, now)
         return 0
 
     # --- INFORM: section 4.3.5 --------------------------------------------------------------

@@ -482,19 +482,9 @@ class LeaseStore:
             t.push_tail(s)
 
     # --- the write path -------------------------------------------------------------------
-    def commit(self, slot, now=-1):
+    def commit(self, slot, now):
         """engine.on_commit: writes slot's record (flush + sync) before the engine answers.
-        `now` is optional: the engine calls commit right after setting the timer of a new
-        binding (now + engine.lease) or quarantine (now + decline_hold), so it is derived."""
-        e = self.engine
-        t = e.table
-        if now < 0:
-            if t.hpos[slot] and t.expiry[slot] != NEVER:
-                st = t.state[slot]
-                if st == BOUND:
-                    now = t.expiry[slot] - e.lease
-                elif st == DECLINED:
-                    now = t.expiry[slot] - e.cfg.decline_hold
+        `now` is the engine's time of the change: the record's time left counts from it."""
         if now > self.now:
             self.now = now
         if self.f is None:
