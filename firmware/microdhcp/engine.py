@@ -51,7 +51,8 @@ _RX_MAX = const(1500)            # packet.RX_MAX, as a constant here (a module a
 _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw field (a private constant there)
 _F_KEYED = const(6)              # leases._F_KEYED: the slot has a key
 
-# Counters: index -> name in status.COUNTER_NAMES. 1..8 are the parser's drop reasons.
+# Counters: index -> name in status.COUNTER_NAMES. 1..8 are the parser's drop reasons, counted at
+# their own value (packet.E_SHORT .. packet.E_TOO_LONG: handle() counts req.parse()'s result).
 C_RECEIVED = const(0)
 C_REPLIED = const(9)
 C_OFFER = const(10)
