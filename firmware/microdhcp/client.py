@@ -173,9 +173,7 @@ class Client:
         self._dirty = _MIN_MSG
 
     # --- helpers -------------------------------------------------------------------------
-    def _discard(self, i):
-        # Counts why a message is ignored and returns 0, "nothing to send": callers end with
-        # `return self._discard(C_...)`.
+    def _discard(self, i):   # counts why a message is ignored; 0: nothing to send
         self.counters[i] += 1
         return 0
 

@@ -12,7 +12,7 @@ except ImportError:
 from array import array
 from microdhcp.packet import Request, REQ_ADDR, LEASE, SERVER_ID, RAPID
 from microdhcp.leases import (LeaseTable, cells_for, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED,
-                              RESERVED, F_RESERVED, KEY_SIZE, HW_ROOM)
+                              F_RESERVED, KEY_SIZE, HW_ROOM)
 import microdhcp.identity as _id
 import microdhcp.reply as _rp
 from microdhcp.reply import DST_BROADCAST, DST_UNICAST  # noqa: F401  (the shell's names for them: net.py)
@@ -175,7 +175,7 @@ class Engine:
 
     # --- helpers on the received message ---------------------------------------------------
     def _off_at(self, pos):
-        # Host offset of the address at rx[pos:pos+4] in our subnet, or -1.
+        # Host offset of the address at rx[pos:pos+4] in our subnet, or -1 (config.offset, written out).
         b = self.rx
         m = self.mask
         net = self.network
@@ -273,27 +273,18 @@ class Engine:
                 return
             t.clear_timer(s)
             st = t.state[s]
-            reserved = t.flags[s] & F_RESERVED
             if st == BOUND:
                 self.counters[C_EXPIRED] += 1
                 self._event(EV_EXPIRED, s)
-                if reserved:
-                    t.state[s] = RESERVED
-                else:
-                    t.state[s] = EXPIRED
-                    t.push_tail(s)
+                t.vacate(s, EXPIRED)
             elif st == OFFERED or st == DECLINED:
                 if st == OFFERED:
                     self.n_offered -= 1
                 # A lapsed offer keeps the client's key (its "previous address" next time);
-                # a quarantine ends with the address free for anyone.
-                if reserved:
-                    t.state[s] = RESERVED
-                else:
-                    if st == DECLINED:
-                        t.clear_key(s)
-                    t.state[s] = FREE
-                    t.push_tail(s)
+                # a quarantine ends with the address free for anyone (a reservation keeps its own).
+                if st == DECLINED and not t.flags[s] & F_RESERVED:
+                    t.clear_key(s)
+                t.vacate(s, FREE)
 
     # --- DISCOVER: RFC 2131 section 4.3.1 ------------------------------------------------
     def _discover(self, now, tx):
@@ -384,9 +375,7 @@ class Engine:
                 # Moving a live client (it asked for another address): free its old slot.
                 if st == OFFERED:
                     self.n_offered -= 1
-                t.clear_timer(cl)
-                t.state[cl] = FREE
-                t.push_tail(cl)
+                t.vacate(cl, FREE)   # cl is no reservation (returned above)
             t.clear_key(cl)
         if t.prv[s] != t.nil or t.head == s:   # t.unlink(s) when in the list (written out)
             t.unlink(s)
@@ -454,14 +443,8 @@ class Engine:
         return self._drop(C_BAD_REQUEST)
 
     def _unoffer(self, s):
-        t = self.table
         self.n_offered -= 1
-        t.clear_timer(s)
-        if t.flags[s] & F_RESERVED:
-            t.state[s] = RESERVED
-        else:
-            t.state[s] = FREE
-            t.push_tail(s)
+        self.table.vacate(s, FREE)
 
     def _grant(self, cl, pos, now, tx, selecting):
         t = self.table
@@ -553,13 +536,8 @@ class Engine:
             return self._drop(C_IGNORED)
         self.counters[C_RELEASE] += 1
         self._event(EV_RELEASED, s)
-        t.clear_timer(s)
-        if t.flags[s] & F_RESERVED:
-            t.state[s] = RESERVED
-        else:
-            # Freed, but the key stays: the client gets this address back if it is still free.
-            t.state[s] = RELEASED
-            t.push_tail(s)
+        # Freed, but the key stays: the client gets this address back if it is still free.
+        t.vacate(s, RELEASED)
         self._commit(s, now)
         return 0
 

@@ -12,7 +12,7 @@ except ImportError:
 
 from struct import pack_into
 from microdhcp.packet import HOSTNAME, CLIENT_ID
-from microdhcp.leases import h24, OFFERED, BOUND, RESERVED, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER
+from microdhcp.leases import key_hash, OFFERED, BOUND, RESERVED, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER
 
 # The machine-code twin (microdhcp.fast.ident) of the key and look-up, else None (see engine.py;
 # tests set it to None with the others: host_tests/core/harness.use_fast).
@@ -28,6 +28,7 @@ _CHADDR = const(28)
 _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw field (a private constant there)
 _HLEN_SHIFT = const(3)           # leases._HLEN_SHIFT: hlen in the flags' bits 3-7
 _C_ID_PINNED = const(30)         # engine.C_ID_PINNED
+_H24_SEED = const(5381)          # leases.H24_SEED: h24's start, here in the key's hash written out
 
 
 def reserve(self, cfg):
@@ -48,7 +49,7 @@ def reserve(self, cfg):
             # Keep the MAC for listings before the client ever shows up; it is the key too.
             t.set_hw(s, 1, 6, key, 1)
         t.flags[s] |= F_RESERVED
-        if not t.set_key(s, kb, h24(kb, 1, n, 5381), mac):
+        if not t.set_key(s, kb, key_hash(kb), mac):
             raise ValueError("no room for the reservations' client ids: raise id_cells")
         t.state[s] = RESERVED
         t.expiry[s] = NEVER
@@ -64,7 +65,7 @@ def hw_key(self):
     kb[0] = n + 1
     v = b[_HTYPE]
     kb[1] = v
-    h = ((5381 * 33) ^ v) & 0xFFFFFF
+    h = ((_H24_SEED * 33) ^ v) & 0xFFFFFF
     c = _CHADDR - 2
     for i in range(2, n + 2):
         v = b[c + i]
@@ -113,7 +114,7 @@ def identify(self):
         kb[0] = n
         v = b[o + 1]
         kb[1] = v
-        h = ((5381 * 33) ^ v) & 0xFFFFFF
+        h = ((_H24_SEED * 33) ^ v) & 0xFFFFFF
         # One pass copies the id into kbuf, hashes it (h24's steps, written out: a call and a
         # loop of its own cost more on a board) and ORs its differences from chaddr into x.
         x = 0
