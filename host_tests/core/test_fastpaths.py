@@ -135,6 +135,10 @@ def test_engine_copies_of_table_constants_match_the_table():
         assert (eng._CLIENT_PORT, eng._DEFAULT_MAX) == (rp._CLIENT_PORT, rp._DEFAULT_MAX)
         assert (eng._CHADDR, ident._CHADDR, ident._HTYPE, ident._HLEN) == (rp._CHADDR, rp._CHADDR, rp._HTYPE, rp._HLEN)
     assert (rp.DHCPDISCOVER, rp.DHCPOFFER, rp.DHCPNAK) == (eng.DHCPDISCOVER, eng.DHCPOFFER, eng.DHCPNAK)
+    if hasattr(ident, "_H24_SEED"):
+        assert ident._H24_SEED == ls.H24_SEED
+    kb = bytearray(b"\x07\x01\x02\x00\x00\x00\x00\x09")
+    assert ls.key_hash(kb) == ls.h24(kb, 1, 7, ls.H24_SEED)
     # either way: the hw field and flags the engine writes are what set_hw writes
     e = h.engine()
     r = h.dora(e, 7)
@@ -179,3 +183,12 @@ def test_header_and_hw_copies_by_view_match_the_slice_copies():
         assert _step(e, f, k.msg(k.REQUEST, c, ((50, k.ip("192.168.4.250")),)))   # a NAK
     assert bytes(e.table.hw) == bytes(f.table.hw) and bytes(e.table.flags) == bytes(f.table.flags)
     assert [status.counter(e, x) for x in ("offer", "ack", "inform", "nak")] == [5, 5, 10, 5]
+
+
+def test_off_at_is_config_offset():
+    # engine._off_at is config.offset written out for the packet path: the same answer for
+    # addresses inside and outside the subnet, at any position of the buffer.
+    e = h.engine()
+    for ip in (b"\xc0\xa8\x04\x17", b"\xc0\xa8\x05\x17", b"\x0a\x00\x00\x01", b"\xc0\xa8\x04\xff"):
+        e.rx[12:16] = ip
+        assert e._off_at(12) == e.cfg.offset(ip) == e.cfg.offset(e.rx, 12)
