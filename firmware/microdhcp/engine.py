@@ -15,7 +15,6 @@ from microdhcp.leases import (LeaseTable, cells_for, FREE, OFFERED, BOUND, RELEA
                               F_RESERVED, KEY_SIZE, HW_ROOM)
 import microdhcp.identity as _id
 import microdhcp.reply as _rp
-from microdhcp.reply import DST_BROADCAST, DST_UNICAST  # noqa: F401  (the shell's names for them: net.py)
 
 # The machine-code twins (microdhcp.fast, viper) where MicroPython's native emitter compiles them:
 # here clear_key's index work (_take); identity.py and reply.py import the same module for the key
@@ -88,6 +87,10 @@ EV_EXPIRED = const(6)
 EV_NAK = const(7)
 EV_NOADDR = const(8)
 EV_INFORM = const(9)          # status.EVENT_TAGS: their log tags
+
+# Destination kinds for the socket shell (reply.py sets them).
+DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
+DST_UNICAST = const(1)     # self.dst, port self.dst_port
 
 # NAK reasons (option 56 text), written only on the NAK path.
 _NAK_WRONG_NET = b"wrong network"

@@ -35,10 +35,10 @@ _OPTIONS = const(240)
 _BOOTREPLY = const(2)
 _FLAG_BROADCAST = const(0x80)   # high bit of the flags field (RFC 2131 section 2, figure 2)
 
-# RFC 2132 section 9.6 message types a reply tells apart (engine.DHCPDISCOVER, ... are the same).
-DHCPDISCOVER = const(1)
-DHCPOFFER = const(2)
-DHCPNAK = const(6)
+# RFC 2132 section 9.6 message types a reply tells apart (engine.DHCPDISCOVER, ...).
+_DHCPDISCOVER = const(1)
+_DHCPOFFER = const(2)
+_DHCPNAK = const(6)
 
 # RFC 2132 option codes a reply writes.
 _OPT_END = const(255)
@@ -55,7 +55,7 @@ _OPT_RELAY_AGENT = const(82)     # RFC 3046
 _SERVER_PORT = const(67)
 _CLIENT_PORT = const(68)
 _MIN_REPLY = const(300)          # RFC 1542 section 2.1: BOOTP minimum message size
-TX_SIZE = const(1500)            # engine.tx at most: an Ethernet-sized reply (net.Server sends from it)
+_TX_SIZE = const(1500)            # engine.tx at most: an Ethernet-sized reply (net.Server sends from it)
 # The longest reply engine.tx must hold beside the configured options (see tx_size): the
 # header and cookie (240), 53 (3), 54 (6), 61 and 82 echoed (RFC 6842, RFC 3046 2.2: one instance
 # of at most 255 bytes each, 257 with code and length), END (1); then the larger of a NAK's option
@@ -67,9 +67,9 @@ _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus I
 _IP_UDP = const(28)
 _C_REPLIED = const(9)            # engine.C_REPLIED: the counter of replies built
 
-# Destination kinds for the socket shell.
-DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
-DST_UNICAST = const(1)     # self.dst, port self.dst_port
+# Destination kinds for the socket shell (engine.DST_BROADCAST, engine.DST_UNICAST).
+_DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
+_DST_UNICAST = const(1)     # self.dst, port self.dst_port
 
 # struct.pack_into(fmt, buf, off, b"") with fmt "<n>s" zero-fills n bytes in one C call. A slice
 # store would do too, but a same-length slice store into a bytearray also moves the whole rest of
@@ -113,7 +113,7 @@ def tx_size(config):
     # The length of engine.tx for this configuration: the longest reply it can build
     # (_REPLY_BASE), at least the 548 bytes of a 576-octet datagram every client takes (RFC 2131
     # section 2; more only for a client's option 57, RFC 2132 9.10), rounded up to 64 for reply()'s
-    # one-call zeroing, at most TX_SIZE. A longer reply cannot happen but through a 61 or 82 split
+    # one-call zeroing, at most _TX_SIZE. A longer reply cannot happen but through a 61 or 82 split
     # past 255 bytes (RFC 3396) in a reply to a client whose option 57 allows more: that echo is
     # then left out, as every option that does not fit (docs/performance.md, "Memory").
     need = _LEASE_ROOM
@@ -122,7 +122,7 @@ def tx_size(config):
         need += k + 2 * ((k + 254) // 255 if k else 1)
     need = _REPLY_BASE + (need if need > _NAK_ROOM else _NAK_ROOM)
     need = (need + 63) & ~63
-    return need if need < TX_SIZE else TX_SIZE
+    return need if need < _TX_SIZE else _TX_SIZE
 
 
 def prepare(self, config):
@@ -170,7 +170,7 @@ def reply(self, tx, mtype, s, lease_opts):
     cnt = req.cnt
     cfg = self.cfg
     pk = pack_into      # a global looked up once, not per field
-    if mtype == DHCPOFFER:
+    if mtype == _DHCPOFFER:
         lease_opts = 1
     tl = len(tx)
     # Zero what an earlier reply wrote (all of a buffer seen for the first time): the
@@ -187,7 +187,7 @@ def reply(self, tx, mtype, s, lease_opts):
         self._clear(tx, d)
     # Header, Table 3: op, htype, hlen echoed, hops 0, xid, secs 0, flags and giaddr echoed.
     # (pack_into copies exactly the field; a slice store would also move the rest of tx.)
-    ciaddr = mtype != DHCPNAK and req.msg_type != DHCPDISCOVER
+    ciaddr = mtype != _DHCPNAK and req.msg_type != _DHCPDISCOVER
     vh = _fast
     if vh is not None and tl >= _CHADDR + 16:
         # the header fields below in one machine-code call (it does not check tx's length:
@@ -252,7 +252,7 @@ def reply(self, tx, mtype, s, lease_opts):
         if pos + 6 <= limit:
             pk("6s", tx, pos, self._sid)
             pos += 6
-    if mtype == DHCPNAK:
+    if mtype == _DHCPNAK:
         pos = self._put_opt(tx, pos, limit, _OPT_MESSAGE, self.nak_text, 0, len(self.nak_text))
     if lease_opts & 4:
         lease_opts &= 3
@@ -294,7 +294,7 @@ def reply(self, tx, mtype, s, lease_opts):
             pos += n
         else:
             pos = self._put_opt(tx, pos, limit, _OPT_CLIENT_ID, rx, o, n)
-    if mtype != DHCPNAK:
+    if mtype != _DHCPNAK:
         pos = self._put_params(tx, pos, limit)
     if cnt[RELAY]:
         pos = self._put_opt(tx, pos, limit + 2 + req.ln[RELAY], _OPT_RELAY_AGENT, rx, req.off[RELAY], req.ln[RELAY])
@@ -309,23 +309,23 @@ def reply(self, tx, mtype, s, lease_opts):
     if rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]:
         dst[0:4] = self._rx_giaddr
         self.dst_port = _SERVER_PORT
-        self.dst_kind = DST_UNICAST
-        if mtype == DHCPNAK:
+        self.dst_kind = _DST_UNICAST
+        if mtype == _DHCPNAK:
             tx[_FLAGS] |= _FLAG_BROADCAST   # RFC 2131 4.3.2: relay must broadcast the NAK
     else:
         self.dst_port = _CLIENT_PORT
-        if mtype != DHCPNAK and (rx[_CIADDR] | rx[_CIADDR + 1] | rx[_CIADDR + 2] | rx[_CIADDR + 3]):
+        if mtype != _DHCPNAK and (rx[_CIADDR] | rx[_CIADDR + 1] | rx[_CIADDR + 2] | rx[_CIADDR + 3]):
             dst[0:4] = self._rx_ciaddr
-            self.dst_kind = DST_UNICAST
+            self.dst_kind = _DST_UNICAST
         else:
             dst[0:4] = self.reply_broadcast
-            self.dst_kind = DST_BROADCAST
+            self.dst_kind = _DST_BROADCAST
     self.counters[_C_REPLIED] += 1
     return pos
 
 def clear(self, tx, d):
     # The first d bytes of tx zeroed 64 at a time, when _reply's one pack_into cannot (a
-    # buffer of another size than TX_SIZE).
+    # buffer of another size than _TX_SIZE).
     a = 0
     while a + 64 <= d:
         pack_into("64s", tx, a, b"")   # zero-fills 64 bytes (see _ZFMT)

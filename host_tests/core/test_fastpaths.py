@@ -134,7 +134,8 @@ def test_engine_copies_of_table_constants_match_the_table():
         assert ident._C_ID_PINNED == eng.C_ID_PINNED and rp._C_REPLIED == eng.C_REPLIED
         assert (eng._CLIENT_PORT, eng._DEFAULT_MAX) == (rp._CLIENT_PORT, rp._DEFAULT_MAX)
         assert (eng._CHADDR, ident._CHADDR, ident._HTYPE, ident._HLEN) == (rp._CHADDR, rp._CHADDR, rp._HTYPE, rp._HLEN)
-    assert (rp.DHCPDISCOVER, rp.DHCPOFFER, rp.DHCPNAK) == (eng.DHCPDISCOVER, eng.DHCPOFFER, eng.DHCPNAK)
+        assert (rp._DHCPDISCOVER, rp._DHCPOFFER, rp._DHCPNAK) == (eng.DHCPDISCOVER, eng.DHCPOFFER, eng.DHCPNAK)
+        assert (rp._DST_BROADCAST, rp._DST_UNICAST) == (eng.DST_BROADCAST, eng.DST_UNICAST)
     if hasattr(ident, "_H24_SEED"):
         assert ident._H24_SEED == ls.H24_SEED
     kb = bytearray(b"\x07\x01\x02\x00\x00\x00\x00\x09")
