@@ -11,7 +11,6 @@ except ImportError:
         return x
 
 from struct import pack_into
-from microdhcp.packet import PRL, MAX_SIZE, CLIENT_ID, RELAY
 
 # The machine-code twins (microdhcp.fast) of _put_params and _reply's header, else None (see
 # engine.py, where the same module is imported for the key twins; tests set both to None).
@@ -66,6 +65,12 @@ _LEASE_ROOM = const(20)
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
 _IP_UDP = const(28)
 _C_REPLIED = const(9)            # engine.C_REPLIED: the counter of replies built
+# packet.Request's option indexes a reply reads, as constants here: an imported name would be a
+# global looked up per use (about eight per reply); test_fastpaths checks them against packet.py.
+_PRL = const(5)                  # packet.PRL, option 55
+_MAX_SIZE = const(6)             # packet.MAX_SIZE, option 57
+_CLIENT_ID = const(7)            # packet.CLIENT_ID, option 61
+_RELAY = const(9)                # packet.RELAY, option 82
 
 # Destination kinds for the socket shell (engine.DST_BROADCAST, engine.DST_UNICAST).
 _DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
@@ -221,8 +226,8 @@ def reply(self, tx, mtype, s, lease_opts):
 
     # Room: RFC 2132 9.10 option 57 (never below 576), else 576; minus IP+UDP headers.
     limit = _DEFAULT_MAX
-    if cnt[MAX_SIZE]:
-        o = req.off[MAX_SIZE]
+    if cnt[_MAX_SIZE]:
+        o = req.off[_MAX_SIZE]
         v = (rx[o] << 8) | rx[o + 1]
         if v > _DEFAULT_MAX + _IP_UDP:
             limit = v - _IP_UDP
@@ -230,8 +235,8 @@ def reply(self, tx, mtype, s, lease_opts):
         limit = tl
     self.reply_max = limit   # the shell may zero-pad a reply up to this length
     # Keep room for the relay agent option (echoed last, RFC 3046 2.2) and END.
-    if cnt[RELAY]:
-        limit -= 2 + req.ln[RELAY]
+    if cnt[_RELAY]:
+        limit -= 2 + req.ln[_RELAY]
     limit -= 1
 
     # RFC 2131 Table 3 lists option 53 first; clients like MicroPython's need it first.
@@ -276,10 +281,10 @@ def reply(self, tx, mtype, s, lease_opts):
         tx[pos] = _OPT_RAPID_COMMIT   # RFC 4039 section 4: ACK carries an empty option 80
         tx[pos + 1] = 0
         pos += 2
-    if cnt[CLIENT_ID]:
+    if cnt[_CLIENT_ID]:
         # RFC 6842: echo the client identifier, NAK included.
-        n = req.ln[CLIENT_ID]
-        o = req.off[CLIENT_ID]
+        n = req.ln[_CLIENT_ID]
+        o = req.off[_CLIENT_ID]
         if n < 255 and pos + 2 + n <= limit:
             # one instance (the common case, inlined)
             tx[pos] = _OPT_CLIENT_ID
@@ -296,8 +301,8 @@ def reply(self, tx, mtype, s, lease_opts):
             pos = self._put_opt(tx, pos, limit, _OPT_CLIENT_ID, rx, o, n)
     if mtype != _DHCPNAK:
         pos = self._put_params(tx, pos, limit)
-    if cnt[RELAY]:
-        pos = self._put_opt(tx, pos, limit + 2 + req.ln[RELAY], _OPT_RELAY_AGENT, rx, req.off[RELAY], req.ln[RELAY])
+    if cnt[_RELAY]:
+        pos = self._put_opt(tx, pos, limit + 2 + req.ln[_RELAY], _OPT_RELAY_AGENT, rx, req.off[_RELAY], req.ln[_RELAY])
     tx[pos] = _OPT_END
     pos += 1
     self._dirty = pos
@@ -353,14 +358,14 @@ def put_params(self, tx, pos, limit):
     vp = _fast
     if vp is not None:
         r = req.res
-        if req.cnt[PRL]:
-            vp.params(rx, req.off[PRL], req.ln[PRL], tx, pos, limit, oix, self._enc, self.always, mark, g, r)
+        if req.cnt[_PRL]:
+            vp.params(rx, req.off[_PRL], req.ln[_PRL], tx, pos, limit, oix, self._enc, self.always, mark, g, r)
         else:
             vp.params(rx, 0, 0, tx, pos, limit, oix, self._enc, self.always, mark, g, r)
         return r[6]
-    if req.cnt[PRL]:
-        o = req.off[PRL]
-        for i in range(o, o + req.ln[PRL]):
+    if req.cnt[_PRL]:
+        o = req.off[_PRL]
+        for i in range(o, o + req.ln[_PRL]):
             code = rx[i]
             j = oix[code]
             # A code listed twice is written once; a listed always-sent one only here.

@@ -136,6 +136,8 @@ def test_engine_copies_of_table_constants_match_the_table():
         assert (eng._CHADDR, ident._CHADDR, ident._HTYPE, ident._HLEN) == (rp._CHADDR, rp._CHADDR, rp._HTYPE, rp._HLEN)
         assert (rp._DHCPDISCOVER, rp._DHCPOFFER, rp._DHCPNAK) == (eng.DHCPDISCOVER, eng.DHCPOFFER, eng.DHCPNAK)
         assert (rp._DST_BROADCAST, rp._DST_UNICAST) == (eng.DST_BROADCAST, eng.DST_UNICAST)
+        import microdhcp.packet as pk
+        assert (rp._PRL, rp._MAX_SIZE, rp._CLIENT_ID, rp._RELAY) == (pk.PRL, pk.MAX_SIZE, pk.CLIENT_ID, pk.RELAY)
     if hasattr(ident, "_H24_SEED"):
         assert ident._H24_SEED == ls.H24_SEED
     kb = bytearray(b"\x07\x01\x02\x00\x00\x00\x00\x09")
