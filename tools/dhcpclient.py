@@ -503,7 +503,7 @@ def run_client(args):
         info = c.lease_info(now)
         if kind in (cl.EV_BOUND, cl.EV_RENEWED):
             say("%s %s from %s lease %ds T1 %ds T2 %ds mask %s router %s dns %s" % (
-                cl.EVENT_NAMES[kind], info["address"], info["server"], info["lease"], info["t1"],
+                cl.EVENT_TAGS[kind], info["address"], info["server"], info["lease"], info["t1"],
                 info["t2"], info["mask"], info["router"], ",".join(info["dns"]) or "-"))
             if args.once:
                 state["code"] = 0
@@ -515,7 +515,7 @@ def run_client(args):
         elif kind == cl.EV_CHECK:
             say("checking %s (ARP probe, %.1f s)" % (info["address"], args.arp_wait))
         else:
-            say(cl.EVENT_NAMES[kind])
+            say(cl.EVENT_TAGS[kind])
             if kind == cl.EV_GAVE_UP:
                 state["code"] = 2
     c.on_event = on_event

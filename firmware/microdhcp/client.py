@@ -69,7 +69,7 @@ EV_EXPIRED = const(7)    # lease ended without renewal: address dropped, back to
 EV_RELEASED = const(8)   # RELEASE sent, address dropped
 EV_GAVE_UP = const(9)    # DISCOVER tries exhausted (discover_tries): STOPPED
 EV_REQUEST_TIMEOUT = const(10)  # no ACK/NAK to REQUEST after all retransmissions: back to INIT
-EVENT_NAMES = ("", "offer", "check", "bound", "renewed", "nak", "declined", "expired", "released",
+EVENT_TAGS = ("", "offer", "check", "bound", "renewed", "nak", "declined", "expired", "released",
                "gave_up", "request_timeout")
 
 # Counters (index -> COUNTER_NAMES). 1..8 are packet's parse error codes.
@@ -173,7 +173,7 @@ class Client:
         self._dirty = _MIN_MSG
 
     # --- helpers -------------------------------------------------------------------------
-    def _count(self, i):
+    def _discard(self, i):   # counts why a message is ignored; 0: nothing to send
         self.counters[i] += 1
         return 0
 
@@ -340,36 +340,36 @@ class Client:
         if data is not b:
             n = len(data)
             if n > packet.RX_MAX:
-                return self._count(C_OVERSIZE)
+                return self._discard(C_OVERSIZE)
             b[0:n] = data
         elif n < 0 or n > packet.RX_MAX:
-            return self._count(C_OVERSIZE)
+            return self._discard(C_OVERSIZE)
         err = rx.parse(n)
         if err:
-            return self._count(err)
+            return self._discard(err)
         # Ours? chaddr, then xid (RFC 2131 4.4.1: replies are matched on xid and chaddr).
         m = self.mac
         if b[_HTYPE] != _HTYPE_ETHER or b[_HLEN] != 6:
-            return self._count(C_WRONG_CHADDR)
+            return self._discard(C_WRONG_CHADDR)
         i = 0
         while i < 6:
             if b[_CHADDR + i] != m[i]:
-                return self._count(C_WRONG_CHADDR)
+                return self._discard(C_WRONG_CHADDR)
             i += 1
         if not _same4(b, _XID, self.xid, 0):
-            return self._count(C_WRONG_XID)
+            return self._discard(C_WRONG_XID)
         # RFC 6842: a server that echoes option 61 must echo ours.
         cs = rx.slot(_OPT_CLIENT_ID)
         if rx.cnt[cs]:
             cid = self.client_id
             ln = rx.ln[cs]
             if ln != len(cid):
-                return self._count(C_WRONG_CLIENT_ID)
+                return self._discard(C_WRONG_CLIENT_ID)
             o = rx.off[cs]
             i = 0
             while i < ln:
                 if b[o + i] != cid[i]:
-                    return self._count(C_WRONG_CLIENT_ID)
+                    return self._discard(C_WRONG_CLIENT_ID)
                 i += 1
         t = rx.msg_type
         st = self.state
@@ -378,16 +378,16 @@ class Client:
         so = rx.off[ss]
         if st == SELECTING:
             if t != DHCPOFFER:
-                return self._count(C_UNEXPECTED)
+                return self._discard(C_UNEXPECTED)
             return self._offer(now, has_sid, so)
         if st != REQUESTING and st != REBOOTING and st != RENEWING and st != REBINDING:
-            return self._count(C_UNEXPECTED)
+            return self._discard(C_UNEXPECTED)
         if t != DHCPACK and t != DHCPNAK:
-            return self._count(C_UNEXPECTED)
+            return self._discard(C_UNEXPECTED)
         # REQUESTING named a server and RENEWING unicast to one: only that one may answer.
         # (A NAK without option 54, as some servers send, is taken on xid and chaddr.)
         if (st == REQUESTING or st == RENEWING) and has_sid and not _same4(b, so, self.server, 0):
-            return self._count(C_WRONG_SERVER)
+            return self._discard(C_WRONG_SERVER)
         if t == DHCPNAK:
             c[C_NAKS] += 1
             # RFC 2131 4.4.1 / 3.2: a NAK means start again from INIT, address dropped. The
@@ -407,7 +407,7 @@ class Client:
         b = rx.buf
         # RFC 2131 table 3: an OFFER carries yiaddr and option 54.
         if not has_sid or _same4(b, _YIADDR, _ZERO4, 0):
-            return self._count(C_BAD_OFFER)
+            return self._discard(C_BAD_OFFER)
         self.counters[C_OFFERS] += 1
         score = 0
         ps = self.prefer_server
@@ -437,10 +437,10 @@ class Client:
         # REBINDING: ciaddr), and the lease time must be given (RFC 2131 table 3).
         ls = rx.slot(_OPT_LEASE_TIME)
         if not _same4(b, _YIADDR, self.addr, 0) or not rx.cnt[ls]:
-            return self._count(C_BAD_OFFER)
+            return self._discard(C_BAD_OFFER)
         if st == REBOOTING or st == REBINDING:
             if not has_sid:
-                return self._count(C_BAD_OFFER)
+                return self._discard(C_BAD_OFFER)
             i = 0
             while i < 4:
                 self.server[i] = b[so + i]      # the lease now belongs to whoever answered

@@ -215,12 +215,12 @@ def main(cmd, argv):
         if kind == cl.EV_BOUND or kind == cl.EV_RENEWED:
             info = c.lease_info(clock.now())
             out("%s %s from %s lease %ds T1 %ds T2 %ds mask %s router %s dns %s" % (
-                cl.EVENT_NAMES[kind], info["address"], info["server"], info["lease"], info["t1"], info["t2"],
+                cl.EVENT_TAGS[kind], info["address"], info["server"], info["lease"], info["t1"], info["t2"],
                 info["mask"], info["router"], ",".join(info["dns"]) or "-"))
             if once:
                 state["code"] = 0
         elif kind != cl.EV_OFFER:
-            out(cl.EVENT_NAMES[kind])
+            out(cl.EVENT_TAGS[kind])
     host = opts.get("--hostname")
     c = cl.Client(mac, hostname=host.encode() if host else None, broadcast=True, on_event=on_event)
     clock = Clock()

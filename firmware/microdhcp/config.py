@@ -376,13 +376,14 @@ class Config:
             return key
         return b"\x01" + ipv4.parse_mac(who, "reservation MAC")
 
-    def offset(self, ip):
-        # Host offset of a 4-byte address inside our subnet, or -1 outside it.
+    def offset(self, ip, pos=0):
+        # Host offset of the 4-byte address at ip[pos:pos + 4] inside our subnet, or -1 outside it
+        # (engine._off_at is this, written out for the packet path).
         off = 0
         for i in range(4):
-            if ip[i] & self.mask[i] != self.network[i]:
+            if ip[pos + i] & self.mask[i] != self.network[i]:
                 return -1
-            off = (off << 8) | (ip[i] & ~self.mask[i] & 255)
+            off = (off << 8) | (ip[pos + i] & ~self.mask[i] & 255)
         return off
 
     def offset_checked(self, text, what):

@@ -43,6 +43,11 @@ KEY_SIZE = const(65)     # length byte + MAX_ID: the engine's identity buffer an
 _CELL = const(20)         # arena cell: first cell = length byte + 19 bytes, then 20 bytes a cell
 _CELL_HEAD = const(19)
 NEVER = const(0x3FFFFFFF)  # "no expiry", the largest small int on 32-bit ports
+# h24's start for a client key: every key hash begins here (identity.py, fast.py: written out)
+H24_SEED = const(5381)
+_COPY = const(0)    # _arena_walk's three uses of one chain walk
+_SAME = const(1)
+_HASH = const(2)
 
 
 def h24(b, pos, n, h):
@@ -50,6 +55,11 @@ def h24(b, pos, n, h):
     for i in range(pos, pos + n):
         h = ((h * 33) ^ b[i]) & 0xFFFFFF
     return h
+
+
+def key_hash(kb):
+    # The index hash of a key in the engine's form (length byte, then the identity).
+    return h24(kb, 1, kb[0], H24_SEED)
 
 
 def home(h, shift):
@@ -220,14 +230,6 @@ class LeaseTable:
     def key_is_hw(self, s):
         return self.flags[s] & _F_KEY_HW != 0
 
-    def key_len(self, s):
-        f = self.flags[s]
-        if f & _F_KEY_HW:
-            return (f >> _HLEN_SHIFT) + 1
-        if f & _F_KEY_ARENA:
-            return self.cells[(self.aref[s] - 1) * _CELL]
-        return 0
-
     def key_cells(self, s):
         # Arena cells held by slot s's key.
         if self.flags[s] & _F_KEY_ARENA:
@@ -250,22 +252,7 @@ class LeaseTable:
             return True
         if not f & _F_KEY_ARENA:
             return False
-        c = self.aref[s] - 1
-        cells = self.cells
-        q = c * _CELL
-        if cells[q] != n:
-            return False
-        end = q + _CELL
-        q += 1
-        for i in range(1, n + 1):
-            if q == end:
-                c = self.cnext[c]
-                q = c * _CELL
-                end = q + _CELL
-            if cells[q] != kb[i]:
-                return False
-            q += 1
-        return True
+        return self._arena_walk(s, kb, _SAME)
 
     def key_into(self, s, kb):
         # Copies slot s's identity into kb (length byte first); returns its length (0: none).
@@ -280,21 +267,7 @@ class LeaseTable:
         if not f & _F_KEY_ARENA:
             kb[0] = 0
             return 0
-        c = self.aref[s] - 1
-        cells = self.cells
-        q = c * _CELL
-        n = cells[q]
-        kb[0] = n
-        end = q + _CELL
-        q += 1
-        for i in range(1, n + 1):
-            if q == end:
-                c = self.cnext[c]
-                q = c * _CELL
-                end = q + _CELL
-            kb[i] = cells[q]
-            q += 1
-        return n
+        return self._arena_walk(s, kb, _COPY)
 
     def key_hash(self, s):
         # h24 of slot s's identity bytes: the same value the engine computes from a message.
@@ -302,26 +275,41 @@ class LeaseTable:
         if f & _F_KEY_HW:
             # h24 written out (no call: clear_key hashes every key it moves)
             hw = self.hw
-            h = 5381
+            h = H24_SEED
             p = s * HW_SIZE
             for i in range(p, p + (f >> _HLEN_SHIFT) + 1):
                 h = ((h * 33) ^ hw[i]) & 0xFFFFFF
             return h
+        return self._arena_walk(s, None, _HASH)
+
+    def _arena_walk(self, s, kb, op):
+        # Slot s's arena identity along its chain of cells: _COPY copies it into kb (length byte
+        # first) and returns its length, _SAME returns whether kb holds it, _HASH its h24.
         c = self.aref[s] - 1
         cells = self.cells
         q = c * _CELL
         n = cells[q]
+        if op == _SAME and kb[0] != n:
+            return False
+        if op == _COPY:
+            kb[0] = n
+        h = H24_SEED
         end = q + _CELL
         q += 1
-        h = 5381
-        for i in range(n):
+        for i in range(1, n + 1):
             if q == end:
                 c = self.cnext[c]
                 q = c * _CELL
                 end = q + _CELL
-            h = ((h * 33) ^ cells[q]) & 0xFFFFFF
+            v = cells[q]
+            if op == _HASH:
+                h = ((h * 33) ^ v) & 0xFFFFFF
+            elif op == _COPY:
+                kb[i] = v
+            elif kb[i] != v:
+                return False
             q += 1
-        return h
+        return h if op == _HASH else (n if op == _COPY else True)
 
     def find(self, kb, h):
         # Slot whose key equals kb (hash h), or -1.
@@ -476,6 +464,18 @@ class LeaseTable:
         st = self.state[s]
         if st == RELEASED or st == EXPIRED:
             self.state[s] = FREE
+
+    # --- slot transitions ------------------------------------------------------------------
+    def vacate(self, s, st):
+        # Ends slot s's offer, lease or quarantine: its timer stops, a reservation is RESERVED again,
+        # another slot takes state st (FREE, RELEASED, EXPIRED), at the free list's tail if not in it.
+        self.clear_timer(s)
+        if self.flags[s] & F_RESERVED:
+            self.state[s] = RESERVED
+        else:
+            self.state[s] = st
+            if not self.in_list(s):
+                self.push_tail(s)
 
     # --- free list -------------------------------------------------------------------------
     def in_list(self, s):

@@ -54,7 +54,9 @@ _TRACK = (b"\0\0\0\0\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
 _NTRACK = const(10)
 _ZTRACK = b"\0\0\0\0\0\0\0\0\0\0"   # _NTRACK zeros (a literal: no heap)
 
-# Parse results; nonzero values are drop reasons counted by the engine.
+# Parse results; nonzero values are drop reasons, and each is also the index of its own counter in
+# engine.counters (named in status.COUNTER_NAMES; the engine's C_* start after E_TOO_LONG):
+# host_tests/core/test_parse.py checks the names against these values.
 OK = const(0)
 E_SHORT = const(1)       # shorter than the fixed header and cookie
 E_NOT_REQUEST = const(2) # op is not BOOTREQUEST
@@ -64,6 +66,11 @@ E_OPTION = const(5)      # an option runs past the end of its field
 E_NO_TYPE = const(6)     # no usable option 53
 E_BAD_LEN = const(7)     # an option we read has an impossible length
 E_TOO_LONG = const(8)    # split options longer than the room behind the datagram
+
+# Header fields read off the packet path (status.event_line) from a parsed message's buffer.
+HDR_HLEN = const(2)      # RFC 2131 section 2: hlen, 1..16 once parsed (E_HLEN otherwise)
+HDR_CIADDR = const(12)
+HDR_CHADDR = const(28)
 
 RX_MAX = const(1500)     # one Ethernet-sized datagram
 # Split options (RFC 3396) are joined behind the datagram: from its end to the end of the buffer,

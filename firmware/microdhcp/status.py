@@ -9,7 +9,8 @@ from microdhcp.engine import (EV_OFFER, EV_BOUND, EV_RENEWED, EV_NOADDR, EV_NAK,
                               C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED, C_WRONG_RELAY, C_NOT_CLIENT_MSG,
                               C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED, C_ID_MISMATCH,
                               C_ID_TOO_LONG, C_ID_ARENA_FULL)
-from microdhcp.packet import REQ_ADDR
+from microdhcp.packet import (REQ_ADDR, HDR_HLEN, HDR_CIADDR, HDR_CHADDR, E_SHORT, E_NOT_REQUEST, E_HLEN, E_COOKIE,
+                              E_OPTION, E_NO_TYPE, E_BAD_LEN, E_TOO_LONG)
 from microdhcp.leases import FREE, NEVER, HW_SIZE, HW_ROOM, KEY_SIZE, STATE_NAMES
 from microdhcp.ipv4 import fmt_ip, fmt_hex
 
@@ -21,12 +22,13 @@ COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "
                  "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",
                  "not_client_msg", "bad_request", "oversize", "expired", "offer_cap", "rate_limited",
                  "id_mismatch", "id_too_long", "id_arena_full", "id_pinned")
-# The counters of messages that got no answer: the parser's 1..8 and the engine's refusals.
-DROP_COUNTERS = (1, 2, 3, 4, 5, 6, 7, 8, C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED,
-                 C_WRONG_RELAY, C_NOT_CLIENT_MSG, C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED,
-                 C_ID_MISMATCH, C_ID_TOO_LONG, C_ID_ARENA_FULL)
+# The counters of messages that got no answer: the parser's E_* and the engine's refusals.
+DROP_COUNTERS = (E_SHORT, E_NOT_REQUEST, E_HLEN, E_COOKIE, E_OPTION, E_NO_TYPE, E_BAD_LEN, E_TOO_LONG,
+                 C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED, C_WRONG_RELAY, C_NOT_CLIENT_MSG,
+                 C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED, C_ID_MISMATCH, C_ID_TOO_LONG,
+                 C_ID_ARENA_FULL)
 # engine.EV_* -> the log tag of its line (dnsmasq's names).
-EVENT_NAMES = ("", "DHCPOFFER", "DHCPACK", "DHCPACK", "DHCPRELEASE", "DHCPDECLINE", "DHCPEXPIRE", "DHCPNAK",
+EVENT_TAGS = ("", "DHCPOFFER", "DHCPACK", "DHCPACK", "DHCPRELEASE", "DHCPDECLINE", "DHCPEXPIRE", "DHCPNAK",
                "DHCPDISCOVER", "DHCPINFORM")
 
 
@@ -86,20 +88,21 @@ def leases(engine, now, all_slots=False):
 # --- lines ---------------------------------------------------------------------------------------
 def _request_mac(engine):
     rx = engine.rx
-    return fmt_hex(rx, 28, rx[2] if 0 < rx[2] <= 16 else 6)
+    n = rx[HDR_HLEN]
+    return fmt_hex(rx, HDR_CHADDR, n if 0 < n <= 16 else 6)
 
 
 def event_line(engine, kind, slot, iface, now):
     """One line per event, e.g. `DHCPACK(br0) 192.168.4.23 02:00:00:00:00:01 sensor-3`."""
-    name = "%s(%s)" % (EVENT_NAMES[kind], iface or "-")
+    name = "%s(%s)" % (EVENT_TAGS[kind], iface or "-")
     if kind == EV_NOADDR:
         return "%s %s no address available" % (name, _request_mac(engine))
     if kind == EV_NAK:
         req = engine.req
-        asked = fmt_ip(engine.rx, req.off[REQ_ADDR]) if req.cnt[REQ_ADDR] else fmt_ip(engine.rx, 12)
+        asked = fmt_ip(engine.rx, req.off[REQ_ADDR]) if req.cnt[REQ_ADDR] else fmt_ip(engine.rx, HDR_CIADDR)
         return "%s %s %s %s" % (name, asked, _request_mac(engine), engine.nak_text.decode())
     if kind == EV_INFORM:
-        return "%s %s %s" % (name, fmt_ip(engine.rx, 12), _request_mac(engine))
+        return "%s %s %s" % (name, fmt_ip(engine.rx, HDR_CIADDR), _request_mac(engine))
     ip, mac, cid, host, state, left = slot_info(engine, slot, now)
     line = "%s %s %s" % (name, ip, mac)
     if host:
@@ -151,8 +154,8 @@ class EventLog:
         self.net_last = net[3]
         head = ("%d.%d.%d." % (net[0], net[1], net[2])) if self.net3 else ""
         pre = []
-        for k in range(len(EVENT_NAMES)):
-            pre.append(("%s(%s) %s" % (EVENT_NAMES[k], iface or "-", head)).encode())
+        for k in range(len(EVENT_TAGS)):
+            pre.append(("%s(%s) %s" % (EVENT_TAGS[k], iface or "-", head)).encode())
         self.prefix = pre
         # struct.pack_into("<ks") copies exactly k bytes (py/modstruct.c, the 's' case); a slice
         # store would move the buffer's whole tail onto itself (docs/performance.md, section 4).

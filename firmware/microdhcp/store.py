@@ -20,7 +20,7 @@ import os
 import struct
 from binascii import crc32
 from microdhcp.errors import describe
-from microdhcp.leases import (h24, FREE, OFFERED, BOUND, RELEASED, DECLINED, RESERVED,
+from microdhcp.leases import (key_hash, FREE, OFFERED, BOUND, RELEASED, DECLINED, RESERVED,
                               F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
 
 # File header (16 bytes): magic, version, host field size, 6 zero bytes, CRC-32 (little-endian).
@@ -352,14 +352,7 @@ class LeaseStore:
         if st > RESERVED or st == OFFERED:
             self.corrupt += 1
             return
-        off = 0
-        for i in range(4):
-            v = rec[R_ADDR + i]
-            if v & cfg.mask[i] != cfg.network[i]:
-                self.skipped += 1
-                return
-            off = (off << 8) | (v & ~cfg.mask[i] & 255)
-        s = t.slot_of(off)
+        s = t.slot_of(cfg.offset(rec, R_ADDR))   # -1 for an address outside the subnet too
         if s < 0:
             self.skipped += 1
             return
@@ -374,7 +367,7 @@ class LeaseStore:
         if reserved and not t.key_equals(s, kb):
             self.skipped += 1              # the address is reserved for another client now
             return
-        h = h24(kb, 1, kb[0], 5381)
+        h = key_hash(kb)
         if keyed:
             f = t.find(kb, h)
             if f >= 0 and f != s:
@@ -399,10 +392,8 @@ class LeaseStore:
                 t.state[s] = st
                 self._hold(s, rec, st)
             else:
-                t.clear_timer(s)
-                t.state[s] = st
                 t.unlink(s)
-                t.push_tail(s)      # remembered addresses go last, so their clients find them
+                t.vacate(s, st)     # remembered addresses go last, so their clients find them
         if not self._restore_client(s, rec, kb, h):
             self._forget(s)
             self.skipped += 1              # no arena room for this client id (id_cells)
@@ -473,28 +464,15 @@ class LeaseStore:
         self.engine.table.set_timer(s, t)
 
     def _forget(self, s):
+        # s no longer remembers a client: free for anyone (never a reservation here).
         t = self.engine.table
-        t.clear_timer(s)
-        t.clear_key(s)
-        t.host[s * t.host_len] = 0
-        t.state[s] = FREE
-        if not t.in_list(s):
-            t.push_tail(s)
+        t.forget(s)
+        t.vacate(s, FREE)
 
     # --- the write path -------------------------------------------------------------------
-    def commit(self, slot, now=-1):
+    def commit(self, slot, now):
         """engine.on_commit: writes slot's record (flush + sync) before the engine answers.
-        `now` is optional: the engine calls commit right after setting the timer of a new
-        binding (now + engine.lease) or quarantine (now + decline_hold), so it is derived."""
-        e = self.engine
-        t = e.table
-        if now < 0:
-            if t.hpos[slot] and t.expiry[slot] != NEVER:
-                st = t.state[slot]
-                if st == BOUND:
-                    now = t.expiry[slot] - e.lease
-                elif st == DECLINED:
-                    now = t.expiry[slot] - e.cfg.decline_hold
+        `now` is the engine's time of the change: the record's time left counts from it."""
         if now > self.now:
             self.now = now
         if self.f is None:

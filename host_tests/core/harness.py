@@ -96,17 +96,20 @@ def kinds(e):
     return [ev[0] for ev in e.log]
 
 
-# The machine-code twins (microdhcp.fast, viper) as imported by packet.py and engine.py: None on
+# The machine-code twins (microdhcp.fast, viper) as imported by packet.py, engine.py, identity.py and reply.py: None on
 # CPython or where they do not compile. use_fast(False) makes the engine take its plain-Python
 # code everywhere (mp_runner --plain, test_viper's differential runs); use_fast(True) restores.
-_FAST_NAMES = (("packet", "vparse"), ("engine", "_fast"))
+_FAST_NAMES = (("packet", "vparse"), ("engine", "_fast"), ("identity", "_fast"), ("reply", "_fast"))
 _FAST = {}
 
 
 def _fast_modules():
     import microdhcp.packet
     import microdhcp.engine
-    return {"packet": microdhcp.packet, "engine": microdhcp.engine}
+    import microdhcp.identity
+    import microdhcp.reply
+    return {"packet": microdhcp.packet, "engine": microdhcp.engine, "identity": microdhcp.identity,
+            "reply": microdhcp.reply}
 
 
 def fast_available():

@@ -118,7 +118,7 @@ def engines(ev):
     def on_event(kind, slot):
         ev[kind] += 1
 
-    def on_commit(slot):
+    def on_commit(slot, now):
         ev[0] += 1
     e0 = Engine(Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.250"), routers=["192.168.4.1"],
                        dns=["192.168.4.1"], ntp=["192.168.4.1"], domain_search=["lan"], rapid_commit=True,

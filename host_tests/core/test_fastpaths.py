@@ -3,7 +3,7 @@
 import dhcpkit as k
 from microdhcp import status
 import harness as h
-from microdhcp.engine import _encode
+from microdhcp.reply import encode as _encode
 
 
 def test_encode_splits_per_rfc3396():
@@ -122,11 +122,26 @@ def test_written_out_key_hash_and_home_match_h24_and_home():
 
 
 def test_engine_copies_of_table_constants_match_the_table():
-    # The engine keeps leases' private flag layout as its own consts (no module lookup per message).
+    # The engine, identity.py and reply.py keep leases' private flag layout and each other's
+    # numbers as their own consts (no module lookup per message): the copies must agree.
     import microdhcp.engine as eng
+    import microdhcp.identity as ident
+    import microdhcp.reply as rp
     import microdhcp.leases as ls
     if hasattr(eng, "_F_KEY_HW"):        # CPython keeps private constants as module attributes
-        assert (eng._F_KEY_HW, eng._F_KEYED, eng._HLEN_SHIFT) == (ls._F_KEY_HW, ls._F_KEYED, ls._HLEN_SHIFT)
+        assert (eng._F_KEY_HW, eng._F_KEYED) == (ls._F_KEY_HW, ls._F_KEYED)
+        assert (ident._F_KEY_HW, ident._HLEN_SHIFT) == (ls._F_KEY_HW, ls._HLEN_SHIFT)
+        assert ident._C_ID_PINNED == eng.C_ID_PINNED and rp._C_REPLIED == eng.C_REPLIED
+        assert (eng._CLIENT_PORT, eng._DEFAULT_MAX) == (rp._CLIENT_PORT, rp._DEFAULT_MAX)
+        assert (eng._CHADDR, ident._CHADDR, ident._HTYPE, ident._HLEN) == (rp._CHADDR, rp._CHADDR, rp._HTYPE, rp._HLEN)
+        assert (rp._DHCPDISCOVER, rp._DHCPOFFER, rp._DHCPNAK) == (eng.DHCPDISCOVER, eng.DHCPOFFER, eng.DHCPNAK)
+        assert (rp._DST_BROADCAST, rp._DST_UNICAST) == (eng.DST_BROADCAST, eng.DST_UNICAST)
+        import microdhcp.packet as pk
+        assert (rp._PRL, rp._MAX_SIZE, rp._CLIENT_ID, rp._RELAY) == (pk.PRL, pk.MAX_SIZE, pk.CLIENT_ID, pk.RELAY)
+    if hasattr(ident, "_H24_SEED"):
+        assert ident._H24_SEED == ls.H24_SEED
+    kb = bytearray(b"\x07\x01\x02\x00\x00\x00\x00\x09")
+    assert ls.key_hash(kb) == ls.h24(kb, 1, 7, ls.H24_SEED)
     # either way: the hw field and flags the engine writes are what set_hw writes
     e = h.engine()
     r = h.dora(e, 7)
@@ -171,3 +186,12 @@ def test_header_and_hw_copies_by_view_match_the_slice_copies():
         assert _step(e, f, k.msg(k.REQUEST, c, ((50, k.ip("192.168.4.250")),)))   # a NAK
     assert bytes(e.table.hw) == bytes(f.table.hw) and bytes(e.table.flags) == bytes(f.table.flags)
     assert [status.counter(e, x) for x in ("offer", "ack", "inform", "nak")] == [5, 5, 10, 5]
+
+
+def test_off_at_is_config_offset():
+    # engine._off_at is config.offset written out for the packet path: the same answer for
+    # addresses inside and outside the subnet, at any position of the buffer.
+    e = h.engine()
+    for ip in (b"\xc0\xa8\x04\x17", b"\xc0\xa8\x05\x17", b"\x0a\x00\x00\x01", b"\xc0\xa8\x04\xff"):
+        e.rx[12:16] = ip
+        assert e._off_at(12) == e.cfg.offset(ip) == e.cfg.offset(e.rx, 12)

@@ -90,8 +90,8 @@ def history_run(path):
     snaps = [snap(e)]
     st.base = st.count     # the start-up file already holds the reservations' slots
 
-    def commit(slot):
-        st.commit(slot)
+    def commit(slot, now):
+        st.commit(slot, now)
         snaps.append(snap(e))
     e.on_commit = commit
     now = 10

@@ -7,6 +7,8 @@ package("microdhcp", base_path="../..", files=[
     "ipv4.py",
     "packet.py",
     "leases.py",
+    "identity.py",
+    "reply.py",
     "engine.py",
     "fast.py",
     "net.py",
