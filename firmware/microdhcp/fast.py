@@ -314,7 +314,7 @@ def timer(table, s, t):
     # seconds since boot, 0 <= t <= leases.NEVER (< 2**30); anything else, or a heap whose
     # least time is not (a negative one: ptr32 reads it unsigned on a 64-bit host), goes to
     # the plain set_timer.
-    # s < 0 stops slot -1 - s's timer instead (leases.LeaseTable.clear_timer, t unused: pass 0):
+    # s < 0 stops slot -1 - s's timer instead (~s: leases.LeaseTable.clear_timer, t unused: 0):
     # the heap's last entry moves into the hole and takes the same sift. One function for both,
     # not a second twin: the sift's machine code is shared (flash) and fast.py gains no global
     # name (heap on a board, see the top). A heap whose least time is not in 0..NEVER goes to
