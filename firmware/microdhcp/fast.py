@@ -343,12 +343,9 @@ def timer(table, s, t):
         else:
             table.set_timer(s, t)
         return
-    up = 0
     if ss < 0:
-        # clear_timer: hpos cleared, the last entry m moved into the hole i, then _up(i) and
-        # _down: m goes up when its new parent is due after it, else down (after moving up it
-        # is due before both children, so the plain _down moves nothing then). heap[last]
-        # keeps m, as the plain code leaves it.
+        # clear_timer: hpos cleared, the heap's last entry m moved into the hole i, then _up(i)
+        # and _down; heap[last] keeps m, as the plain code leaves it.
         ss = -1 - ss
         if w:
             q = ps16[ss]
@@ -368,13 +365,6 @@ def timer(table, s, t):
         else:
             ss = hp8[n]
         tt = ex[ss]
-        if i:
-            if w:
-                v = ex[hp16[(i - 1) >> 1]]
-            else:
-                v = ex[hp8[(i - 1) >> 1]]
-            if v > tt:
-                up = 1
     else:
         if w:
             q = ps16[ss]
@@ -382,33 +372,27 @@ def timer(table, s, t):
             q = ps8[ss]
         if q:
             i = q - 1
-            old = ex[ss]
-            ex[ss] = tt
-            if tt < old:
-                up = 1
-            elif tt == old:
+            if ex[ss] == tt:
                 return
         else:
-            ex[ss] = tt
             i = n
             n += 1
             table.hsize = n
-            if i:
-                if w:
-                    v = ex[hp16[(i - 1) >> 1]]
-                else:
-                    v = ex[hp8[(i - 1) >> 1]]
-                if v > tt:
-                    up = 1
-            if not up:
-                # the plain code stores the new entry where it is (no sift)
-                if w:
-                    hp16[i] = ss
-                    ps16[ss] = i + 1
-                else:
-                    hp8[i] = ss
-                    ps8[ss] = i + 1
-                return
+        ex[ss] = tt
+    # One sift, chosen by the parent: up when it is due after tt, else down. What the plain code
+    # does in each case: a timer moved earlier (_up; with its parent due no later, _up moves
+    # nothing and no child is due before the old time, so neither does _down), moved later (its
+    # parent is due no later than the old time: _down), a new entry at the end (_up when its
+    # parent is due later; else no child, so _down stops at once), clear_timer's moved entry
+    # (_up, then _down, which moves nothing after an _up that moved it).
+    up = 0
+    if i:
+        if w:
+            v = ex[hp16[(i - 1) >> 1]]
+        else:
+            v = ex[hp8[(i - 1) >> 1]]
+        if v > tt:
+            up = 1
     if up:
         # _up: move parents down until one is due no later than tt
         while i:
