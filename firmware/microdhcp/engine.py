@@ -17,9 +17,9 @@ import microdhcp.identity as _id
 import microdhcp.reply as _rp
 
 # The machine-code twins (microdhcp.fast, viper) where MicroPython's native emitter compiles them:
-# here Request.parse, set_timer (called from here: a Python call less each) and clear_key's index
-# work (_take); identity.py and reply.py import the same module for the key look-up, the option
-# writer and _reply's header. Else None and the plain code runs (CPython, a port without the
+# here Request.parse, set_timer and clear_timer (called from here: a Python call less each) and
+# clear_key's index work (_take); identity.py and reply.py import the same module for the key
+# look-up, the option writer and _reply's header. Else None and the plain code runs (CPython, a port without the
 # emitter, the portable .mpy build). One module global, not one per twin: each global name is heap
 # on a board, and the 32-bit frozen build's budget (test_firmware.py) had no room for four. Tests
 # may set it to None (host_tests/core/harness.use_fast: test_viper.py, mp_runner.py --plain).
@@ -286,11 +286,15 @@ class Engine:
         # Ends offers, leases and quarantines whose time has come. Call it now and then when
         # idle too, so that expiry events are timely; cost is per expiry, not per slot.
         t = self.table
+        vt = _fast
         while True:
             s = t.next_due(now)
             if s < 0:
                 return
-            t.clear_timer(s)
+            if vt is not None:
+                vt.timer(t, ~s, 0)   # clear_timer's twin (slot ~s: stop s's timer; no Python sift)
+            else:
+                t.clear_timer(s)
             st = t.state[s]
             if st == BOUND:
                 self.counters[C_EXPIRED] += 1
@@ -399,6 +403,9 @@ class Engine:
                 # Moving a live client (it asked for another address): free its old slot.
                 if st == OFFERED:
                     self.n_offered -= 1
+                vt = _fast
+                if vt is not None:
+                    vt.timer(t, ~cl, 0)   # vacate's clear_timer in machine code (it returns at once then)
                 t.vacate(cl, FREE)   # cl is no reservation (returned above)
             t.clear_key(cl)
         if t.prv[s] != t.nil or t.head == s:   # t.unlink(s) when in the list (written out)
@@ -568,6 +575,11 @@ class Engine:
         self.counters[C_RELEASE] += 1
         self._event(EV_RELEASED, s)
         # Freed, but the key stays: the client gets this address back if it is still free.
+        vt = _fast
+        if vt is not None:
+            # vacate's clear_timer in machine code (fast.timer, slot ~s: stop s's timer): the
+            # heap's sift in Python was the one step of a RELEASE that grew with the table.
+            vt.timer(t, ~s, 0)
         t.vacate(s, RELEASED)
         self._commit(s, now)
         return 0

@@ -314,6 +314,11 @@ def timer(table, s, t):
     # seconds since boot, 0 <= t <= leases.NEVER (< 2**30); anything else, or a heap whose
     # least time is not (a negative one: ptr32 reads it unsigned on a 64-bit host), goes to
     # the plain set_timer.
+    # s < 0 stops slot -1 - s's timer instead (~s: leases.LeaseTable.clear_timer, t unused: 0):
+    # the heap's last entry moves into the hole and takes the same sift. One function for both,
+    # not a second twin: the sift's machine code is shared (flash) and fast.py gains no global
+    # name (heap on a board, see the top). A heap whose least time is not in 0..NEVER goes to
+    # the plain clear_timer.
     ex = ptr32(table.expiry)
     hp8 = ptr8(table.heap)
     hp16 = ptr16(table.heap)
@@ -333,42 +338,61 @@ def timer(table, s, t):
     else:
         v = 0
     if tt < 0 or tt > nv or v < 0 or v > nv:
-        table.set_timer(s, t)
+        if ss < 0:
+            table.clear_timer(-1 - ss)
+        else:
+            table.set_timer(s, t)
         return
-    if w:
-        q = ps16[ss]
-    else:
-        q = ps8[ss]
-    up = 0
-    if q:
+    if ss < 0:
+        # clear_timer: hpos cleared, the heap's last entry m moved into the hole i, then _up(i)
+        # and _down; heap[last] keeps m, as the plain code leaves it.
+        ss = -1 - ss
+        if w:
+            q = ps16[ss]
+            ps16[ss] = 0
+        else:
+            q = ps8[ss]
+            ps8[ss] = 0
+        if not q:
+            return
         i = q - 1
-        old = ex[ss]
-        ex[ss] = tt
-        if tt < old:
-            up = 1
-        elif tt == old:
-            return
-    else:
-        ex[ss] = tt
-        i = n
-        n += 1
+        n -= 1
         table.hsize = n
-        if i:
-            if w:
-                v = ex[hp16[(i - 1) >> 1]]
-            else:
-                v = ex[hp8[(i - 1) >> 1]]
-            if v > tt:
-                up = 1
-        if not up:
-            # the plain code stores the new entry where it is (no sift)
-            if w:
-                hp16[i] = ss
-                ps16[ss] = i + 1
-            else:
-                hp8[i] = ss
-                ps8[ss] = i + 1
+        if i == n:
             return
+        if w:
+            ss = hp16[n]
+        else:
+            ss = hp8[n]
+        tt = ex[ss]
+    else:
+        if w:
+            q = ps16[ss]
+        else:
+            q = ps8[ss]
+        if q:
+            i = q - 1
+            if ex[ss] == tt:
+                return
+        else:
+            i = n
+            n += 1
+            table.hsize = n
+        ex[ss] = tt
+    # One sift, chosen by the parent: up when it is due after tt, else down. What the plain code
+    # does in each case: a timer moved earlier (_up; with its parent due no later, _up moves
+    # nothing and no child is due before the old time, so neither does _down), moved later (its
+    # parent is due no later than the old time: _down), a new entry at the end (_up when its
+    # parent is due later; else no child, so _down stops at once), clear_timer's moved entry
+    # (_up, then _down, which moves nothing after an _up that moved it).
+    up = 0
+    if i:
+        if w:
+            v = ex[hp16[(i - 1) >> 1]]
+        else:
+            v = ex[hp8[(i - 1) >> 1]]
+        if v > tt:
+            up = 1
     if up:
         # _up: move parents down until one is due no later than tt
         while i:

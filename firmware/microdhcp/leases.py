@@ -469,7 +469,8 @@ class LeaseTable:
     def vacate(self, s, st):
         # Ends slot s's offer, lease or quarantine: its timer stops, a reservation is RESERVED again,
         # another slot takes state st (FREE, RELEASED, EXPIRED), at the free list's tail if not in it.
-        self.clear_timer(s)
+        if self.hpos[s]:    # (clear_timer returns at once otherwise: no call; the engine's
+            self.clear_timer(s)     # message paths stop the timer first, in machine code)
         if self.flags[s] & F_RESERVED:
             self.state[s] = RESERVED
         else:

@@ -290,3 +290,76 @@ def test_viper_and_plain_keep_the_same_expiry_heap():
                     t2.clear_timer(s)
         assert sifts > rounds // 4, (cap, sifts)
         assert tb.wide == (cap >= 255)
+
+
+def test_viper_and_plain_stop_timers_the_same():
+    # LeaseTable.clear_timer (the hole filled by the heap's last entry, then _up and _down)
+    # against fast.timer with a negative slot (-1 - s: stop slot s's timer, as Engine._release,
+    # _take and tick call it), mixed with timers set through each path's own setter, on a table of
+    # each index width: expiry, heap (its stale tail too), hpos and hsize equal after every
+    # step. Timers are cleared at the root, at the last place, in between and where none runs;
+    # the last entry must go up, down and nowhere. A negative time on the heap (never from the
+    # engine's clock) sends the stop to the plain clear_timer inside the twin.
+    if not _MP:
+        return _only_cpython()
+    from microdhcp.leases import LeaseTable, NEVER
+    assert h.fast_available()
+    vtimer = h.fast_twin("timer")   # as imported, also under mp_runner --plain
+    r = k.Lcg(29)
+    for cap, rounds in ((21, 800 if _N > 150 else 400), (300, 3000 if _N > 150 else 200)):
+        ta = LeaseTable(0, cap, [], 8)
+        tb = LeaseTable(0, cap, [], 8)
+        ups = downs = stays = idle = 0
+        neg = -1
+        for i in range(rounds):
+            c = r.below(10)
+            if c < 6 or tb.hsize == 0:
+                # set a timer (new, earlier, later or NEVER), each path its own way
+                s = r.below(cap)
+                t = NEVER if c == 0 else r.below(1000 if r.below(2) else 20)
+                if neg < 0 and i > rounds // 2 and r.below(40) == 0:
+                    t = -1 - r.below(50)      # the plain fallback inside the twin from now on
+                    neg = s
+                if t >= 0 and neg >= 0 and r.below(3) == 0:
+                    vtimer(ta, -1 - neg, 0)   # take it out again (plain clear_timer inside)
+                    tb.clear_timer(neg)
+                    neg = -1
+                    continue
+                if neg == s and t >= 0:
+                    neg = -1
+                vtimer(ta, s, t)
+                tb.set_timer(s, t)
+            else:
+                if c == 6:
+                    s = tb.heap[0]                  # the root (next due)
+                elif c == 7:
+                    s = tb.heap[tb.hsize - 1]       # the last place: no entry moves
+                else:
+                    s = r.below(cap)                # anywhere, or a slot with no timer
+                if s == neg:
+                    neg = -1
+                p = tb.hpos[s]
+                if p:
+                    last = tb.heap[tb.hsize - 1]
+                    before = tb.hpos[last]
+                vtimer(ta, -1 - s, 0)
+                tb.clear_timer(s)
+                if not p:
+                    idle += 1
+                elif s != last:
+                    after = tb.hpos[last]
+                    if after < p:
+                        ups += 1
+                    elif after > p:
+                        downs += 1
+                    else:
+                        stays += 1
+                    assert before == tb.hsize + 1
+            assert bytes(ta.expiry) == bytes(tb.expiry) and bytes(ta.heap) == bytes(tb.heap), (cap, i)
+            assert bytes(ta.hpos) == bytes(tb.hpos) and ta.hsize == tb.hsize, (cap, i)
+        # every way a stop can go was taken (the board's short run of the wide table may miss some)
+        # every way a stop can go was taken (the board's short runs need not take every one)
+        full = _N > 150
+        assert ups > (3 if full else (0 if cap < 255 else -1)) and downs > (10 if full else 0), (cap, ups, downs)
+        assert stays > (3 if full else -1) and idle > (3 if full else 0), (cap, stays, idle)
+        assert tb.wide == (cap >= 255)
