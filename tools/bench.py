@@ -35,7 +35,7 @@ RELAY = "192.168.4.250/24"                # perfdhcp's own address: giaddr, outs
 LEASE = 3600                              # no lease expires during a run
 MAX_DROPS = 2.5                           # percent, per exchange (DO and RA)
 REF_RATE = 400                            # delays are also quoted at this rate, which all pass
-LADDER = (400, 800, 1600, 2400, 3200, 4800, 6400, 9600, 12800)
+LADDER = (400, 800, 1600, 2400, 3200, 4800, 6400, 9600, 12800, 16000, 19200)
 DOWN = (200, 100, 50)                     # tried in turn when the ladder's first rung fails
 PRECISION = 0.05                          # bisect until first failure - last pass <= 5 % of last pass
 MAX_BISECT = 6

@@ -34,8 +34,8 @@ def _bound():
 class Rig:
     """A server socket and a client socket on 127.0.0.1; replies are sent back to the client."""
 
-    def __init__(self):
-        self.e = Engine(Config(address="192.168.4.1/24"))
+    def __init__(self, engine_class=Engine):
+        self.e = engine_class(Config(address="192.168.4.1/24"))
         s, self.to = _bound()
         self.c, back = _bound()
         self.srv = Server(self.e, sock=s)
@@ -128,5 +128,100 @@ def test_micropython_allocates_only_the_datagram():
         assert idle == 0 and idle_used == 0, idle_used
         del ref
         r.replies(4)
+    finally:
+        r.close()
+
+
+
+try:
+    from micropython import heap_lock, heap_unlock
+except ImportError:
+    heap_lock = heap_unlock = None
+
+
+def _lock_depth():
+    # the heap lock's depth as it is now (heap_unlock returns the depth it leaves); 0 on CPython
+    if heap_lock is None:
+        return 0
+    heap_lock()
+    return heap_unlock()
+
+
+class _Spy(Engine):
+    # records the heap lock's depth at each handle() in place (it runs locked: no allocation);
+    # a closure would not do: calling one with more than 5 arguments and cells allocates
+    # (py/objclosure.c)
+    depth = None
+
+    def handle(self, data, now, tx, n=-1):
+        d = self.depth
+        d[d[0] + 1] = _lock_depth()
+        d[0] += 1
+        return Engine.handle(self, data, now, tx, n)
+
+
+def test_batch_runs_locked_and_the_callbacks_unlocked():
+    # MicroPython unix port: a batch runs with the heap locked, so that the VM keeps call frames
+    # on the C stack (net.Server.__init__); the engine's callbacks are application code and run
+    # unlocked (this one allocates), and afterwards the engine has its own callbacks back.
+    r = Rig(_Spy)
+    r.e.depth = bytearray(8)
+    seen = []
+    try:
+        def on_event(kind, slot):
+            seen.append((_lock_depth(), "event %d slot %d" % (kind, slot)))     # allocates
+
+        r.e.on_event = on_event
+        for i in range(30, 34):
+            r.send(_discover(i))
+        r.settle()
+        assert r.srv.poll(100) == 4
+        assert [m["type"] for m in r.replies(4)] == [k.OFFER] * 4
+        assert r.srv.lock_heap == _MP and r.srv.internal_errors == 0
+        assert list(r.e.depth[:5]) == [4] + [1 if _MP else 0] * 4, list(r.e.depth)
+        assert [d for d, _ in seen] == [0] * 4, seen
+        assert r.e.on_event is on_event and r.e.on_commit is None
+        assert _lock_depth() == 0
+    finally:
+        r.close()
+
+
+class _Flaky(Engine):
+    # the first handle() raises, as a bug in the engine would
+    calls = 0
+
+    def handle(self, data, now, tx, n=-1):
+        self.calls += 1
+        if self.calls == 1:
+            raise ValueError("bug")
+        return Engine.handle(self, data, now, tx, n)
+
+
+def test_an_error_under_the_lock_is_counted_logged_and_serving_goes_on():
+    # A bug in the engine (here a ValueError from handle) is counted and logged, and the next
+    # datagram is served; a callback that fails leaves the heap unlocked too.
+    r = Rig(_Flaky)
+    logged = []
+    try:
+        r.srv.log = logged.append
+        r.send(_discover(40))
+        r.send(_discover(41))
+        r.settle()
+        assert r.srv.poll(100) == 2
+        assert r.srv.internal_errors == 1
+        assert len(logged) == 1 and "internal error" in logged[0] and "ValueError" in logged[0], logged
+        assert [m["xid"] for m in r.replies(1)] == [bytes((7, 7, 7, 41))]
+        assert _lock_depth() == 0
+
+        def failing(kind, slot):
+            raise OSError(5, "disk")
+
+        r.e.on_event = failing
+        r.send(_discover(42))
+        r.settle()
+        assert r.srv.poll(100) == 1
+        assert r.srv.internal_errors == 2 and "OSError" in logged[-1] and "5" in logged[-1], logged
+        assert r.e.on_event is failing
+        assert _lock_depth() == 0
     finally:
         r.close()
