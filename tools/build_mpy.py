@@ -17,7 +17,7 @@ MPY_MAJOR = 6
 # -march for them and the result runs on one architecture only. They are left out here, and the
 # package then takes its plain-Python path (microdhcp.fast's header). Frozen firmware (manifest.py,
 # compiled with the port's -march) and `mip install` (the .py, compiled on the board) include them.
-NATIVE_ONLY = ("fast.py",)
+NATIVE_ONLY = ("fast.py", "fastlog.py")
 
 
 def mpy_cross():

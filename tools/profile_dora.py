@@ -186,6 +186,7 @@ def _sockets(mode, count, eng, d, r, flush):
     srv = Server(eng, clock=Clock(), sock=s)
     if flush is not None and hasattr(srv, "idle"):
         srv.idle = flush
+        srv.events_locked = True    # as the host command serves HostEventLog (microdhcp.__main__)
     to = socket.getaddrinfo("192.168.4.1", 67)[0][-1]
     poll = srv.poll
     for i in range(count):

@@ -31,7 +31,7 @@ UNITS = (
     ("microdhcp-client", "microdhcp DHCP client (sans-IO) and its UDP shell",
      ["client", "clientmsg", "clientnet"], ["microdhcp-core"]),
     ("microdhcp-host", "microdhcp host command (python3/micropython -m microdhcp); not for boards",
-     ["__main__", "settings"], ["microdhcp-core", "microdhcp-store", "microdhcp-kit", "microdhcp-client"]),
+     ["__main__", "settings", "fastlog"], ["microdhcp-core", "microdhcp-store", "microdhcp-kit", "microdhcp-client"]),
 )
 # Dependencies outside this repository (mip address, version), by unit: the portal's web server.
 EXTERNAL = {"microdhcp-kit": [["github:miguelgrinberg/microdot/src/microdot/microdot.py", "v2.7.0"]]}

@@ -5,6 +5,10 @@
 # (no argparse: the MicroPython unix port has none, so flags are parsed here.)
 import sys
 from microdhcp.status import EventLog, event_line
+try:    # the event lines' per-byte part in machine code (MicroPython with the native emitter)
+    from microdhcp.fastlog import tail as _line_tail
+except (ImportError, NameError, SyntaxError):   # CPython, or no viper: status.EventLog's own loop
+    _line_tail = None
 
 from microdhcp.settings import SETTINGS, by_flag, usage_lines
 
@@ -234,6 +238,7 @@ def run(argv):
         return 2
     if _events is not None:
         server.idle = _events.flush     # after each poll, its replies sent
+        server.events_locked = True     # HostEventLog.event unlocks the heap itself where it allocates
     _gc_pace()
     _install_sigterm()
     _out("microdhcp: serving on %s, %s, pool %d addresses" % (iface or "all interfaces", cfg.subnet_text, cfg.pool_size))
@@ -293,13 +298,26 @@ def event_log(engine, iface, clock, out):
 class HostEventLog(EventLog):
     """status.EventLog for every kind of event, in order: OFFER, ACK and renewal lines built in
     place, the rare ones formatted by status.event_line and copied into the same buffer. Here and
-    not in status: a board prints its rare lines, and status is frozen into every board."""
+    not in status: a board prints its rare lines, and status is frozen into every board.
+    Where microdhcp.fastlog compiles (MicroPython), the lines' per-byte part runs as its viper
+    twin (EventLog.tail); fast=False keeps the plain loop (the tests compare the two)."""
+
+    def __init__(self, engine, iface, write_out, batch=0, clock=None, fast=True):
+        super().__init__(engine, iface, write_out, batch, clock)
+        if fast:
+            self.tail = _line_tail
 
     def event(self, kind, slot):
-        # an engine on_event callback
+        # An engine on_event callback, which net.Server calls with the heap locked on the unix
+        # port (Server.events_locked): the OFFER/ACK/renewal lines allocate nothing; a rare line
+        # is formatted with the heap unlocked, and the lock is put back as it was.
         if not self.write(kind, slot):
-            c = self.clock
-            self.text(event_line(self.engine, kind, slot, self.iface, c.now() if c is not None else 0))
+            depth = _unlock_all()
+            try:
+                c = self.clock
+                self.text(event_line(self.engine, kind, slot, self.iface, c.now() if c is not None else 0))
+            finally:
+                _relock(depth)
 
     def text(self, line):
         # a formatted line (allocates), held after the lines before it
@@ -314,6 +332,31 @@ class HostEventLog(EventLog):
         self.n += k
         if self.n > self.batch:
             self.flush()
+
+
+try:
+    from micropython import heap_lock as _heap_lock, heap_unlock as _heap_unlock
+except ImportError:     # CPython: no heap lock
+    _heap_lock = _heap_unlock = None
+
+
+def _unlock_all():
+    # Unlocks the heap whatever its lock depth (heap_lock nests) and returns that depth. A lock
+    # and an unlock read it: heap_unlock returns the depth left (py/modmicropython.c:133-136);
+    # heap_locked() is not in every build. `for _ in range(d)` is compiled to a counted loop
+    # (py/compile.c:1430, compile_for_stmt_optimised_range): no range object under the lock.
+    if _heap_lock is None:
+        return 0
+    _heap_lock()
+    d = _heap_unlock()
+    for _ in range(d):
+        _heap_unlock()
+    return d
+
+
+def _relock(d):
+    for _ in range(d):
+        _heap_lock()
 
 
 def _byte_writer(out):

@@ -102,6 +102,12 @@ class Server:
         # IRQs) could run inside the batch and would fail to allocate.
         self.lock_heap = _MICROPYTHON and not _LWIP
         self._locked = False
+        # True: the engine's on_event allocates nothing, or unlocks the heap itself for what does
+        # (the host command's HostEventLog), so a locked batch calls it as it is. Through the
+        # unlocking trampoline each call's frame would come from the heap again (py/objfun.c:
+        # 273-286): measured, the host command's lines cost 80k instructions per DORA that way
+        # instead of ~30k (docs/performance.md, "Serving on the unix port").
+        self.events_locked = False
         self._user_event = None
         self._user_commit = None
         if self.lock_heap:      # bound once (no allocation per poll); boards never need them
@@ -303,7 +309,7 @@ class Server:
         eng = self.engine
         ev = eng.on_event
         cm = eng.on_commit
-        if ev is not None:
+        if ev is not None and not self.events_locked:
             self._user_event = ev
             eng.on_event = self._unlocked_event
         if cm is not None:

@@ -193,3 +193,157 @@ def test_event_log_address_in_a_larger_subnet():
     got = sink.data.decode().split("\n")[:-1]
     assert got == want and len(got) == 13, (got, want)
     assert got[0].startswith("DHCPOFFER(-) 10.1.") and "10.1.2.3 " in sink.data.decode(), got
+
+
+def _fast_tail():
+    # microdhcp.fastlog.tail (viper) where it compiles, else None
+    try:
+        from microdhcp.fastlog import tail
+    except (ImportError, NameError, SyntaxError):
+        return None
+    return tail
+
+
+def _host_event_log():
+    try:
+        from microdhcp.__main__ import HostEventLog
+    except ImportError:
+        return None
+    return HostEventLog
+
+
+def test_host_lines_take_the_viper_tail_where_it_compiles():
+    """The host command's lines use fastlog.tail on MicroPython (the unix port has the native
+    emitter) and the plain loop on CPython; fast=False keeps the plain loop. The frozen builds
+    carry neither the host command nor fastlog (tools/units.py: host unit)."""
+    import sys
+    tail = _fast_tail()
+    host = _host_event_log()
+    if sys.implementation.name != "micropython":
+        assert tail is None
+    elif host is not None:
+        assert tail is not None
+    else:
+        assert tail is None, "fastlog frozen without the host command that uses it"
+    if host is not None:
+        e = h.engine()
+        assert host(e, "ap", _Sink().write, 0).tail is tail
+        assert host(e, "ap", _Sink().write, 0, fast=False).tail is None
+
+
+def test_fastlog_tail_writes_the_plain_loops_bytes():
+    """Differential: 150 clients with random hardware addresses (0, 1, 6, 7 or 16 bytes) and random
+    hostnames (any bytes, 0-40 long, cut to the table's room), addresses with 1-3 digit last octets;
+    every OFFER, ACK and renewal line built by status.EventLog's plain loop and by fastlog.tail
+    (under heap_lock on MicroPython) must be the same bytes. Where fastlog does not compile, the
+    previous test says why, and the plain loop is the only one."""
+    tail = _fast_tail()
+    if tail is None:
+        assert _host_event_log() is None or not _mp(), "MicroPython host command without fastlog"
+        return
+    from microdhcp.status import EventLog
+    from microdhcp.engine import EV_OFFER, EV_BOUND, EV_RENEWED
+    e = h.engine(lease_time=100, pool="192.168.4.2-192.168.4.200")
+    x = [12345]
+
+    def rnd(n):
+        x[0] = (1103515245 * x[0] + 12345) & 0x7fffffff
+        return (x[0] >> 8) % n
+    slots = []
+    for c in range(1, 151):
+        hlen = (0, 1, 6, 6, 6, 7, 16)[rnd(7)]
+        chaddr = bytes(rnd(256) for _ in range(16))
+        m = rnd(41)
+        opts = ((12, bytes(rnd(256) for _ in range(m))),) if m else ()
+        o = h.discover(e, c, 0, options=opts, hlen=hlen, chaddr=chaddr)
+        if o is None or o["type"] != k.OFFER:
+            continue
+        a = h.request_selecting(e, c, o["yiaddr"], 0, options=opts, hlen=hlen, chaddr=chaddr)
+        if a is not None and a["type"] == k.ACK:
+            slots.append(e.log[-1][1])
+    assert len(slots) >= 120, len(slots)     # (clients without a hardware address share one key)
+    plain_sink = _Sink()
+    fast_sink = _Sink()
+    plain = EventLog(e, "wlan0", plain_sink.write, 8192)
+    fast = EventLog(e, "wlan0", fast_sink.write, 8192)
+    fast.tail = tail
+    checked = 0
+    for s in slots:
+        for kind in (EV_OFFER, EV_BOUND, EV_RENEWED):
+            plain.write(kind, s)
+            plain.flush()
+            _lock()
+            try:
+                fast.write(kind, s)     # held (batch 8192): the sink's copy is not under the lock
+            finally:
+                _unlock()
+            fast.flush()
+            assert fast_sink.data == plain_sink.data, (s, kind, bytes(fast_sink.data[-80:]), bytes(plain_sink.data[-80:]))
+            checked += 1
+    assert checked == 3 * len(slots) and plain_sink.data.count(b"\n") == checked
+    text = bytes(plain_sink.data)
+    assert b"?" in text, "no hostname byte outside printable ASCII was drawn"
+    for digits in (b".4.2 ", b".4.42 ", b".4.142 "):  # 1, 2 and 3-digit last octets were written
+        assert digits in text, digits
+
+
+def _mp():
+    import sys
+    return sys.implementation.name == "micropython"
+
+
+def _lock():
+    # heap_lock on MicroPython (nothing may allocate until _unlock), nothing elsewhere
+    if _mp():
+        import micropython
+        micropython.heap_lock()
+
+
+def _unlock():
+    # returns the depth left (heap_unlock's result), 0 elsewhere
+    if _mp():
+        import micropython
+        return micropython.heap_unlock()
+    return 0
+
+
+def test_host_rare_lines_unlock_the_heap_themselves():
+    """net.Server calls HostEventLog.event with the heap locked (Server.events_locked): an
+    OFFER line is built under the lock; a NAK's line, formatted by event_line (it allocates), is
+    made with the heap unlocked, and the lock is put back at the depth it had (here 2)."""
+    from microdhcp.status import event_line
+    host = _host_event_log()
+    if host is None:
+        # a frozen build: no host command; its lines are a board's (the tests above)
+        assert _fast_tail() is None
+        return
+    e = h.engine()
+    sink = _Sink()
+    log = host(e, "ap", sink.write, 4096)
+    want = []
+    e2 = h.engine()     # the same two messages on a twin engine, each line as event_line makes it then
+
+    def record(kind, slot):
+        want.append(event_line(e2, kind, slot, "ap", 0))
+    nak = k.msg(k.REQUEST, 7, ((50, b"\x0a\x09\x08\x07"),))    # INIT-REBOOT on another network
+    disc = k.msg(k.DISCOVER, 8)
+    tx = bytearray(1500)
+    e.on_event = log.event
+    _lock()
+    _lock()
+    try:
+        m1 = e.handle(nak, 1, tx, len(nak))
+        m2 = e.handle(disc, 1, tx, len(disc))
+        _lock()
+        depth = _unlock()
+    finally:
+        _unlock()
+        _unlock()
+    log.flush()
+    assert m1 and m2
+    assert depth == (2 if _mp() else 0), depth
+    e2.on_event = record
+    e2.handle(nak, 1, tx, len(nak))
+    e2.handle(disc, 1, tx, len(disc))
+    got = sink.data.decode().split("\n")
+    assert got[-1] == "" and got[:-1] == want and want[0].startswith("DHCPNAK"), (got, want)

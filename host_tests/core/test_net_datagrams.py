@@ -186,6 +186,36 @@ def test_batch_runs_locked_and_the_callbacks_unlocked():
         r.close()
 
 
+class _Depths:
+    # an on_event that allocates nothing: the heap lock's depth at each call, into a bytearray
+    def __init__(self):
+        self.d = bytearray(8)
+
+    def event(self, kind, slot):
+        d = self.d
+        d[d[0] + 1] = _lock_depth()
+        d[0] += 1
+
+
+def test_events_locked_calls_on_event_as_it_is():
+    # Server.events_locked (the host command's HostEventLog): the engine's on_event is not
+    # wrapped, so it runs inside the locked batch on MicroPython and keeps its frame off the heap.
+    r = Rig()
+    spy = _Depths()
+    try:
+        r.e.on_event = spy.event
+        r.srv.events_locked = True
+        for i in range(50, 53):
+            r.send(_discover(i))
+        r.settle()
+        assert r.srv.poll(100) == 3
+        assert [m["type"] for m in r.replies(3)] == [k.OFFER] * 3
+        assert list(spy.d[:4]) == [3] + [1 if _MP else 0] * 3, list(spy.d)
+        assert r.srv.internal_errors == 0 and r.e.on_event == spy.event and _lock_depth() == 0
+    finally:
+        r.close()
+
+
 class _Flaky(Engine):
     # the first handle() raises, as a bug in the engine would
     calls = 0

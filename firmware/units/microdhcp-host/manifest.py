@@ -9,4 +9,5 @@ require("microdhcp-client", library="microdhcp-units")
 package("microdhcp", base_path="../..", files=[
     "__main__.py",
     "settings.py",
+    "fastlog.py",
 ])
