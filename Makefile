@@ -51,8 +51,9 @@ fuzz:  ## coverage-guided fuzzing of the engine for FUZZ_SECONDS
 fuzz-dns:  ## coverage-guided fuzzing of the DNS responder for FUZZ_SECONDS
 	$(PYTHON) tools/fuzz_dns_atheris.py --seconds $(FUZZ_SECONDS)
 
-bench:  ## perfdhcp rate ladder vs dnsmasq and Kea, engine cost and memory
+bench:  ## perfdhcp rate ladder vs Kea, udhcpd and dnsmasq, CPU per DORA, engine cost and memory
 	$(PYTHON) tools/bench.py
+	$(PYTHON) tools/bench_cpu.py
 	$(MICROPYTHON) tools/bench_engine.py
 	$(PYTHON) tools/bench_engine.py
 	$(PYTHON) tools/bench_memory.py

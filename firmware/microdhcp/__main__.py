@@ -336,8 +336,12 @@ class HostEventLog(EventLog):
 
 try:
     from micropython import heap_lock as _heap_lock, heap_unlock as _heap_unlock
-except ImportError:     # CPython: no heap lock
-    _heap_lock = _heap_unlock = None
+except ImportError:     # CPython: no heap lock (its depth reads 0)
+    def _heap_lock():
+        return 0
+
+    def _heap_unlock():
+        return 0
 
 
 def _unlock_all():
@@ -345,8 +349,6 @@ def _unlock_all():
     # and an unlock read it: heap_unlock returns the depth left (py/modmicropython.c:133-136);
     # heap_locked() is not in every build. `for _ in range(d)` is compiled to a counted loop
     # (py/compile.c:1430, compile_for_stmt_optimised_range): no range object under the lock.
-    if _heap_lock is None:
-        return 0
     _heap_lock()
     d = _heap_unlock()
     for _ in range(d):
