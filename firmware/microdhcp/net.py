@@ -105,8 +105,8 @@ class Server:
         # True: the engine's on_event allocates nothing, or unlocks the heap itself for what does
         # (the host command's HostEventLog), so a locked batch calls it as it is. Through the
         # unlocking trampoline each call's frame would come from the heap again (py/objfun.c:
-        # 273-286): measured, the host command's lines cost 80k instructions per DORA that way
-        # instead of ~30k (docs/performance.md, "Serving on the unix port").
+        # 273-286): the host command's lines measured ~71k instructions per DORA that way, ~64k
+        # called locked (docs/performance.md, "Serving on the unix port").
         self.events_locked = False
         self._user_event = None
         self._user_commit = None
