@@ -271,7 +271,10 @@ class Server:
                 self._report("internal error", e)
             return True
         if m:
-            self._send(m)
+            if self._locked:
+                self._send_unlocked(m)
+            else:
+                self._send(m)   # boards: one call per reply, as before the locked batch
         return True
 
     def _report(self, what, e):
@@ -339,19 +342,16 @@ class Server:
             self.close()
             self.open()
 
-    def _send(self, m):
-        # Unlocked (see __init__): a reply too long for the padded views slices a memoryview, a
-        # send error keeps its errno, the log line allocates.
-        locked = self._locked
-        if locked:
-            _unlock()
+    def _send_unlocked(self, m):
+        # From a locked batch (see __init__): a reply too long for the padded views slices a
+        # memoryview, a send error keeps its errno, the log line allocates.
+        _unlock()
         try:
-            self._sendto(m)
+            self._send(m)
         finally:
-            if locked:
-                _lock()
+            _lock()
 
-    def _sendto(self, m):
+    def _send(self, m):
         eng = self.engine
         # Pad to the next step if that still fits what the client accepts (option 57).
         k = (m - _MIN_REPLY + _PAD_STEP - 1) // _PAD_STEP
