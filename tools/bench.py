@@ -49,7 +49,7 @@ MAX_BISECT = 6
 DO_ONLY = ("udhcpd",)
 QUICK_LADDER = (100, 400)
 ORDER = ("microdhcp-mpy", "microdhcp-mpy-quiet", "microdhcp-cpy", "microdhcp-cpy-quiet",
-         "udhcpd", "kea", "dnsmasq")
+         "udhcpd", "kea", "dnsmasq", "mpy-floor")
 FIELDS = ("repeat", "server", "offered", "achieved", "pass",
           "do_sent", "do_recv", "do_drops_pct", "do_avg_ms", "ra_sent", "ra_recv", "ra_drops_pct",
           "ra_avg_ms", "note")
@@ -208,13 +208,19 @@ def table(summary, servers):
         d, q = summary.get("microdhcp-" + rt), summary.get("microdhcp-%s-quiet" % rt)
         if d and q and q["high"]:
             lines.append("microdhcp-%s default event lines / --quiet: %.2fx" % (rt, d["high"] / q["high"]))
+    f, q = summary.get("mpy-floor"), summary.get("microdhcp-mpy-quiet")
+    if f and f["high"]:
+        # tools/floor_responder.py: no DHCP logic, the same socket path on the same runtime
+        lines.append("mpy-floor (the unix port's ceiling here, no DHCP logic): %s"
+                     % ("microdhcp-mpy-quiet at %.2fx of it" % (q["high"] / f["high"]) if q and q["high"] else "-"))
     return lines
 
 
 # ---------------------------------------------------------------- SVG plot (no dependency)
 
 COLORS = {"microdhcp-mpy": "#d62728", "microdhcp-mpy-quiet": "#8c1a1a", "microdhcp-cpy": "#ff7f0e",
-          "microdhcp-cpy-quiet": "#a65c00", "dnsmasq": "#1f77b4", "kea": "#2ca02c", "udhcpd": "#9467bd"}
+          "microdhcp-cpy-quiet": "#a65c00", "dnsmasq": "#1f77b4", "kea": "#2ca02c", "udhcpd": "#9467bd",
+          "mpy-floor": "#7f7f7f"}
 
 
 def svg_plot(rows, servers, path):

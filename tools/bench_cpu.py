@@ -25,7 +25,7 @@ import benchlab  # noqa: E402
 from bench import CLIENTS, LEASE, POOL, RELAY, log  # noqa: E402
 from lab import Lab  # noqa: E402
 
-DEFAULT = ("microdhcp-mpy", "microdhcp-mpy-quiet", "kea", "udhcpd")
+DEFAULT = ("microdhcp-mpy", "microdhcp-mpy-quiet", "kea", "udhcpd", "mpy-floor")
 _TICK = os.sysconf("SC_CLK_TCK")
 
 

@@ -118,6 +118,15 @@ def start_microdhcp(lab, first, last, lease=3600, runtime="micropython", quiet=T
     return lab.start_server(argv, runtime=runtime)
 
 
+def start_floor(lab, first, last, lease=3600):
+    """tools/floor_responder.py on the unix port: the runtime's and the kernel's share of a DORA,
+    with no DHCP logic (a measuring stick, not a server). Ready on 'floor responder on'."""
+    n = int(ipaddress.ip_address(last)) - int(ipaddress.ip_address(first)) + 1
+    exe = shutil.which("micropython")
+    return lab.spawn(lab.server_ns, [exe, str(Path(__file__).resolve().parent / "floor_responder.py"),
+                                     lab.server_ip, first, str(n)])
+
+
 def _micro(runtime, quiet):
     return lambda lab, a, b, t: start_microdhcp(lab, a, b, t, runtime, quiet)
 
@@ -133,6 +142,7 @@ SERVERS = {
                 r"DHCP, IP range"),
     "kea": (start_kea, r"DHCP4_STARTED"),
     "udhcpd": (start_udhcpd, r"udhcpd: started"),
+    "mpy-floor": (start_floor, r"floor responder on"),
 }
 # Log lines that mean "started but cannot serve".
 FAILED = {
