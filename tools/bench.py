@@ -329,11 +329,7 @@ def main(argv=None):
     if os.geteuid() != 0:
         print("bench.py needs root (network namespaces)", file=sys.stderr)
         return 2
-    servers = [s for s in a.servers.split(",") if s]
-    for s in servers:
-        if s not in benchlab.SERVERS:
-            print("unknown server %r" % s, file=sys.stderr)
-            return 2
+    servers = benchlab.server_names(a.servers)
     # microdhcp is always measured both ways, default event lines and --quiet (issue 13 item 5)
     for s in list(servers):
         if s.startswith("microdhcp-"):

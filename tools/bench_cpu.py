@@ -75,11 +75,7 @@ def main(argv=None):
     if os.geteuid() != 0:
         print("bench_cpu.py needs root (network namespaces)", file=sys.stderr)
         return 2
-    servers = [s for s in a.servers.split(",") if s]
-    for s in servers:
-        if s not in benchlab.SERVERS:
-            print("unknown server %r (one of %s)" % (s, ", ".join(benchlab.SERVERS)), file=sys.stderr)
-            return 2
+    servers = benchlab.server_names(a.servers)
     missing = benchlab.ensure_packages(log)
     if missing:
         print("bench_cpu: missing %s; install them (see docs/performance.md)" % ", ".join(missing),

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 # Debian package that provides each binary the benchmark runs.
@@ -144,6 +145,18 @@ SERVERS = {
     "udhcpd": (start_udhcpd, r"udhcpd: started"),
     "mpy-floor": (start_floor, r"floor responder on"),
 }
+
+
+def server_names(text):
+    """The servers of a --servers comma list; SystemExit(2) naming the choices for an unknown one."""
+    names = [s for s in text.split(",") if s]
+    for s in names:
+        if s not in SERVERS:
+            print("unknown server %r (one of %s)" % (s, ", ".join(SERVERS)), file=sys.stderr)
+            raise SystemExit(2)
+    return names
+
+
 # Log lines that mean "started but cannot serve".
 FAILED = {
     "kea": r"DHCPSRV_NO_SOCKETS_OPEN|DHCPSRV_OPEN_SOCKET_FAIL",
