@@ -4,7 +4,8 @@
 # lease table slot (-1 for events with no address). It runs on the packet path, so keep it short.
 #   On a host: sudo env MICROPYPATH=firmware micropython examples/lease_events.py
 from microdhcp.config import Config
-from microdhcp.engine import Engine, EV_OFFER, EV_BOUND, EV_RENEWED, EV_RELEASED, EV_EXPIRED
+from microdhcp.engine import Engine
+from microdhcp.codes import EV_OFFER, EV_BOUND, EV_RENEWED, EV_RELEASED, EV_EXPIRED
 from microdhcp.net import Server
 from microdhcp.ipv4 import fmt_ip, fmt_hex
 from microdhcp.leases import HW_SIZE

@@ -63,7 +63,8 @@ def _alloc(fn, retained=False):
 
 def serve(warm, n, iface):
     from microdhcp.config import Config
-    from microdhcp.engine import Engine, C_RECEIVED
+    from microdhcp.engine import Engine
+    from microdhcp.codes import C_RECEIVED
     from microdhcp.net import Server
     from microdhcp.clock import Clock
 

@@ -26,7 +26,7 @@ import build_firmware as bf   # noqa: E402
 
 PKG = os.path.join(ROOT, "firmware")
 CORE = ["__init__", "config", "ipv4", "packet", "leases", "identity", "reply", "engine", "fast"]
-SERVER = CORE + ["net", "clock", "status", "store", "errors", "board"]
+SERVER = CORE + ["net", "clock", "codes", "status", "store", "errors", "board"]
 
 
 def _modules(names):

@@ -209,7 +209,7 @@ PHASES = ("empty", "copy", "parse-d", "identify-d", "take", "reply-offer", "clea
 
 
 def drive_phase(name, reps):
-    from microdhcp.engine import DHCPOFFER, DHCPACK
+    from microdhcp.codes import DHCPOFFER, DHCPACK
     eng, tx, d, r = _engine(120)
     rx = eng.rx
     req = eng.req

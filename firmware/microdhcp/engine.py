@@ -10,9 +10,8 @@ except ImportError:
         return x
 
 from array import array
-from microdhcp.packet import Request, HOSTNAME, REQ_ADDR, LEASE, SERVER_ID, RAPID
-from microdhcp.leases import (LeaseTable, cells_for, FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED,
-                              F_RESERVED, KEY_SIZE, HW_ROOM)
+from microdhcp.packet import Request
+from microdhcp.leases import LeaseTable, cells_for
 import microdhcp.identity as _id
 import microdhcp.reply as _rp
 
@@ -35,15 +34,34 @@ _CIADDR = const(12)
 _GIADDR = const(24)
 _CHADDR = const(28)
 
-# RFC 2132 section 9.6 message types.
-DHCPDISCOVER = const(1)
-DHCPOFFER = const(2)
-DHCPREQUEST = const(3)
-DHCPDECLINE = const(4)
-DHCPACK = const(5)
-DHCPNAK = const(6)
-DHCPRELEASE = const(7)
-DHCPINFORM = const(8)
+# Numbers public in other modules, as constants here: an imported name is a global looked up
+# at run time and a slot in this module's dict (heap on a board); these compile into the code.
+# host_tests/core/test_fastpaths.py checks every such copy against its public twin.
+_HOSTNAME = const(0)             # packet.HOSTNAME .. packet.RAPID: Request's option indexes
+_REQ_ADDR = const(1)
+_LEASE = const(2)
+_SERVER_ID = const(4)
+_RAPID = const(8)
+_FREE = const(0)                 # leases.FREE .. leases.DECLINED: slot states
+_OFFERED = const(1)
+_BOUND = const(2)
+_RELEASED = const(3)
+_EXPIRED = const(4)
+_DECLINED = const(5)
+_F_RESERVED = const(1)           # leases.F_RESERVED
+_KEY_SIZE = const(65)            # leases.KEY_SIZE
+_HW_ROOM = const(6)              # leases.HW_ROOM
+
+# The engine's own public numbers, private here (see above); microdhcp.codes is where they are
+# public and documented: message types (RFC 2132 section 9.6), counters, events, destinations.
+_DHCPDISCOVER = const(1)
+_DHCPOFFER = const(2)
+_DHCPREQUEST = const(3)
+_DHCPDECLINE = const(4)
+_DHCPACK = const(5)
+_DHCPNAK = const(6)
+_DHCPRELEASE = const(7)
+_DHCPINFORM = const(8)
 
 _CLIENT_PORT = const(68)         # RFC 2131 section 4.1: where a reply goes unless the reply builder says otherwise
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
@@ -51,47 +69,43 @@ _RX_MAX = const(1500)            # packet.RX_MAX, as a constant here (a module a
 _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw field (a private constant there)
 _F_KEYED = const(6)              # leases._F_KEYED: the slot has a key
 
-# Counters: index -> name in status.COUNTER_NAMES. 1..8 are the parser's drop reasons, counted at
-# their own value (packet.E_SHORT .. packet.E_TOO_LONG: handle() counts req.parse()'s result).
-C_RECEIVED = const(0)
-C_REPLIED = const(9)
-C_OFFER = const(10)
-C_ACK = const(11)
-C_NAK = const(12)
-C_DECLINE = const(13)
-C_RELEASE = const(14)
-C_INFORM = const(15)
-C_EXHAUSTED = const(16)
-C_UNKNOWN_CLIENT = const(17)
-C_OTHER_SERVER = const(18)
-C_IGNORED = const(19)        # well formed but changes nothing (e.g. RELEASE of someone else's address)
-C_WRONG_RELAY = const(20)
-C_NOT_CLIENT_MSG = const(21)  # OFFER/ACK/NAK seen from another server
-C_BAD_REQUEST = const(22)
-C_OVERSIZE = const(23)
-C_EXPIRED = const(24)
-C_OFFER_CAP = const(25)      # DISCOVER from a new client while max_offers offers are outstanding
-C_RATE_LIMITED = const(26)   # DISCOVER repeated within offer_interval of the last OFFER
-C_ID_MISMATCH = const(27)    # mac_pinning: as C_ID_PINNED, but that htype + chaddr is the pinned lease's own id
-C_ID_TOO_LONG = const(28)    # client identity longer than leases.MAX_ID bytes: not kept, not served
-C_ID_ARENA_FULL = const(29)  # a new long client id found no arena room (every cell held by a live lease)
-C_ID_PINNED = const(30)      # mac_pinning: a pinned lease's client id from another hardware address, served as that address
-_NCOUNT = const(31)           # status.COUNTER_NAMES names them, status.DROP_COUNTERS lists the drops
+_C_RECEIVED = const(0)
+_C_REPLIED = const(9)
+_C_OFFER = const(10)
+_C_ACK = const(11)
+_C_NAK = const(12)
+_C_DECLINE = const(13)
+_C_RELEASE = const(14)
+_C_INFORM = const(15)
+_C_EXHAUSTED = const(16)
+_C_UNKNOWN_CLIENT = const(17)
+_C_OTHER_SERVER = const(18)
+_C_IGNORED = const(19)
+_C_WRONG_RELAY = const(20)
+_C_NOT_CLIENT_MSG = const(21)
+_C_BAD_REQUEST = const(22)
+_C_OVERSIZE = const(23)
+_C_EXPIRED = const(24)
+_C_OFFER_CAP = const(25)
+_C_RATE_LIMITED = const(26)
+_C_ID_MISMATCH = const(27)
+_C_ID_TOO_LONG = const(28)
+_C_ID_ARENA_FULL = const(29)
+_C_ID_PINNED = const(30)
+_NCOUNT = const(31)           # codes.NCOUNT
 
-# Lease events passed to on_event(kind, slot); slot is -1 for EV_NOADDR and EV_NAK.
-EV_OFFER = const(1)
-EV_BOUND = const(2)
-EV_RENEWED = const(3)
-EV_RELEASED = const(4)
-EV_DECLINED = const(5)
-EV_EXPIRED = const(6)
-EV_NAK = const(7)
-EV_NOADDR = const(8)
-EV_INFORM = const(9)          # status.EVENT_TAGS: their log tags
+_EV_OFFER = const(1)
+_EV_BOUND = const(2)
+_EV_RENEWED = const(3)
+_EV_RELEASED = const(4)
+_EV_DECLINED = const(5)
+_EV_EXPIRED = const(6)
+_EV_NAK = const(7)
+_EV_NOADDR = const(8)
+_EV_INFORM = const(9)
 
-# Destination kinds for the socket shell (reply.py sets them).
-DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
-DST_UNICAST = const(1)     # self.dst, port self.dst_port
+_DST_BROADCAST = const(0)
+_DST_UNICAST = const(1)
 
 # NAK reasons (option 56 text), written only on the NAK path.
 _NAK_WRONG_NET = b"wrong network"
@@ -99,6 +113,13 @@ _NAK_NOT_POOL = b"address not in pool"
 _NAK_IN_USE = b"address not available"
 _NAK_NOT_YOURS = b"lease is for another address"
 
+
+def __getattr__(name):
+    # `from microdhcp.engine import EV_OFFER` (0.1 code) still works: the public numbers are
+    # looked up in microdhcp.codes when asked for (PEP 562; on MicroPython py/objmodule.c:73-78
+    # calls a module's __getattr__ the same way), not kept in this module's dict.
+    import microdhcp.codes
+    return getattr(microdhcp.codes, name)
 
 
 class Engine:
@@ -138,8 +159,8 @@ class Engine:
         self._rx_ciaddr = rxv[_CIADDR:_CIADDR + 4]
         self._rx_giaddr = rxv[_GIADDR:_GIADDR + 4]
         self._rx_relay_hw = rxv[_GIADDR:_CHADDR + 16]   # giaddr and chaddr are adjacent
-        self._rx_chaddr6 = rxv[_CHADDR:_CHADDR + HW_ROOM]
-        self.kbuf = bytearray(KEY_SIZE)   # identity of the current client: length byte, then the bytes
+        self._rx_chaddr6 = rxv[_CHADDR:_CHADDR + _HW_ROOM]
+        self.kbuf = bytearray(_KEY_SIZE)   # identity of the current client: length byte, then the bytes
         self._kb7 = memoryview(self.kbuf)[1:8]   # a 7-byte id (type 1 + MAC, the usual one) in kbuf
         self.kid = False        # kbuf holds this message's option 61 (set by _identify, cleared by handle)
         self.table = LeaseTable(config.pool_first, config.pool_size, config.extra_offsets, config.hostname_len,
@@ -152,7 +173,7 @@ class Engine:
         self.hwform = False     # kbuf is htype + chaddr of this message, short enough for the hw field
         self.dst = bytearray(4)
         self.dst_port = _CLIENT_PORT
-        self.dst_kind = DST_BROADCAST
+        self.dst_kind = _DST_BROADCAST
         self.reply_broadcast = config.reply_broadcast
         self.lease = 0          # seconds granted in the reply being built
         self.reply_max = _DEFAULT_MAX
@@ -175,7 +196,7 @@ class Engine:
 
     def _refuse(self, cl):
         # The count for _identify's -2 and -3.
-        return self._drop(C_ID_MISMATCH if cl == -2 else C_ID_TOO_LONG)
+        return self._drop(_C_ID_MISMATCH if cl == -2 else _C_ID_TOO_LONG)
 
     # --- helpers on the received message ---------------------------------------------------
     def _off_at(self, pos):
@@ -232,7 +253,7 @@ class Engine:
         readinto, pass n) or any bytes-like object (copied in). Returns the reply length to
         send from tx (0: no reply); the destination is in dst_kind, dst and dst_port."""
         c = self.counters
-        c[C_RECEIVED] += 1
+        c[_C_RECEIVED] += 1
         self.kid = False
         # First: even a dropped datagram moves time (expiries stay timely). (table.next_due
         # written out: a method call per message costs more than the test.)
@@ -243,10 +264,10 @@ class Engine:
         if data is not rx:
             n = len(data)
             if n > _RX_MAX:
-                return self._drop(C_OVERSIZE)
+                return self._drop(_C_OVERSIZE)
             rx[0:n] = data
         elif n < 0 or n > _RX_MAX:
-            return self._drop(C_OVERSIZE)
+            return self._drop(_C_OVERSIZE)
         req = self.req
         vp = _fast
         if vp is not None:
@@ -268,19 +289,19 @@ class Engine:
             return self._drop(err)
         # A relayed message must come from a relay on our subnet: we serve only that one.
         if (rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]) and self._off_at(_GIADDR) < 0:
-            return self._drop(C_WRONG_RELAY)
+            return self._drop(_C_WRONG_RELAY)
         t = req.msg_type
-        if t == DHCPDISCOVER:
+        if t == _DHCPDISCOVER:
             return self._discover(now, tx)
-        if t == DHCPREQUEST:
+        if t == _DHCPREQUEST:
             return self._request(now, tx)
-        if t == DHCPDECLINE:
+        if t == _DHCPDECLINE:
             return self._decline(now)
-        if t == DHCPRELEASE:
+        if t == _DHCPRELEASE:
             return self._release(now)
-        if t == DHCPINFORM:
+        if t == _DHCPINFORM:
             return self._inform(tx)
-        return self._drop(C_NOT_CLIENT_MSG)
+        return self._drop(_C_NOT_CLIENT_MSG)
 
     def tick(self, now):
         # Ends offers, leases and quarantines whose time has come. Call it now and then when
@@ -296,18 +317,18 @@ class Engine:
             else:
                 t.clear_timer(s)
             st = t.state[s]
-            if st == BOUND:
-                self.counters[C_EXPIRED] += 1
-                self._event(EV_EXPIRED, s)
-                t.vacate(s, EXPIRED)
-            elif st == OFFERED or st == DECLINED:
-                if st == OFFERED:
+            if st == _BOUND:
+                self.counters[_C_EXPIRED] += 1
+                self._event(_EV_EXPIRED, s)
+                t.vacate(s, _EXPIRED)
+            elif st == _OFFERED or st == _DECLINED:
+                if st == _OFFERED:
                     self.n_offered -= 1
                 # A lapsed offer keeps the client's key (its "previous address" next time);
                 # a quarantine ends with the address free for anyone (a reservation keeps its own).
-                if st == DECLINED and not t.flags[s] & F_RESERVED:
+                if st == _DECLINED and not t.flags[s] & _F_RESERVED:
                     t.clear_key(s)
-                t.vacate(s, FREE)
+                t.vacate(s, _FREE)
 
     # --- DISCOVER: RFC 2131 section 4.3.1 ------------------------------------------------
     def _discover(self, now, tx):
@@ -317,67 +338,67 @@ class Engine:
         cl = self._identify()
         if cl < -1:
             return self._refuse(cl)
-        reserved = cl >= 0 and t.flags[cl] & F_RESERVED
+        reserved = cl >= 0 and t.flags[cl] & _F_RESERVED
         if cfg.known_clients_only and not reserved:
-            return self._drop(C_UNKNOWN_CLIENT)
+            return self._drop(_C_UNKNOWN_CLIENT)
         s = -1
         if cl >= 0:
             # The client's current binding or reservation, else its previous address, which
             # stays in the free list under its key until someone else needs it. Only a
             # reservation can be DECLINED and still keyed: that client waits out the quarantine.
-            if t.state[cl] == DECLINED:
-                self._event(EV_NOADDR, -1)
-                return self._drop(C_EXHAUSTED)
+            if t.state[cl] == _DECLINED:
+                self._event(_EV_NOADDR, -1)
+                return self._drop(_C_EXHAUSTED)
             # Per-client rate limit: an OFFERED slot's expiry is its last OFFER + offer_hold.
-            if cfg.offer_interval and t.state[cl] == OFFERED and \
+            if cfg.offer_interval and t.state[cl] == _OFFERED and \
                     now - (t.expiry[cl] - cfg.offer_hold) < cfg.offer_interval:
-                return self._drop(C_RATE_LIMITED)
+                return self._drop(_C_RATE_LIMITED)
             s = cl
-        elif self.n_offered >= cfg.max_offers and not (cfg.rapid_commit and req.cnt[RAPID]):
+        elif self.n_offered >= cfg.max_offers and not (cfg.rapid_commit and req.cnt[_RAPID]):
             # A client we hold nothing for needs a new slot: during a DISCOVER flood the cap keeps
             # the rest of the pool (and remembered addresses) for clients that come back.
-            return self._drop(C_OFFER_CAP)
-        if s < 0 and req.cnt[REQ_ADDR]:
-            r = t.slot_of(self._off_at(req.off[REQ_ADDR]))
+            return self._drop(_C_OFFER_CAP)
+        if s < 0 and req.cnt[_REQ_ADDR]:
+            r = t.slot_of(self._off_at(req.off[_REQ_ADDR]))
             if r >= 0 and self._available_to(r):
                 s = r
         if s < 0:
             r = self.khash % t.pool_size
-            if t.state[r] == FREE and not t.flags[r] & _F_KEYED:   # not t.has_key(r)
+            if t.state[r] == _FREE and not t.flags[r] & _F_KEYED:   # not t.has_key(r)
                 s = r
         if s < 0 and t.head != t.nil:   # t.first_free(), written out
             s = t.head
         if s < 0:
-            self._event(EV_NOADDR, -1)
-            return self._drop(C_EXHAUSTED)
+            self._event(_EV_NOADDR, -1)
+            return self._drop(_C_EXHAUSTED)
         if not self._take(s, cl):
-            return self._drop(C_ID_ARENA_FULL)
-        self.lease = self._lease_for() if req.cnt[LEASE] else cfg.lease_time
+            return self._drop(_C_ID_ARENA_FULL)
+        self.lease = self._lease_for() if req.cnt[_LEASE] else cfg.lease_time
         # RFC 4039 section 4: with rapid commit both enabled and asked for, bind at once.
-        if cfg.rapid_commit and req.cnt[RAPID]:
+        if cfg.rapid_commit and req.cnt[_RAPID]:
             return self._bind(s, now, tx, 0)
         st = t.state[s]
-        if st != BOUND:
-            if st != OFFERED:
+        if st != _BOUND:
+            if st != _OFFERED:
                 self.n_offered += 1
-            t.state[s] = OFFERED
+            t.state[s] = _OFFERED
             vt = _fast
             if vt is not None:
                 vt.timer(t, s, now + cfg.offer_hold)   # set_timer's twin (no Python call)
             else:
                 t.set_timer(s, now + cfg.offer_hold)
         if self.on_event is not None:
-            self.on_event(EV_OFFER, s)
-        self.counters[C_OFFER] += 1
-        return self._reply(tx, DHCPOFFER, s, 0)
+            self.on_event(_EV_OFFER, s)
+        self.counters[_C_OFFER] += 1
+        return self._reply(tx, _DHCPOFFER, s, 0)
 
     def _available_to(self, s):
         # Free for the current client: in the free list (so not reserved), or already its own.
         t = self.table
         st = t.state[s]
-        if st == FREE or st == RELEASED or st == EXPIRED:
+        if st == _FREE or st == _RELEASED or st == _EXPIRED:
             return True
-        return t.key_equals(s, self.kbuf) and (st == OFFERED or st == BOUND)
+        return t.key_equals(s, self.kbuf) and (st == _OFFERED or st == _BOUND)
 
     def _take(self, s, cl):
         # Gives slot s to the current client: one client holds at most one slot, so its
@@ -396,17 +417,17 @@ class Engine:
         if not same and not hwf and not t.room(cells_for(kb[0]), s, cl):
             return False
         if cl >= 0 and cl != s:
-            if t.flags[cl] & F_RESERVED:
+            if t.flags[cl] & _F_RESERVED:
                 return True
             st = t.state[cl]
-            if st == OFFERED or st == BOUND:
+            if st == _OFFERED or st == _BOUND:
                 # Moving a live client (it asked for another address): free its old slot.
-                if st == OFFERED:
+                if st == _OFFERED:
                     self.n_offered -= 1
                 vt = _fast
                 if vt is not None:
                     vt.timer(t, ~cl, 0)   # vacate's clear_timer in machine code (it returns at once then)
-                t.vacate(cl, FREE)   # cl is no reservation (returned above)
+                t.vacate(cl, _FREE)   # cl is no reservation (returned above)
             t.clear_key(cl)
         if t.prv[s] != t.nil or t.head == s:   # t.unlink(s) when in the list (written out)
             t.unlink(s)
@@ -423,7 +444,7 @@ class Engine:
         # A key kept in the hw field that stays is this message's htype + chaddr: set_hw would
         # write the same bytes again (and without a hostname _save_client has nothing to do).
         hw = not (same and hwf)
-        if hw or self.req.cnt[HOSTNAME]:
+        if hw or self.req.cnt[_HOSTNAME]:
             self._save_client(s, hw)
         if not same:
             t.set_key(s, kb, self.khash, hwf)
@@ -435,8 +456,8 @@ class Engine:
         cfg = self.cfg
         req = self.req
         lt = cfg.lease_time
-        if req.cnt[LEASE]:
-            o = req.off[LEASE]
+        if req.cnt[_LEASE]:
+            o = req.off[_LEASE]
             b = self.rx
             if b[o] < 0x40:  # below 2**30: safe to build as a small int
                 v = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]
@@ -451,77 +472,77 @@ class Engine:
         cl = self._identify()
         if cl < -1:
             return self._refuse(cl)
-        if req.cnt[SERVER_ID]:
+        if req.cnt[_SERVER_ID]:
             b = self.rx
-            o = req.off[SERVER_ID]
+            o = req.off[_SERVER_ID]
             v = self.server
             if b[o] != v[0] or b[o + 1] != v[1] or b[o + 2] != v[2] or b[o + 3] != v[3]:   # not _is_ours(o)
                 # SELECTING, another server chosen: our offer was declined, so free it.
-                if cl >= 0 and t.state[cl] == OFFERED:
+                if cl >= 0 and t.state[cl] == _OFFERED:
                     self._unoffer(cl)
-                return self._drop(C_OTHER_SERVER)
+                return self._drop(_C_OTHER_SERVER)
             # SELECTING, us chosen: option 50 MUST hold the offered address and ciaddr be 0.
-            if req.cnt[REQ_ADDR]:
-                pos = req.off[REQ_ADDR]
+            if req.cnt[_REQ_ADDR]:
+                pos = req.off[_REQ_ADDR]
             elif not self._is_zero(_CIADDR):
                 pos = _CIADDR   # tolerated: some clients fill ciaddr instead
             else:
-                return self._drop(C_BAD_REQUEST)
+                return self._drop(_C_BAD_REQUEST)
             return self._grant(cl, pos, now, tx, 1)
-        if req.cnt[REQ_ADDR]:
+        if req.cnt[_REQ_ADDR]:
             # INIT-REBOOT: verify a remembered address.
-            return self._grant(cl, req.off[REQ_ADDR], now, tx, 0)
+            return self._grant(cl, req.off[_REQ_ADDR], now, tx, 0)
         if not self._is_zero(_CIADDR):
             # RENEWING (unicast) or REBINDING (broadcast): extend the lease on ciaddr.
             return self._grant(cl, _CIADDR, now, tx, 0)
-        return self._drop(C_BAD_REQUEST)
+        return self._drop(_C_BAD_REQUEST)
 
     def _unoffer(self, s):
         self.n_offered -= 1
-        self.table.vacate(s, FREE)
+        self.table.vacate(s, _FREE)
 
     def _grant(self, cl, pos, now, tx, selecting):
         t = self.table
         cfg = self.cfg
-        reserved = cl >= 0 and t.flags[cl] & F_RESERVED
+        reserved = cl >= 0 and t.flags[cl] & _F_RESERVED
         if cfg.known_clients_only and not reserved:
-            return self._drop(C_UNKNOWN_CLIENT)
+            return self._drop(_C_UNKNOWN_CLIENT)
         # Without authority (another server may own this client) we answer only clients we
         # know or that chose us; RFC 2131 4.3.2 "MUST remain silent" for unknown clients.
         speak = selecting or cfg.authoritative or cl >= 0
         off = self._off_at(pos)
         if off < 0:
-            return self._nak(tx, _NAK_WRONG_NET) if speak else self._drop(C_IGNORED)
+            return self._nak(tx, _NAK_WRONG_NET) if speak else self._drop(_C_IGNORED)
         s = off - t.pool_first   # t.slot_of(off), the pool case written out
         if s < 0 or s >= t.pool_size:
             s = t.slot_of(off)
         if s < 0:
-            return self._nak(tx, _NAK_NOT_POOL) if speak else self._drop(C_IGNORED)
+            return self._nak(tx, _NAK_NOT_POOL) if speak else self._drop(_C_IGNORED)
         if cl >= 0 and cl != s:
             st = t.state[cl]
-            if reserved or st == OFFERED or st == BOUND:
+            if reserved or st == _OFFERED or st == _BOUND:
                 # The client holds another address with us (or a reservation): make it restart.
                 return self._nak(tx, _NAK_NOT_YOURS)
         # cl == s: the client was found in s by this very key, so the keys are equal.
         if cl == s or t.key_equals(s, self.kbuf):
-            if t.state[s] == DECLINED:
+            if t.state[s] == _DECLINED:
                 return self._nak(tx, _NAK_IN_USE)
         else:
-            if not self._available_to(s) or t.flags[s] & F_RESERVED:
-                return self._nak(tx, _NAK_IN_USE) if speak else self._drop(C_IGNORED)
+            if not self._available_to(s) or t.flags[s] & _F_RESERVED:
+                return self._nak(tx, _NAK_IN_USE) if speak else self._drop(_C_IGNORED)
             if not speak:
-                return self._drop(C_IGNORED)
-        self.lease = self._lease_for() if self.req.cnt[LEASE] else cfg.lease_time
-        renewing = t.state[s] == BOUND and s == cl
+                return self._drop(_C_IGNORED)
+        self.lease = self._lease_for() if self.req.cnt[_LEASE] else cfg.lease_time
+        renewing = t.state[s] == _BOUND and s == cl
         if not self._take(s, cl):
-            return self._drop(C_ID_ARENA_FULL)
+            return self._drop(_C_ID_ARENA_FULL)
         return self._bind(s, now, tx, renewing)
 
     def _bind(self, s, now, tx, renewing):
         t = self.table
-        if t.state[s] == OFFERED:
+        if t.state[s] == _OFFERED:
             self.n_offered -= 1
-        t.state[s] = BOUND
+        t.state[s] = _BOUND
         vt = _fast
         if vt is not None:
             vt.timer(t, s, now + self.lease)   # set_timer's twin (no Python call)
@@ -531,32 +552,32 @@ class Engine:
             # A new binding reaches the lease store before its ACK leaves (crash safety).
             self.on_commit(s, now)
         if self.on_event is not None:
-            self.on_event(EV_RENEWED if renewing else EV_BOUND, s)
-        self.counters[C_ACK] += 1
-        return self._reply(tx, DHCPACK, s, 1 if self.req.msg_type == DHCPREQUEST else 2)
+            self.on_event(_EV_RENEWED if renewing else _EV_BOUND, s)
+        self.counters[_C_ACK] += 1
+        return self._reply(tx, _DHCPACK, s, 1 if self.req.msg_type == _DHCPREQUEST else 2)
 
     # --- DECLINE and RELEASE: sections 4.3.3 and 4.3.4 -----------------------------------
     def _decline(self, now):
         req = self.req
         t = self.table
-        if req.cnt[SERVER_ID] and not self._is_ours(req.off[SERVER_ID]):
-            return self._drop(C_OTHER_SERVER)
-        if not req.cnt[REQ_ADDR]:
-            return self._drop(C_BAD_REQUEST)
-        s = t.slot_of(self._off_at(req.off[REQ_ADDR]))
+        if req.cnt[_SERVER_ID] and not self._is_ours(req.off[_SERVER_ID]):
+            return self._drop(_C_OTHER_SERVER)
+        if not req.cnt[_REQ_ADDR]:
+            return self._drop(_C_BAD_REQUEST)
+        s = t.slot_of(self._off_at(req.off[_REQ_ADDR]))
         cl = self._identify()
         if cl < -1:
             return self._refuse(cl)
         # Only the client holding the address may decline it (no hijacking by forged DECLINEs).
-        if s < 0 or cl != s or not (t.state[s] == OFFERED or t.state[s] == BOUND):
-            return self._drop(C_IGNORED)
-        if t.state[s] == OFFERED:
+        if s < 0 or cl != s or not (t.state[s] == _OFFERED or t.state[s] == _BOUND):
+            return self._drop(_C_IGNORED)
+        if t.state[s] == _OFFERED:
             self.n_offered -= 1
-        self.counters[C_DECLINE] += 1
-        self._event(EV_DECLINED, s)
-        t.state[s] = DECLINED
+        self.counters[_C_DECLINE] += 1
+        self._event(_EV_DECLINED, s)
+        t.state[s] = _DECLINED
         t.set_timer(s, now + self.cfg.decline_hold)
-        if not t.flags[s] & F_RESERVED:
+        if not t.flags[s] & _F_RESERVED:
             t.clear_key(s)
         self._commit(s, now)
         return 0
@@ -564,38 +585,38 @@ class Engine:
     def _release(self, now):
         req = self.req
         t = self.table
-        if req.cnt[SERVER_ID] and not self._is_ours(req.off[SERVER_ID]):
-            return self._drop(C_OTHER_SERVER)
+        if req.cnt[_SERVER_ID] and not self._is_ours(req.off[_SERVER_ID]):
+            return self._drop(_C_OTHER_SERVER)
         s = t.slot_of(self._off_at(_CIADDR))
         cl = self._identify()
         if cl < -1:
             return self._refuse(cl)
-        if s < 0 or cl != s or t.state[s] != BOUND:
-            return self._drop(C_IGNORED)
-        self.counters[C_RELEASE] += 1
-        self._event(EV_RELEASED, s)
+        if s < 0 or cl != s or t.state[s] != _BOUND:
+            return self._drop(_C_IGNORED)
+        self.counters[_C_RELEASE] += 1
+        self._event(_EV_RELEASED, s)
         # Freed, but the key stays: the client gets this address back if it is still free.
         vt = _fast
         if vt is not None:
             # vacate's clear_timer in machine code (fast.timer, slot ~s: stop s's timer): the
             # heap's sift in Python was the one step of a RELEASE that grew with the table.
             vt.timer(t, ~s, 0)
-        t.vacate(s, RELEASED)
+        t.vacate(s, _RELEASED)
         self._commit(s, now)
         return 0
 
     # --- INFORM: section 4.3.5 --------------------------------------------------------------
     def _inform(self, tx):
-        self.counters[C_INFORM] += 1
-        self._event(EV_INFORM, -1)
-        return self._reply(tx, DHCPACK, -1, 0)
+        self.counters[_C_INFORM] += 1
+        self._event(_EV_INFORM, -1)
+        return self._reply(tx, _DHCPACK, -1, 0)
 
     # --- replies: section 4.1, 4.3 and Table 3 -------------------------------------------
     def _nak(self, tx, text):
-        self.counters[C_NAK] += 1
+        self.counters[_C_NAK] += 1
         self.nak_text = text
-        self._event(EV_NAK, -1)
-        return self._reply(tx, DHCPNAK, -1, 0)
+        self._event(_EV_NAK, -1)
+        return self._reply(tx, _DHCPNAK, -1, 0)
 
     # The reply builder, in microdhcp.reply: its functions are this class's methods (self is the
     # engine), so a call costs the one class look-up it cost when they were written here.

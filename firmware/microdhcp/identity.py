@@ -11,8 +11,7 @@ except ImportError:
         return x
 
 from struct import pack_into
-from microdhcp.packet import HOSTNAME, CLIENT_ID
-from microdhcp.leases import key_hash, OFFERED, BOUND, RESERVED, F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER
+from microdhcp.leases import key_hash
 
 # The machine-code twin (microdhcp.fast.ident) of the key and look-up, else None (see engine.py;
 # tests set it to None with the others: host_tests/core/harness.use_fast).
@@ -27,20 +26,33 @@ _HLEN = const(2)
 _CHADDR = const(28)
 _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw field (a private constant there)
 _HLEN_SHIFT = const(3)           # leases._HLEN_SHIFT: hlen in the flags' bits 3-7
-_C_ID_PINNED = const(30)         # engine.C_ID_PINNED
+_C_ID_PINNED = const(30)         # codes.C_ID_PINNED
 _H24_SEED = const(5381)          # leases.H24_SEED: h24's start, here in the key's hash written out
+# Public numbers of packet.py and leases.py as constants here (an imported name is a dict slot
+# and a look-up; test_fastpaths checks each copy against its twin).
+_HOSTNAME = const(0)             # packet.HOSTNAME, option 12's index
+_CLIENT_ID = const(7)            # packet.CLIENT_ID, option 61's index
+_OFFERED = const(1)              # leases.OFFERED, .BOUND, .RESERVED: slot states
+_BOUND = const(2)
+_RESERVED = const(6)
+_F_RESERVED = const(1)           # leases.F_RESERVED
+_KEY_SIZE = const(65)            # leases.KEY_SIZE, .MAX_ID, .HW_SIZE, .HW_ROOM, .NEVER
+_MAX_ID = const(64)
+_HW_SIZE = const(7)
+_HW_ROOM = const(6)
+_NEVER = const(0x3FFFFFFF)
 
 
 def reserve(self, cfg):
     t = self.table
-    kb = bytearray(KEY_SIZE)
+    kb = bytearray(_KEY_SIZE)
     for key, off in cfg.reservations:
         s = t.slot_of(off)
         if t.in_list(s):
             t.unlink(s)
         n = len(key)
-        if n > MAX_ID:
-            raise ValueError("reservation client id longer than %d bytes" % MAX_ID)
+        if n > _MAX_ID:
+            raise ValueError("reservation client id longer than %d bytes" % _MAX_ID)
         kb[0] = n
         kb[1:1 + n] = key
         mac = n == 7 and key[0] == 1
@@ -48,11 +60,11 @@ def reserve(self, cfg):
             self.has_mac_reservations = True
             # Keep the MAC for listings before the client ever shows up; it is the key too.
             t.set_hw(s, 1, 6, key, 1)
-        t.flags[s] |= F_RESERVED
+        t.flags[s] |= _F_RESERVED
         if not t.set_key(s, kb, key_hash(kb), mac):
             raise ValueError("no room for the reservations' client ids: raise id_cells")
-        t.state[s] = RESERVED
-        t.expiry[s] = NEVER
+        t.state[s] = _RESERVED
+        t.expiry[s] = _NEVER
 
 
 # --- identity (RFC 2131 section 4.2) -------------------------------------------------
@@ -72,24 +84,24 @@ def hw_key(self):
         kb[i] = v
         h = ((h * 33) ^ v) & 0xFFFFFF   # h24's step, written out (no call per message)
     self.khash = h
-    self.hwform = n <= HW_ROOM
+    self.hwform = n <= _HW_ROOM
 
 
 
 def identify(self):
     # Builds the client's key in self.kbuf and returns its slot or -1 (-2: a copied client
-    # id, -3: an identity longer than MAX_ID).
+    # id, -3: an identity longer than _MAX_ID).
     req = self.req
     t = self.table
     s = -1
     vi = _fast
-    if self.has_mac_reservations or not req.cnt[CLIENT_ID]:
+    if self.has_mac_reservations or not req.cnt[_CLIENT_ID]:
         if vi is not None:
             # _hw_key and t.find in one machine-code call (-2: an arena key met, plain find)
             r = req.res
             vi.ident(self.rx, 0, 0, self.kbuf, t, r)
             self.khash = r[3]
-            self.hwform = self.rx[_HLEN] <= HW_ROOM
+            self.hwform = self.rx[_HLEN] <= _HW_ROOM
             s = r[5]
             if s == -2:
                 s = t.find(self.kbuf, self.khash)
@@ -97,20 +109,20 @@ def identify(self):
             self._hw_key()
             s = t.find(self.kbuf, self.khash)
         # A MAC reservation wins over the client id the client may also send.
-        if not req.cnt[CLIENT_ID] or (s >= 0 and t.flags[s] & F_RESERVED):
+        if not req.cnt[_CLIENT_ID] or (s >= 0 and t.flags[s] & _F_RESERVED):
             return s
-    n = req.ln[CLIENT_ID]
-    if n > MAX_ID:
+    n = req.ln[_CLIENT_ID]
+    if n > _MAX_ID:
         return -3
     kb = self.kbuf
     b = self.rx
     if vi is not None:
         r = req.res
-        vi.ident(b, req.off[CLIENT_ID], n, kb, t, r)   # key, hash, chaddr compare and find
+        vi.ident(b, req.off[_CLIENT_ID], n, kb, t, r)   # key, hash, chaddr compare and find
         h = r[3]
         x = r[4]
     else:
-        o = req.off[CLIENT_ID] - 1
+        o = req.off[_CLIENT_ID] - 1
         kb[0] = n
         v = b[o + 1]
         kb[1] = v
@@ -126,7 +138,7 @@ def identify(self):
             x |= v ^ b[c + i]
     self.khash = h
     # Option 61 = htype + chaddr (the usual 01 + MAC) is kept in the hardware field only.
-    hw = not x and n == b[_HLEN] + 1 and n <= HW_ROOM + 1 and kb[1] == b[_HTYPE]
+    hw = not x and n == b[_HLEN] + 1 and n <= _HW_ROOM + 1 and kb[1] == b[_HTYPE]
     self.hwform = hw
     self.kid = True
     if vi is not None:
@@ -142,7 +154,7 @@ def identify(self):
     # address and never touches the pinned lease (a copied id takes nothing; an honest
     # client on a new adapter is served instead of retrying into silence). A key kept in
     # the hw field that equals this message's htype + chaddr is that address.
-    if s >= 0 and self.cfg.mac_pinning and (t.state[s] == OFFERED or t.state[s] == BOUND) \
+    if s >= 0 and self.cfg.mac_pinning and (t.state[s] == _OFFERED or t.state[s] == _BOUND) \
             and not (hw and t.flags[s] & _F_KEY_HW) and not self._same_hw(s):
         self.counters[_C_ID_PINNED] += 1
         self.kid = False    # kbuf now holds htype + chaddr, not option 61
@@ -168,10 +180,10 @@ def save_client(self, s, hw=True):
     b = self.rx
     if hw:
         n = b[_HLEN]
-        if n >= HW_ROOM and self._pk_view:
+        if n >= _HW_ROOM and self._pk_view:
             # t.set_hw(s, htype, hlen, b, _CHADDR) in one C copy (a byte loop costs ~10 us a
             # byte on a board): htype, the first 6 bytes of chaddr, hlen in the flags' top bits.
-            p = s * HW_SIZE
+            p = s * _HW_SIZE
             hwf = t.hw
             hwf[p] = b[_HTYPE]
             pack_into("6s", hwf, p + 1, self._rx_chaddr6)
@@ -179,14 +191,14 @@ def save_client(self, s, hw=True):
         else:
             t.set_hw(s, b[_HTYPE], n, b, _CHADDR)
     req = self.req
-    if req.cnt[HOSTNAME]:
+    if req.cnt[_HOSTNAME]:
         hl = t.host_len
         q = s * hl
-        m = req.ln[HOSTNAME]
+        m = req.ln[_HOSTNAME]
         if m > hl - 1:
             m = hl - 1
         host = t.host
         host[q] = m
-        o = req.off[HOSTNAME]
+        o = req.off[_HOSTNAME]
         for i in range(m):
             host[q + 1 + i] = b[o + i]

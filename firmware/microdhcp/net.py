@@ -26,11 +26,11 @@ except ImportError:     # CPython: frames never come from a heap the server coul
     def _unlock():
         return 0
 
-from microdhcp.engine import DST_BROADCAST
 from microdhcp.clock import Clock
 
 _SERVER_PORT = const(67)
 _CLIENT_PORT = const(68)
+_DST_BROADCAST = const(0)      # codes.DST_BROADCAST: Engine.dst_kind of a broadcast reply
 # lwIP boards; the board simulator (host_tests/sim) stands in for one on the unix port and says so
 # with socket._LWIP, so that the shell below takes the board paths (tuples, recv) there too.
 _LWIP = sys.platform in ("esp32", "rp2") or getattr(socket, "_LWIP", False)
@@ -359,7 +359,7 @@ class Server:
             data = self._views[k]
         else:
             data = memoryview(self.tx)[:m]
-        if eng.dst_kind == DST_BROADCAST:
+        if eng.dst_kind == _DST_BROADCAST:
             addr = self._bcast
         else:
             d = eng.dst

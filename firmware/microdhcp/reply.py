@@ -34,7 +34,7 @@ _OPTIONS = const(240)
 _BOOTREPLY = const(2)
 _FLAG_BROADCAST = const(0x80)   # high bit of the flags field (RFC 2131 section 2, figure 2)
 
-# RFC 2132 section 9.6 message types a reply tells apart (engine.DHCPDISCOVER, ...).
+# RFC 2132 section 9.6 message types a reply tells apart (codes.DHCPDISCOVER, ...).
 _DHCPDISCOVER = const(1)
 _DHCPOFFER = const(2)
 _DHCPNAK = const(6)
@@ -64,7 +64,7 @@ _NAK_ROOM = const(30)
 _LEASE_ROOM = const(20)
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
 _IP_UDP = const(28)
-_C_REPLIED = const(9)            # engine.C_REPLIED: the counter of replies built
+_C_REPLIED = const(9)            # codes.C_REPLIED: the counter of replies built
 # packet.Request's option indexes a reply reads, as constants here: an imported name would be a
 # global looked up per use (about eight per reply); test_fastpaths checks them against packet.py.
 _PRL = const(5)                  # packet.PRL, option 55
@@ -72,7 +72,7 @@ _MAX_SIZE = const(6)             # packet.MAX_SIZE, option 57
 _CLIENT_ID = const(7)            # packet.CLIENT_ID, option 61
 _RELAY = const(9)                # packet.RELAY, option 82
 
-# Destination kinds for the socket shell (engine.DST_BROADCAST, engine.DST_UNICAST).
+# Destination kinds for the socket shell (codes.DST_BROADCAST, codes.DST_UNICAST).
 _DST_BROADCAST = const(0)   # self.reply_broadcast, port 68
 _DST_UNICAST = const(1)     # self.dst, port self.dst_port
 

@@ -5,7 +5,7 @@
 # writes the packet-rate lines (OFFER, ACK) without allocating; the engine itself (engine.py) keeps
 # only what serving needs, so an engine-only run (the memory budgets) never imports this.
 from struct import pack_into
-from microdhcp.engine import (EV_OFFER, EV_BOUND, EV_RENEWED, EV_NOADDR, EV_NAK, EV_INFORM, C_EXHAUSTED,
+from microdhcp.codes import (EV_OFFER, EV_BOUND, EV_RENEWED, EV_NOADDR, EV_NAK, EV_INFORM, C_EXHAUSTED,
                               C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED, C_WRONG_RELAY, C_NOT_CLIENT_MSG,
                               C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED, C_ID_MISMATCH,
                               C_ID_TOO_LONG, C_ID_ARENA_FULL)
@@ -16,7 +16,7 @@ from microdhcp.ipv4 import fmt_ip, fmt_hex
 
 _HEX = b"0123456789abcdef"
 
-# engine.counters, index -> name (engine.C_* and, for 1..8, packet.py's parse results E_*).
+# engine.counters, index -> name (codes.C_* and, for 1..8, packet.py's parse results E_*).
 COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
                  "bad_option_len", "options_too_long", "replied", "offer", "ack", "nak", "decline", "release",
                  "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",
@@ -27,7 +27,7 @@ DROP_COUNTERS = (E_SHORT, E_NOT_REQUEST, E_HLEN, E_COOKIE, E_OPTION, E_NO_TYPE, 
                  C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED, C_WRONG_RELAY, C_NOT_CLIENT_MSG,
                  C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED, C_ID_MISMATCH, C_ID_TOO_LONG,
                  C_ID_ARENA_FULL)
-# engine.EV_* -> the log tag of its line (dnsmasq's names).
+# codes.EV_* -> the log tag of its line (dnsmasq's names).
 EVENT_TAGS = ("", "DHCPOFFER", "DHCPACK", "DHCPACK", "DHCPRELEASE", "DHCPDECLINE", "DHCPEXPIRE", "DHCPNAK",
                "DHCPDISCOVER", "DHCPINFORM")
 

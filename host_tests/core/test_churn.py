@@ -12,7 +12,8 @@ from array import array
 import dhcpkit as k
 import invariants as inv
 from microdhcp.config import Config
-from microdhcp.engine import Engine, EV_EXPIRED, EV_RELEASED, EV_DECLINED
+from microdhcp.engine import Engine
+from microdhcp.codes import EV_EXPIRED, EV_RELEASED, EV_DECLINED
 from microdhcp.clock import Clock
 from microdhcp.leases import BOUND
 

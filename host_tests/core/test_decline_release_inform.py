@@ -2,7 +2,7 @@
 import dhcpkit as k
 from microdhcp import status
 import harness as h
-from microdhcp.engine import EV_DECLINED, EV_RELEASED, EV_INFORM, DST_UNICAST
+from microdhcp.codes import EV_DECLINED, EV_RELEASED, EV_INFORM, DST_UNICAST
 
 
 def test_rfc2131_s4_3_3_decline_quarantines_address():

@@ -2,7 +2,7 @@
 import dhcpkit as k
 from microdhcp import status
 import harness as h
-from microdhcp.engine import EV_OFFER, EV_NOADDR
+from microdhcp.codes import EV_OFFER, EV_NOADDR
 
 
 def test_rfc2131_s4_3_1_current_binding_offered_again():

@@ -2,7 +2,7 @@
 import dhcpkit as k
 from microdhcp import status
 import harness as h
-from microdhcp.engine import EV_OFFER, EV_BOUND, EV_RENEWED, EV_RELEASED, EV_DECLINED, EV_EXPIRED
+from microdhcp.codes import EV_OFFER, EV_BOUND, EV_RENEWED, EV_RELEASED, EV_DECLINED, EV_EXPIRED
 
 
 def test_events_lifecycle_slots_and_counters():
@@ -140,7 +140,7 @@ def test_event_log_offer_and_ack_allocate_nothing():
     default event lines keep a DORA's 0 bytes on a board; 40 lines, in one held batch."""
     import sys
     from microdhcp.status import EventLog
-    from microdhcp.engine import EV_OFFER, EV_BOUND
+    from microdhcp.codes import EV_OFFER, EV_BOUND
     e = h.engine(lease_time=100)
     h.dora(e, 0x1ab, 0, options=((12, b"sensor-3"),))
     slot = e.log[-1][1]
@@ -242,7 +242,7 @@ def test_fastlog_tail_writes_the_plain_loops_bytes():
         assert _host_event_log() is None or not _mp(), "MicroPython host command without fastlog"
         return
     from microdhcp.status import EventLog
-    from microdhcp.engine import EV_OFFER, EV_BOUND, EV_RENEWED
+    from microdhcp.codes import EV_OFFER, EV_BOUND, EV_RENEWED
     e = h.engine(lease_time=100, pool="192.168.4.2-192.168.4.200")
     x = [12345]
 

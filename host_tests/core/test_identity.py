@@ -4,7 +4,7 @@ import dhcpkit as k
 from microdhcp import status
 import harness as h
 import invariants as inv
-from microdhcp.engine import EV_BOUND
+from microdhcp.codes import EV_BOUND
 
 
 def test_rfc2131_s4_2_client_id_is_identity():

@@ -296,14 +296,14 @@ def test_parse_results_are_the_engine_counters_of_their_names():
     # so each E_* must be the index of its name in status.COUNTER_NAMES, and the engine's own
     # counters must start after the last of them.
     from microdhcp import packet
-    import microdhcp.engine as eng
+    from microdhcp import codes
     names = {packet.E_SHORT: "short", packet.E_NOT_REQUEST: "not_request", packet.E_HLEN: "bad_hlen",
              packet.E_COOKIE: "bad_cookie", packet.E_OPTION: "bad_option", packet.E_NO_TYPE: "no_msg_type",
              packet.E_BAD_LEN: "bad_option_len", packet.E_TOO_LONG: "options_too_long"}
     for code, name in names.items():
         assert status.COUNTER_NAMES[code] == name, (code, name)
         assert code in status.DROP_COUNTERS
-    assert sorted(names) == list(range(1, eng.C_REPLIED)) and eng.C_RECEIVED == 0
+    assert sorted(names) == list(range(1, codes.C_REPLIED)) and codes.C_RECEIVED == 0
     # and a message cut short is counted there
     e = h.engine()
     assert e.handle(bytes(100), 0, e.tx) == 0 and status.counter(e, "short") == 1

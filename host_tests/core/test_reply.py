@@ -2,7 +2,7 @@
 # RFC 2132 9.8 (PRL order) and 9.10 (option 57), RFC 1542 (300-byte minimum).
 import dhcpkit as k
 import harness as h
-from microdhcp.engine import DST_BROADCAST, DST_UNICAST
+from microdhcp.codes import DST_BROADCAST, DST_UNICAST
 
 XID = b"\xde\xad\xbe\xef"
 RELAY = k.ip("192.168.4.2")

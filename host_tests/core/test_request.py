@@ -2,7 +2,7 @@
 import dhcpkit as k
 from microdhcp import status
 import harness as h
-from microdhcp.engine import EV_BOUND, EV_RENEWED, EV_EXPIRED, EV_NAK, DST_UNICAST, DST_BROADCAST
+from microdhcp.codes import EV_BOUND, EV_RENEWED, EV_EXPIRED, EV_NAK, DST_UNICAST, DST_BROADCAST
 
 OTHER = k.ip("192.168.4.254")   # another server on the link
 

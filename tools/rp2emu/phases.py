@@ -10,7 +10,8 @@ import time
 from struct import pack_into
 from microdhcp.config import Config
 from microdhcp import engine, packet
-from microdhcp.engine import Engine, DHCPOFFER, DHCPACK
+from microdhcp.engine import Engine
+from microdhcp.codes import DHCPOFFER, DHCPACK
 
 REPS = 40
 _t = time.ticks_us

@@ -13,6 +13,7 @@ package("microdhcp", base_path="../..", files=[
     "fast.py",
     "net.py",
     "clock.py",
+    "codes.py",
     "status.py",
     "errors.py",
 ])

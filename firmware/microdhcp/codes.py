@@ -1,0 +1,65 @@
+# MIT license; Copyright (c) 2026 the microdhcp authors
+# microdhcp.codes: the engine's public numbers: message types, counters, lease events and reply
+# destinations. The serving core (engine, identity, reply, net) compiles its own private
+# constants instead (an imported or public name is a slot in a module dict, heap on a board, and
+# a look-up per use); host_tests/core/test_fastpaths.py checks every private copy against these.
+# Application code (on_event handlers, status pages) imports them from here; nothing on the
+# packet path does, so a server that never asks for them never loads this module.
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+# RFC 2132 section 9.6 message types.
+DHCPDISCOVER = const(1)
+DHCPOFFER = const(2)
+DHCPREQUEST = const(3)
+DHCPDECLINE = const(4)
+DHCPACK = const(5)
+DHCPNAK = const(6)
+DHCPRELEASE = const(7)
+DHCPINFORM = const(8)
+
+# Engine.counters: index -> name in status.COUNTER_NAMES. 1..8 are the parser's drop reasons,
+# counted at their own value (packet.E_SHORT .. packet.E_TOO_LONG).
+C_RECEIVED = const(0)
+C_REPLIED = const(9)
+C_OFFER = const(10)
+C_ACK = const(11)
+C_NAK = const(12)
+C_DECLINE = const(13)
+C_RELEASE = const(14)
+C_INFORM = const(15)
+C_EXHAUSTED = const(16)
+C_UNKNOWN_CLIENT = const(17)
+C_OTHER_SERVER = const(18)
+C_IGNORED = const(19)        # well formed but changes nothing (e.g. RELEASE of someone else's address)
+C_WRONG_RELAY = const(20)
+C_NOT_CLIENT_MSG = const(21)  # OFFER/ACK/NAK seen from another server
+C_BAD_REQUEST = const(22)
+C_OVERSIZE = const(23)
+C_EXPIRED = const(24)
+C_OFFER_CAP = const(25)      # DISCOVER from a new client while max_offers offers are outstanding
+C_RATE_LIMITED = const(26)   # DISCOVER repeated within offer_interval of the last OFFER
+C_ID_MISMATCH = const(27)    # mac_pinning: as C_ID_PINNED, but that htype + chaddr is the pinned lease's own id
+C_ID_TOO_LONG = const(28)    # client identity longer than leases.MAX_ID bytes: not kept, not served
+C_ID_ARENA_FULL = const(29)  # a new long client id found no arena room (every cell held by a live lease)
+C_ID_PINNED = const(30)      # mac_pinning: a pinned lease's client id from another hardware address, served as that address
+NCOUNT = const(31)           # len(Engine.counters); status.COUNTER_NAMES names them
+
+# Lease events passed to on_event(kind, slot); slot is -1 for EV_NOADDR, EV_NAK and EV_INFORM.
+EV_OFFER = const(1)
+EV_BOUND = const(2)
+EV_RENEWED = const(3)
+EV_RELEASED = const(4)
+EV_DECLINED = const(5)
+EV_EXPIRED = const(6)
+EV_NAK = const(7)
+EV_NOADDR = const(8)
+EV_INFORM = const(9)          # status.EVENT_TAGS: their log tags
+
+# Where Engine.handle's reply goes (Engine.dst_kind): the broadcast address (Engine.reply_broadcast),
+# port 68, or Engine.dst, port Engine.dst_port.
+DST_BROADCAST = const(0)
+DST_UNICAST = const(1)
