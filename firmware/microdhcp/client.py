@@ -11,7 +11,7 @@ except ImportError:
         return x
 
 from array import array
-from microdhcp import clientmsg, packet
+from microdhcp import clientmsg
 from microdhcp.clientmsg import Reply, REPLY_TRACKED, TX_MIN  # noqa: F401  (Reply and TX_MIN: this module's API too)
 from microdhcp.clientmsg import same4 as _same4
 
@@ -22,6 +22,7 @@ _XID = const(4)
 _YIADDR = const(16)
 _CHADDR = const(28)
 _HTYPE_ETHER = const(1)       # RFC 1700 hardware type 1 = Ethernet (10 Mb)
+_RX_MAX = const(1500)         # codes.RX_MAX: the longest datagram taken
 _MIN_MSG = const(300)         # RFC 1542 section 2.1: BOOTP minimum message size
 
 # RFC 2132 section 9.6 message types.
@@ -87,7 +88,7 @@ C_OFFERS = const(18)
 C_ACKS = const(19)
 C_NAKS = const(20)
 C_DECLINES = const(21)
-_NCOUNT = const(22)
+_NCLIENT_COUNT = const(22)   # len(COUNTER_NAMES) of the client (codes.NCOUNT is the server's)
 COUNTER_NAMES = ("received", "short", "not_reply", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
                  "bad_option_len", "options_too_long", "oversize", "wrong_xid", "wrong_chaddr",
                  "wrong_server", "wrong_client_id", "unexpected", "bad_reply", "sent", "retransmit",
@@ -144,7 +145,7 @@ class Client:
         self.rx = Reply()
         rv = memoryview(self.rx.buf)
         self._rx_yiaddr = rv[_YIADDR:_YIADDR + 4]
-        self.counters = array("I", [0] * _NCOUNT)
+        self.counters = array("I", [0] * _NCLIENT_COUNT)
         self.state = STOPPED
         self.xid = bytearray(4)
         self.addr = bytearray(4)        # configured (BOUND..REBINDING) or wanted address
@@ -339,10 +340,10 @@ class Client:
         b = rx.buf
         if data is not b:
             n = len(data)
-            if n > packet.RX_MAX:
+            if n > _RX_MAX:
                 return self._discard(C_OVERSIZE)
             b[0:n] = data
-        elif n < 0 or n > packet.RX_MAX:
+        elif n < 0 or n > _RX_MAX:
             return self._discard(C_OVERSIZE)
         err = rx.parse(n)
         if err:

@@ -127,13 +127,15 @@ def write(tx, dirty, mtype, xid, secs, broadcast, ciaddr, mac, client_id, req_ad
 
 
 # --- server replies (the client's parser) ------------------------------------------------------
-# packet.py's parse results, the same numbers (the client's counters 1..8 follow them).
+# The parser's parse results (codes.E_*), the same numbers (the client's counters 1..8 follow them).
 _E_SHORT = const(1)
 _E_NOT_REQUEST = const(2)
 _E_HLEN = const(3)
 _E_COOKIE = const(4)
 _E_NO_TYPE = const(6)
 _E_BAD_LEN = const(7)
+_RX_MAX = const(1500)            # codes.RX_MAX: the longest datagram
+_SCRATCH = const(1024)           # codes.SCRATCH: room for RFC 3396 joins in a reply
 
 # Options a client reads from an OFFER/ACK/NAK (RFC 2132), and their fixed lengths (-1: any,
 # -4: a non-empty multiple of 4, i.e. a list of addresses).
@@ -148,7 +150,7 @@ class Reply(packet.Request):
 
     def __init__(self, codes=REPLY_TRACKED, fixed=None):
         nt = len(codes)
-        self.buf = bytearray(packet.RX_MAX + packet.SCRATCH)
+        self.buf = bytearray(_RX_MAX + _SCRATCH)
         self.n = 0
         self.off = array("H", [0] * nt)
         self.ln = array("H", [0] * nt)
@@ -168,7 +170,7 @@ class Reply(packet.Request):
         self._fx = fx
         self._track = track  # type: ignore[assignment]  # a bytearray where Request keeps bytes: read-only after this
         self._type_slot = track[53] - 1
-        self.tail = packet.RX_MAX
+        self.tail = _RX_MAX
         self.msg_type = 0
         self.overload = 0
 

@@ -1,6 +1,7 @@
 # MIT license; Copyright (c) 2026 the microdhcp authors
-# microdhcp.codes: the engine's public numbers: message types, counters, lease events and reply
-# destinations. The serving core (engine, identity, reply, net) compiles its own private
+# microdhcp.codes: the server's public numbers: message types, counters, lease events, reply
+# destinations, and the parser's option indexes, parse results and buffer sizes. The serving core
+# (packet, engine, identity, reply, net) compiles its own private
 # constants instead (an imported or public name is a slot in a module dict, heap on a board, and
 # a look-up per use); host_tests/core/test_fastpaths.py checks every private copy against these.
 # Application code (on_event handlers, status pages) imports them from here; nothing on the
@@ -22,7 +23,7 @@ DHCPRELEASE = const(7)
 DHCPINFORM = const(8)
 
 # Engine.counters: index -> name in status.COUNTER_NAMES. 1..8 are the parser's drop reasons,
-# counted at their own value (packet.E_SHORT .. packet.E_TOO_LONG).
+# counted at their own value (E_SHORT .. E_TOO_LONG below).
 C_RECEIVED = const(0)
 C_REPLIED = const(9)
 C_OFFER = const(10)
@@ -63,3 +64,37 @@ EV_INFORM = const(9)          # status.EVENT_TAGS: their log tags
 # port 68, or Engine.dst, port Engine.dst_port.
 DST_BROADCAST = const(0)
 DST_UNICAST = const(1)
+
+# The parser (packet.Request): indexes of the options the engine reads, into Request.off, .ln and
+# .cnt, in the order of packet.TRACKED (the option code after each).
+HOSTNAME = const(0)      # 12
+REQ_ADDR = const(1)      # 50
+LEASE = const(2)         # 51
+MSG_TYPE = const(3)      # 53
+SERVER_ID = const(4)     # 54
+PRL = const(5)           # 55
+MAX_SIZE = const(6)      # 57
+CLIENT_ID = const(7)     # 61
+RAPID = const(8)         # 80, RFC 4039
+RELAY = const(9)         # 82, RFC 3046
+
+# Request.parse results; nonzero values are drop reasons, and each is also the index of its own
+# counter in Engine.counters (named in status.COUNTER_NAMES; the C_* above start after E_TOO_LONG):
+# host_tests/core/test_parse.py checks the names against these values.
+OK = const(0)
+E_SHORT = const(1)       # shorter than the fixed header and cookie
+E_NOT_REQUEST = const(2)  # op is not BOOTREQUEST
+E_HLEN = const(3)        # hlen outside 1..16
+E_COOKIE = const(4)      # magic cookie missing (a BOOTP client, or garbage)
+E_OPTION = const(5)      # an option runs past the end of its field
+E_NO_TYPE = const(6)     # no usable option 53
+E_BAD_LEN = const(7)     # an option we read has an impossible length
+E_TOO_LONG = const(8)    # split options longer than the room behind the datagram
+
+# Header fields read off the packet path (status.event_line) from a parsed message's buffer.
+HDR_HLEN = const(2)      # RFC 2131 section 2: hlen, 1..16 once parsed (E_HLEN otherwise)
+HDR_CIADDR = const(12)
+HDR_CHADDR = const(28)
+
+RX_MAX = const(1500)     # the longest datagram served: one Ethernet-sized datagram
+SCRATCH = const(1024)    # the client's reply parser (clientmsg.Reply): room for RFC 3396 joins

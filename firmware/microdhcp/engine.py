@@ -37,7 +37,7 @@ _CHADDR = const(28)
 # Numbers public in other modules, as constants here: an imported name is a global looked up
 # at run time and a slot in this module's dict (heap on a board); these compile into the code.
 # host_tests/core/test_fastpaths.py checks every such copy against its public twin.
-_HOSTNAME = const(0)             # packet.HOSTNAME .. packet.RAPID: Request's option indexes
+_HOSTNAME = const(0)             # codes.HOSTNAME .. codes.RAPID: Request's option indexes
 _REQ_ADDR = const(1)
 _LEASE = const(2)
 _SERVER_ID = const(4)
@@ -65,7 +65,7 @@ _DHCPINFORM = const(8)
 
 _CLIENT_PORT = const(68)         # RFC 2131 section 4.1: where a reply goes unless the reply builder says otherwise
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
-_RX_MAX = const(1500)            # packet.RX_MAX, as a constant here (a module attribute costs a lookup)
+_RX_MAX = const(1500)            # codes.RX_MAX
 _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw field (a private constant there)
 _F_KEYED = const(6)              # leases._F_KEYED: the slot has a key
 

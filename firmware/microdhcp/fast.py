@@ -30,7 +30,7 @@
 @micropython.viper
 def parse(buf, n, track, cnt, off, lns, res):
     # packet.Request.parse + _walk (the first instance of each option; res[0] = 255 on a second
-    # one). res: [error or 255, message type, overload]. n is at most packet.RX_MAX (checked
+    # one). res: [error or 255, message type, overload]. n is at most codes.RX_MAX (checked
     # here too: a bigger n goes to the plain parser, which owns the bounds).
     b = ptr8(buf)
     tr = ptr8(track)
@@ -240,7 +240,7 @@ def options(eng, tx, pos, limit, req):
     cnt = ptr8(req.cnt)
     i = 0
     end = 0
-    if cnt[5]:      # packet.PRL
+    if cnt[5]:      # codes.PRL
         of = ptr16(req.off)
         ln = ptr16(req.ln)
         i = of[5]

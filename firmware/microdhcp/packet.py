@@ -28,17 +28,20 @@ _OPT_PAD = const(0)
 _OPT_END = const(255)
 _OPT_OVERLOAD = const(52)   # RFC 2132 9.3: 1 = file, 2 = sname, 3 = both
 
+# The parser's public numbers are in microdhcp.codes (option indexes HOSTNAME .. RELAY, parse
+# results OK and E_*, HDR_*, RX_MAX, SCRATCH); this module compiles private copies of those it
+# uses, as the engine does (host_tests/core/test_fastpaths.py checks each against its twin).
 # Indexes of the options the engine reads; the order is the order of TRACKED.
-HOSTNAME = const(0)      # 12
-REQ_ADDR = const(1)      # 50
-LEASE = const(2)         # 51
-MSG_TYPE = const(3)      # 53
-SERVER_ID = const(4)     # 54
-PRL = const(5)           # 55
-MAX_SIZE = const(6)      # 57
-CLIENT_ID = const(7)     # 61
-RAPID = const(8)         # 80, RFC 4039
-RELAY = const(9)         # 82, RFC 3046
+_HOSTNAME = const(0)      # 12
+_REQ_ADDR = const(1)      # 50
+_LEASE = const(2)         # 51
+_MSG_TYPE = const(3)      # 53
+_SERVER_ID = const(4)     # 54
+_PRL = const(5)           # 55
+_MAX_SIZE = const(6)      # 57
+_CLIENT_ID = const(7)     # 61
+_RAPID = const(8)         # 80, RFC 4039
+_RELAY = const(9)         # 82, RFC 3046
 TRACKED = (12, 50, 51, 53, 54, 55, 57, 61, 80, 82)
 # code -> index + 1 in TRACKED (0: not read): 12 -> 1, 50 -> 2, 51 -> 3, 53 -> 4, 54 -> 5, 55 -> 6,
 # 57 -> 7, 61 -> 8, 80 -> 9, 82 -> 10. A bytes literal: frozen into a board's flash it costs no RAM
@@ -54,30 +57,23 @@ _TRACK = (b"\0\0\0\0\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
 _NTRACK = const(10)
 _ZTRACK = b"\0\0\0\0\0\0\0\0\0\0"   # _NTRACK zeros (a literal: no heap)
 
-# Parse results; nonzero values are drop reasons, and each is also the index of its own counter in
-# engine.counters (named in status.COUNTER_NAMES; the engine's C_* start after E_TOO_LONG):
-# host_tests/core/test_parse.py checks the names against these values.
-OK = const(0)
-E_SHORT = const(1)       # shorter than the fixed header and cookie
-E_NOT_REQUEST = const(2) # op is not BOOTREQUEST
-E_HLEN = const(3)        # hlen outside 1..16
-E_COOKIE = const(4)      # magic cookie missing (a BOOTP client, or garbage)
-E_OPTION = const(5)      # an option runs past the end of its field
-E_NO_TYPE = const(6)     # no usable option 53
-E_BAD_LEN = const(7)     # an option we read has an impossible length
-E_TOO_LONG = const(8)    # split options longer than the room behind the datagram
+# Parse results (codes.OK, codes.E_*).
+_OK = const(0)
+_E_SHORT = const(1)       # shorter than the fixed header and cookie
+_E_NOT_REQUEST = const(2) # op is not BOOTREQUEST
+_E_HLEN = const(3)        # hlen outside 1..16
+_E_COOKIE = const(4)      # magic cookie missing (a BOOTP client, or garbage)
+_E_OPTION = const(5)      # an option runs past the end of its field
+_E_NO_TYPE = const(6)     # no usable option 53
+_E_BAD_LEN = const(7)     # an option we read has an impossible length
+_E_TOO_LONG = const(8)    # split options longer than the room behind the datagram
 
-# Header fields read off the packet path (status.event_line) from a parsed message's buffer.
-HDR_HLEN = const(2)      # RFC 2131 section 2: hlen, 1..16 once parsed (E_HLEN otherwise)
-HDR_CIADDR = const(12)
-HDR_CHADDR = const(28)
-
-RX_MAX = const(1500)     # one Ethernet-sized datagram
+_RX_MAX = const(1500)     # one Ethernet-sized datagram
 # Split options (RFC 3396) are joined behind the datagram: from its end to the end of the buffer,
 # so a 300-byte request has 1456 bytes for them, a 1500-byte one at least _REQ_SCRATCH. The server
 # reads nothing long from a request (a client id over leases.MAX_ID bytes is refused, a hostname
-# is kept to 63), so a small floor is enough; a client (Reply) keeps SCRATCH for long server options.
-SCRATCH = const(1024)
+# is kept to 63), so a small floor is enough; a client (Reply) keeps codes.SCRATCH for long server
+# options.
 _REQ_SCRATCH = const(256)
 
 # Expected lengths of fixed-size options, -1 = variable (checked by the engine); parse() checks
@@ -98,14 +94,14 @@ class Request:
     buf and its length (options split per RFC 3396 are joined in the scratch area first)."""
 
     def __init__(self):
-        self.buf = bytearray(RX_MAX + _REQ_SCRATCH)
+        self.buf = bytearray(_RX_MAX + _REQ_SCRATCH)
         self.n = 0
         self.off = array("H", [0] * _NTRACK)
         self.ln = array("H", [0] * _NTRACK)
         self.cnt = bytearray(_NTRACK)
         # code -> index + 1, so one lookup decides whether an option is read.
         self._track = _TRACK
-        self.tail = RX_MAX
+        self.tail = _RX_MAX
         self.msg_type = 0
         self.overload = 0
         # Results of the machine-code twins (microdhcp.fast): parse writes [0..2] (error, message
@@ -113,7 +109,7 @@ class Request:
         self.res = array("i", bytes(32))
 
     def parse(self, n):
-        # Returns OK or a drop reason. Never raises for any content of buf[:n].
+        # Returns OK (0) or a drop reason. Never raises for any content of buf[:n].
         vp = vparse
         if vp is not None:
             r = self.res
@@ -132,14 +128,14 @@ class Request:
         self.msg_type = 0
         self.overload = 0
         if n < _OPTIONS:
-            return E_SHORT
+            return _E_SHORT
         if b[_OP] != _BOOTREQUEST:
-            return E_NOT_REQUEST
+            return _E_NOT_REQUEST
         if b[_HLEN] < 1 or b[_HLEN] > _CHADDR_LEN:
-            return E_HLEN
+            return _E_HLEN
         # RFC 2131 section 3: the first four octets of options are 99.130.83.99.
         if b[_COOKIE] != 99 or b[_COOKIE + 1] != 130 or b[_COOKIE + 2] != 83 or b[_COOKIE + 3] != 99:
-            return E_COOKIE
+            return _E_COOKIE
         err = self._walk(_OPTIONS, n, 1)
         # RFC 2131 4.1 / RFC 2132 9.3: with overload, 'file' is read before 'sname'.
         ov = self.overload
@@ -153,23 +149,23 @@ class Request:
         # table costs several times more on a board's interpreter.
         cnt = self.cnt
         ln = self.ln
-        if (cnt[REQ_ADDR] and ln[REQ_ADDR] != 4) or (cnt[LEASE] and ln[LEASE] != 4):
-            return E_BAD_LEN
-        if cnt[MSG_TYPE] and ln[MSG_TYPE] != 1:
-            return E_NO_TYPE
-        if (cnt[SERVER_ID] and ln[SERVER_ID] != 4) or (cnt[MAX_SIZE] and ln[MAX_SIZE] != 2) or \
-                (cnt[RAPID] and ln[RAPID] != 0):
-            return E_BAD_LEN
+        if (cnt[_REQ_ADDR] and ln[_REQ_ADDR] != 4) or (cnt[_LEASE] and ln[_LEASE] != 4):
+            return _E_BAD_LEN
+        if cnt[_MSG_TYPE] and ln[_MSG_TYPE] != 1:
+            return _E_NO_TYPE
+        if (cnt[_SERVER_ID] and ln[_SERVER_ID] != 4) or (cnt[_MAX_SIZE] and ln[_MAX_SIZE] != 2) or \
+                (cnt[_RAPID] and ln[_RAPID] != 0):
+            return _E_BAD_LEN
         # RFC 2132 9.14: a client identifier has a type and at least one octet.
-        if cnt[CLIENT_ID] and ln[CLIENT_ID] < 2:
-            return E_BAD_LEN
-        if not cnt[MSG_TYPE]:
-            return E_NO_TYPE
-        t = b[self.off[MSG_TYPE]]
+        if cnt[_CLIENT_ID] and ln[_CLIENT_ID] < 2:
+            return _E_BAD_LEN
+        if not cnt[_MSG_TYPE]:
+            return _E_NO_TYPE
+        t = b[self.off[_MSG_TYPE]]
         if t < 1 or t > 8:
-            return E_NO_TYPE
+            return _E_NO_TYPE
         self.msg_type = t
-        return OK
+        return _OK
 
     def _walk(self, pos, end, top):
         # One options field. A missing END is accepted when every option fits (the field's
@@ -185,18 +181,18 @@ class Request:
                 pos += 1
                 continue
             if c == _OPT_END:
-                return OK
+                return _OK
             if pos + 1 >= end:
-                return E_OPTION
+                return _E_OPTION
             ln = b[pos + 1]
             v = pos + 2
             if v + ln > end:
-                return E_OPTION
+                return _E_OPTION
             if c == _OPT_OVERLOAD:
                 # Only meaningful in the options field proper (RFC 2132 9.3).
                 if top:
                     if ln != 1 or b[v] < 1 or b[v] > 3:
-                        return E_BAD_LEN
+                        return _E_BAD_LEN
                     self.overload = b[v]
             else:
                 t = track[c]
@@ -208,9 +204,9 @@ class Request:
                         lns[t] = ln
                         cnt[t] = 1
                     elif self._add(t, v, ln):
-                        return E_TOO_LONG
+                        return _E_TOO_LONG
             pos = v + ln
-        return OK
+        return _OK
 
     def _add(self, i, v, ln):
         # RFC 3396: instances of one option are joined in order. The first instance is used in

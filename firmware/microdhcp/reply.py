@@ -66,11 +66,11 @@ _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus I
 _IP_UDP = const(28)
 _C_REPLIED = const(9)            # codes.C_REPLIED: the counter of replies built
 # packet.Request's option indexes a reply reads, as constants here: an imported name would be a
-# global looked up per use (about eight per reply); test_fastpaths checks them against packet.py.
-_PRL = const(5)                  # packet.PRL, option 55
-_MAX_SIZE = const(6)             # packet.MAX_SIZE, option 57
-_CLIENT_ID = const(7)            # packet.CLIENT_ID, option 61
-_RELAY = const(9)                # packet.RELAY, option 82
+# global looked up per use (about eight per reply); test_fastpaths checks them against codes.py.
+_PRL = const(5)                  # codes.PRL, option 55
+_MAX_SIZE = const(6)             # codes.MAX_SIZE, option 57
+_CLIENT_ID = const(7)            # codes.CLIENT_ID, option 61
+_RELAY = const(9)                # codes.RELAY, option 82
 
 # Destination kinds for the socket shell (codes.DST_BROADCAST, codes.DST_UNICAST).
 _DST_BROADCAST = const(0)   # self.reply_broadcast, port 68

@@ -9,14 +9,14 @@ from microdhcp.codes import (EV_OFFER, EV_BOUND, EV_RENEWED, EV_NOADDR, EV_NAK, 
                               C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED, C_WRONG_RELAY, C_NOT_CLIENT_MSG,
                               C_BAD_REQUEST, C_OVERSIZE, C_OFFER_CAP, C_RATE_LIMITED, C_ID_MISMATCH,
                               C_ID_TOO_LONG, C_ID_ARENA_FULL)
-from microdhcp.packet import (REQ_ADDR, HDR_HLEN, HDR_CIADDR, HDR_CHADDR, E_SHORT, E_NOT_REQUEST, E_HLEN, E_COOKIE,
+from microdhcp.codes import (REQ_ADDR, HDR_HLEN, HDR_CIADDR, HDR_CHADDR, E_SHORT, E_NOT_REQUEST, E_HLEN, E_COOKIE,
                               E_OPTION, E_NO_TYPE, E_BAD_LEN, E_TOO_LONG)
 from microdhcp.leases import FREE, NEVER, HW_SIZE, HW_ROOM, KEY_SIZE, STATE_NAMES
 from microdhcp.ipv4 import fmt_ip, fmt_hex
 
 _HEX = b"0123456789abcdef"
 
-# engine.counters, index -> name (codes.C_* and, for 1..8, packet.py's parse results E_*).
+# engine.counters, index -> name (codes.C_* and, for 1..8, the parse results codes.E_*).
 COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
                  "bad_option_len", "options_too_long", "replied", "offer", "ack", "nak", "decline", "release",
                  "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",

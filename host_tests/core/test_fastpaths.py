@@ -35,13 +35,13 @@ def test_requested_options_written_once_always_sent_once():
 def test_engine_constants_match_the_parser():
     # The engine keeps the parser's RX_MAX as its own const (no module lookup per message).
     import microdhcp.engine as eng
-    import microdhcp.packet as pkt
+    import microdhcp.codes as codes
     if hasattr(eng, "_RX_MAX"):          # CPython keeps private constants as module attributes
-        assert eng._RX_MAX == pkt.RX_MAX
+        assert eng._RX_MAX == codes.RX_MAX
     # either way, a datagram of RX_MAX bytes is accepted and one byte more is dropped as oversize
     e = h.engine()
     d = bytearray(k.msg(k.DISCOVER, 1))
-    d.extend(bytes(pkt.RX_MAX - len(d)))
+    d.extend(bytes(codes.RX_MAX - len(d)))
     assert e.handle(bytes(d), 0, e.tx)
     assert e.handle(bytes(d) + b"\x00", 1, e.tx) == 0 and status.counter(e, "oversize") == 1
 
@@ -122,7 +122,7 @@ def test_written_out_key_hash_and_home_match_h24_and_home():
 
 
 def test_private_copies_of_public_numbers_match_their_twins():
-    # The serving core compiles the public numbers it uses (codes.C_*, packet.REQ_ADDR,
+    # The serving core compiles the public numbers it uses (codes.C_*, codes.REQ_ADDR,
     # leases.BOUND, ...) as private consts of its own: `_NAME` in a core module must equal `NAME`
     # wherever that is public. CPython keeps private constants as module attributes, so the rule
     # is checked there (MicroPython compiles them away), for every copy, present and future.
@@ -143,7 +143,9 @@ def test_private_copies_of_public_numbers_match_their_twins():
     import microdhcp.reply as rp
     import microdhcp.net as net
     checked = 0
-    for mod in (eng, ident, rp, net, pk, ls):
+    import microdhcp.client as cl
+    import microdhcp.clientmsg as cm
+    for mod in (eng, ident, rp, net, pk, ls, cl, cm):
         for name in dir(mod):
             v = getattr(mod, name)
             if name[:1] != "_" or name[:2] == "__" or type(v) is not int:

@@ -295,11 +295,10 @@ def test_parse_results_are_the_engine_counters_of_their_names():
     # packet.parse()'s drop reasons are counted at their own value (engine.handle: counters[err]),
     # so each E_* must be the index of its name in status.COUNTER_NAMES, and the engine's own
     # counters must start after the last of them.
-    from microdhcp import packet
     from microdhcp import codes
-    names = {packet.E_SHORT: "short", packet.E_NOT_REQUEST: "not_request", packet.E_HLEN: "bad_hlen",
-             packet.E_COOKIE: "bad_cookie", packet.E_OPTION: "bad_option", packet.E_NO_TYPE: "no_msg_type",
-             packet.E_BAD_LEN: "bad_option_len", packet.E_TOO_LONG: "options_too_long"}
+    names = {codes.E_SHORT: "short", codes.E_NOT_REQUEST: "not_request", codes.E_HLEN: "bad_hlen",
+             codes.E_COOKIE: "bad_cookie", codes.E_OPTION: "bad_option", codes.E_NO_TYPE: "no_msg_type",
+             codes.E_BAD_LEN: "bad_option_len", codes.E_TOO_LONG: "options_too_long"}
     for code, name in names.items():
         assert status.COUNTER_NAMES[code] == name, (code, name)
         assert code in status.DROP_COUNTERS

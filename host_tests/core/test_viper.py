@@ -128,6 +128,7 @@ def test_viper_and_plain_parse_the_same_fields():
     if not _MP:
         return _only_cpython()
     import microdhcp.packet as pkt
+    from microdhcp.codes import RX_MAX
     r = k.Lcg(7)
     a = pkt.Request()
     b = pkt.Request()
@@ -145,8 +146,8 @@ def test_viper_and_plain_parse_the_same_fields():
             m[44 + r.below(60)] = 53
             m[108 + r.below(100)] = (52, 53, 61, 0, 255)[r.below(5)]
         n = len(m) if r.below(6) else r.below(len(m) + 1)
-        if n > pkt.RX_MAX:
-            n = pkt.RX_MAX
+        if n > RX_MAX:
+            n = RX_MAX
         a.buf[0:n] = m[:n]
         b.buf[0:n] = m[:n]
         was = h.fast_on()
