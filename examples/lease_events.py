@@ -8,7 +8,7 @@ from microdhcp.engine import Engine
 from microdhcp.codes import EV_OFFER, EV_BOUND, EV_RENEWED, EV_RELEASED, EV_EXPIRED
 from microdhcp.net import Server
 from microdhcp.ipv4 import fmt_ip, fmt_hex
-from microdhcp.leases import HW_SIZE
+from microdhcp.codes import HW_SIZE
 
 SETTINGS = dict(address="192.168.4.1/24", pool="192.168.4.2-192.168.4.99", routers=["192.168.4.1"])
 WHAT = {EV_OFFER: "offered", EV_BOUND: "bound", EV_RENEWED: "renewed", EV_RELEASED: "released",

@@ -1,9 +1,10 @@
 # MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.codes: the server's public numbers: message types, counters, lease events, reply
-# destinations, and the parser's option indexes, parse results and buffer sizes. The serving core
-# (packet, engine, identity, reply, net) compiles its own private
-# constants instead (an imported or public name is a slot in a module dict, heap on a board, and
-# a look-up per use); host_tests/core/test_fastpaths.py checks every private copy against these.
+# destinations, the parser's option indexes, parse results and buffer sizes, and the lease table's
+# states and field sizes. The serving core (packet, leases, engine, identity, reply, net) and the
+# store compile their own private constants instead (an imported or public name is a slot in a
+# module dict, heap on a board, and a look-up per use); host_tests/core/test_fastpaths.py checks
+# every private copy against these.
 # Application code (on_event handlers, status pages) imports them from here; nothing on the
 # packet path does, so a server that never asks for them never loads this module.
 try:
@@ -44,7 +45,7 @@ C_EXPIRED = const(24)
 C_OFFER_CAP = const(25)      # DISCOVER from a new client while max_offers offers are outstanding
 C_RATE_LIMITED = const(26)   # DISCOVER repeated within offer_interval of the last OFFER
 C_ID_MISMATCH = const(27)    # mac_pinning: as C_ID_PINNED, but that htype + chaddr is the pinned lease's own id
-C_ID_TOO_LONG = const(28)    # client identity longer than leases.MAX_ID bytes: not kept, not served
+C_ID_TOO_LONG = const(28)    # client identity longer than MAX_ID bytes: not kept, not served
 C_ID_ARENA_FULL = const(29)  # a new long client id found no arena room (every cell held by a live lease)
 C_ID_PINNED = const(30)      # mac_pinning: a pinned lease's client id from another hardware address, served as that address
 NCOUNT = const(31)           # len(Engine.counters); status.COUNTER_NAMES names them
@@ -98,3 +99,21 @@ HDR_CHADDR = const(28)
 
 RX_MAX = const(1500)     # the longest datagram served: one Ethernet-sized datagram
 SCRATCH = const(1024)    # the client's reply parser (clientmsg.Reply): room for RFC 3396 joins
+
+# The lease table (leases.LeaseTable): slot states (table.state[s]); FREE, RELEASED and EXPIRED
+# slots are available (in the free list), a FREE slot with a key remembers an offer that lapsed,
+# RELEASED/EXPIRED remember the last client; STATE_NAMES[state] is the state's name.
+FREE = const(0)
+OFFERED = const(1)
+BOUND = const(2)
+RELEASED = const(3)
+EXPIRED = const(4)
+DECLINED = const(5)
+RESERVED = const(6)
+STATE_NAMES = ("free", "offered", "bound", "released", "expired", "declined", "reserved")
+F_RESERVED = const(1)    # table.flags[s] bit 0: a static reservation owns this slot for good
+HW_SIZE = const(7)       # table.hw: htype + the first 6 bytes of chaddr per slot (Ethernet and Wi-Fi use 6)
+HW_ROOM = const(6)       # chaddr bytes kept in table.hw
+MAX_ID = const(64)       # longest client identity kept; longer ones are refused (counter id_too_long)
+KEY_SIZE = const(65)     # length byte + MAX_ID: the engine's identity buffer and the store's key field
+NEVER = const(0x3FFFFFFF)  # table.expiry of "no expiry": the largest small int on 32-bit ports

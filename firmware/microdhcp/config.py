@@ -14,6 +14,7 @@ from microdhcp import ipv4
 from microdhcp import leases
 
 # RFC 2132 option codes that the configuration fills in.
+_MAX_ID = const(64)              # codes.MAX_ID: the longest client id the table keeps
 _OPT_SUBNET_MASK = const(1)
 _OPT_ROUTER = const(3)
 _OPT_DNS = const(6)
@@ -206,8 +207,8 @@ class Config:
         for item in reservations or ():
             who, ip = item
             key = self.reservation_key(who)
-            if len(key) > leases.MAX_ID:
-                raise ValueError("client id of %s is %d bytes; at most %d are kept" % (who, len(key), leases.MAX_ID))
+            if len(key) > _MAX_ID:
+                raise ValueError("client id of %s is %d bytes; at most %d are kept" % (who, len(key), _MAX_ID))
             off = self.offset_checked(ip, "reservation address")
             if off == srv_off:
                 raise ValueError("reservation %s -> %s is the server's own address; pick another" % (who, ip))

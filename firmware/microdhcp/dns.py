@@ -12,8 +12,8 @@ except ImportError:
     def const(x):
         return x
 
-from microdhcp.leases import BOUND
 
+_BOUND = const(2)          # codes.BOUND: a slot's state when its client holds the address
 CAPTIVE = const(0)
 NAMES = const(1)
 
@@ -237,7 +237,7 @@ class Responder:
         hl = t.host_len
         state = t.state
         for s in range(t.capacity):
-            if state[s] != BOUND:
+            if state[s] != _BOUND:
                 continue
             p = s * hl
             if self._host_len(host, p, hl) == first and self._label_eq(q, 1, host, p + 1, first):

@@ -34,7 +34,7 @@ _CIADDR = const(12)
 _GIADDR = const(24)
 _CHADDR = const(28)
 
-# Numbers public in other modules, as constants here: an imported name is a global looked up
+# Public numbers (microdhcp.codes) as constants here: an imported name is a global looked up
 # at run time and a slot in this module's dict (heap on a board); these compile into the code.
 # host_tests/core/test_fastpaths.py checks every such copy against its public twin.
 _HOSTNAME = const(0)             # codes.HOSTNAME .. codes.RAPID: Request's option indexes
@@ -42,15 +42,15 @@ _REQ_ADDR = const(1)
 _LEASE = const(2)
 _SERVER_ID = const(4)
 _RAPID = const(8)
-_FREE = const(0)                 # leases.FREE .. leases.DECLINED: slot states
+_FREE = const(0)                 # codes.FREE .. codes.DECLINED: slot states
 _OFFERED = const(1)
 _BOUND = const(2)
 _RELEASED = const(3)
 _EXPIRED = const(4)
 _DECLINED = const(5)
-_F_RESERVED = const(1)           # leases.F_RESERVED
-_KEY_SIZE = const(65)            # leases.KEY_SIZE
-_HW_ROOM = const(6)              # leases.HW_ROOM
+_F_RESERVED = const(1)           # codes.F_RESERVED
+_KEY_SIZE = const(65)            # codes.KEY_SIZE
+_HW_ROOM = const(6)              # codes.HW_ROOM
 
 # The engine's own public numbers, private here (see above); microdhcp.codes is where they are
 # public and documented: message types (RFC 2132 section 9.6), counters, events, destinations.

@@ -329,7 +329,7 @@ def timer(table, s, t):
     ss = int(s)
     tt = int(t)
     nv = 1
-    nv = (nv << 30) - 1     # leases.NEVER without a 30-bit literal (see the top)
+    nv = (nv << 30) - 1     # codes.NEVER without a 30-bit literal (see the top)
     if n:
         if w:
             v = ex[hp16[0]]

@@ -28,15 +28,15 @@ _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw fi
 _HLEN_SHIFT = const(3)           # leases._HLEN_SHIFT: hlen in the flags' bits 3-7
 _C_ID_PINNED = const(30)         # codes.C_ID_PINNED
 _H24_SEED = const(5381)          # leases.H24_SEED: h24's start, here in the key's hash written out
-# Public numbers of codes.py and leases.py as constants here (an imported name is a dict slot
+# Public numbers of codes.py as constants here (an imported name is a dict slot
 # and a look-up; test_fastpaths checks each copy against its twin).
 _HOSTNAME = const(0)             # codes.HOSTNAME, option 12's index
 _CLIENT_ID = const(7)            # codes.CLIENT_ID, option 61's index
-_OFFERED = const(1)              # leases.OFFERED, .BOUND, .RESERVED: slot states
+_OFFERED = const(1)              # codes.OFFERED, .BOUND, .RESERVED: slot states
 _BOUND = const(2)
 _RESERVED = const(6)
-_F_RESERVED = const(1)           # leases.F_RESERVED
-_KEY_SIZE = const(65)            # leases.KEY_SIZE, .MAX_ID, .HW_SIZE, .HW_ROOM, .NEVER
+_F_RESERVED = const(1)           # codes.F_RESERVED
+_KEY_SIZE = const(65)            # codes.KEY_SIZE, .MAX_ID, .HW_SIZE, .HW_ROOM, .NEVER
 _MAX_ID = const(64)
 _HW_SIZE = const(7)
 _HW_ROOM = const(6)

@@ -19,35 +19,44 @@ except ImportError:
 
 from array import array
 
+# The table's public numbers (slot states, F_RESERVED, HW_SIZE, HW_ROOM, MAX_ID, KEY_SIZE, NEVER)
+# are in microdhcp.codes; this module compiles private copies (host_tests/core/test_fastpaths.py
+# checks each against its twin), and __getattr__ below still answers `leases.BOUND`.
 # Slot states. FREE, RELEASED and EXPIRED slots are available (in the free list); a FREE slot
 # with a key remembers an offer that lapsed, RELEASED/EXPIRED remember the last client.
-FREE = const(0)
-OFFERED = const(1)
-BOUND = const(2)
-RELEASED = const(3)
-EXPIRED = const(4)
-DECLINED = const(5)
-RESERVED = const(6)
-STATE_NAMES = ("free", "offered", "bound", "released", "expired", "declined", "reserved")
+_FREE = const(0)
+_OFFERED = const(1)
+_BOUND = const(2)
+_RELEASED = const(3)
+_EXPIRED = const(4)
+_DECLINED = const(5)
+_RESERVED = const(6)
 
 # flags byte: bit 0 reservation, bits 1-2 where the key is, bits 3-7 hlen of the kept chaddr.
-F_RESERVED = const(1)    # a static reservation owns this slot for good
+_F_RESERVED = const(1)    # a static reservation owns this slot for good
 _F_KEY_HW = const(2)      # the identity is hw[0] (htype) + hw[1:1 + hlen]: no arena cells
 _F_KEY_ARENA = const(4)   # the identity is in the arena, chain from cell aref[s] - 1
 _F_KEYED = const(6)
 _HLEN_SHIFT = const(3)
-HW_SIZE = const(7)       # htype + the first 6 bytes of chaddr (Ethernet and Wi-Fi use 6)
-HW_ROOM = const(6)
-MAX_ID = const(64)       # longest identity kept; longer ones are refused (engine counter id_too_long)
-KEY_SIZE = const(65)     # length byte + MAX_ID: the engine's identity buffer and the store's key field
+_HW_SIZE = const(7)       # htype + the first 6 bytes of chaddr (Ethernet and Wi-Fi use 6)
+_HW_ROOM = const(6)
+_MAX_ID = const(64)       # longest identity kept; longer ones are refused (engine counter id_too_long)
+_KEY_SIZE = const(65)     # length byte + MAX_ID: the engine's identity buffer and the store's key field
 _CELL = const(20)         # arena cell: first cell = length byte + 19 bytes, then 20 bytes a cell
 _CELL_HEAD = const(19)
-NEVER = const(0x3FFFFFFF)  # "no expiry", the largest small int on 32-bit ports
+_NEVER = const(0x3FFFFFFF)  # "no expiry", the largest small int on 32-bit ports
 # h24's start for a client key: every key hash begins here (identity.py, fast.py: written out)
 H24_SEED = const(5381)
 _COPY = const(0)    # _arena_walk's three uses of one chain walk
 _SAME = const(1)
 _HASH = const(2)
+
+
+def __getattr__(name):
+    # `from microdhcp.leases import BOUND` (0.1 code) still works: the public numbers are looked
+    # up in microdhcp.codes when asked for, not kept in this module's dict (as engine.py does).
+    import microdhcp.codes
+    return getattr(microdhcp.codes, name)
 
 
 def h24(b, pos, n, h):
@@ -114,7 +123,7 @@ class LeaseTable:
         # An array made from a zero bytes object of its own size: less garbage than a list of
         # ints (4-8 bytes an item) and the same contents on both runtimes.
         self.expiry = array("i", bytes(4 * cap))
-        self.hw = bytearray(cap * HW_SIZE)
+        self.hw = bytearray(cap * _HW_SIZE)
         self.host_len = hostname_len + 1
         self.host = bytearray(cap * self.host_len)
         # Client-id arena: cells chained by cnext, which also links the free cells.
@@ -196,9 +205,9 @@ class LeaseTable:
         # Keeps htype, hlen and chaddr (src[pos:pos + hlen], the first 6 bytes of it). Never call
         # it on a slot whose key is _F_KEY_HW for another address (set_key after, not before).
         hw = self.hw
-        p = s * HW_SIZE
+        p = s * _HW_SIZE
         hw[p] = htype
-        n = hlen if hlen < HW_ROOM else HW_ROOM
+        n = hlen if hlen < _HW_ROOM else _HW_ROOM
         for i in range(n):
             hw[p + 1 + i] = src[pos + i]
         self.flags[s] = (self.flags[s] & 7) | (hlen << _HLEN_SHIFT)
@@ -213,11 +222,11 @@ class LeaseTable:
         if n == 0:
             return True
         hw = self.hw
-        p = s * HW_SIZE
+        p = s * _HW_SIZE
         if hw[p] != htype or n != hlen:
             return False
-        if n > HW_ROOM:
-            n = HW_ROOM
+        if n > _HW_ROOM:
+            n = _HW_ROOM
         for i in range(n):
             if hw[p + 1 + i] != src[pos + i]:
                 return False
@@ -242,7 +251,7 @@ class LeaseTable:
         n = kb[0]
         if f & _F_KEY_HW:
             hw = self.hw
-            p = s * HW_SIZE - 1
+            p = s * _HW_SIZE - 1
             # the last byte first: consecutive MACs differ there
             if n != (f >> _HLEN_SHIFT) + 1 or hw[p + n] != kb[n]:
                 return False
@@ -259,7 +268,7 @@ class LeaseTable:
         f = self.flags[s]
         if f & _F_KEY_HW:
             n = (f >> _HLEN_SHIFT) + 1
-            p = s * HW_SIZE
+            p = s * _HW_SIZE
             kb[0] = n
             for i in range(n):
                 kb[1 + i] = self.hw[p + i]
@@ -276,7 +285,7 @@ class LeaseTable:
             # h24 written out (no call: clear_key hashes every key it moves)
             hw = self.hw
             h = H24_SEED
-            p = s * HW_SIZE
+            p = s * _HW_SIZE
             for i in range(p, p + (f >> _HLEN_SHIFT) + 1):
                 h = ((h * 33) ^ hw[i]) & 0xFFFFFF
             return h
@@ -332,8 +341,8 @@ class LeaseTable:
             # MACs differ), then compared in place (key_equals written out: a method call per
             # probe costs more).
             if f & _F_KEY_HW:
-                if (f >> _HLEN_SHIFT) + 1 == n and hw[s * HW_SIZE + n - 1] == last:
-                    p = s * HW_SIZE - 1
+                if (f >> _HLEN_SHIFT) + 1 == n and hw[s * _HW_SIZE + n - 1] == last:
+                    p = s * _HW_SIZE - 1
                     j = 1
                     while j < n and hw[p + j] == kb[j]:
                         j += 1
@@ -462,8 +471,8 @@ class LeaseTable:
         self.clear_key(s)
         self.host[s * self.host_len] = 0
         st = self.state[s]
-        if st == RELEASED or st == EXPIRED:
-            self.state[s] = FREE
+        if st == _RELEASED or st == _EXPIRED:
+            self.state[s] = _FREE
 
     # --- slot transitions ------------------------------------------------------------------
     def vacate(self, s, st):
@@ -471,8 +480,8 @@ class LeaseTable:
         # another slot takes state st (FREE, RELEASED, EXPIRED), at the free list's tail if not in it.
         if self.hpos[s]:    # (clear_timer returns at once otherwise: no call; the engine's
             self.clear_timer(s)     # message paths stop the timer first, in machine code)
-        if self.flags[s] & F_RESERVED:
-            self.state[s] = RESERVED
+        if self.flags[s] & _F_RESERVED:
+            self.state[s] = _RESERVED
         else:
             self.state[s] = st
             if not self.in_list(s):

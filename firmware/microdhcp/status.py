@@ -11,7 +11,7 @@ from microdhcp.codes import (EV_OFFER, EV_BOUND, EV_RENEWED, EV_NOADDR, EV_NAK, 
                               C_ID_TOO_LONG, C_ID_ARENA_FULL)
 from microdhcp.codes import (REQ_ADDR, HDR_HLEN, HDR_CIADDR, HDR_CHADDR, E_SHORT, E_NOT_REQUEST, E_HLEN, E_COOKIE,
                               E_OPTION, E_NO_TYPE, E_BAD_LEN, E_TOO_LONG)
-from microdhcp.leases import FREE, NEVER, HW_SIZE, HW_ROOM, KEY_SIZE, STATE_NAMES
+from microdhcp.codes import FREE, NEVER, HW_SIZE, HW_ROOM, KEY_SIZE, STATE_NAMES
 from microdhcp.ipv4 import fmt_ip, fmt_hex
 
 _HEX = b"0123456789abcdef"

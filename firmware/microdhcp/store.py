@@ -20,12 +20,26 @@ import os
 import struct
 from binascii import crc32
 from microdhcp.errors import describe
-from microdhcp.leases import (key_hash, FREE, OFFERED, BOUND, RELEASED, DECLINED, RESERVED,
-                              F_RESERVED, KEY_SIZE, MAX_ID, HW_SIZE, HW_ROOM, NEVER)
+from microdhcp.leases import key_hash
+
+# The table's public numbers (microdhcp.codes) as constants here: an imported name is a slot in
+# this module's dict and a look-up per use (host_tests/core/test_fastpaths.py checks the copies).
+_FREE = const(0)                 # codes.FREE .. codes.RESERVED: slot states
+_OFFERED = const(1)
+_BOUND = const(2)
+_RELEASED = const(3)
+_DECLINED = const(5)
+_RESERVED = const(6)
+_F_RESERVED = const(1)           # codes.F_RESERVED
+_KEY_SIZE = const(65)            # codes.KEY_SIZE, .MAX_ID, .HW_SIZE, .HW_ROOM, .NEVER
+_MAX_ID = const(64)
+_HW_SIZE = const(7)
+_HW_ROOM = const(6)
+_NEVER = const(0x3FFFFFFF)
 
 # File header (16 bytes): magic, version, host field size, 6 zero bytes, CRC-32 (little-endian).
 MAGIC = b"mDHL"
-VERSION = const(2)         # 2: whole client ids (up to leases.MAX_ID bytes), 8-byte hw field
+VERSION = const(2)         # 2: whole client ids (up to codes.MAX_ID bytes), 8-byte hw field
 HEADER_SIZE = const(16)
 _HDR_VERSION = const(4)
 _HDR_HOSTLEN = const(5)
@@ -33,7 +47,7 @@ _HDR_HOSTLEN = const(5)
 # Record (87 + host field bytes; 103 with the default hostname_len=15):
 TAG = const(0x4C)          # "L"
 R_TAG = const(0)           # 1  TAG
-R_STATE = const(1)         # 1  slot state (leases.py), never OFFERED
+R_STATE = const(1)         # 1  slot state (codes.FREE ..), never OFFERED
 R_ADDR = const(2)          # 4  the address, whole (a changed subnet cannot misplace a lease)
 R_LEFT = const(6)          # 4  seconds left when written, big-endian, < 2**30 (NEVER: no timer)
 R_KEY = const(10)          # 65 client identity: length byte (0: none) + up to 64 bytes, zero-padded
@@ -117,8 +131,8 @@ def _from_v1(old, new, hl):
     n = old[_V1_KEY]
     if n <= _V1_KEY_ROOM:
         new[R_KEY:R_KEY + 1 + n] = old[_V1_KEY:_V1_KEY + 1 + n]
-    elif new[R_STATE] != DECLINED:
-        new[R_STATE] = FREE
+    elif new[R_STATE] != _DECLINED:
+        new[R_STATE] = _FREE
     new[R_HW:R_HW + 8] = old[_V1_HW:_V1_HW + 8]   # htype, hlen, the first 6 bytes of chaddr
     new[R_HOST:R_HOST + hl] = old[_V1_HOST:_V1_HOST + hl]
     crc32_halves(new, len(new) - 4, len(new) - 4)
@@ -127,7 +141,7 @@ def _from_v1(old, new, hl):
 def left_of(rec):
     # Seconds left in a record; values from 2**30 up mean "no timer" (never built as ints).
     if rec[R_LEFT] >= 0x40:
-        return NEVER
+        return _NEVER
     return (rec[R_LEFT] << 24) | (rec[R_LEFT + 1] << 16) | (rec[R_LEFT + 2] << 8) | rec[R_LEFT + 3]
 
 
@@ -247,7 +261,7 @@ class LeaseStore:
         self.host_len = t.host_len
         self.size = record_size(t.host_len)
         self.rec = bytearray(self.size)
-        self.kb = bytearray(KEY_SIZE)
+        self.kb = bytearray(_KEY_SIZE)
         cap = t.capacity
         self.limit = max_records or (2 * cap if cap > 8 else 16)
         self.durable = durable
@@ -349,7 +363,7 @@ class LeaseStore:
         t = e.table
         cfg = e.cfg
         st = rec[R_STATE]
-        if st > RESERVED or st == OFFERED:
+        if st > _RESERVED or st == _OFFERED:
             self.corrupt += 1
             return
         s = t.slot_of(cfg.offset(rec, R_ADDR))   # -1 for an address outside the subnet too
@@ -357,13 +371,13 @@ class LeaseStore:
             self.skipped += 1
             return
         kb = self.kb
-        for i in range(KEY_SIZE):
+        for i in range(_KEY_SIZE):
             kb[i] = rec[R_KEY + i]
         keyed = kb[0] != 0
-        if (st == BOUND and not keyed) or kb[0] > MAX_ID or rec[R_HW + 1] > 16:
+        if (st == _BOUND and not keyed) or kb[0] > _MAX_ID or rec[R_HW + 1] > 16:
             self.corrupt += 1
             return
-        reserved = t.flags[s] & F_RESERVED
+        reserved = t.flags[s] & _F_RESERVED
         if reserved and not t.key_equals(s, kb):
             self.skipped += 1              # the address is reserved for another client now
             return
@@ -371,23 +385,23 @@ class LeaseStore:
         if keyed:
             f = t.find(kb, h)
             if f >= 0 and f != s:
-                if t.flags[f] & F_RESERVED:
+                if t.flags[f] & _F_RESERVED:
                     self.skipped += 1      # this client is reserved elsewhere now
                     return
                 self._forget(f)
         if reserved:
-            if st == BOUND or st == DECLINED:
+            if st == _BOUND or st == _DECLINED:
                 t.state[s] = st
                 self._hold(s, rec, st)
             else:
                 t.clear_timer(s)
-                t.state[s] = RESERVED
+                t.state[s] = _RESERVED
         else:
-            if st == RESERVED:
-                st = RELEASED       # no longer reserved: a free address that remembers its client
-            if not keyed and st != DECLINED:
-                st = FREE
-            if st == BOUND or st == DECLINED:
+            if st == _RESERVED:
+                st = _RELEASED       # no longer reserved: a free address that remembers its client
+            if not keyed and st != _DECLINED:
+                st = _FREE
+            if st == _BOUND or st == _DECLINED:
                 t.unlink(s)
                 t.state[s] = st
                 self._hold(s, rec, st)
@@ -415,13 +429,13 @@ class LeaseStore:
         t = self.engine.table
         htype = rec[R_HW]
         hlen = rec[R_HW + 1]
-        if t.flags[s] & F_RESERVED:
+        if t.flags[s] & _F_RESERVED:
             # A reservation keeps its configured key as it is (a MAC key is the hw field too).
             if not t.key_is_hw(s):
                 t.set_hw(s, htype, hlen, rec, R_HW + 2)
             return True
         n = kb[0]
-        hwform = n != 0 and n == hlen + 1 and hlen <= HW_ROOM and kb[1] == htype
+        hwform = n != 0 and n == hlen + 1 and hlen <= _HW_ROOM and kb[1] == htype
         i = 0
         while hwform and i < hlen:
             hwform = kb[2 + i] == rec[R_HW + 2 + i]
@@ -440,13 +454,13 @@ class LeaseStore:
         n = t.key_into(s, kb)
         for i in range(n + 1):
             r[R_KEY + i] = kb[i]
-        for i in range(n + 1, KEY_SIZE):
+        for i in range(n + 1, _KEY_SIZE):
             r[R_KEY + i] = 0
-        p = s * HW_SIZE
+        p = s * _HW_SIZE
         hlen = t.hlen(s)
         r[R_HW] = t.hw[p]
         r[R_HW + 1] = hlen
-        for i in range(HW_ROOM):
+        for i in range(_HW_ROOM):
             r[R_HW + 2 + i] = t.hw[p + 1 + i] if i < hlen else 0
 
     def _hold(self, s, rec, st):
@@ -455,19 +469,19 @@ class LeaseStore:
         # lease_time (or decline_hold), hence the max.
         cfg = self.engine.cfg
         left = left_of(rec)
-        full = cfg.lease_time if st == BOUND else cfg.decline_hold
+        full = cfg.lease_time if st == _BOUND else cfg.decline_hold
         if left < full:
             left = full
         t = self._t + left
-        if t > NEVER or left >= NEVER:
-            t = NEVER
+        if t > _NEVER or left >= _NEVER:
+            t = _NEVER
         self.engine.table.set_timer(s, t)
 
     def _forget(self, s):
         # s no longer remembers a client: free for anyone (never a reservation here).
         t = self.engine.table
         t.forget(s)
-        t.vacate(s, FREE)
+        t.vacate(s, _FREE)
 
     # --- the write path -------------------------------------------------------------------
     def commit(self, slot, now):
@@ -510,16 +524,16 @@ class LeaseStore:
         r = self.rec
         r[R_TAG] = TAG
         st = t.state[s]
-        if st == OFFERED:
-            st = FREE          # an offer is not a lease: only the client memory is kept
+        if st == _OFFERED:
+            st = _FREE          # an offer is not a lease: only the client memory is kept
         r[R_STATE] = st
         off = t.offset_of(s)
         net = e.network
         m = e.mask
         for i in range(4):
             r[R_ADDR + i] = net[i] | ((off >> (24 - 8 * i)) & 255 & ~m[i])
-        left = NEVER
-        if t.hpos[s] and t.expiry[s] != NEVER and st != FREE:
+        left = _NEVER
+        if t.hpos[s] and t.expiry[s] != _NEVER and st != _FREE:
             left = t.expiry[s] - self.now
             if left < 0:
                 left = 0
@@ -565,7 +579,7 @@ class LeaseStore:
             f.write(header_bytes(self.host_len))
             for s in range(t.capacity):
                 st = t.state[s]
-                if t.has_key(s) or st == BOUND or st == DECLINED or st == RESERVED:
+                if t.has_key(s) or st == _BOUND or st == _DECLINED or st == _RESERVED:
                     self._pack(s)
                     self._write(f, self.rec)
                     n += 1

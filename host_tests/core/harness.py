@@ -78,7 +78,7 @@ def slot_of(e, addr):
 
 def state(e, addr):
     # State name of the slot holding `addr` ("free", "offered", "bound", ...).
-    from microdhcp.leases import STATE_NAMES
+    from microdhcp.codes import STATE_NAMES
     return STATE_NAMES[e.table.state[slot_of(e, addr)]]
 
 

@@ -1,7 +1,7 @@
 # invariants: whole-table consistency checks and reply checks shared by the fuzzers, the hijack,
 # flood and churn tests (both runtimes) and tools/fuzz_atheris.py. Test-side: allocates freely.
 import dhcpkit as k
-from microdhcp.leases import (FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED,
+from microdhcp.codes import (FREE, OFFERED, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED,
                               F_RESERVED, HW_SIZE, NEVER)
 
 # The table layout (leases.py), restated here: flags bits, arena cell size.

@@ -5,7 +5,7 @@ import dhcpkit as k
 from microdhcp import status
 import harness as h
 import invariants as inv
-from microdhcp.leases import MAX_ID
+from microdhcp.codes import MAX_ID
 
 
 def rfc4361(n, tail=b""):

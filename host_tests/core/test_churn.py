@@ -15,7 +15,7 @@ from microdhcp.config import Config
 from microdhcp.engine import Engine
 from microdhcp.codes import EV_EXPIRED, EV_RELEASED, EV_DECLINED
 from microdhcp.clock import Clock
-from microdhcp.leases import BOUND
+from microdhcp.codes import BOUND
 
 _WRAP = 0x40000000      # ticks_ms period on 32-bit ports (2**30 ms, ~12.4 days)
 _HALF = 0x20000000

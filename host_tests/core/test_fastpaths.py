@@ -145,7 +145,10 @@ def test_private_copies_of_public_numbers_match_their_twins():
     checked = 0
     import microdhcp.client as cl
     import microdhcp.clientmsg as cm
-    for mod in (eng, ident, rp, net, pk, ls, cl, cm):
+    import microdhcp.store as st
+    import microdhcp.config as cf
+    import microdhcp.dns as dn
+    for mod in (eng, ident, rp, net, pk, ls, cl, cm, st, cf, dn):
         for name in dir(mod):
             v = getattr(mod, name)
             if name[:1] != "_" or name[:2] == "__" or type(v) is not int:

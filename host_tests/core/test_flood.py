@@ -8,7 +8,7 @@ from microdhcp import status
 import harness as h
 import invariants as inv
 from microdhcp.config import Config
-from microdhcp.leases import BOUND, FREE, RELEASED, EXPIRED
+from microdhcp.codes import BOUND, FREE, RELEASED, EXPIRED
 
 try:
     import micropython

@@ -7,7 +7,7 @@ import dhcpkit as k
 from microdhcp import status
 from microdhcp import store as S
 from microdhcp.store import LeaseStore
-from microdhcp.leases import FREE, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED, HW_SIZE, STATE_NAMES
+from microdhcp.codes import FREE, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED, HW_SIZE, STATE_NAMES
 import invariants as inv
 from tmpfiles import TmpDir, exists
 from invariants import key_of

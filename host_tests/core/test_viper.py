@@ -255,7 +255,8 @@ def test_viper_and_plain_keep_the_same_expiry_heap():
     # heap holding one take the plain set_timer inside the twin.
     if not _MP:
         return _only_cpython()
-    from microdhcp.leases import LeaseTable, NEVER
+    from microdhcp.leases import LeaseTable
+    from microdhcp.codes import NEVER
     assert h.fast_available()
     vtimer = h.fast_twin("timer")   # as imported, also under mp_runner --plain
     r = k.Lcg(23)
@@ -303,7 +304,8 @@ def test_viper_and_plain_stop_timers_the_same():
     # engine's clock) sends the stop to the plain clear_timer inside the twin.
     if not _MP:
         return _only_cpython()
-    from microdhcp.leases import LeaseTable, NEVER
+    from microdhcp.leases import LeaseTable
+    from microdhcp.codes import NEVER
     assert h.fast_available()
     vtimer = h.fast_twin("timer")   # as imported, also under mp_runner --plain
     r = k.Lcg(29)
