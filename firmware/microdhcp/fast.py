@@ -311,7 +311,7 @@ def head(rx, tx, ciaddr):
 def timer(table, s, t):
     # leases.LeaseTable.set_timer with its sift (_up or _down) written in: slot s's timer set to
     # t (a new one pushed on the expiry heap), the heap kept a min-heap by expiry. Times are
-    # seconds since boot, 0 <= t <= leases.NEVER (< 2**30); anything else, or a heap whose
+    # seconds since boot, 0 <= t <= codes.NEVER (< 2**30); anything else, or a heap whose
     # least time is not (a negative one: ptr32 reads it unsigned on a 64-bit host), goes to
     # the plain set_timer.
     # s < 0 stops slot -1 - s's timer instead (~s: leases.LeaseTable.clear_timer, t unused: 0):

@@ -71,7 +71,7 @@ _E_TOO_LONG = const(8)    # split options longer than the room behind the datagr
 _RX_MAX = const(1500)     # one Ethernet-sized datagram
 # Split options (RFC 3396) are joined behind the datagram: from its end to the end of the buffer,
 # so a 300-byte request has 1456 bytes for them, a 1500-byte one at least _REQ_SCRATCH. The server
-# reads nothing long from a request (a client id over leases.MAX_ID bytes is refused, a hostname
+# reads nothing long from a request (a client id over codes.MAX_ID bytes is refused, a hostname
 # is kept to 63), so a small floor is enough; a client (Reply) keeps codes.SCRATCH for long server
 # options.
 _REQ_SCRATCH = const(256)

@@ -79,7 +79,7 @@ def test_ids_whose_old_short_form_collided_are_two_clients():
 
 
 def test_identity_longer_than_max_id_is_refused_and_counted():
-    """An id over leases.MAX_ID bytes (RFC 2132 allows 255; real ids are far shorter) is not
+    """An id over codes.MAX_ID bytes (RFC 2132 allows 255; real ids are far shorter) is not
     served and is counted as id_too_long; one of MAX_ID bytes is served."""
     e = h.engine()
     assert h.discover(e, 1, options=cid(b"\x00" + b"y" * MAX_ID)) is None

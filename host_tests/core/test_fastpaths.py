@@ -123,7 +123,7 @@ def test_written_out_key_hash_and_home_match_h24_and_home():
 
 def test_private_copies_of_public_numbers_match_their_twins():
     # The serving core compiles the public numbers it uses (codes.C_*, codes.REQ_ADDR,
-    # leases.BOUND, ...) as private consts of its own: `_NAME` in a core module must equal `NAME`
+    # codes.BOUND, ...) as private consts of its own: `_NAME` in a core module must equal `NAME`
     # wherever that is public. CPython keeps private constants as module attributes, so the rule
     # is checked there (MicroPython compiles them away), for every copy, present and future.
     import microdhcp.engine as eng
