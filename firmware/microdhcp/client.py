@@ -25,14 +25,14 @@ _HTYPE_ETHER = const(1)       # RFC 1700 hardware type 1 = Ethernet (10 Mb)
 _RX_MAX = const(1500)         # codes.RX_MAX: the longest datagram taken
 _MIN_MSG = const(300)         # RFC 1542 section 2.1: BOOTP minimum message size
 
-# RFC 2132 section 9.6 message types.
-DHCPDISCOVER = const(1)
-DHCPOFFER = const(2)
-DHCPREQUEST = const(3)
-DHCPDECLINE = const(4)
-DHCPACK = const(5)
-DHCPNAK = const(6)
-DHCPRELEASE = const(7)
+# RFC 2132 section 9.6 message types (codes.DHCPDISCOVER ..., private here as in the server).
+_DHCPDISCOVER = const(1)
+_DHCPOFFER = const(2)
+_DHCPREQUEST = const(3)
+_DHCPDECLINE = const(4)
+_DHCPACK = const(5)
+_DHCPNAK = const(6)
+_DHCPRELEASE = const(7)
 
 # RFC 2132 option codes.
 _OPT_SUBNET = const(1)
@@ -258,19 +258,19 @@ class Client:
             self.offers = 0
             self._score = -1
             self.state = SELECTING
-            return self._send(now, tx, DHCPDISCOVER, True)
+            return self._send(now, tx, _DHCPDISCOVER, True)
         if st == SELECTING:
             if self.offers and now >= self._win_end:
                 # RFC 2131 4.4.1: REQUEST naming the chosen server, same xid as its OFFER.
                 self.state = REQUESTING
-                return self._send(now, tx, DHCPREQUEST, True)
+                return self._send(now, tx, _DHCPREQUEST, True)
             if now < self.due:
                 return 0
             if self.discover_tries and self.tries >= self.discover_tries:
                 self.state = STOPPED
                 self._event(EV_GAVE_UP)
                 return 0
-            return self._send(now, tx, DHCPDISCOVER, False)
+            return self._send(now, tx, _DHCPDISCOVER, False)
         if st == REQUESTING or st == REBOOTING:
             if now < self.due:
                 return 0
@@ -282,10 +282,10 @@ class Client:
                 self.due = now
                 self._event(EV_REQUEST_TIMEOUT)
                 return -1
-            return self._send(now, tx, DHCPREQUEST, self.tries == 0)
+            return self._send(now, tx, _DHCPREQUEST, self.tries == 0)
         if st == DECLINING:
             self._new_xid()         # table 5: a DECLINE's xid is the client's own choice
-            n = self._send(now, tx, DHCPDECLINE, True)
+            n = self._send(now, tx, _DHCPDECLINE, True)
             self._drop()
             self.state = INIT
             self.due = now + self.decline_wait
@@ -304,7 +304,7 @@ class Client:
             self._new_xid()
             self._start = now
             self.state = REBINDING
-            return self._send(now, tx, DHCPREQUEST, True)
+            return self._send(now, tx, _DHCPREQUEST, True)
         if st == BOUND:
             if now < self.bound_at + self.t1 and not self._force:
                 return 0
@@ -312,10 +312,10 @@ class Client:
             self._new_xid()
             self._start = now
             self.state = RENEWING
-            return self._send(now, tx, DHCPREQUEST, True)
+            return self._send(now, tx, _DHCPREQUEST, True)
         if now < self.due:
             return 0
-        return self._send(now, tx, DHCPREQUEST, False)
+        return self._send(now, tx, _DHCPREQUEST, False)
 
     def _schedule(self, now):
         st = self.state
@@ -378,18 +378,18 @@ class Client:
         has_sid = rx.cnt[ss] != 0
         so = rx.off[ss]
         if st == SELECTING:
-            if t != DHCPOFFER:
+            if t != _DHCPOFFER:
                 return self._discard(C_UNEXPECTED)
             return self._offer(now, has_sid, so)
         if st != REQUESTING and st != REBOOTING and st != RENEWING and st != REBINDING:
             return self._discard(C_UNEXPECTED)
-        if t != DHCPACK and t != DHCPNAK:
+        if t != _DHCPACK and t != _DHCPNAK:
             return self._discard(C_UNEXPECTED)
         # REQUESTING named a server and RENEWING unicast to one: only that one may answer.
         # (A NAK without option 54, as some servers send, is taken on xid and chaddr.)
         if (st == REQUESTING or st == RENEWING) and has_sid and not _same4(b, so, self.server, 0):
             return self._discard(C_WRONG_SERVER)
-        if t == DHCPNAK:
+        if t == _DHCPNAK:
             c[C_NAKS] += 1
             # RFC 2131 4.4.1 / 3.2: a NAK means start again from INIT, address dropped. The
             # first at once; after NAKs in a row (a server that NAKs everything) the restart
@@ -526,7 +526,7 @@ class Client:
             return 0
         self._new_xid()
         self._start = now
-        n = self._send(now, tx, DHCPRELEASE, True)
+        n = self._send(now, tx, _DHCPRELEASE, True)
         self._drop()
         self.state = STOPPED
         self._event(EV_RELEASED)
@@ -542,7 +542,7 @@ class Client:
         self.tries += 1
         self.counters[C_SENT] += 1
         n = self._build(now, tx, mtype)
-        if mtype != DHCPRELEASE and mtype != DHCPDECLINE:
+        if mtype != _DHCPRELEASE and mtype != _DHCPDECLINE:
             self._schedule(now)
         return n
 
@@ -555,29 +555,29 @@ class Client:
             secs = 65535
         elif secs < 0:
             secs = 0
-        if mtype == DHCPDISCOVER:
+        if mtype == _DHCPDISCOVER:
             self._disc_secs = secs
         elif st == REQUESTING:
             # RFC 2131 4.4.1: the REQUEST repeats the 'secs' of the DISCOVER it answers.
             secs = self._disc_secs
-        if mtype == DHCPDECLINE or mtype == DHCPRELEASE:    # table 5: 0 there
+        if mtype == _DHCPDECLINE or mtype == _DHCPRELEASE:    # table 5: 0 there
             secs = 0
         # A client that cannot receive unicast before it has an address asks for broadcast
         # replies (RFC 2131 4.1); once configured (RENEWING...) it needs none.
-        in_use = st == BOUND or st == RENEWING or st == REBINDING or mtype == DHCPRELEASE
-        bcast = self.broadcast and not in_use and mtype != DHCPDECLINE
+        in_use = st == BOUND or st == RENEWING or st == REBINDING or mtype == _DHCPRELEASE
+        bcast = self.broadcast and not in_use and mtype != _DHCPDECLINE
         # Table 5: ciaddr in RENEWING/REBINDING/RELEASE; option 50 in SELECTING/INIT-REBOOT
         # REQUEST and DECLINE; 54 in SELECTING REQUEST, DECLINE and RELEASE; never in
         # RENEWING/REBINDING; hostname and parameter list in DISCOVER and REQUEST.
-        req = (mtype == DHCPREQUEST and not in_use) or mtype == DHCPDECLINE
-        sid = (mtype == DHCPREQUEST and st == REQUESTING) or mtype == DHCPDECLINE or mtype == DHCPRELEASE
-        asks = mtype == DHCPDISCOVER or mtype == DHCPREQUEST
+        req = (mtype == _DHCPREQUEST and not in_use) or mtype == _DHCPDECLINE
+        sid = (mtype == _DHCPREQUEST and st == REQUESTING) or mtype == _DHCPDECLINE or mtype == _DHCPRELEASE
+        asks = mtype == _DHCPDISCOVER or mtype == _DHCPREQUEST
         p = clientmsg.write(tx, self._dirty, mtype, self.xid, secs, bcast, self.addr if in_use else None,
                             self.mac, self.client_id, self.addr if req else None,
                             self.server if sid else None, self.hostname if asks else None,
                             self.prl if asks else None)
         self._dirty = p
-        if mtype == DHCPRELEASE or st == RENEWING:
+        if mtype == _DHCPRELEASE or st == RENEWING:
             self.dst_kind = DST_UNICAST
             d = self.dst
             v = self.server
