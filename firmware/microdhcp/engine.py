@@ -70,7 +70,6 @@ _F_KEY_HW = const(2)             # leases._F_KEY_HW: the slot's key is its hw fi
 _F_KEYED = const(6)              # leases._F_KEYED: the slot has a key
 
 _C_RECEIVED = const(0)
-_C_REPLIED = const(9)
 _C_OFFER = const(10)
 _C_ACK = const(11)
 _C_NAK = const(12)
@@ -91,7 +90,6 @@ _C_RATE_LIMITED = const(26)
 _C_ID_MISMATCH = const(27)
 _C_ID_TOO_LONG = const(28)
 _C_ID_ARENA_FULL = const(29)
-_C_ID_PINNED = const(30)
 _NCOUNT = const(31)           # codes.NCOUNT
 
 _EV_OFFER = const(1)
@@ -105,7 +103,6 @@ _EV_NOADDR = const(8)
 _EV_INFORM = const(9)
 
 _DST_BROADCAST = const(0)
-_DST_UNICAST = const(1)
 
 # NAK reasons (option 56 text), written only on the NAK path.
 _NAK_WRONG_NET = b"wrong network"

@@ -20,16 +20,13 @@ except ImportError:
 from array import array
 
 # The table's public numbers (slot states, F_RESERVED, HW_SIZE, HW_ROOM, MAX_ID, KEY_SIZE, NEVER)
-# are in microdhcp.codes; this module compiles private copies (host_tests/core/test_fastpaths.py
-# checks each against its twin), and __getattr__ below still answers `leases.BOUND`.
+# are in microdhcp.codes; this module compiles private copies of those it uses
+# (host_tests/core/test_fastpaths.py checks each against its twin), and __getattr__ below still answers `leases.BOUND`.
 # Slot states. FREE, RELEASED and EXPIRED slots are available (in the free list); a FREE slot
 # with a key remembers an offer that lapsed, RELEASED/EXPIRED remember the last client.
 _FREE = const(0)
-_OFFERED = const(1)
-_BOUND = const(2)
 _RELEASED = const(3)
 _EXPIRED = const(4)
-_DECLINED = const(5)
 _RESERVED = const(6)
 
 # flags byte: bit 0 reservation, bits 1-2 where the key is, bits 3-7 hlen of the kept chaddr.
@@ -40,11 +37,8 @@ _F_KEYED = const(6)
 _HLEN_SHIFT = const(3)
 _HW_SIZE = const(7)       # htype + the first 6 bytes of chaddr (Ethernet and Wi-Fi use 6)
 _HW_ROOM = const(6)
-_MAX_ID = const(64)       # longest identity kept; longer ones are refused (engine counter id_too_long)
-_KEY_SIZE = const(65)     # length byte + MAX_ID: the engine's identity buffer and the store's key field
 _CELL = const(20)         # arena cell: first cell = length byte + 19 bytes, then 20 bytes a cell
 _CELL_HEAD = const(19)
-_NEVER = const(0x3FFFFFFF)  # "no expiry", the largest small int on 32-bit ports
 # h24's start for a client key: every key hash begins here (identity.py, fast.py: written out)
 H24_SEED = const(5381)
 _COPY = const(0)    # _arena_walk's three uses of one chain walk

@@ -31,17 +31,14 @@ _OPT_OVERLOAD = const(52)   # RFC 2132 9.3: 1 = file, 2 = sname, 3 = both
 # The parser's public numbers are in microdhcp.codes (option indexes HOSTNAME .. RELAY, parse
 # results OK and E_*, HDR_*, RX_MAX, SCRATCH); this module compiles private copies of those it
 # uses, as the engine does (host_tests/core/test_fastpaths.py checks each against its twin).
-# Indexes of the options the engine reads; the order is the order of TRACKED.
-_HOSTNAME = const(0)      # 12
+# Indexes (into off, ln, cnt) of the options parse() checks; the order is the order of TRACKED.
 _REQ_ADDR = const(1)      # 50
 _LEASE = const(2)         # 51
 _MSG_TYPE = const(3)      # 53
 _SERVER_ID = const(4)     # 54
-_PRL = const(5)           # 55
 _MAX_SIZE = const(6)      # 57
 _CLIENT_ID = const(7)     # 61
 _RAPID = const(8)         # 80, RFC 4039
-_RELAY = const(9)         # 82, RFC 3046
 TRACKED = (12, 50, 51, 53, 54, 55, 57, 61, 80, 82)
 # code -> index + 1 in TRACKED (0: not read): 12 -> 1, 50 -> 2, 51 -> 3, 53 -> 4, 54 -> 5, 55 -> 6,
 # 57 -> 7, 61 -> 8, 80 -> 9, 82 -> 10. A bytes literal: frozen into a board's flash it costs no RAM
