@@ -156,7 +156,7 @@ def summarize(rows, servers, repeats):
     at that rate. Returns {server: dict}."""
     out = {}
     for name in servers:
-        highs, top_hit, do_d, ra_d = [], False, [], []
+        highs, top_hit, do_d, ra_d, by_rep = [], False, [], [], {}
         for rep in range(repeats):
             mine = [r for r in rows if r["server"] == name and r["repeat"] == rep]
             passed = [r for r in mine if r["pass"]]
@@ -164,6 +164,7 @@ def summarize(rows, servers, repeats):
                 continue
             hi = max((r["offered"] for r in passed), default=0)
             highs.append(hi)
+            by_rep[rep] = hi
             if passed and not any(not r["pass"] for r in mine):
                 top_hit = True
             for r in passed:
@@ -171,7 +172,7 @@ def summarize(rows, servers, repeats):
                     do_d.append(float(r["do_avg_ms"]))
                     ra_d.append(float(r["ra_avg_ms"]))
         ref = [r for r in rows if r["server"] == name and r["offered"] == REF_RATE and r["pass"]]
-        out[name] = dict(high=statistics.median(highs) if highs else 0, highs=highs, top=top_hit,
+        out[name] = dict(high=statistics.median(highs) if highs else 0, highs=highs, by_rep=by_rep, top=top_hit,
                          spread=(max(highs) - min(highs)) / statistics.median(highs)
                          if highs and statistics.median(highs) else None,
                          do_ms=statistics.median(do_d) if do_d else None,
@@ -179,6 +180,17 @@ def summarize(rows, servers, repeats):
                          do_ref=statistics.median(float(r["do_avg_ms"]) for r in ref) if ref else None,
                          ra_ref=statistics.median(float(r["ra_avg_ms"]) for r in ref) if ref else None)
     return out
+
+
+def paired(a, b):
+    # The two servers' ratio repeat by repeat (each repeat runs every server once, close in time,
+    # so a slow spell of the machine touches both), and its median: steadier than the ratio of
+    # the two medians when the machine drifts between repeats.
+    reps = sorted(set(a.get("by_rep", {})) & set(b.get("by_rep", {})))
+    rs = [a["by_rep"][r] / b["by_rep"][r] for r in reps if b["by_rep"][r]]
+    if not rs:
+        return ""
+    return " (repeat by repeat: %s; median %.2fx)" % (", ".join("%.2fx" % r for r in rs), statistics.median(rs))
 
 
 def table(summary, servers):
@@ -207,7 +219,13 @@ def table(summary, servers):
     for rt in ("mpy", "cpy"):
         d, q = summary.get("microdhcp-" + rt), summary.get("microdhcp-%s-quiet" % rt)
         if d and q and q["high"]:
-            lines.append("microdhcp-%s default event lines / --quiet: %.2fx" % (rt, d["high"] / q["high"]))
+            lines.append("microdhcp-%s default event lines / --quiet: %.2fx" % (rt, d["high"] / q["high"])
+                         + paired(d, q))
+        if q and q["high"]:
+            for peer in ("kea", "udhcpd"):
+                if summary.get(peer, {}).get("high"):
+                    lines.append("microdhcp-%s-quiet / %s: %.2fx%s" % (rt, peer, q["high"] / summary[peer]["high"],
+                                                                     paired(q, summary[peer])))
     f, q = summary.get("mpy-floor"), summary.get("microdhcp-mpy-quiet")
     if f and f["high"]:
         # tools/floor_responder.py: no DHCP logic, the same socket path on the same runtime

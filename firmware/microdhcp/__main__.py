@@ -4,11 +4,16 @@
 #   PYTHONPATH=firmware python3 -m microdhcp --iface br0 --address 192.168.4.1/24 ...
 # (no argparse: the MicroPython unix port has none, so flags are parsed here.)
 import sys
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
 from microdhcp.status import EventLog, event_line
-try:    # the event lines' per-byte part in machine code (MicroPython with the native emitter)
-    from microdhcp.fastlog import tail as _line_tail
-except (ImportError, NameError, SyntaxError):   # CPython, or no viper: status.EventLog's own loop
-    _line_tail = None
+try:    # OFFER/ACK/renewal lines in machine code (MicroPython with the native emitter)
+    from microdhcp.fastlog import line as _fast_line, geometry as _line_geometry
+except (ImportError, NameError, SyntaxError):   # CPython, or no viper: status.EventLog.write
+    _fast_line = None
 
 from microdhcp.settings import SETTINGS, by_flag, usage_lines
 
@@ -295,17 +300,26 @@ def event_log(engine, iface, clock, out):
     return HostEventLog(engine, iface, _byte_writer(out), _EVENT_BATCH, clock)
 
 
+# codes.EV_* of the lines fastlog.line builds (private copies: no look-up per event)
+_EV_OFFER = const(1)
+_EV_BOUND = const(2)
+_EV_RENEWED = const(3)
+
+
 class HostEventLog(EventLog):
     """status.EventLog for every kind of event, in order: OFFER, ACK and renewal lines built in
     place, the rare ones formatted by status.event_line and copied into the same buffer. Here and
     not in status: a board prints its rare lines, and status is frozen into every board.
-    Where microdhcp.fastlog compiles (MicroPython), the lines' per-byte part runs as its viper
-    twin (EventLog.tail); fast=False keeps the plain loop (the tests compare the two)."""
+    Where microdhcp.fastlog compiles (MicroPython), an OFFER, ACK or renewal line is one call of
+    its viper twin (fastlog.line) instead of EventLog.write; fast=False keeps write (the tests
+    compare the two)."""
 
     def __init__(self, engine, iface, write_out, batch=0, clock=None, fast=True):
         super().__init__(engine, iface, write_out, batch, clock)
-        if fast:
-            self.tail = _line_tail
+        self.line = None
+        if fast and _fast_line is not None:
+            self.line = _fast_line
+            self.event = self._fast_event(_fast_line)  # type: ignore[method-assign]  # shadows event() below
 
     def event(self, kind, slot):
         # An engine on_event callback, which net.Server calls with the heap locked on the unix
@@ -318,6 +332,29 @@ class HostEventLog(EventLog):
                 self.text(event_line(self.engine, kind, slot, self.iface, c.now() if c is not None else 0))
             finally:
                 _relock(depth)
+
+    def _fast_event(self, line):
+        # event() where fastlog compiles: a function whose default arguments hold everything a
+        # line reads, all fixed for the engine's life (the table's arrays, the prefixes, the
+        # buffer). Defaults are locals to the VM (no attribute look-up per line) and, unlike a
+        # closure's cells past five, need no heap for the call (py/objclosure.c, closure_call:
+        # more than 5 closed-over values and arguments take a heap array, which a locked batch
+        # refuses). An OFFER or ACK line is one viper call and the held length's two look-ups;
+        # the rare kinds go to the method above.
+        t = self.engine.table
+
+        def event(kind, slot, log=self, line=line, buf=self.buf, pre=self.prefix,
+                  geo=_line_geometry(t, self.engine.cfg.network, self.net3), extra=t.extra, flags=t.flags,
+                  hw=t.hw, host=t.host, batch=self.batch, out=self.write_out):
+            if kind == _EV_OFFER or kind == _EV_BOUND or kind == _EV_RENEWED:
+                n = line(buf, log.n, pre[kind], slot, geo, extra, flags, hw, host)
+                if n > batch:
+                    out(buf, n)
+                    n = 0
+                log.n = n
+            else:
+                HostEventLog.event(log, kind, slot)     # the method: rare kinds
+        return event
 
     def text(self, line):
         # a formatted line (allocates), held after the lines before it

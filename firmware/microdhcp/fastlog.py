@@ -1,28 +1,79 @@
 # MIT license; Copyright (c) 2026 the microdhcp authors
-# microdhcp.fastlog: a machine-code twin (@micropython.viper) of the per-byte part of
-# status.EventLog.write, for the host command's default event lines (microdhcp.__main__). That
+# microdhcp.fastlog: a machine-code twin (@micropython.viper) of status.EventLog.write's OFFER,
+# ACK and renewal lines, for the host command's default event lines (microdhcp.__main__). That
 # plain code stays the reference: it is what CPython, the boards and `--plain` test runs use, and
 # host_tests/core/test_events.py builds every line both ways and compares the bytes.
 #
-# Why: at the ladder's rates the lines cost a fifth of the unix-port server's instructions (two
-# lines per DORA, about 35k each in the interpreter, most of it the MAC's per-byte loop:
-# docs/performance.md, "Serving on the unix port"). Host only (the microdhcp-host unit): a board
-# writes each line to its console at once, where the UART, not this loop, sets the pace, and every
-# frozen module costs a board heap and flash.
+# Why: at the ladder's rates the lines were a large share of the unix-port server's instructions
+# (two lines per DORA, ~20k each in the interpreter even with the MAC's loop in machine code:
+# attribute look-ups, the prefix's pack_into, the address, three calls; docs/performance.md, "The
+# event lines"). Here a line is one call. Host only (the microdhcp-host unit): a board writes each
+# line to its console at once, where the UART, not this code, sets the pace, and every frozen
+# module costs a board heap and flash.
 #
 # The import fails on CPython (NameError: no `micropython`) and where the native emitter is
 # missing (SyntaxError, or ImportError where this file is absent); __main__ then leaves the
 # plain path in place.
 
+# geo (array "i", made by geometry() below): what a line needs of the table and the subnet, fixed
+# for an engine's life (LeaseTable and Config never change them after construction).
+G_POOL_FIRST = 0    # host offset of pool slot 0
+G_POOL_SIZE = 1     # slots below this are pool slots, the rest index table.extra
+G_NET3 = 2          # 1: /24 or smaller, the prefix holds the first three octets
+G_NET = 3           # 3..6: the network's four octets
+G_HOST_LEN = 7      # table.host_len: a hostname's length byte and room
+G_SIZE = 8
+
+
+def geometry(table, network, net3):
+    # The geo array for line(), from the engine's table and cfg.network (4 bytes).
+    from array import array
+    return array("i", (table.pool_first, table.pool_size, 1 if net3 else 0, network[0], network[1],
+                       network[2], network[3], table.host_len))
+
 
 @micropython.viper
-def tail(buf, n: int, v: int, hwb, p: int, h: int, hostb, q: int) -> int:
-    # EventLog.write from "the last octet" on: v (0-255) in decimal at buf[n], " ", the h bytes
-    # of hwb from p as hex pairs joined by ":", then " " and the hostname (length byte at
-    # hostb[q], printable ASCII, "?" for the rest) when there is one, "\n". Returns the new end.
+def line(buf, n: int, pre, slot: int, geo, extra, flags, hwb, hostb) -> int:
+    # One line at buf[n]: pre ("NAME(iface) ", then "a.b.c." in a /24 or smaller), the lease's
+    # address, " ", its hardware address (at most 6 bytes kept, htype before them in hwb, hlen in
+    # the flags' bits 3-7) as hex pairs joined by ":", " " and the hostname (length byte first,
+    # printable ASCII, "?" for the rest) when there is one, "\n". Returns the new end. The same
+    # bytes as status.EventLog.write, which reads the same table fields.
     b = ptr8(buf)
-    hw = ptr8(hwb)
-    ho = ptr8(hostb)
+    g = ptr32(geo)
+    pr = ptr8(pre)
+    k = int(len(pre))
+    i = 0
+    while i < k:
+        b[n] = pr[i]
+        n += 1
+        i += 1
+    # the host offset of the slot's address (LeaseTable.offset_of)
+    size = g[1]
+    if slot < size:
+        off = g[0] + slot
+    else:
+        off = ptr32(extra)[slot - size]
+    # the octets not in the prefix, each "d." (beyond a /24), then the last one
+    if g[2]:
+        v = g[6] | (off & 255)
+    else:
+        sh = 24
+        j = 3
+        while j < 6:
+            v = g[j] | ((off >> sh) & 255)
+            if v >= 100:
+                b[n] = 48 + v // 100
+                n += 1
+            if v >= 10:
+                b[n] = 48 + (v // 10) % 10
+                n += 1
+            b[n] = 48 + v % 10
+            b[n + 1] = 46
+            n += 2
+            sh -= 8
+            j += 1
+        v = g[6] | (off & 255)
     if v >= 100:
         b[n] = 48 + v // 100
         n += 1
@@ -32,6 +83,12 @@ def tail(buf, n: int, v: int, hwb, p: int, h: int, hostb, q: int) -> int:
     b[n] = 48 + v % 10
     n += 1
     b[n] = 32
+    # hardware address: hlen from the flags, at most the 6 bytes the table keeps
+    h = int(ptr8(flags)[slot]) >> 3
+    if h > 6:
+        h = 6
+    hw = ptr8(hwb)
+    p = slot * 7 + 1
     e = p + h
     while p < e:
         x = hw[p]
@@ -46,6 +103,8 @@ def tail(buf, n: int, v: int, hwb, p: int, h: int, hostb, q: int) -> int:
         n += 1      # the last ":" becomes the separator before the hostname, or the newline
     else:
         n += 2      # no MAC: event_line's empty field between two spaces
+    ho = ptr8(hostb)
+    q = slot * g[7]
     m = ho[q]
     if m:
         b[n - 1] = 32

@@ -165,7 +165,6 @@ class EventLog:
         self.batch = batch
         self.buf = bytearray(self.room + batch)
         self.n = 0          # bytes held
-        self.tail = None    # optional machine-code twin of write()'s per-byte part (fastlog.tail)
 
     def write(self, kind, slot):
         # OFFER, ACK, renewal: built in place. Returns False for the other kinds (and when there
@@ -197,45 +196,40 @@ class EventLog:
         h = t.hlen(slot)
         if h > HW_ROOM:
             h = HW_ROOM
-        tl = self.tail
-        if tl is not None:
-            # the same bytes from here on, in machine code (the host command's fastlog.tail)
-            n = tl(b, n, v, t.hw, slot * HW_SIZE + 1, h, t.host, slot * t.host_len)
-        else:
-            # the last octet (_dec written out: a call costs more than these lines)
-            if v >= 100:
-                b[n] = 48 + v // 100
-                n += 1
-            if v >= 10:
-                b[n] = 48 + (v // 10) % 10
-                n += 1
-            b[n] = 48 + v % 10
+        # the last octet (_dec written out: a call costs more than these lines)
+        if v >= 100:
+            b[n] = 48 + v // 100
             n += 1
-            hw = t.hw
-            hx = _HEX
-            p = slot * HW_SIZE + 1
-            b[n] = 32
-            for p in range(p, p + h):
-                v = hw[p]
-                b[n + 1] = hx[v >> 4]
-                b[n + 2] = hx[v & 15]
-                b[n + 3] = 58
-                n += 3
-            if h:
-                n += 1      # the last ":" becomes the separator before the hostname, or the newline
-            else:
-                n += 2      # no MAC: event_line's empty field between two spaces
-            q = slot * t.host_len
-            host = t.host
-            m = host[q]
-            if m:
-                b[n - 1] = 32
-                for i in range(m):
-                    c = host[q + 1 + i]
-                    b[n] = c if 32 <= c < 127 else 63   # "?" as event_line shows it
-                    n += 1
+        if v >= 10:
+            b[n] = 48 + (v // 10) % 10
+            n += 1
+        b[n] = 48 + v % 10
+        n += 1
+        hw = t.hw
+        hx = _HEX
+        p = slot * HW_SIZE + 1
+        b[n] = 32
+        for p in range(p, p + h):
+            v = hw[p]
+            b[n + 1] = hx[v >> 4]
+            b[n + 2] = hx[v & 15]
+            b[n + 3] = 58
+            n += 3
+        if h:
+            n += 1      # the last ":" becomes the separator before the hostname, or the newline
+        else:
+            n += 2      # no MAC: event_line's empty field between two spaces
+        q = slot * t.host_len
+        host = t.host
+        m = host[q]
+        if m:
+            b[n - 1] = 32
+            for i in range(m):
+                c = host[q + 1 + i]
+                b[n] = c if 32 <= c < 127 else 63   # "?" as event_line shows it
                 n += 1
-            b[n - 1] = 10
+            n += 1
+        b[n - 1] = 10
         if n > self.batch:
             out(b, n)
             n = 0

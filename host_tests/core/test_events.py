@@ -195,13 +195,13 @@ def test_event_log_address_in_a_larger_subnet():
     assert got[0].startswith("DHCPOFFER(-) 10.1.") and "10.1.2.3 " in sink.data.decode(), got
 
 
-def _fast_tail():
-    # microdhcp.fastlog.tail (viper) where it compiles, else None
+def _fast_line():
+    # microdhcp.fastlog.line (viper) where it compiles, else None
     try:
-        from microdhcp.fastlog import tail
+        from microdhcp.fastlog import line
     except (ImportError, NameError, SyntaxError):
         return None
-    return tail
+    return line
 
 
 def _host_event_log():
@@ -212,45 +212,35 @@ def _host_event_log():
     return HostEventLog
 
 
-def test_host_lines_take_the_viper_tail_where_it_compiles():
-    """The host command's lines use fastlog.tail on MicroPython (the unix port has the native
-    emitter) and the plain loop on CPython; fast=False keeps the plain loop. The frozen builds
-    carry neither the host command nor fastlog (tools/units.py: host unit)."""
+def test_host_lines_take_the_viper_line_where_it_compiles():
+    """The host command's OFFER/ACK/renewal lines are fastlog.line's on MicroPython (the unix port
+    has the native emitter) and EventLog.write's on CPython; fast=False keeps write. The frozen
+    builds carry neither the host command nor fastlog (tools/units.py: host unit)."""
     import sys
-    tail = _fast_tail()
+    line = _fast_line()
     host = _host_event_log()
     if sys.implementation.name != "micropython":
-        assert tail is None
+        assert line is None
     elif host is not None:
-        assert tail is not None
+        assert line is not None
     else:
-        assert tail is None, "fastlog frozen without the host command that uses it"
+        assert line is None, "fastlog frozen without the host command that uses it"
     if host is not None:
         e = h.engine()
-        assert host(e, "ap", _Sink().write, 0).tail is tail
-        assert host(e, "ap", _Sink().write, 0, fast=False).tail is None
+        assert host(e, "ap", _Sink().write, 0).line is line
+        assert host(e, "ap", _Sink().write, 0, fast=False).line is None
 
 
-def test_fastlog_tail_writes_the_plain_loops_bytes():
-    """Differential: 150 clients with random hardware addresses (0, 1, 6, 7 or 16 bytes) and random
-    hostnames (any bytes, 0-40 long, cut to the table's room), addresses with 1-3 digit last octets;
-    every OFFER, ACK and renewal line built by status.EventLog's plain loop and by fastlog.tail
-    (under heap_lock on MicroPython) must be the same bytes. Where fastlog does not compile, the
-    previous test says why, and the plain loop is the only one."""
-    tail = _fast_tail()
-    if tail is None:
-        assert _host_event_log() is None or not _mp(), "MicroPython host command without fastlog"
-        return
-    from microdhcp.status import EventLog
-    from microdhcp.codes import EV_OFFER, EV_BOUND, EV_RENEWED
-    e = h.engine(lease_time=100, pool="192.168.4.2-192.168.4.200")
-    x = [12345]
+def _random_clients(e, count, seed):
+    # `count` clients DORA'd with random hardware addresses (0, 1, 6, 7 or 16 bytes) and random
+    # hostnames (any bytes, 0-40 long, cut to the table's room); returns their slots
+    x = [seed]
 
     def rnd(n):
         x[0] = (1103515245 * x[0] + 12345) & 0x7fffffff
         return (x[0] >> 8) % n
     slots = []
-    for c in range(1, 151):
+    for c in range(1, count + 1):
         hlen = (0, 1, 6, 6, 6, 7, 16)[rnd(7)]
         chaddr = bytes(rnd(256) for _ in range(16))
         m = rnd(41)
@@ -258,33 +248,74 @@ def test_fastlog_tail_writes_the_plain_loops_bytes():
         o = h.discover(e, c, 0, options=opts, hlen=hlen, chaddr=chaddr)
         if o is None or o["type"] != k.OFFER:
             continue
-        a = h.request_selecting(e, c, o["yiaddr"], 0, options=opts, hlen=hlen, chaddr=chaddr)
+        a = h.request_selecting(e, c, o["yiaddr"], 0, options=opts, hlen=hlen, chaddr=chaddr, server=bytes(e.cfg.server))
         if a is not None and a["type"] == k.ACK:
             slots.append(e.log[-1][1])
-    assert len(slots) >= 120, len(slots)     # (clients without a hardware address share one key)
-    plain_sink = _Sink()
-    fast_sink = _Sink()
-    plain = EventLog(e, "wlan0", plain_sink.write, 8192)
-    fast = EventLog(e, "wlan0", fast_sink.write, 8192)
-    fast.tail = tail
-    checked = 0
-    for s in slots:
-        for kind in (EV_OFFER, EV_BOUND, EV_RENEWED):
-            plain.write(kind, s)
-            plain.flush()
-            _lock()
-            try:
-                fast.write(kind, s)     # held (batch 8192): the sink's copy is not under the lock
-            finally:
-                _unlock()
-            fast.flush()
-            assert fast_sink.data == plain_sink.data, (s, kind, bytes(fast_sink.data[-80:]), bytes(plain_sink.data[-80:]))
-            checked += 1
-    assert checked == 3 * len(slots) and plain_sink.data.count(b"\n") == checked
-    text = bytes(plain_sink.data)
-    assert b"?" in text, "no hostname byte outside printable ASCII was drawn"
-    for digits in (b".4.2 ", b".4.42 ", b".4.142 "):  # 1, 2 and 3-digit last octets were written
-        assert digits in text, digits
+    return slots
+
+
+def test_fastlog_line_writes_the_plain_lines_bytes():
+    """Differential: clients with random hardware addresses and hostnames, in a /24 (1-3 digit last
+    octets) and in a /22 whose pool crosses an octet, plus a reservation outside the pool (a slot
+    past the pool's); every OFFER, ACK and renewal line written by the host command's viper path
+    (HostEventLog.event -> fastlog.line, under heap_lock on MicroPython) must be the bytes that
+    status.EventLog.write's plain code writes. Where fastlog does not compile, the previous test
+    says why, and the plain code is the only one."""
+    line = _fast_line()
+    if line is None:
+        assert _host_event_log() is None or not _mp(), "MicroPython host command without fastlog"
+        return
+    from microdhcp.status import EventLog
+    from microdhcp.codes import EV_OFFER, EV_BOUND, EV_RENEWED
+    host = _host_event_log()
+    cases = (
+        (h.engine(lease_time=100, pool="192.168.4.2-192.168.4.200"), 150, (b".4.2 ", b".4.42 ", b".4.142 ")),
+        (h.engine(lease_time=100, address="10.1.0.1/22", pool="10.1.1.200-10.1.2.60", routers="10.1.0.1",
+                  dns="10.1.0.1", reservations=[("02:00:00:00:00:63", "10.1.3.250")], capacity=118),
+         120, (b"10.1.1.200 ", b"10.1.2.6 ", b"10.1.2.60 ")),
+    )
+    for e, count, digits in cases:
+        slots = _random_clients(e, count, 12345 + count)
+        assert len(slots) >= count * 3 // 4, len(slots)    # (clients without a hardware address share one key)
+        if e.cfg.prefix < 24:
+            # the reserved client, outside the pool: its slot indexes table.extra
+            o = h.discover(e, 500, 0, chaddr=b"\x02\x00\x00\x00\x00\x63" + bytes(10))
+            assert o["yiaddr"] == k.ip("10.1.3.250"), o
+            h.request_selecting(e, 500, o["yiaddr"], 0, chaddr=b"\x02\x00\x00\x00\x00\x63" + bytes(10),
+                                server=bytes(e.cfg.server))
+            slots.append(e.log[-1][1])
+            assert slots[-1] >= e.table.pool_size, slots[-1]
+            digits = digits + (b"10.1.3.250 02:00:00:00:00:63\n",)
+        plain_sink = _Sink()
+        fast_sink = _Sink()
+        plain = EventLog(e, "wlan0", plain_sink.write, 8192)
+        fast = host(e, "wlan0", fast_sink.write, 8192)
+        assert fast.line is line
+        checked = 0
+        found = set()       # which of `digits` and b"?" the lines showed
+        for s in slots:
+            for kind in (EV_OFFER, EV_BOUND, EV_RENEWED):
+                plain.write(kind, s)
+                plain.flush()
+                _lock()
+                try:
+                    fast.event(kind, s)     # held (batch 8192): the sink's copy is not under the lock
+                finally:
+                    _unlock()
+                fast.flush()
+                got = bytes(plain_sink.data)
+                assert fast_sink.data == got, (s, kind, bytes(fast_sink.data), got)
+                assert got.count(b"\n") == 1 and got[-1:] == b"\n", got
+                for d in digits + (b"?",):
+                    if d in got:
+                        found.add(d)
+                plain_sink.data = bytearray()   # one line at a time: the runner's heap stays small
+                fast_sink.data = bytearray()
+                checked += 1
+        assert checked == 3 * len(slots), checked
+        assert b"?" in found, "no hostname byte outside printable ASCII was drawn"
+        for d in digits:  # the address forms the case is there for were written
+            assert d in found, (d, found)
 
 
 def _mp():
@@ -315,7 +346,7 @@ def test_host_rare_lines_unlock_the_heap_themselves():
     host = _host_event_log()
     if host is None:
         # a frozen build: no host command; its lines are a board's (the tests above)
-        assert _fast_tail() is None
+        assert _fast_line() is None
         return
     e = h.engine()
     sink = _Sink()

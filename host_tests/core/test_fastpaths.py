@@ -148,7 +148,8 @@ def test_private_copies_of_public_numbers_match_their_twins():
     import microdhcp.store as st
     import microdhcp.config as cf
     import microdhcp.dns as dn
-    for mod in (eng, ident, rp, net, pk, ls, cl, cm, st, cf, dn):
+    import microdhcp.__main__ as host
+    for mod in (eng, ident, rp, net, pk, ls, cl, cm, st, cf, dn, host):
         for name in dir(mod):
             v = getattr(mod, name)
             if name[:1] != "_" or name[:2] == "__" or type(v) is not int:
