@@ -54,34 +54,29 @@ def line(buf, n: int, pre, slot: int, geo, extra, flags, hwb, hostb) -> int:
         off = g[0] + slot
     else:
         off = ptr32(extra)[slot - size]
-    # the octets not in the prefix, each "d." (beyond a /24), then the last one
+    # the octets not in the prefix: beyond a /24 all four ("d." after each but the last), else the
+    # last one; octet j (3..6 in geo) is the network's | the offset's bits at shift sh
     if g[2]:
-        v = g[6] | (off & 255)
+        j = 6
+        sh = 0
     else:
-        sh = 24
         j = 3
-        while j < 6:
-            v = g[j] | ((off >> sh) & 255)
-            if v >= 100:
-                b[n] = 48 + v // 100
-                n += 1
-            if v >= 10:
-                b[n] = 48 + (v // 10) % 10
-                n += 1
-            b[n] = 48 + v % 10
-            b[n + 1] = 46
-            n += 2
-            sh -= 8
-            j += 1
-        v = g[6] | (off & 255)
-    if v >= 100:
-        b[n] = 48 + v // 100
+        sh = 24
+    while j < 7:
+        v = g[j] | ((off >> sh) & 255)
+        if v >= 100:
+            b[n] = 48 + v // 100
+            n += 1
+        if v >= 10:
+            b[n] = 48 + (v // 10) % 10
+            n += 1
+        b[n] = 48 + v % 10
         n += 1
-    if v >= 10:
-        b[n] = 48 + (v // 10) % 10
-        n += 1
-    b[n] = 48 + v % 10
-    n += 1
+        if j < 6:
+            b[n] = 46
+            n += 1
+        sh -= 8
+        j += 1
     b[n] = 32
     # hardware address: hlen from the flags, at most the 6 bytes the table keeps
     h = int(ptr8(flags)[slot]) >> 3
