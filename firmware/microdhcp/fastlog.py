@@ -11,18 +11,25 @@
 # line to its console at once, where the UART, not this code, sets the pace, and every frozen
 # module costs a board heap and flash.
 #
-# The import fails on CPython (NameError: no `micropython`) and where the native emitter is
-# missing (SyntaxError, or ImportError where this file is absent); __main__ then leaves the
-# plain path in place.
+# The import fails on CPython (ImportError: no `micropython` module) and where the native
+# emitter is missing (SyntaxError, or ImportError where this file is absent); __main__ then
+# leaves the plain path in place.
+
+from micropython import const
 
 # geo (array "i", made by geometry() below): what a line needs of the table and the subnet, fixed
 # for an engine's life (LeaseTable and Config never change them after construction).
-G_POOL_FIRST = 0    # host offset of pool slot 0
-G_POOL_SIZE = 1     # slots below this are pool slots, the rest index table.extra
-G_NET3 = 2          # 1: /24 or smaller, the prefix holds the first three octets
-G_NET = 3           # 3..6: the network's four octets
-G_HOST_LEN = 7      # table.host_len: a hostname's length byte and room
-G_SIZE = 8
+_G_POOL_FIRST = const(0)    # host offset of pool slot 0
+_G_POOL_SIZE = const(1)     # slots below this are pool slots, the rest index table.extra
+_G_NET3 = const(2)          # 1: /24 or smaller, the prefix holds the first three octets
+_G_NET = const(3)           # 3..6: the network's four octets
+_G_NET_LAST = const(6)
+_G_HOST_LEN = const(7)      # table.host_len: a hostname's length byte and room
+# leases' table layout (leases._HW_SIZE, _HW_ROOM, _HLEN_SHIFT): htype + 6 chaddr bytes per
+# slot, hlen in the flags' bits 3-7
+_HW_SIZE = const(7)
+_HW_ROOM = const(6)
+_HLEN_SHIFT = const(3)
 
 
 def geometry(table, network, net3):
@@ -49,20 +56,20 @@ def line(buf, n: int, pre, slot: int, geo, extra, flags, hwb, hostb) -> int:
         n += 1
         i += 1
     # the host offset of the slot's address (LeaseTable.offset_of)
-    size = g[1]
+    size = g[_G_POOL_SIZE]
     if slot < size:
-        off = g[0] + slot
+        off = g[_G_POOL_FIRST] + slot
     else:
         off = ptr32(extra)[slot - size]
     # the octets not in the prefix: beyond a /24 all four ("d." after each but the last), else the
-    # last one; octet j (3..6 in geo) is the network's | the offset's bits at shift sh
-    if g[2]:
-        j = 6
+    # last one; octet j (_G_NET.._G_NET_LAST in geo) is the network's | the offset's bits at shift sh
+    if g[_G_NET3]:
+        j = _G_NET_LAST
         sh = 0
     else:
-        j = 3
+        j = _G_NET
         sh = 24
-    while j < 7:
+    while j <= _G_NET_LAST:
         v = g[j] | ((off >> sh) & 255)
         if v >= 100:
             b[n] = 48 + v // 100
@@ -72,18 +79,18 @@ def line(buf, n: int, pre, slot: int, geo, extra, flags, hwb, hostb) -> int:
             n += 1
         b[n] = 48 + v % 10
         n += 1
-        if j < 6:
+        if j < _G_NET_LAST:
             b[n] = 46
             n += 1
         sh -= 8
         j += 1
     b[n] = 32
     # hardware address: hlen from the flags, at most the 6 bytes the table keeps
-    h = int(ptr8(flags)[slot]) >> 3
-    if h > 6:
-        h = 6
+    h = int(ptr8(flags)[slot]) >> _HLEN_SHIFT
+    if h > _HW_ROOM:
+        h = _HW_ROOM
     hw = ptr8(hwb)
-    p = slot * 7 + 1
+    p = slot * _HW_SIZE + 1
     e = p + h
     while p < e:
         x = hw[p]
@@ -99,7 +106,7 @@ def line(buf, n: int, pre, slot: int, geo, extra, flags, hwb, hostb) -> int:
     else:
         n += 2      # no MAC: event_line's empty field between two spaces
     ho = ptr8(hostb)
-    q = slot * g[7]
+    q = slot * g[_G_HOST_LEN]
     m = ho[q]
     if m:
         b[n - 1] = 32
