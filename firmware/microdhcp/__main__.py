@@ -337,7 +337,7 @@ class HostEventLog(EventLog):
         # event() where fastlog compiles: a function whose default arguments hold everything a
         # line reads, all fixed for the engine's life (the table's arrays, the prefixes, the
         # buffer). Defaults are locals to the VM (no attribute look-up per line) and, unlike a
-        # closure's cells past five, need no heap for the call (py/objclosure.c, closure_call:
+        # closure's cells past five, need no heap for the call (py/objclosure.c:39-53, closure_call:
         # more than 5 closed-over values and arguments take a heap array, which a locked batch
         # refuses). An OFFER or ACK line is one viper call and the held length's two look-ups;
         # the rare kinds go to the method above.
