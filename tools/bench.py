@@ -156,14 +156,13 @@ def summarize(rows, servers, repeats):
     at that rate. Returns {server: dict}."""
     out = {}
     for name in servers:
-        highs, top_hit, do_d, ra_d, by_rep = [], False, [], [], {}
+        top_hit, do_d, ra_d, by_rep = False, [], [], {}
         for rep in range(repeats):
             mine = [r for r in rows if r["server"] == name and r["repeat"] == rep]
             passed = [r for r in mine if r["pass"]]
             if not mine:
                 continue
             hi = max((r["offered"] for r in passed), default=0)
-            highs.append(hi)
             by_rep[rep] = hi
             if passed and not any(not r["pass"] for r in mine):
                 top_hit = True
@@ -171,6 +170,7 @@ def summarize(rows, servers, repeats):
                 if r["offered"] == hi:
                     do_d.append(float(r["do_avg_ms"]))
                     ra_d.append(float(r["ra_avg_ms"]))
+        highs = list(by_rep.values())      # in repeat order
         ref = [r for r in rows if r["server"] == name and r["offered"] == REF_RATE and r["pass"]]
         out[name] = dict(high=statistics.median(highs) if highs else 0, highs=highs, by_rep=by_rep, top=top_hit,
                          spread=(max(highs) - min(highs)) / statistics.median(highs)
@@ -186,7 +186,7 @@ def paired(a, b):
     # The two servers' ratio repeat by repeat (each repeat runs every server once, close in time,
     # so a slow spell of the machine touches both), and its median: steadier than the ratio of
     # the two medians when the machine drifts between repeats.
-    reps = sorted(set(a.get("by_rep", {})) & set(b.get("by_rep", {})))
+    reps = sorted(set(a["by_rep"]) & set(b["by_rep"]))
     rs = [a["by_rep"][r] / b["by_rep"][r] for r in reps if b["by_rep"][r]]
     if not rs:
         return ""
