@@ -187,6 +187,7 @@ def _kit(opts, cfg, engine, server, clock, iface, until):
     _out("microdhcp: kit: dns %s, http %s" % (
         ("captive" if opts.get("--portal") else "names") if dns_server else "off",
         ("port %d" % port) if web else "off"))
+    _plug_heap()     # the holes the kit's imports left (the chain grows)
     try:
         kit.run(server, dns_server, web, port, until, clock, _out)
     finally:
@@ -247,6 +248,7 @@ def run(argv):
     _gc_pace()
     _install_sigterm()
     _out("microdhcp: serving on %s, %s, pool %d addresses" % (iface or "all interfaces", cfg.subnet_text, cfg.pool_size))
+    _plug_heap()     # last before serving: what start-up made is all in place
     until = None
     if "--exit-after" in opts:
         until = clock.now() + _int(opts, "--exit-after")
@@ -292,6 +294,70 @@ def _gc_pace():
         th = getattr(gc, "threshold", None)
         if th is not None:
             th(_GC_EVERY)
+
+
+# At most this many plugs (one GC block each: 512 KB on the 64-bit unix port, whose heap is 2 MB).
+_PLUG_MAX = 16384
+_plugs = None           # the plugs: a chain of 1-tuples, each holding the one before
+
+
+def _plug_heap(limit=_PLUG_MAX):
+    # Fills the free blocks that start-up leaves between live objects (the unix port compiles
+    # the package into its heap: thousands of small holes). Returns how many blocks it filled.
+    # Why: the first-fit allocator starts each search at an index that only a one-block
+    # allocation moves forward (py/gc.c:938 and :986-992), that every collection puts back to 0
+    # (:612) and that every free or shrink below it pulls back (:1110-1111, :1241-1242). recv()
+    # takes a 1 500-byte buffer per datagram and frees it after copying (ports/unix/modsocket.c:
+    # 293-297), so each datagram's search started at the lowest hole and walked the whole live
+    # heap: gc_alloc was ~18 % of the server's instructions, and more when the event log's
+    # objects made the heap longer (docs/performance.md, "The start-up holes"). With the holes
+    # filled, a search starts above the live heap.
+    # MicroPython only, and only where id() is the address as a small int (py/obj.c:519-528:
+    # below 2**(bits - 2), as on the 64-bit unix port): elsewhere each id() would allocate.
+    # The work is split in three small functions: a frame of more than 11 words is taken from
+    # the heap (py/objfun.c:202, :273-274) and freed on return, which would leave a hole below
+    # the plugs; these two have smaller frames, and _heap_top returns before any plug is made.
+    top = _heap_top()
+    if top is None:
+        return 0
+    return _fill(top, limit)
+
+
+def _heap_top():
+    # The top of the live heap: where a block bigger than every hole lands (first fit), or None
+    # where plugging cannot work. Three quarters of the free heap, halved until it fits; it stays
+    # allocated (garbage) until the next collection, so no plug goes into it.
+    if sys.implementation.name != "micropython":
+        return None
+    try:
+        import uctypes
+    except ImportError:
+        return None
+    import gc
+    gc.collect()
+    size = gc.mem_free() * 3 // 4
+    while size >= 4096:
+        try:
+            top = uctypes.addressof(bytearray(size))
+        except MemoryError:
+            size //= 2
+            continue
+        return top if top + size <= sys.maxsize >> 1 else None
+    return None
+
+
+def _fill(top, limit):
+    global _plugs
+    head = _plugs
+    k = 0
+    while k < limit:
+        t = (head,)             # one block, placed in the lowest free one
+        if id(t) >= top:        # above the live heap: no hole left below
+            break
+        head = t
+        k += 1
+    _plugs = head
+    return k
 
 
 def event_log(engine, iface, clock, out):
