@@ -298,7 +298,7 @@ def _gc_pace():
 
 # At most this many plugs (one GC block each: 512 KB on the 64-bit unix port, whose heap is 2 MB).
 _PLUG_MAX = 16384
-_plugs = None           # the plugs: a chain of 1-tuples, each holding the one before
+_plugs = None  # type: object  # the plugs: a chain of 1-tuples, each holding the one before
 
 
 def _plug_heap(limit=_PLUG_MAX):

@@ -232,7 +232,8 @@ def options(eng, tx, pos, limit, req):
     g = int(eng._gen) + 1
     if g > 255:
         i = 0
-        while i < 256:
+        nm = int(len(eng._mark))
+        while i < nm:
             mk[i] = 0
             i += 1
         g = 1
@@ -249,8 +250,8 @@ def options(eng, tx, pos, limit, req):
         code = b[i]
         i += 1
         j = ix[code]
-        if j and mk[code] != g:
-            mk[code] = g
+        if j and mk[j] != g:
+            mk[j] = g
             e = enc[j - 1]
             k = int(len(e))
             if p + k <= lim:
@@ -264,10 +265,10 @@ def options(eng, tx, pos, limit, req):
     na = int(len(always))
     a = 0
     while a < na:
-        code = int(always[a])
+        j = ix[int(always[a])]
         a += 1
-        if mk[code] != g:
-            e = enc[ix[code] - 1]
+        if mk[j] != g:
+            e = enc[j - 1]
             k = int(len(e))
             if p + k <= lim:
                 v = ptr8(e)

@@ -134,7 +134,8 @@ def prepare(self, config):
     # The reply's parts that never change, made once by Engine.__init__ (self is the engine).
     # Configured options encoded once (RFC 3396 split included) with the pack_into format that
     # copies each: a reply writes one with one C call. _oix[code] = index + 1 in _enc/_efmt
-    # (0: not configured); _mark[code] == _gen: written already in this reply.
+    # (0: not configured); _mark[index + 1] == _gen: written already in this reply (one byte per
+    # configured option, not per code: only those are ever written).
     self._oix = bytearray(256)
     opts = config.options
     self._enc = [None] * len(opts)    # made at their size: lists grown by appends leave holes
@@ -152,7 +153,7 @@ def prepare(self, config):
                                    (_OPT_REBINDING_T2, config.rebind_time))):
         put_u32(self, lt, 6 * i, 18, code, v)
     self._lease_tlv = bytes(lt)
-    self._mark = bytearray(256)
+    self._mark = bytearray(len(opts) + 1)
     self._gen = 0
     # (The order of the attributes matters to the heap budgets: the attribute map grows, in
     # one block, at the 38th; this order passes test_memory's and test_firmware's budgets,
@@ -360,29 +361,29 @@ def put_params(self, tx, pos, limit):
         return req.res[6]
     g = self._gen + 1
     if g > 255:
-        pack_into("256s", mark, 0, b"")   # zero-fills (see _ZFMT)
+        for i in range(len(mark)):     # once in 255 replies (a counted loop: no range object)
+            mark[i] = 0
         g = 1
     self._gen = g
     if req.cnt[_PRL]:
         o = req.off[_PRL]
         for i in range(o, o + req.ln[_PRL]):
-            code = rx[i]
-            j = oix[code]
+            j = oix[rx[i]]
             # A code listed twice is written once; a listed always-sent one only here.
-            if j and mark[code] != g:
-                mark[code] = g
+            if j and mark[j] != g:
+                mark[j] = g
                 e = enc[j - 1]
                 k = len(e)
                 if pos + k <= limit:
                     pk(fmt[j - 1], tx, pos, e)
                     pos += k
     for code in self.always:
-        if mark[code] != g:
-            j = oix[code] - 1
-            e = enc[j]
+        j = oix[code]
+        if mark[j] != g:
+            e = enc[j - 1]
             k = len(e)
             if pos + k <= limit:
-                pk(fmt[j], tx, pos, e)
+                pk(fmt[j - 1], tx, pos, e)
                 pos += k
     return pos
 
