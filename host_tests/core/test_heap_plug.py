@@ -47,64 +47,69 @@ def _make_holes(count):
     return kept
 
 
+def _with_empty_chain(body):
+    # body(host) with the module's chain of plugs emptied, put back afterwards; nothing where
+    # the build has no host command
+    host = _host()
+    if host is None:
+        return
+    saved = host._plugs
+    try:
+        host._plugs = None
+        body(host)
+    finally:
+        host._plugs = saved
+        gc.collect()
+
+
+def _fills_every_hole(host):
+    if not _MP:
+        assert host._heap_top() is None
+        assert host._plug_heap() == 0
+        assert host._plugs is None
+        return
+    if not _addresses_are_small_ints():
+        assert host._heap_top() is None, "id() allocates on this build: it must not plug"
+        assert host._plug_heap() == 0
+        assert host._plugs is None
+        return
+    kept = _make_holes(300)
+    top = host._heap_top()
+    assert top is not None
+    below = 0                               # each kept one below the top has its hole below it
+    for t in kept:
+        if id(t) < top:
+            below += 1
+    filled = host._fill(top, host._PLUG_MAX)
+    after = (filled,)      # built here (a constant tuple would be the compiled one)
+    assert filled < host._PLUG_MAX, filled
+    assert id(after) >= top, (hex(id(after)), hex(top))
+    # a stale word on the stack may keep a dropped tuple alive (the GC is conservative)
+    assert filled >= below - 4, (filled, below)
+    assert _chain_length(host._plugs, filled + 1) == filled
+    # the whole function, on the same heap: little left to fill, and the chain grows by it
+    more = host._plug_heap()
+    assert 0 <= more < 300, more
+    assert _chain_length(host._plugs, filled + more + 1) == filled + more
+
+
 def test_plug_fills_every_hole_below_the_top():
     """Holes made here, and all others below the top that _heap_top finds (where a block bigger
     than the holes lands, first fit), are filled: afterwards a one-block object lands at or
     above that top. The plugs are chained from the module, as many as reported."""
-    host = _host()
-    if host is None:
+    _with_empty_chain(_fills_every_hole)
+
+
+def _stops_at_limit(host):
+    if not (_MP and _addresses_are_small_ints()):
+        assert host._plug_heap(5) == 0
         return
-    saved = host._plugs
-    try:
-        host._plugs = None
-        if not _MP:
-            assert host._heap_top() is None
-            assert host._plug_heap() == 0
-            assert host._plugs is None
-            return
-        if not _addresses_are_small_ints():
-            assert host._heap_top() is None, "id() allocates on this build: it must not plug"
-            assert host._plug_heap() == 0
-            assert host._plugs is None
-            return
-        kept = _make_holes(300)
-        top = host._heap_top()
-        assert top is not None
-        below = 0                               # each kept one below the top has its hole below it
-        for t in kept:
-            if id(t) < top:
-                below += 1
-        filled = host._fill(top, host._PLUG_MAX)
-        after = (filled,)      # built here (a constant tuple would be the compiled one)
-        assert filled < host._PLUG_MAX, filled
-        assert id(after) >= top, (hex(id(after)), hex(top))
-        # a stale word on the stack may keep a dropped tuple alive (the GC is conservative)
-        assert filled >= below - 4, (filled, below)
-        assert _chain_length(host._plugs, filled + 1) == filled
-        # the whole function, on the same heap: little left to fill, and the chain grows by it
-        more = host._plug_heap()
-        assert 0 <= more < 300, more
-        assert _chain_length(host._plugs, filled + more + 1) == filled + more
-    finally:
-        host._plugs = saved
-        gc.collect()
+    kept = _make_holes(50)
+    assert host._plug_heap(7) == 7
+    assert _chain_length(host._plugs, 100) == 7
+    assert kept[0] is not None
 
 
 def test_plug_stops_at_its_limit():
     """A bounded loop: with more holes than the limit, exactly the limit is filled."""
-    host = _host()
-    if host is None:
-        return
-    saved = host._plugs
-    try:
-        host._plugs = None
-        if not (_MP and _addresses_are_small_ints()):
-            assert host._plug_heap(5) == 0
-            return
-        kept = _make_holes(50)
-        assert host._plug_heap(7) == 7
-        assert _chain_length(host._plugs, 100) == 7
-        assert kept[0] is not None
-    finally:
-        host._plugs = saved
-        gc.collect()
+    _with_empty_chain(_stops_at_limit)
