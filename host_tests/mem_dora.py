@@ -32,6 +32,7 @@ def run(capacity=254):
     last = 2 + capacity - 1        # the pool 192.168.4.2 .. (a /23 holds up to 509)
     cfg = Config(address="192.168.4.1/23", pool=("192.168.4.2", "192.168.%d.%d" % (4 + last // 256, last % 256)),
                  capacity=capacity, routers=["192.168.4.1"], dns=["192.168.4.1"], lease_time=3600)
+    gc.collect()   # the configuration's garbage, as board.Board does before it makes the engine
     eng = Engine(cfg)
     if Server is not None:
         srv = Server(eng, bind=False)       # the server's buffers, no socket

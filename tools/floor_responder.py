@@ -97,7 +97,6 @@ def main(argv):
     p.register(s, select.POLLIN)
     ipoll = p.ipoll
     ipoll(0)
-    rx = bytearray(1500)
     tx = bytearray(300)
     view = memoryview(tx)
     bcast = socket.getaddrinfo("255.255.255.255", 68)[0][-1]
@@ -114,9 +113,8 @@ def main(argv):
                 break
             else:
                 break
-            data = s.recv(1500)
-            n = len(data)
-            rx[0:n] = data
+            rx = s.recv(1500)    # read where it lies, as the server does (no copy)
+            n = len(rx)
             if not answer(rx, n, tx, sid, first, count):
                 continue
             if rx[24] or rx[25] or rx[26] or rx[27]:

@@ -6,7 +6,7 @@
 Runs, in build/firmware/micropython-32-frozen, the steps of host_tests/mem_dora.py (the budget
 workload of host_tests/test_firmware.py) one at a time and prints the live heap each step adds,
 measured as gc.mem_alloc() after gc.collect(): every import of the serving core, the Config, the
-Engine (and inside it: the parser with its receive buffer, the transmit buffer, the lease table,
+Engine (and inside it: the parser with its work area, the transmit buffer, the lease table,
 the rest) and the server shell. Live bytes only: the smallest heap that runs the workload
 (tools/heap_floor.py) is larger by the GC's own tables and by the holes that freed temporaries
 leave between long-lived objects. docs/performance.md ("Memory") publishes the output.
@@ -23,7 +23,7 @@ import build_firmware as bf   # noqa: E402
 # Each step is run in the frozen build and the live heap it adds is printed. The Engine's parts
 # are measured after it, by building each part once more as Engine.__init__ does (nothing is
 # deleted: a freed object may stay reachable from a stale stack word of the conservative GC); its
-# "rest" is the difference: views, key buffer, counters, encoded options, marks, attribute map.
+# "rest" is the difference: key buffer, counters, option index, encoded options, marks, attribute map.
 PROBE = r'''
 import gc
 gc.collect()
@@ -60,7 +60,7 @@ step("Engine (whole)")
 s = microdhcp.net.Server(e, bind=False)
 step("net.Server (bind=False)")
 p1 = microdhcp.packet.Request()
-step("engine part: Request (receive buffer %d B)" % len(p1.buf))
+step("engine part: Request (join work area %d B)" % len(p1.work))
 p2 = bytearray(len(e.tx))
 step("engine part: transmit buffer (%d B)" % len(p2))
 p3 = microdhcp.leases.LeaseTable(cfg.pool_first, cfg.pool_size, cfg.extra_offsets, cfg.hostname_len, cfg.id_cells)
@@ -99,7 +99,7 @@ def main(argv):
             if not name.startswith("engine part"):
                 total += n
             print("  %-52s %6d" % (name, n))
-        print("  %-52s %6d" % ("engine part: the rest (views, keys, options, attributes)",
+        print("  %-52s %6d" % ("engine part: the rest (keys, options, attributes)",
                                d["Engine (whole)"] - parts))
         imports = sum(n for name, n in steps if name.startswith("import"))
         print("  %-52s %6d" % ("imports together", imports))

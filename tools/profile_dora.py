@@ -13,7 +13,7 @@ Modes (one DORA = a new client's DISCOVER, OFFER, REQUEST, ACK, as perfdhcp send
 192.168.4.250 (giaddr, hops 1), options 53 and 55, the REQUEST with 50 and 54; pool of 248
 addresses, N new clients into an empty table, as tools/bench.py's ladder does):
   harness   the driver's own work per DORA (patching xid and chaddr, reading yiaddr): subtracted
-  engine    + Engine.handle() of both requests (received bytes copied into rx first, as net.py does)
+  engine    + Engine.handle() of both requests (each parsed where it lies, as net.py hands it over)
   log       + the host command's default event lines (OFFER and ACK, microdhcp.__main__'s logger,
             written to a file once per message, as under lock-step load)
   line      + status.event_line() formatted and written per event (the per-field formatter, used
@@ -107,7 +107,6 @@ def drive(mode, count):
     import microdhcp.__main__  # noqa: F401
     import microdhcp.status  # noqa: F401
     eng, tx, d, r = _engine()
-    rx = eng.rx
     n = len(d)
     now = 1000
     handle = eng.handle
@@ -141,23 +140,19 @@ def drive(mode, count):
     if mode == "harness":
         for i in range(count):
             _patch(d, i)
-            rx[0:n] = d
             _patch(r, i)
             for k in range(4):
                 r[_O50 + k] = tx[16 + k]
-            rx[0:n] = r
     elif mode in ("engine", "log", "line"):
         for i in range(count):
             _patch(d, i)
-            rx[0:n] = d
-            handle(rx, now, tx, n)
+            handle(d, now, tx, n)
             if flush is not None:
                 flush()
             _patch(r, i)
             for k in range(4):
                 r[_O50 + k] = tx[16 + k]
-            rx[0:n] = r
-            handle(rx, now, tx, n)
+            handle(r, now, tx, n)
             if flush is not None:
                 flush()
     elif mode in ("client", "loop", "loop-log", "loop-line"):
@@ -214,30 +209,26 @@ def _sockets(mode, count, eng, d, r, flush):
         flush()
 
 
-PHASES = ("empty", "copy", "parse-d", "identify-d", "take", "reply-offer", "clear", "params",
+PHASES = ("empty", "parse-d", "identify-d", "take", "reply-offer", "clear", "params",
           "parse-r", "identify-r", "off-at", "reply-ack", "set-timer", "clock")
 
 
 def drive_phase(name, reps):
     from microdhcp.codes import DHCPOFFER, DHCPACK
     eng, tx, d, r = _engine(120)
-    rx = eng.rx
     req = eng.req
     n = len(d)
     now = 1000
     new = 5000
     _patch(d, new)
-    rx[0:n] = d
-    req.parse(n)
+    req.parse(n, d)
+    eng.rx = d          # what handle() sets: the message the helpers read
     if name == "empty":
         for _ in range(reps):
             pass
-    elif name == "copy":
-        for _ in range(reps):
-            rx[0:n] = d
     elif name == "parse-d":
         for _ in range(reps):
-            req.parse(n)
+            req.parse(n, d)
     elif name == "identify-d":
         for _ in range(reps):
             eng._identify()
@@ -269,14 +260,14 @@ def drive_phase(name, reps):
             now_()
     else:
         # the REQUEST of the new client, which holds the offer
-        eng.handle(rx, now, tx, n)
+        eng.handle(d, now, tx, n)
         _patch(r, new)
         r[_O50:_O50 + 4] = tx[16:20]
-        rx[0:n] = r
-        req.parse(n)
+        req.parse(n, r)
+        eng.rx = r
         if name == "parse-r":
             for _ in range(reps):
-                req.parse(n)
+                req.parse(n, r)
         elif name == "identify-r":
             for _ in range(reps):
                 eng._identify()
@@ -416,17 +407,16 @@ def table(res, ph):
     out.append("%-52s %9s  %s" % ("one DORA (DISCOVER + REQUEST)", "instr.", ""))
     eng = res["engine"] - h if "engine" in res and h is not None else None
     if ph:
-        row("  copy the datagram into rx (x2)", 2 * ph["copy"])
         row("  parse DISCOVER + REQUEST", ph["parse-d"] + ph["parse-r"])
         row("  identify and hash (DISCOVER + REQUEST)", ph["identify-d"] + ph["identify-r"])
         row("  table: take a slot, address to offset, expiry heap", ph["take"] + ph["off-at"] + ph["set-timer"])
         row("  reply building: OFFER + ACK", ph["reply-offer"] + ph["reply-ack"],
             "per reply: clearing (one 320-byte pack_into) %.0f, options 55/always %.0f" % (ph["clear"], ph["params"]))
         if eng is not None:
-            parts = 2 * ph["copy"] + ph["parse-d"] + ph["parse-r"] + ph["identify-d"] + ph["identify-r"] + \
+            parts = ph["parse-d"] + ph["parse-r"] + ph["identify-d"] + ph["identify-r"] + \
                 ph["take"] + ph["off-at"] + ph["set-timer"] + ph["reply-offer"] + ph["reply-ack"]
             row("  the rest of handle() (decisions, counters, calls)", eng - parts)
-    row("engine: Engine.handle x2 (copy included)", eng)
+    row("engine: Engine.handle x2", eng)
     if "loop" in res and "engine" in res and "client" in res:
         shell = res["loop"] - res["engine"] - (res["client"] - h)
         row("socket shell: Server.poll x2 around handle", shell,

@@ -165,8 +165,7 @@ class StationFilter:
                 return True
         return False
 
-    def __call__(self, engine, n):
-        rx = engine.rx
+    def __call__(self, engine, rx, n):
         if n < _CHADDR + 6 or rx[1] != 1 or rx[2] != 6:
             return False   # not Ethernet/Wi-Fi (htype 1, hlen 6): cannot be an associated station
         if self._known(rx):

@@ -151,6 +151,7 @@ class Reply(packet.Request):
     def __init__(self, codes=REPLY_TRACKED, fixed=None):
         nt = len(codes)
         self.buf = bytearray(_RX_MAX + _SCRATCH)
+        self.work = self.buf    # where Request._add joins: here always the one buffer
         self.n = 0
         self.off = array("H", [0] * nt)
         self.ln = array("H", [0] * nt)
@@ -177,9 +178,12 @@ class Reply(packet.Request):
     def slot(self, code):
         return self._track[code] - 1
 
-    def parse(self, n):
+    def parse(self, n, data=None):
         # Returns 0 or a drop reason (packet's E_ codes; E_NOT_REQUEST here means "not a
-        # BOOTREPLY"). Never raises for any content of buf[:n].
+        # BOOTREPLY"). Never raises for any content of buf[:n]. The client receives into buf
+        # and parses it there (data: Request.parse's argument, None or buf itself here).
+        if data is not None and data is not self.buf:
+            raise ValueError("Reply parses its own buffer")
         b = self.buf
         self.n = n
         self.cnt[0:self._nt] = self._zero

@@ -28,8 +28,6 @@ except (ImportError, SyntaxError, NameError):   # see fast.py's header
     _fast = None  # type: ignore[assignment]  # (mypy: None where a module was imported)
 
 # RFC 2131 section 2 header offsets the engine reads (identity.py and reply.py keep their own).
-_XID = const(4)
-_FLAGS = const(10)
 _CIADDR = const(12)
 _GIADDR = const(24)
 _CHADDR = const(28)
@@ -50,7 +48,6 @@ _EXPIRED = const(4)
 _DECLINED = const(5)
 _F_RESERVED = const(1)           # codes.F_RESERVED
 _KEY_SIZE = const(65)            # codes.KEY_SIZE
-_HW_ROOM = const(6)              # codes.HW_ROOM
 
 # The engine's own public numbers, private here (see above); microdhcp.codes is where they are
 # public and documented: message types (RFC 2132 section 9.6), counters, events, destinations.
@@ -142,21 +139,15 @@ class Engine:
         self.mask = config.mask
         self.network = config.network
         self.req = Request()
-        self.rx = self.req.buf
+        # The buffer the last message was parsed in (the datagram, read in place, or the
+        # parser's work area when its options were joined): what the reply and the event lines
+        # read. Until a message arrives, the work area.
+        self.rx = self.req.work
         # The reply buffer the socket shell (net.Server) sends from, made here, right after the
-        # receive buffer: big blocks first, while the heap is still one piece. Made later (after
-        # the table's temporaries) it may find no 1500-byte hole in a heap with room to spare.
+        # parser's work area: big blocks first, while the heap is still one piece. Made later
+        # (after the table's temporaries) it may find no hole for it in a heap with room to spare.
         # Sized to the longest reply this configuration can build (reply.tx_size says how).
         self.tx = bytearray(_rp.tx_size(config))
-        # Views of fixed header fields, made once: a slice store from a view copies without
-        # allocating (slicing a view per message would allocate one each time).
-        rxv = memoryview(self.rx)
-        self._rx_xid = rxv[_XID:_XID + 4]
-        self._rx_flags = rxv[_FLAGS:_FLAGS + 2]
-        self._rx_ciaddr = rxv[_CIADDR:_CIADDR + 4]
-        self._rx_giaddr = rxv[_GIADDR:_GIADDR + 4]
-        self._rx_relay_hw = rxv[_GIADDR:_CHADDR + 16]   # giaddr and chaddr are adjacent
-        self._rx_chaddr6 = rxv[_CHADDR:_CHADDR + _HW_ROOM]
         self.kbuf = bytearray(_KEY_SIZE)   # identity of the current client: length byte, then the bytes
         self._kb7 = memoryview(self.kbuf)[1:8]   # a 7-byte id (type 1 + MAC, the usual one) in kbuf
         self.kid = False        # kbuf holds this message's option 61 (set by _identify, cleared by handle)
@@ -246,9 +237,9 @@ class Engine:
 
     # --- entry points --------------------------------------------------------------------
     def handle(self, data, now, tx, n=-1):
-        """Process one datagram received at `now` (seconds). `data` is self.rx (filled with
-        readinto, pass n) or any bytes-like object (copied in). Returns the reply length to
-        send from tx (0: no reply); the destination is in dst_kind, dst and dst_port."""
+        """Process one datagram received at `now` (seconds): data[:n] (n < 0: all of data), any
+        bytes-like object, read in place and never written. Returns the reply length to send
+        from tx (0: no reply); the destination is in dst_kind, dst and dst_port."""
         c = self.counters
         c[_C_RECEIVED] += 1
         self.kid = False
@@ -257,13 +248,10 @@ class Engine:
         tb = self.table
         if tb.hsize and tb.expiry[tb.heap[0]] <= now:
             self.tick(now)
-        rx = self.rx
-        if data is not rx:
-            n = len(data)
-            if n > _RX_MAX:
-                return self._drop(_C_OVERSIZE)
-            rx[0:n] = data
-        elif n < 0 or n > _RX_MAX:
+        k = len(data)
+        if n < 0 or n > k:
+            n = k
+        if n > _RX_MAX:
             return self._drop(_C_OVERSIZE)
         req = self.req
         vp = _fast
@@ -271,17 +259,20 @@ class Engine:
             # Request.parse's machine-code twin called from here (one Python call less per
             # message); res[0] == 255: what only the plain parser does, so it parses again.
             r = req.res
-            vp.parse(rx, n, req._track, req.cnt, req.off, req.ln, r)
+            vp.parse(data, n, req._track, req.cnt, req.off, req.ln, r)
             err = r[0]
             if err == 255:
-                err = req.parse(n)
+                err = req.parse(n, data)
             else:
+                req.buf = data
                 req.n = n
                 req.tail = n        # as the plain parse leaves them
                 req.msg_type = r[1]
                 req.overload = r[2]
         else:
-            err = req.parse(n)
+            err = req.parse(n, data)
+        rx = req.buf            # the datagram, or the work area when options were joined
+        self.rx = rx
         if err:
             return self._drop(err)
         # A relayed message must come from a relay on our subnet: we serve only that one.

@@ -23,7 +23,8 @@
 
 
 # parse() writes res[0] = 255 when the message needs what only the plain parser does (a second
-# instance of an option, RFC 3396 joining into the scratch area). Literals, not const() names:
+# instance of an option, RFC 3396 joining in the parser's work area). It reads buf (the datagram,
+# any buffer: a bytes object too) and never writes it. Literals, not const() names:
 # every module-level name costs heap on a board (the 32-bit build's budget, test_firmware.py).
 
 
@@ -221,10 +222,11 @@ def options(eng, tx, pos, limit, req):
     # generation of the engine's marks (_gen, _mark), then the options listed in option 55 (RFC
     # 2132 9.8) in its order, each once, then the always-sent ones not listed; an option that
     # does not fit whole is left out. The engine's encoded options (_enc, a list of bytes) and
-    # their index (_oix); req.res[6] = the new pos.
+    # their index (_oix, up to the highest configured code); req.res[6] = the new pos.
     b = ptr8(req.buf)
     t = ptr8(tx)
     ix = ptr8(eng._oix)
+    nix = int(len(eng._oix))
     mk = ptr8(eng._mark)
     enc = eng._enc
     p = int(pos)
@@ -249,7 +251,9 @@ def options(eng, tx, pos, limit, req):
     while i < end:
         code = b[i]
         i += 1
-        j = ix[code]
+        j = 0
+        if code < nix:      # past _oix's end: not configured
+            j = ix[code]
         if j and mk[j] != g:
             mk[j] = g
             e = enc[j - 1]

@@ -67,7 +67,8 @@ class Server:
     :param clock: The seconds clock (default a new :class:`microdhcp.clock.Clock`).
     :param log: Optional ``log(line)`` for socket trouble.
     :param sock: An already bound UDP socket to use instead of opening port 67.
-    :param accept: Optional ``accept(engine, n) -> bool`` run on each datagram before the engine,
+    :param accept: Optional ``accept(engine, data, n) -> bool`` run on each datagram (data[:n])
+                   before the engine,
                    e.g. the Pico W station filter (``board.StationFilter``).
     :param bind: False: make the buffers but no socket (memory measurements).
 
@@ -81,7 +82,7 @@ class Server:
         self.iface = iface
         self.clock = clock or Clock()
         self.log = log
-        self.accept = accept        # optional accept(engine, n) -> bool, e.g. Pico W station filter
+        self.accept = accept        # optional accept(engine, data, n) -> bool, e.g. Pico W station filter
         self.idle = None            # optional idle(): called at the end of each poll(), its replies
         #                             sent (the host command writes its held event lines there)
         self.tx = getattr(engine, "tx", None) or bytearray(1500)   # made early by Engine (fragmentation)
@@ -114,6 +115,8 @@ class Server:
             self._unlocked_event = self._event_unlocked
             self._unlocked_commit = self._commit_unlocked
         self._views = []
+        self.data = None        # the last datagram received (a bytes object, or _rxbuf)
+        self._rxbuf = None      # recv_into's buffer (CPython), made by _setup_io
         self._bcast = None
         self._ucast = None
         self.sock = sock
@@ -174,9 +177,12 @@ class Server:
         # 32-bit board (modlwip.c:1324 vstr_init_len, :1349 -> py/objstr.c:2423-2441), i.e. ~320 B
         # kept per 300-byte request until the next collection. recvfrom would add the address
         # tuple and its string (modlwip.c:1357-1363): not needed, the engine reads giaddr/ciaddr.
-        rx = self.engine.rx
-        self._rxview = memoryview(rx)[:1500]
+        # The engine parses that bytes object where it is (no copy, no receive buffer of its own);
+        # only recv_into needs one, made here.
         self._mode = 0 if hasattr(s, "recv_into") else 1
+        if self._mode == 0 and self._rxbuf is None:
+            self._rxbuf = bytearray(1500)
+        self.data = self._rxbuf
         # recv() on an empty socket allocates its 1500-byte buffer and the OSError anyway
         # (~1.6 KB per wake-up, tools/bench_memory.py): ipoll(0) asks first, allocating nothing
         # (extmod/modselect.c:583-594 returns the poll object and reuses one tuple).
@@ -213,11 +219,12 @@ class Server:
 
     # --- one datagram ------------------------------------------------------------------------
     def _receive(self):
-        # -> datagram length in engine.rx, 0 for nothing, -1 when the socket would block.
+        # -> datagram length (the datagram in self.data), 0 for nothing, -1 when the socket
+        # would block.
         s = self.sock
         try:
             if self._mode == 0:
-                return s.recv_into(self._rxview)
+                return s.recv_into(self._rxbuf)
             if self._ipoll is not None:
                 for _ in self._ipoll(0):
                     break
@@ -238,10 +245,8 @@ class Server:
                 raise   # the socket is closed: the loops recreate it
             self.recv_errors += 1
             return 0
-        n = len(data)
-        if n:
-            self.engine.rx[0:n] = data
-        return n
+        self.data = data
+        return len(data)
 
     def _step(self, now):
         n = self._receive()
@@ -259,10 +264,10 @@ class Server:
                 self._recover()
             return True
         eng = self.engine
-        if self.accept is not None and not self.accept(eng, n):
+        if self.accept is not None and not self.accept(eng, self.data, n):
             return True
         try:
-            m = eng.handle(eng.rx, now, self.tx, n)
+            m = eng.handle(self.data, now, self.tx, n)
         except Exception as e:  # a bug must not stop the server: count, log, go on
             # (raised with the heap locked, the exception has its type but not its arguments:
             # py/objexcept.c:211-240)

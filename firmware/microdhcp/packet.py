@@ -10,6 +10,7 @@ except ImportError:
         return x
 
 from array import array
+from struct import pack_into
 
 # RFC 2131 section 2, figure 1: fixed header offsets.
 _OP = const(0)
@@ -66,11 +67,17 @@ _E_BAD_LEN = const(7)     # an option we read has an impossible length
 _E_TOO_LONG = const(8)    # split options longer than the room behind the datagram
 
 _RX_MAX = const(1500)     # one Ethernet-sized datagram
-# Split options (RFC 3396) are joined behind the datagram: from its end to the end of the buffer,
-# so a 300-byte request has 1456 bytes for them, a 1500-byte one at least _REQ_SCRATCH. The server
-# reads nothing long from a request (a client id over codes.MAX_ID bytes is refused, a hostname
-# is kept to 63), so a small floor is enough; a client (Reply) keeps codes.SCRATCH for long server
-# options.
+_JOIN = const(255)        # parse's internal "join needed" (fast.parse's PLAIN): never returned
+# The datagram is parsed where it lies (the caller's buffer: the socket's bytes, a test's
+# bytearray), never written. Only a message whose options must be joined (an option in several
+# instances, RFC 3396) is first copied into the work area, the joined values behind it. The work
+# area holds a 576-byte message (RFC 2131 section 2: the size every DHCP host must be prepared to
+# receive; RFC 1122 3.3.2), the size clients split or overload options (RFC 2132 9.3) to fit in;
+# a longer message that needs joining is dropped as E_TOO_LONG. The server reads
+# nothing long from a request (a client id over codes.MAX_ID bytes is refused, a hostname is kept
+# to 63), so _REQ_SCRATCH of joined values is enough; a client (clientmsg.Reply) keeps its own
+# larger buffer for long server options.
+_JOIN_MAX = const(576)
 _REQ_SCRATCH = const(256)
 
 # Expected lengths of fixed-size options, -1 = variable (checked by the engine); parse() checks
@@ -87,30 +94,37 @@ except (ImportError, SyntaxError, NameError):   # see fast.py's header
 
 
 class Request:
-    """View of the last parsed message. off/ln hold each tracked option's value position in
-    buf and its length (options split per RFC 3396 are joined in the scratch area first)."""
+    """View of the last parsed message: buf is the buffer it was parsed in (the datagram itself,
+    or the work area when options were joined); off/ln hold each tracked option's value position
+    in buf and its length."""
 
     def __init__(self):
-        self.buf = bytearray(_RX_MAX + _REQ_SCRATCH)
+        self.work = bytearray(_JOIN_MAX + _REQ_SCRATCH)
+        self.buf = self.work
         self.n = 0
         self.off = array("H", [0] * _NTRACK)
         self.ln = array("H", [0] * _NTRACK)
         self.cnt = bytearray(_NTRACK)
         # code -> index + 1, so one lookup decides whether an option is read.
         self._track = _TRACK
-        self.tail = _RX_MAX
+        self.tail = 0
         self.msg_type = 0
         self.overload = 0
         # Results of the machine-code twins (microdhcp.fast): parse writes [0..2] (error, message
         # type, overload), the engine's key and find [3..5] (hash, chaddr difference, slot).
         self.res = array("i", bytes(32))
 
-    def parse(self, n):
-        # Returns OK (0) or a drop reason. Never raises for any content of buf[:n].
+    def parse(self, n, data=None):
+        # Parses data[:n] in place (None: the work area, where the caller wrote the datagram);
+        # n <= len(data) (Engine.handle makes sure). Returns OK (0) or a drop reason. Never
+        # raises, nor writes into data, for any content.
+        if data is None:
+            data = self.work
+        self.buf = data
         vp = vparse
         if vp is not None:
             r = self.res
-            vp(self.buf, n, self._track, self.cnt, self.off, self.ln, r)
+            vp(data, n, self._track, self.cnt, self.off, self.ln, r)
             err = r[0]
             if err != 255:   # fast.PLAIN: what only the plain parser does (RFC 3396 joining)
                 self.n = n
@@ -118,6 +132,22 @@ class Request:
                 self.msg_type = r[1]
                 self.overload = r[2]
                 return err
+        err = self._parse(n)
+        if err == _JOIN:
+            # A second instance of an option (RFC 3396): the datagram into the work area, where
+            # the joined values go behind it, and parsed again there. "832s" copies at most the
+            # work area's 832 bytes and pads with zeros: one C call, nothing allocated
+            # (test_parse checks the literal against the two constants).
+            w = self.work
+            if n > _JOIN_MAX:
+                err = _E_TOO_LONG
+            else:
+                pack_into("832s", w, 0, data)   # _JOIN_MAX + _REQ_SCRATCH
+                self.buf = w
+                err = self._parse(n)
+        return err
+
+    def _parse(self, n):
         b = self.buf
         self.n = n
         self.cnt[0:_NTRACK] = _ZTRACK
@@ -200,14 +230,18 @@ class Request:
                         off[t] = v
                         lns[t] = ln
                         cnt[t] = 1
-                    elif self._add(t, v, ln):
-                        return _E_TOO_LONG
+                    else:
+                        t = self._add(t, v, ln)
+                        if t:
+                            return t
             pos = v + ln
         return _OK
 
     def _add(self, i, v, ln):
         # RFC 3396: instances of one option are joined in order. The first instance is used in
-        # place; a second one moves the value to the scratch tail and appends.
+        # place; a second one moves the value to the scratch tail and appends. Returns 0, or
+        # _JOIN when buf is not the work area (the caller's datagram is never written), or
+        # E_TOO_LONG when the joined value does not fit behind the datagram.
         off = self.off
         lns = self.ln
         c = self.cnt[i]
@@ -217,18 +251,20 @@ class Request:
             self.cnt[i] = 1
             return 0
         b = self.buf
+        if b is not self.work:
+            return _JOIN
         s = self.tail
         cur = off[i]
         curlen = lns[i]
         if cur < self.n or cur + curlen != s:
             if s + curlen + ln > len(b):
-                return 1
+                return _E_TOO_LONG
             for k in range(curlen):
                 b[s + k] = b[cur + k]
             off[i] = s
             s += curlen
         if s + ln > len(b):
-            return 1
+            return _E_TOO_LONG
         for k in range(ln):
             b[s + k] = b[v + k]
         s += ln

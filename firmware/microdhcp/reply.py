@@ -21,9 +21,8 @@ except (ImportError, SyntaxError, NameError):   # see fast.py's header
 
 # RFC 2131 section 2 header offsets (the ones a reply writes; engine.py keeps those it reads).
 _OP = const(0)
-_HTYPE = const(1)
-_HLEN = const(2)
-_XID = const(4)
+_HOPS = const(3)
+_SECS = const(8)
 _FLAGS = const(10)
 _CIADDR = const(12)
 _YIADDR = const(16)
@@ -56,10 +55,13 @@ _CLIENT_PORT = const(68)
 _MIN_REPLY = const(300)          # RFC 1542 section 2.1: BOOTP minimum message size
 _TX_SIZE = const(1500)            # engine.tx at most: an Ethernet-sized reply (net.Server sends from it)
 # The longest reply engine.tx must hold beside the configured options (see tx_size): the
-# header and cookie (240), 53 (3), 54 (6), 61 and 82 echoed (RFC 6842, RFC 3046 2.2: one instance
-# of at most 255 bytes each, 257 with code and length), END (1); then the larger of a NAK's option
-# 56 (the longest _NAK_ text, 28 + 2) and an ACK's 51, 58, 59 (18) + 80 (2) + the options.
-_REPLY_BASE = const(764)
+# header and cookie (240), 53 (3), 54 (6), 61 echoed (RFC 6842: a client id over codes.MAX_ID
+# = 64 bytes is refused, so 66 with code and length), 82 echoed (RFC 3046 2.2: one instance of at
+# most 255 bytes, 257), END (1); then the larger of a NAK's option 56 (the longest _NAK_ text,
+# 28 + 2) and an ACK's 51, 58, 59 (18) + 80 (2) + the options. (A longer 61 is echoed only in
+# replies to INFORM and to a client whose MAC is reserved, which identity does not refuse: it
+# fits beside everything but a long 82, and is left out where it does not, as any option.)
+_REPLY_BASE = const(573)
 _NAK_ROOM = const(30)
 _LEASE_ROOM = const(20)
 _DEFAULT_MAX = const(548)        # RFC 2131 section 2: 576-byte datagram minus IP and UDP headers
@@ -118,9 +120,10 @@ def tx_size(config):
     # The length of engine.tx for this configuration: the longest reply it can build
     # (_REPLY_BASE), at least the 548 bytes of a 576-octet datagram every client takes (RFC 2131
     # section 2; more only for a client's option 57, RFC 2132 9.10), rounded up to 64 for reply()'s
-    # one-call zeroing, at most _TX_SIZE. A longer reply cannot happen but through a 61 or 82 split
-    # past 255 bytes (RFC 3396) in a reply to a client whose option 57 allows more: that echo is
-    # then left out, as every option that does not fit (docs/performance.md, "Memory").
+    # one-call zeroing, at most _TX_SIZE. A longer reply cannot happen but through a 61 over
+    # codes.MAX_ID (see _REPLY_BASE) or a 61 or 82 split past 255 bytes (RFC 3396) in a reply to a
+    # client whose option 57 allows more: that echo is then left out, as every option that does
+    # not fit (docs/performance.md, "Memory").
     need = _LEASE_ROOM
     for v in config.options.values():
         k = len(v)
@@ -134,10 +137,15 @@ def prepare(self, config):
     # The reply's parts that never change, made once by Engine.__init__ (self is the engine).
     # Configured options encoded once (RFC 3396 split included) with the pack_into format that
     # copies each: a reply writes one with one C call. _oix[code] = index + 1 in _enc/_efmt
-    # (0: not configured); _mark[index + 1] == _gen: written already in this reply (one byte per
+    # (0: not configured), up to the highest configured code (a code past its end is not
+    # configured); _mark[index + 1] == _gen: written already in this reply (one byte per
     # configured option, not per code: only those are ever written).
-    self._oix = bytearray(256)
     opts = config.options
+    top = 0
+    for code in opts:
+        if code > top:
+            top = code
+    self._oix = bytearray(top + 1)
     self._enc = [None] * len(opts)    # made at their size: lists grown by appends leave holes
     self._efmt = [""] * len(opts)
     j = 0
@@ -147,20 +155,19 @@ def prepare(self, config):
         self._efmt[j] = "%ds" % len(e)
         j += 1
         self._oix[code] = j
-    self._sid = encode(_OPT_SERVER_ID, self.server)
-    lt = bytearray(18)
-    for i, (code, v) in enumerate(((_OPT_LEASE_TIME, config.lease_time), (_OPT_RENEWAL_T1, config.renew_time),
-                                   (_OPT_REBINDING_T2, config.rebind_time))):
-        put_u32(self, lt, 6 * i, 18, code, v)
-    self._lease_tlv = bytes(lt)
     self._mark = bytearray(len(opts) + 1)
     self._gen = 0
-    # (The order of the attributes matters to the heap budgets: the attribute map grows, in
-    # one block, at the 38th; this order passes test_memory's and test_firmware's budgets,
-    # some others leave no hole for it at 96 KiB / 32 KiB.)
     # What starts every OFFER and ACK with the configured lease, written with one pack_into:
-    # the cookie, option 53 (its value set per reply), 54, then 51, 58 and 59.
-    self._head_lease = _MAGIC + bytes((_OPT_MSG_TYPE, 1, 0)) + self._sid + self._lease_tlv
+    # the cookie, option 53 (its value set per reply), 54, then 51, 58 and 59; its first 13
+    # bytes (cookie, 53, 54) start every other reply.
+    h = bytearray(31)
+    pack_into("4sBBB", h, 0, _MAGIC, _OPT_MSG_TYPE, 1, 0)
+    s = self.server
+    pack_into("BBBBBB", h, 7, _OPT_SERVER_ID, 4, s[0], s[1], s[2], s[3])
+    put_u32(self, h, 13, 31, _OPT_LEASE_TIME, config.lease_time)
+    put_u32(self, h, 19, 31, _OPT_RENEWAL_T1, config.renew_time)
+    put_u32(self, h, 25, 31, _OPT_REBINDING_T2, config.rebind_time)
+    self._head_lease = h
     # yiaddr in two 16-bit halves: (network's high half, host bits of it, low half, host bits)
     net = self.network
     m = self.mask
@@ -199,25 +206,24 @@ def reply(self, tx, mtype, s, lease_opts):
         # the header fields below in one machine-code call (it does not check tx's length:
         # a buffer too short for the header takes the plain path, which raises)
         vh.head(rx, tx, ciaddr)
-    elif self._pk_view:
-        tx[_OP] = _BOOTREPLY
-        tx[_HTYPE] = rx[_HTYPE]
-        tx[_HLEN] = rx[_HLEN]
-        pk("4s", tx, _XID, self._rx_xid)
-        pk("2s", tx, _FLAGS, self._rx_flags)
-        pk("20s", tx, _GIADDR, self._rx_relay_hw)
-        if ciaddr:
-            # ciaddr echoed in ACKs (REQUEST and INFORM); 0 in OFFER and NAK.
-            pk("4s", tx, _CIADDR, self._rx_ciaddr)
     else:
+        # op .. chaddr copied whole (one C call: "44s" copies the first 44 bytes; CPython's
+        # pack_into takes only bytes, so a slice there), then what is not echoed is set: op,
+        # hops 0, secs 0, and ciaddr (echoed in ACKs to REQUEST and INFORM only), yiaddr and
+        # siaddr zeroed ("Ns" with b"" writes N zeros; MicroPython's pack_into writes nothing
+        # for a format of pad bytes alone, py/modstruct.c:189).
+        if self._pk_view:
+            pk("44s", tx, 0, rx)
+        else:
+            tx[0:_CHADDR + 16] = rx[0:_CHADDR + 16]
         tx[_OP] = _BOOTREPLY
-        tx[_HTYPE] = rx[_HTYPE]
-        tx[_HLEN] = rx[_HLEN]
-        tx[_XID:_XID + 4] = self._rx_xid
-        tx[_FLAGS:_FLAGS + 2] = self._rx_flags
-        tx[_GIADDR:_CHADDR + 16] = self._rx_relay_hw
+        tx[_HOPS] = 0
+        tx[_SECS] = 0
+        tx[_SECS + 1] = 0
         if ciaddr:
-            tx[_CIADDR:_CIADDR + 4] = self._rx_ciaddr
+            pk("8s", tx, _YIADDR, b"")
+        else:
+            pk("12s", tx, _CIADDR, b"")
     if s >= 0:
         # yiaddr: network | host offset (offsets stay below 2**24); table.offset_of written out
         t = self.table
@@ -249,23 +255,20 @@ def reply(self, tx, mtype, s, lease_opts):
         pos = _OPTIONS + 27
         lease_opts |= 4   # written
     else:
-        pk("4s", tx, _COOKIE, _MAGIC)
-        pos = _OPTIONS
-        tx[pos] = _OPT_MSG_TYPE
-        tx[pos + 1] = 1
-        tx[pos + 2] = mtype
-        pos += 3
-        if pos + 6 <= limit:
-            pk("6s", tx, pos, self._sid)
-            pos += 6
+        # cookie, 53 and, where it fits, 54: the first 13 (or 7) bytes of _head_lease
+        if _OPTIONS + 9 <= limit:
+            pk("13s", tx, _COOKIE, self._head_lease)
+            pos = _OPTIONS + 9
+        else:
+            pk("7s", tx, _COOKIE, self._head_lease)
+            pos = _OPTIONS + 3
+        tx[_OPTIONS + 2] = mtype
     if mtype == _DHCPNAK:
         pos = self._put_opt(tx, pos, limit, _OPT_MESSAGE, self.nak_text, 0, len(self.nak_text))
+    # (the configured lease that did not fit with the head above cannot fit here either: 54
+    # came before it, so the lines below take the lease one option at a time, each where it fits)
     if lease_opts & 4:
         lease_opts &= 3
-    elif lease_opts and self.lease == cfg.lease_time and pos + 18 <= limit:
-        # The configured lease with its T1/T2: options 51, 58, 59 encoded once (_lease_tlv).
-        pk("18s", tx, pos, self._lease_tlv)
-        pos += 18
     elif lease_opts:
         lt = self.lease
         pos = self._put_u32(tx, pos, limit, _OPT_LEASE_TIME, lt)
@@ -317,7 +320,10 @@ def reply(self, tx, mtype, s, lease_opts):
     # -> ciaddr:68; otherwise broadcast (unicast to yiaddr would need an ARP entry we cannot add).
     dst = self.dst
     if rx[_GIADDR] | rx[_GIADDR + 1] | rx[_GIADDR + 2] | rx[_GIADDR + 3]:
-        dst[0:4] = self._rx_giaddr
+        dst[0] = rx[_GIADDR]
+        dst[1] = rx[_GIADDR + 1]
+        dst[2] = rx[_GIADDR + 2]
+        dst[3] = rx[_GIADDR + 3]
         self.dst_port = _SERVER_PORT
         self.dst_kind = _DST_UNICAST
         if mtype == _DHCPNAK:
@@ -325,7 +331,10 @@ def reply(self, tx, mtype, s, lease_opts):
     else:
         self.dst_port = _CLIENT_PORT
         if mtype != _DHCPNAK and (rx[_CIADDR] | rx[_CIADDR + 1] | rx[_CIADDR + 2] | rx[_CIADDR + 3]):
-            dst[0:4] = self._rx_ciaddr
+            dst[0] = rx[_CIADDR]
+            dst[1] = rx[_CIADDR + 1]
+            dst[2] = rx[_CIADDR + 2]
+            dst[3] = rx[_CIADDR + 3]
             self.dst_kind = _DST_UNICAST
         else:
             dst[0:4] = self.reply_broadcast
@@ -367,8 +376,10 @@ def put_params(self, tx, pos, limit):
     self._gen = g
     if req.cnt[_PRL]:
         o = req.off[_PRL]
+        top = len(oix)
         for i in range(o, o + req.ln[_PRL]):
-            j = oix[rx[i]]
+            c = rx[i]
+            j = oix[c] if c < top else 0
             # A code listed twice is written once; a listed always-sent one only here.
             if j and mark[j] != g:
                 mark[j] = g

@@ -74,7 +74,7 @@ def sizes(e):
     # Lengths of every table array (they must never change while serving).
     t = e.table
     return (len(t.state), len(t.flags), len(t.expiry), len(t.cells), len(t.cnext), len(t.aref), len(t.hw), len(t.host),
-            len(t.index), len(t.nxt), len(t.prv), len(t.heap), len(t.hpos), len(e.rx), len(e.counters))
+            len(t.index), len(t.nxt), len(t.prv), len(t.heap), len(t.hpos), len(e.req.work), len(e.counters))
 
 
 def check(e, now=None, base_sizes=None):

@@ -137,7 +137,7 @@ def sizes(es):
     for e in es:
         t = e.table
         for o in (t.state, t.flags, t.expiry, t.cells, t.cnext, t.aref, t.hw, t.host, t.index, t.nxt, t.prv, t.heap,
-                  t.hpos, e.rx, e.counters, e.kbuf):
+                  t.hpos, e.req.work, e.counters, e.kbuf):
             out.append((id(o), len(o)))
     return out
 

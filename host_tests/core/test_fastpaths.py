@@ -172,7 +172,8 @@ def test_engine_copies_of_table_constants_match_the_table():
         assert (eng._F_KEY_HW, eng._F_KEYED) == (ls._F_KEY_HW, ls._F_KEYED)
         assert (ident._F_KEY_HW, ident._HLEN_SHIFT) == (ls._F_KEY_HW, ls._HLEN_SHIFT)
         assert (eng._CLIENT_PORT, eng._DEFAULT_MAX) == (rp._CLIENT_PORT, rp._DEFAULT_MAX)
-        assert (eng._CHADDR, ident._CHADDR, ident._HTYPE, ident._HLEN) == (rp._CHADDR, rp._CHADDR, rp._HTYPE, rp._HLEN)
+        assert (eng._CHADDR, ident._CHADDR, ident._HTYPE, ident._HLEN) == (rp._CHADDR, rp._CHADDR, 1, 2)
+        assert (rp._HOPS, rp._SECS, rp._FLAGS, rp._CIADDR, rp._YIADDR, rp._GIADDR) == (3, 8, 10, 12, 16, 24)
     if hasattr(ident, "_H24_SEED"):
         assert ident._H24_SEED == ls.H24_SEED
     kb = bytearray(b"\x07\x01\x02\x00\x00\x00\x00\x09")

@@ -1,7 +1,7 @@
 # Parsing of client messages: RFC 2131 section 2 and 3, RFC 2132 (options, 9.3 overload),
 # RFC 3396 (split options). Every malformed message is dropped, counted, and the engine serves on.
 import dhcpkit as k
-from microdhcp import status
+from microdhcp import codes, packet, status
 import harness as h
 
 DISCOVER_53 = (0x35, 0x01, 0x01)  # 53 message type = DISCOVER
@@ -127,20 +127,40 @@ def test_rfc3396_split_prl_three_instances():
 
 
 def test_rfc3396_split_options_are_joined_behind_the_datagram():
-    """RFC 3396: split options are joined in the receive buffer's room behind the datagram
-    (packet.py): a 300-byte DISCOVER with a 400-byte parameter request list in two instances is
-    served; the same list in a 1500-byte datagram, which leaves only the buffer's 256-byte floor
-    behind it, is dropped as options_too_long (never read past the buffer)."""
-    prl = bytes(range(1, 201))            # 200 codes, sent twice: 400 bytes joined
-    options = bytes((0x35, 0x01, 0x01)) + bytes((0x37, 200)) + prl + bytes((0x37, 200)) + prl + b"\xff"
+    """RFC 3396: a message whose options must be joined is copied into the parser's work area
+    (packet.py), the joined values behind it, and the caller's datagram is never written: a
+    DISCOVER with a 220-byte parameter request list in two instances is served; the same message
+    padded past 576 bytes (what every DHCP host must take, RFC 2131 section 2) is dropped as
+    options_too_long, as is a joined value longer than the room behind the datagram."""
+    prl = bytes(range(1, 111))            # 110 codes, sent twice: 220 bytes joined
+    options = bytes((0x35, 0x01, 0x01)) + bytes((0x37, 110)) + prl + bytes((0x37, 110)) + prl + b"\xff"
     e = h.engine()
     m = k.raw(options)
-    assert 300 < len(m) < 1000
+    assert 300 < len(m) <= 576
+    sent = bytes(m)
     r = h.send(e, m)
     assert r["op"] == 2 and r["options"][53] == bytes((k.OFFER,)), r
+    assert bytes(m) == sent, "the datagram was written"
+    assert e.rx is e.req.work and e.req.cnt[codes.PRL] == 2 and e.req.ln[codes.PRL] == 220
     big = bytearray(m)
-    big.extend(bytes(1500 - len(big)))   # zero padding after END up to a 1500-byte datagram
+    big.extend(bytes(577 - len(big)))    # zero padding after END: a 577-byte datagram
     dropped_as("options_too_long", bytes(big))
+    # 2 x 140 codes joined behind a 576-byte datagram: 856 bytes, past the 832-byte work area
+    prl = bytes(range(1, 141))
+    m = bytearray(k.raw(bytes((0x35, 0x01, 0x01)) + (bytes((0x37, 140)) + prl) * 2 + b"\xff"))
+    m.extend(bytes(576 - len(m)))
+    dropped_as("options_too_long", bytes(m))
+
+
+def test_the_join_copy_format_is_the_work_area():
+    """packet.Request.parse copies a datagram to be joined with one pack_into("832s"): the
+    literal must be the work area's length (_JOIN_MAX + _REQ_SCRATCH), or the copy would be cut
+    short or refused."""
+    from microdhcp.packet import Request
+    r = Request()
+    assert len(r.work) == 832
+    if hasattr(packet, "_JOIN_MAX"):   # CPython keeps private constants as module attributes
+        assert packet._JOIN_MAX + packet._REQ_SCRATCH == 832 and packet._JOIN_MAX == 576
 
 
 def test_rfc2132_s2_truncated_option_dropped():

@@ -138,6 +138,29 @@ def test_rfc2132_s9_10_max_size_small_tx_buffer():
     assert r["options"].get(225, b"\x33" * 250) == b"\x33" * 250
 
 
+def test_engine_tx_holds_the_longest_reply_it_builds():
+    """The engine's own transmit buffer (reply.tx_size) holds its longest reply whole: a relayed
+    client allowing 1500 bytes (option 57) with the longest client id kept (codes.MAX_ID, RFC
+    6842 echo) and a 255-byte relay option (RFC 3046 echo), asking for every configured option,
+    gets all of them, in OFFER and ACK."""
+    from microdhcp.codes import MAX_ID
+    from microdhcp.reply import tx_size
+    e = h.engine(ntp=["192.168.4.1"], domain="lab.example", raw_options={224: b"\x22" * 100})
+    e.tx = bytearray(tx_size(e.cfg))     # the size Engine makes it (the harness gives 1500)
+    codes = sorted(e.cfg.options)
+    cid = b"\x00" + bytes(range(1, MAX_ID))
+    agent = b"\x01\xfd" + bytes(range(253))
+    assert len(cid) == MAX_ID and len(agent) == 255
+    opts = ((55, bytes(codes)), (57, b"\x05\xdc"), (61, cid), (82, agent))
+    off = h.discover(e, 1, options=opts, giaddr=RELAY, hops=1)
+    ack = h.request_selecting(e, 1, off["yiaddr"], options=opts, giaddr=RELAY)
+    for r in (off, ack):
+        assert r["options"][61] == cid and r["options"][82] == agent, r["order"]
+        for code in codes + [51, 58, 59]:
+            assert code in r["options"], (code, r["order"])
+        assert r["len"] <= len(e.tx)
+
+
 def test_rfc1542_s2_1_reply_at_least_300_bytes():
     """RFC 1542 2.1 / RFC 2131 section 2: replies are at least 300 bytes (BOOTP minimum), zero
     padded after END."""

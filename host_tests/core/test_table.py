@@ -11,7 +11,7 @@ def arrays(e):
     # (identity, length) of every table array and engine buffer: none may be replaced or grow.
     t = e.table
     objs = (t.state, t.flags, t.expiry, t.cells, t.cnext, t.aref, t.hw, t.host, t.index, t.nxt, t.prv,
-            t.heap, t.hpos, t.extra, e.rx, e.counters, e.kbuf, e.dst, e.req.off, e.req.ln, e.req.cnt)
+            t.heap, t.hpos, t.extra, e.req.work, e.counters, e.kbuf, e.dst, e.req.off, e.req.ln, e.req.cnt)
     return [(id(o), len(o)) for o in objs]
 
 
