@@ -456,5 +456,5 @@ def run(b):
         srv = b.server
         if srv is not None:
             # empty: 0-byte datagrams; rebinds: the ESP32 latch they set, cleared (net.Server._recover)
-            log("socket: sent=%d send_errors=%d recv_errors=%d empty=%d rebinds=%d internal_errors=%d"
-                % (srv.sent, srv.send_errors, srv.recv_errors, srv.empty, srv.rebinds, srv.internal_errors))
+            log("socket: sent=%d send_errors=%d recv_errors=%d recv_nomem=%d empty=%d rebinds=%d internal_errors=%d"
+                % (srv.sent, srv.send_errors, srv.recv_errors, srv.recv_nomem, srv.empty, srv.rebinds, srv.internal_errors))

@@ -2,6 +2,7 @@
 # microdhcp.net: the socket shell around the engine. One UDP socket on 0.0.0.0:67; datagrams go to
 # Engine.handle, replies go where the engine says. Works on CPython, the MicroPython unix port and
 # lwIP boards (ESP32, Pico W); everything that differs between them is chosen once, here.
+import gc
 import sys
 import socket
 import errno
@@ -89,6 +90,7 @@ class Server:
         self.sent = 0
         self.send_errors = 0
         self.recv_errors = 0
+        self.recv_nomem = 0     # datagrams dropped because recv() found no room for its buffer
         self.internal_errors = 0
         self.empty = 0          # 0-byte datagrams read
         self.rebinds = 0        # ... after each of which an lwIP socket was re-bound (ESP32 latch)
@@ -220,7 +222,7 @@ class Server:
     # --- one datagram ------------------------------------------------------------------------
     def _receive(self):
         # -> datagram length (the datagram in self.data), 0 for nothing, -1 when the socket
-        # would block.
+        # would block, -2 when a datagram was dropped for want of memory (_recv_short).
         s = self.sock
         try:
             if self._mode == 0:
@@ -233,11 +235,17 @@ class Server:
             if self._locked:
                 _unlock()
                 try:
-                    data = s.recv(1500)   # allocates the datagram: the floor on MicroPython
+                    try:
+                        data = s.recv(1500)   # allocates the datagram: the floor on MicroPython
+                    except MemoryError:
+                        data = self._recv_short(s)
                 finally:
                     _lock()
             else:
-                data = s.recv(1500)
+                try:
+                    data = s.recv(1500)
+                except MemoryError:
+                    data = self._recv_short(s)
         except OSError as e:
             if e.args and e.args[0] in (errno.EAGAIN, getattr(errno, "EWOULDBLOCK", errno.EAGAIN)):
                 return -1
@@ -245,13 +253,35 @@ class Server:
                 raise   # the socket is closed: the loops recreate it
             self.recv_errors += 1
             return 0
+        if data is None:
+            return -2
         self.data = data
         return len(data)
+
+    def _recv_short(self, s):
+        # recv(1500) allocates its whole buffer before it reads (extmod/modlwip.c:1324; the unix
+        # port's modsocket.c:293): on a fragmented heap that fails with room to spare in total,
+        # and the MemoryError would end the serve loop. A collection, a second try; failing
+        # still, recv(1) takes the datagram off the queue (a UDP read drops what does not fit:
+        # modlwip.c:719-723 copies that much and frees the pbuf; a socket's recv does the same)
+        # and it is counted, not served: the client retransmits, the server goes on. Returns
+        # the datagram or None.
+        gc.collect()
+        try:
+            return s.recv(1500)
+        except MemoryError:
+            pass
+        self.recv_nomem += 1
+        try:
+            s.recv(1)
+        except MemoryError:
+            pass    # not even 2 bytes: the datagram stays queued for the next poll
+        return None
 
     def _step(self, now):
         n = self._receive()
         if n < 0:
-            return False
+            return n == -2      # -2: one datagram taken and dropped (counted): go on
         if n == 0:
             # An empty UDP datagram is valid and lwIP hands it over as a 0-byte read. On ESP32 that
             # read latches the socket as peer-closed: every later read returns 0 without reading

@@ -260,6 +260,57 @@ def test_an_error_under_the_lock_is_counted_logged_and_serving_goes_on():
         r.close()
 
 
+class _NoRoom:
+    # The server's socket, whose recv(1500) raises MemoryError `fails` times first, as a board's
+    # recv does when the heap has no hole for its buffer; what it then reads, it reads for real.
+    def __init__(self, real, fails):
+        self.real = real
+        self.fails = fails
+        self.sizes = []
+
+    def recv(self, n):
+        self.sizes.append(n)
+        if n == 1500 and self.fails:
+            self.fails -= 1
+            raise MemoryError("memory allocation failed, allocating 1501 bytes")
+        return self.real.recv(n)
+
+    def sendto(self, data, addr):
+        return self.real.sendto(data, addr)
+
+    def close(self):
+        self.real.close()
+
+
+def test_no_room_for_a_datagram_drops_it_and_serving_goes_on():
+    # recv(1500) allocates its buffer before it reads: a MemoryError there must not end the
+    # serve loop. One failure: a collection and a second try serve the datagram. Two: the
+    # datagram is taken off the queue with recv(1), counted (recv_nomem) and not answered, and
+    # the next one is served.
+    r = Rig()
+    try:
+        srv = r.srv
+        srv._mode = 1             # the recv path (CPython would take recv_into)
+        srv.sock = _NoRoom(srv.sock, 1)
+        r.send(_discover(60))
+        r.settle()
+        assert srv.poll(100) == 1
+        assert [m["xid"] for m in r.replies(1)] == [bytes((7, 7, 7, 60))]
+        assert srv.recv_nomem == 0 and srv.sock.sizes[:2] == [1500, 1500]
+        srv.sock = _NoRoom(srv.sock.real, 2)
+        r.send(_discover(61))
+        r.send(_discover(62))
+        r.settle()
+        srv.poll(100)
+        r.settle()
+        srv.poll(0)
+        assert srv.recv_nomem == 1 and srv.sock.sizes[:4] == [1500, 1500, 1, 1500], srv.sock.sizes
+        assert [m["xid"] for m in r.replies(1)] == [bytes((7, 7, 7, 62))]
+        assert srv.internal_errors == 0 and _lock_depth() == 0
+    finally:
+        r.close()
+
+
 def _map_room(o):
     # Free slots in MicroPython's attribute map of o: a hash table grown only when full, to these
     # sizes (py/map.c:68-73), so n attributes take the smallest size >= n.
