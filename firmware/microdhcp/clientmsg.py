@@ -198,12 +198,12 @@ class Reply(packet.Request):
             return _E_HLEN
         if b[_COOKIE] != 99 or b[_COOKIE + 1] != 130 or b[_COOKIE + 2] != 83 or b[_COOKIE + 3] != 99:
             return _E_COOKIE
-        err = self._walk(_OPTIONS, n, 1)
+        err = self._walk(b, _OPTIONS, n, 1)
         ov = self.overload
         if not err and ov & 1:
-            err = self._walk(_FILE, _COOKIE, 0)
+            err = self._walk(b, _FILE, _COOKIE, 0)
         if not err and ov & 2:
-            err = self._walk(_SNAME, _FILE, 0)
+            err = self._walk(b, _SNAME, _FILE, 0)
         if err:
             return err
         fx = self._fx

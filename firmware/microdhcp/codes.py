@@ -90,7 +90,7 @@ E_COOKIE = const(4)      # magic cookie missing (a BOOTP client, or garbage)
 E_OPTION = const(5)      # an option runs past the end of its field
 E_NO_TYPE = const(6)     # no usable option 53
 E_BAD_LEN = const(7)     # an option we read has an impossible length
-E_TOO_LONG = const(8)    # split options longer than the room behind the datagram
+E_TOO_LONG = const(8)    # joined options (RFC 3396) past the room of the parser's work area
 
 # Header fields read off the packet path (status.event_line) from a parsed message's buffer.
 HDR_HLEN = const(2)      # RFC 2131 section 2: hlen, 1..16 once parsed (E_HLEN otherwise)

@@ -64,21 +64,20 @@ _E_COOKIE = const(4)      # magic cookie missing (a BOOTP client, or garbage)
 _E_OPTION = const(5)      # an option runs past the end of its field
 _E_NO_TYPE = const(6)     # no usable option 53
 _E_BAD_LEN = const(7)     # an option we read has an impossible length
-_E_TOO_LONG = const(8)    # split options longer than the room behind the datagram
+_E_TOO_LONG = const(8)    # joined options (RFC 3396) past the room of the work area
 
 _RX_MAX = const(1500)     # one Ethernet-sized datagram
 _JOIN = const(255)        # parse's internal "join needed" (fast.parse's PLAIN): never returned
 # The datagram is parsed where it lies (the caller's buffer: the socket's bytes, a test's
 # bytearray), never written. Only a message whose options must be joined (an option in several
-# instances, RFC 3396) is first copied into the work area, the joined values behind it. The work
-# area holds a 576-byte message (RFC 2131 section 2: the size every DHCP host must be prepared to
-# receive; RFC 1122 3.3.2), the size clients split or overload options (RFC 2132 9.3) to fit in;
-# a longer message that needs joining is dropped as E_TOO_LONG. The server reads
-# nothing long from a request (a client id over codes.MAX_ID bytes is refused, a hostname is kept
-# to 63), so _REQ_SCRATCH of joined values is enough; a client (clientmsg.Reply) keeps its own
-# larger buffer for long server options.
-_JOIN_MAX = const(576)
-_REQ_SCRATCH = const(256)
+# instances, RFC 3396) is parsed again into the work area: the fixed header up to chaddr (what is
+# read of it after the parse), then every tracked option's value, instances of one option joined
+# in order. The server reads nothing long from a request (a client id over codes.MAX_ID bytes is
+# refused, a hostname is kept to 63), so _REQ_SCRATCH bytes of values are plenty; a message whose
+# tracked values take more is dropped as E_TOO_LONG. A client (clientmsg.Reply) joins in its own
+# larger buffer, behind the datagram, for long server options.
+_HEAD = const(44)         # op .. chaddr (RFC 2131 section 2): the header copied into the work area
+_REQ_SCRATCH = const(512)
 
 # Expected lengths of fixed-size options, -1 = variable (checked by the engine); parse() checks
 # them written out, in this order.
@@ -99,7 +98,7 @@ class Request:
     in buf and its length."""
 
     def __init__(self):
-        self.work = bytearray(_JOIN_MAX + _REQ_SCRATCH)
+        self.work = bytearray(_HEAD + _REQ_SCRATCH)
         self.buf = self.work
         self.n = 0
         self.off = array("H", [0] * _NTRACK)
@@ -128,30 +127,27 @@ class Request:
             err = r[0]
             if err != 255:   # fast.PLAIN: what only the plain parser does (RFC 3396 joining)
                 self.n = n
-                self.tail = n        # as the plain parser leaves it (joins go behind the datagram)
+                self.tail = n        # as the plain parser leaves it, parsing in place
                 self.msg_type = r[1]
                 self.overload = r[2]
                 return err
-        err = self._parse(n)
-        if err == _JOIN:
-            # A second instance of an option (RFC 3396): the datagram into the work area, where
-            # the joined values go behind it, and parsed again there. "832s" copies at most the
-            # work area's 832 bytes and pads with zeros: one C call, nothing allocated
-            # (test_parse checks the literal against the two constants).
+        err = self._parse(n, data)
+        if err == _JOIN and data is not self.work:
+            # A second instance of an option (RFC 3396): parsed again, from the datagram into
+            # the work area (header, then the values; _take). "44s" copies op .. chaddr in one C
+            # call, nothing allocated (test_parse checks the literal against _HEAD).
             w = self.work
-            if n > _JOIN_MAX:
-                err = _E_TOO_LONG
-            else:
-                pack_into("832s", w, 0, data)   # _JOIN_MAX + _REQ_SCRATCH
-                self.buf = w
-                err = self._parse(n)
+            pack_into("44s", w, 0, data)
+            self.buf = w
+            err = self._parse(n, data)
         return err
 
-    def _parse(self, n):
-        b = self.buf
+    def _parse(self, n, b):
+        # b: the datagram. Parses in place when self.buf is b; into the work area (every
+        # tracked value copied behind the header) when self.buf is the work area and b is not.
         self.n = n
         self.cnt[0:_NTRACK] = _ZTRACK
-        self.tail = n
+        self.tail = n if b is self.buf else _HEAD
         self.msg_type = 0
         self.overload = 0
         if n < _OPTIONS:
@@ -163,13 +159,13 @@ class Request:
         # RFC 2131 section 3: the first four octets of options are 99.130.83.99.
         if b[_COOKIE] != 99 or b[_COOKIE + 1] != 130 or b[_COOKIE + 2] != 83 or b[_COOKIE + 3] != 99:
             return _E_COOKIE
-        err = self._walk(_OPTIONS, n, 1)
+        err = self._walk(b, _OPTIONS, n, 1)
         # RFC 2131 4.1 / RFC 2132 9.3: with overload, 'file' is read before 'sname'.
         ov = self.overload
         if not err and ov & 1:
-            err = self._walk(_FILE, _COOKIE, 0)
+            err = self._walk(b, _FILE, _COOKIE, 0)
         if not err and ov & 2:
-            err = self._walk(_SNAME, _FILE, 0)
+            err = self._walk(b, _SNAME, _FILE, 0)
         if err:
             return err
         # Fixed-size options (_FIXED), checked in TRACKED order, written out: a loop over the
@@ -188,16 +184,15 @@ class Request:
             return _E_BAD_LEN
         if not cnt[_MSG_TYPE]:
             return _E_NO_TYPE
-        t = b[self.off[_MSG_TYPE]]
+        t = self.buf[self.off[_MSG_TYPE]]
         if t < 1 or t > 8:
             return _E_NO_TYPE
         self.msg_type = t
         return _OK
 
-    def _walk(self, pos, end, top):
-        # One options field. A missing END is accepted when every option fits (the field's
-        # end closes it); an option running past the end is malformed.
-        b = self.buf
+    def _walk(self, b, pos, end, top):
+        # One options field of the datagram b. A missing END is accepted when every option
+        # fits (the field's end closes it); an option running past the end is malformed.
         track = self._track
         cnt = self.cnt
         off = self.off
@@ -225,7 +220,11 @@ class Request:
                 t = track[c]
                 if t:
                     t -= 1
-                    if not cnt[t]:
+                    if b is not self.buf:
+                        t = self._take(t, b, v, ln)     # into the work area
+                        if t:
+                            return t
+                    elif not cnt[t]:
                         # first instance, used in place (the common case, inlined)
                         off[t] = v
                         lns[t] = ln
@@ -236,6 +235,38 @@ class Request:
                             return t
             pos = v + ln
         return _OK
+
+    def _take(self, i, src, v, ln):
+        # The work area's parse: the value src[v:v + ln] goes behind what is there, appended to
+        # this option's value when that is the last one written, else after a copy of it moved
+        # to the end (RFC 3396: instances joined in order). Returns 0 or E_TOO_LONG.
+        b = self.buf
+        off = self.off
+        lns = self.ln
+        s = self.tail
+        c = self.cnt[i]
+        cur = s
+        curlen = 0
+        if c:
+            cur = off[i]
+            curlen = lns[i]
+            if cur + curlen != s:
+                if s + curlen + ln > len(b):
+                    return _E_TOO_LONG
+                for k in range(curlen):
+                    b[s + k] = b[cur + k]
+                cur = s
+                s += curlen
+        if s + ln > len(b):
+            return _E_TOO_LONG
+        for k in range(ln):
+            b[s + k] = src[v + k]
+        off[i] = cur
+        lns[i] = curlen + ln
+        self.tail = s + ln
+        if c < 255:
+            self.cnt[i] = c + 1
+        return 0
 
     def _add(self, i, v, ln):
         # RFC 3396: instances of one option are joined in order. The first instance is used in

@@ -126,41 +126,59 @@ def test_rfc3396_split_prl_three_instances():
     assert params == [42, 15, 6, 3, 1], r["order"]
 
 
-def test_rfc3396_split_options_are_joined_behind_the_datagram():
-    """RFC 3396: a message whose options must be joined is copied into the parser's work area
-    (packet.py), the joined values behind it, and the caller's datagram is never written: a
-    DISCOVER with a 220-byte parameter request list in two instances is served; the same message
-    padded past 576 bytes (what every DHCP host must take, RFC 2131 section 2) is dropped as
-    options_too_long, as is a joined value longer than the room behind the datagram."""
+def test_rfc3396_split_options_are_joined_in_the_work_area():
+    """RFC 3396: a message with an option in several instances is parsed again into the parser's
+    work area (packet.py): the header up to chaddr, then every tracked value, instances joined in
+    order; the caller's datagram is never written. A DISCOVER with a 220-byte parameter request
+    list in two instances is served, padded to 1500 bytes too; tracked values past the work
+    area's 512 bytes are dropped as options_too_long."""
     prl = bytes(range(1, 111))            # 110 codes, sent twice: 220 bytes joined
     options = bytes((0x35, 0x01, 0x01)) + bytes((0x37, 110)) + prl + bytes((0x37, 110)) + prl + b"\xff"
     e = h.engine()
     m = k.raw(options)
-    assert 300 < len(m) <= 576
     sent = bytes(m)
     r = h.send(e, m)
     assert r["op"] == 2 and r["options"][53] == bytes((k.OFFER,)), r
     assert bytes(m) == sent, "the datagram was written"
-    assert e.rx is e.req.work and e.req.cnt[codes.PRL] == 2 and e.req.ln[codes.PRL] == 220
+    req = e.req
+    assert e.rx is req.work and req.cnt[codes.PRL] == 2 and req.ln[codes.PRL] == 220
+    o = req.off[codes.PRL]
+    assert bytes(e.rx[o:o + 220]) == prl + prl and bytes(e.rx[0:44]) == sent[0:44]
     big = bytearray(m)
-    big.extend(bytes(577 - len(big)))    # zero padding after END: a 577-byte datagram
-    dropped_as("options_too_long", bytes(big))
-    # 2 x 140 codes joined behind a 576-byte datagram: 856 bytes, past the 832-byte work area
-    prl = bytes(range(1, 141))
-    m = bytearray(k.raw(bytes((0x35, 0x01, 0x01)) + (bytes((0x37, 140)) + prl) * 2 + b"\xff"))
-    m.extend(bytes(576 - len(m)))
-    dropped_as("options_too_long", bytes(m))
+    big.extend(bytes(1500 - len(big)))   # zero padding after END: a 1500-byte datagram
+    r = h.send(e, bytes(big), 1)
+    assert r["op"] == 2 and r["options"][53] == bytes((k.OFFER,)), r
+    # 3 x 180 codes joined: 540 bytes of values, past the 512-byte room
+    prl = bytes(range(1, 181))
+    dropped_as("options_too_long", k.raw(bytes((0x35, 0x01, 0x01)) + (bytes((0x37, 180)) + prl) * 3 + b"\xff"))
 
 
-def test_the_join_copy_format_is_the_work_area():
-    """packet.Request.parse copies a datagram to be joined with one pack_into("832s"): the
-    literal must be the work area's length (_JOIN_MAX + _REQ_SCRATCH), or the copy would be cut
-    short or refused."""
+def test_rfc3396_joined_values_keep_their_order_beside_other_options():
+    """Instances of one option interleaved with other tracked options (RFC 3396 section 7: in
+    order of appearance): a hostname split in two around a client id and a PRL is joined whole,
+    and the options between keep their values."""
+    options = (bytes((0x35, 0x01, 0x01)) + bytes((0x0c, 3)) + b"abc" + bytes((0x3d, 7, 1, 2, 0, 0, 0, 0, 9))
+               + bytes((0x37, 3, 1, 3, 6)) + bytes((0x0c, 3)) + b"def" + bytes((0x37, 1, 15)) + b"\xff")
+    e = h.engine()
+    h.send(e, k.raw(options))
+    req = e.req
+    assert e.rx is req.work
+    got = {}
+    for i in (codes.HOSTNAME, codes.CLIENT_ID, codes.PRL):
+        got[i] = bytes(e.rx[req.off[i]:req.off[i] + req.ln[i]])
+    assert got == {codes.HOSTNAME: b"abcdef", codes.CLIENT_ID: bytes((1, 2, 0, 0, 0, 0, 9)),
+                   codes.PRL: bytes((1, 3, 6, 15))}, got
+
+
+def test_the_join_copy_format_is_the_header():
+    """packet.Request.parse copies the header into the work area with one pack_into("44s"): the
+    literal must be _HEAD (op .. chaddr, RFC 2131 section 2), the bytes read of the header after
+    a parse."""
     from microdhcp.packet import Request
     r = Request()
-    assert len(r.work) == 832
-    if hasattr(packet, "_JOIN_MAX"):   # CPython keeps private constants as module attributes
-        assert packet._JOIN_MAX + packet._REQ_SCRATCH == 832 and packet._JOIN_MAX == 576
+    assert len(r.work) == 44 + 512
+    if hasattr(packet, "_HEAD"):   # CPython keeps private constants as module attributes
+        assert packet._HEAD == 44 and packet._REQ_SCRATCH == 512
 
 
 def test_rfc2132_s2_truncated_option_dropped():
