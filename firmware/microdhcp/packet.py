@@ -134,7 +134,7 @@ class Request:
         err = self._parse(n, data)
         if err == _JOIN and data is not self.work:
             # A second instance of an option (RFC 3396): parsed again, from the datagram into
-            # the work area (header, then the values; _take). "44s" copies op .. chaddr in one C
+            # the work area (header, then the values; _append). "44s" copies op .. chaddr in one C
             # call, nothing allocated (test_parse checks the literal against _HEAD).
             w = self.work
             pack_into("44s", w, 0, data)
@@ -221,7 +221,7 @@ class Request:
                 if t:
                     t -= 1
                     if b is not self.buf:
-                        t = self._take(t, b, v, ln)     # into the work area
+                        t = self._append(t, b, v, ln)     # into the work area
                         if t:
                             return t
                     elif not cnt[t]:
@@ -236,10 +236,11 @@ class Request:
             pos = v + ln
         return _OK
 
-    def _take(self, i, src, v, ln):
-        # The work area's parse: the value src[v:v + ln] goes behind what is there, appended to
-        # this option's value when that is the last one written, else after a copy of it moved
-        # to the end (RFC 3396: instances joined in order). Returns 0 or E_TOO_LONG.
+    def _append(self, i, src, v, ln):
+        # Joining into self.buf (RFC 3396: instances in order): the value src[v:v + ln] goes at
+        # the tail, appended to this option's value when that ends there, else after a copy of
+        # it moved to the end. src is the datagram (the work area's parse) or self.buf itself
+        # (_add). Returns 0 or E_TOO_LONG.
         b = self.buf
         off = self.off
         lns = self.ln
@@ -269,38 +270,11 @@ class Request:
         return 0
 
     def _add(self, i, v, ln):
-        # RFC 3396: instances of one option are joined in order. The first instance is used in
-        # place; a second one moves the value to the scratch tail and appends. Returns 0, or
-        # _JOIN when buf is not the work area (the caller's datagram is never written), or
-        # E_TOO_LONG when the joined value does not fit behind the datagram.
-        off = self.off
-        lns = self.ln
-        c = self.cnt[i]
-        if c == 0:
-            off[i] = v
-            lns[i] = ln
-            self.cnt[i] = 1
-            return 0
+        # A second instance of a tracked option found parsing in place (RFC 3396). In the
+        # caller's datagram: _JOIN (it is never written; parse() parses again into the work
+        # area). In a buffer of our own (the work area, a client's Reply): joined behind the
+        # datagram there, as _append does. Returns 0, _JOIN or E_TOO_LONG.
         b = self.buf
         if b is not self.work:
             return _JOIN
-        s = self.tail
-        cur = off[i]
-        curlen = lns[i]
-        if cur < self.n or cur + curlen != s:
-            if s + curlen + ln > len(b):
-                return _E_TOO_LONG
-            for k in range(curlen):
-                b[s + k] = b[cur + k]
-            off[i] = s
-            s += curlen
-        if s + ln > len(b):
-            return _E_TOO_LONG
-        for k in range(ln):
-            b[s + k] = b[v + k]
-        s += ln
-        lns[i] = curlen + ln
-        self.tail = s
-        if c < 255:
-            self.cnt[i] = c + 1
-        return 0
+        return self._append(i, b, v, ln)
