@@ -238,7 +238,7 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--elf", default=ELF)
     ap.add_argument("--capacity", type=int, default=254)
-    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--timeout", type=float, default=300)   # a hang guard (make test runs it beside the lab)
     ap.add_argument("--no-suite", action="store_true", help="skip the core suite from ROMFS")
     a = ap.parse_args(argv)
     passed = failed = 0

@@ -17,10 +17,21 @@ Stages (all by default; --only picks one):
   fuzz          a bounded atheris run (FUZZ_CI_SECONDS, default 60)
   rp2           tools/test_rp2.py: the Pico firmware with microdhcp frozen, in the rp2040js emulator
 
+  python3 tools/run_tests.py [--only STAGE | --stages A,B,...]
+
+By default (no argument) the stages run in two lanes at once: the cpython stage, whose lab tests
+spend most of their time waiting on clients, timers and restarts, and the other stages one after
+another in a child process at a lower CPU priority (nice 10) so that they take the idle core time
+and give way to the lab when it needs both cores. The second lane's output is kept in
+out/lane-b.log and printed when both lanes are done. MICRODHCP_SERIAL=1 runs every stage in turn
+in this process instead. --stages runs the named stages in turn (what the second lane is).
+
 pytest's exit 5 (no tests collected) counts as a failure. As root the lab tests are required:
 MICRODHCP_REQUIRE_LAB=1 turns their skips into failures.
 """
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -105,39 +116,116 @@ def script_stage(cmd, name):
     return (1, 0, 0) if rc == 0 else (0, 1, 0)
 
 
+STAGES = {
+    "cpython": lambda: pytest_stage(["host_tests"], "cpython"),
+    "cpython-core": lambda: pytest_stage(["host_tests/core"], "core"),
+    "integration": lambda: pytest_stage(["host_tests/integration"], "integration"),
+    "micropython": lambda: both_paths(),
+    "mp32-frozen": lambda: firmware_stage(("build/firmware/micropython-32-frozen",
+                                            "host_tests/mp_runner.py", "--frozen"), 900),
+    "qemu-m3": lambda: firmware_stage((sys.executable, "tools/qemu_run.py"), 900),
+    "typecheck": lambda: script_stage(["sh", "tools/typecheck.sh"], "typecheck"),
+    "lint": lambda: script_stage(["sh", "tools/lint.sh"], "lint"),
+    "fuzz": lambda: script_stage([sys.executable, "tools/fuzz_atheris.py", "--seconds",
+                                  os.environ.get("FUZZ_CI_SECONDS", "60")], "fuzz"),
+    "rp2": lambda: counted_stage([sys.executable, "tools/test_rp2.py"]),
+}
+# `make test`: lane A is the cpython stage; lane B the rest, longest first (rp2 builds its firmware).
+LANE_A = ("cpython",)
+LANE_B = ("rp2", "qemu-m3", "micropython", "mp32-frozen", "fuzz", "typecheck", "lint")
+LANE_B_LOG = os.path.join(ROOT, "out", "lane-b.log")
+LANE_B_NICE = 10
+LANE_B_WAIT = 3600         # seconds lane B may run on after lane A ends (each stage has its own limits)
+# One summary line per stage; lane A reads lane B's from its log, so the format is parsed too.
+LINE = "%-12s %4d passed, %d failed, %d skipped (%.0f s)"
+LINE_RE = re.compile(r"^(\S+) +(\d+) passed, (\d+) failed, (\d+) skipped \((\d+) s\)$")
+
+
+def run_stages(names):
+    # Runs the stages in turn; returns their summary lines as (name, passed, failed, skipped, line).
+    out = []
+    for name in names:
+        t0 = time.time()
+        p, f, s = STAGES[name]()
+        out.append((name, p, f, s, LINE % (name, p, f, s, time.time() - t0)))
+        print(out[-1][4], flush=True)   # at once too: lane A reads it even if a later stage hangs
+    return out
+
+
+def lane_b_results(text, names):
+    # Lane B's stage lines from its log; a stage with no line (the child died or overran) failed.
+    got = {}
+    for line in text.splitlines():
+        m = LINE_RE.match(line)
+        if m and m.group(1) in names:
+            got[m.group(1)] = (m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4)), line)
+    return [got.get(n, (n, 0, 1, 0, "%-12s no result: lane B ended before this stage did" % n)) for n in names]
+
+
+def _lane_b_start():
+    # In the child before it runs: its own process group (so that stopping it stops the emulators
+    # and runners it started) and a lower priority than lane A's lab tests.
+    os.setsid()
+    os.nice(LANE_B_NICE)
+
+
+def _stop(child):
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    child.wait()
+
+
+def run_lanes():
+    os.makedirs(os.path.dirname(LANE_B_LOG), exist_ok=True)
+    cmd = [sys.executable, "-u", os.path.abspath(__file__), "--stages", ",".join(LANE_B)]
+    print("+ lane B (nice %d, output in %s): %s" % (LANE_B_NICE, os.path.relpath(LANE_B_LOG, ROOT),
+                                                   " ".join(LANE_B)), flush=True)
+    with open(LANE_B_LOG, "w") as log:
+        child = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                 preexec_fn=_lane_b_start)
+        try:
+            a = run_stages(LANE_A)
+            try:
+                child.wait(LANE_B_WAIT)
+            except subprocess.TimeoutExpired:
+                _stop(child)
+                print("lane B overran its %d s after lane A: stopped" % LANE_B_WAIT)
+        finally:
+            if child.poll() is None:    # interrupted: leave no lane behind
+                _stop(child)
+    with open(LANE_B_LOG) as f:
+        text = f.read()
+    print("\n===== lane B (%s) =====" % os.path.relpath(LANE_B_LOG, ROOT))
+    print(text, end="" if text.endswith("\n") else "\n")
+    print("===== end of lane B =====")
+    b = lane_b_results(text, LANE_B)
+    if child.returncode != 0 and not any(r[2] for r in b):
+        b.append(("lane-b", 0, 1, 0, "lane-b       exited with %d and no failed stage" % child.returncode))
+    return a + b
+
+
 def main(argv):
     only = None
-    if len(argv) == 2 and argv[0] == "--only":
-        only = argv[1]
+    if len(argv) == 2 and argv[0] in ("--only", "--stages"):
+        only = argv[1].split(",")
+        unknown = [n for n in only if n not in STAGES]
+        if unknown or (argv[0] == "--only" and len(only) != 1):
+            print("unknown stage %s; stages: %s" % (",".join(unknown) or argv[1], " ".join(STAGES)))
+            return 2
     elif argv:
         print(__doc__)
         return 2
-    stages = [
-        ("cpython", lambda: pytest_stage(["host_tests"], "cpython")),
-        ("cpython-core", lambda: pytest_stage(["host_tests/core"], "core")),
-        ("integration", lambda: pytest_stage(["host_tests/integration"], "integration")),
-        ("micropython", lambda: both_paths()),
-        ("mp32-frozen", lambda: firmware_stage(("build/firmware/micropython-32-frozen",
-                                                 "host_tests/mp_runner.py", "--frozen"), 900)),
-        ("qemu-m3", lambda: firmware_stage((sys.executable, "tools/qemu_run.py"), 600)),
-        ("typecheck", lambda: script_stage(["sh", "tools/typecheck.sh"], "typecheck")),
-        ("lint", lambda: script_stage(["sh", "tools/lint.sh"], "lint")),
-        ("fuzz", lambda: script_stage([sys.executable, "tools/fuzz_atheris.py", "--seconds",
-                                        os.environ.get("FUZZ_CI_SECONDS", "60")], "fuzz")),
-        ("rp2", lambda: counted_stage([sys.executable, "tools/test_rp2.py"])),
-    ]
-    default = ("cpython", "micropython", "mp32-frozen", "qemu-m3", "rp2", "typecheck", "lint", "fuzz")
-    total_p = total_f = 0
-    summary = []
-    for name, fn in stages:
-        if (only is None and name not in default) or (only is not None and name != only):
-            continue
-        t0 = time.time()
-        p, f, s = fn()
-        summary.append("%-12s %4d passed, %d failed, %d skipped (%.0f s)" % (name, p, f, s, time.time() - t0))
-        total_p += p
-        total_f += f
-    print("\n".join(summary))
+    if only is not None:
+        results = run_stages(only)
+    elif os.environ.get("MICRODHCP_SERIAL"):
+        results = run_stages(LANE_A + LANE_B)
+    else:
+        results = run_lanes()
+    total_p = sum(r[1] for r in results)
+    total_f = sum(r[2] for r in results)
+    print("\n".join(r[4] for r in results))
     if total_p == 0:
         print("no test ran: that is a failure")
         total_f += 1

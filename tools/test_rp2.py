@@ -29,7 +29,7 @@ import build_rp2  # noqa: E402
 RUNNER = os.path.join(ROOT, "tools", "rp2emu", "run.mjs")
 MODULES = os.path.join(ROOT, "tools", "rp2emu", "node_modules", "rp2040js")
 MAX_EMULATED = 60          # emulated seconds per script (the tests take ~10, the bench ~4)
-WALL_TIMEOUT = 480         # seconds for the whole emulator run
+WALL_TIMEOUT = 900         # seconds for the whole emulator run (a hang guard: make test runs it beside the lab)
 
 # Tests that stay on the hosts: they are sized for a host and would take most of the stage's time
 # in emulation (about 8 wall seconds per emulated second), or keep an event log that outgrows the
