@@ -10,3 +10,9 @@ for p in (os.path.join(_here, "core"), os.path.join(_here, "..", "firmware")):
 _tools = os.path.join(_here, "..", "tools")
 if _tools not in sys.path:
     sys.path.append(_tools)
+
+# Config keeps its checking code loaded between the suite's thousands of Configs (microdhcp.config
+# release_checks; test_config.test_config_lets_its_checking_code_go turns the release back on).
+import microdhcp.config  # noqa: E402
+
+microdhcp.config.release_checks = False

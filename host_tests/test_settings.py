@@ -15,6 +15,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "firmware"))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 from microdhcp.config import Config          # noqa: E402
+from microdhcp import configure               # noqa: E402
 from microdhcp.settings import SETTINGS      # noqa: E402
 from microdhcp import __main__ as cli        # noqa: E402
 from microdhcp import board                  # noqa: E402
@@ -24,10 +25,21 @@ MICROPYTHON = shutil.which("micropython")
 
 
 def test_config_keywords_and_defaults_are_the_table():
-    params = inspect.signature(Config.__init__).parameters
+    # Config(address, **settings) hands its keywords to configure.fill, which names them all.
+    assert list(inspect.signature(Config.__init__).parameters) == ["self", "address", "settings"]
+    params = inspect.signature(configure.fill).parameters
     sig = [(n, None if p.default is inspect.Parameter.empty else p.default) for n, p in params.items()
-           if n != "self" and p.kind != inspect.Parameter.VAR_KEYWORD]
+           if n != "cfg" and p.kind != inspect.Parameter.VAR_KEYWORD]
     assert sig == [(row[0], row[3]) for row in SETTINGS]
+
+
+def test_config_annotations_name_every_attribute_fill_sets():
+    import re
+    with open(configure.__file__) as f:
+        sets = set(re.findall(r"\bcfg\.(\w+) =", f.read()))
+    assert sets == set(Config.__annotations__)
+    c = Config("192.168.4.1/24")
+    assert set(vars(c)) == sets
 
 
 def test_flags_are_unique_and_every_setting_has_help():

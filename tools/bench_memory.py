@@ -275,7 +275,7 @@ print("client: %%d exchanges, %%d retries" %% (total, retries))
     print("engine alone, DORA       %8.1f bytes (heap_lock: %s)" % (float(res["engine_dora_bytes"]), res.get("engine_heap_lock", "-")))
     print("bytes per lease          %8s" % res["bytes_per_lease"])
     print("heap after Engine(), capacity %s: %s bytes (Config not included)" % (res["engine254_capacity"], res["engine254_bytes"]))
-    core = ("__init__.py", "engine.py", "identity.py", "reply.py", "packet.py", "leases.py", "config.py", "ipv4.py",
+    core = ("__init__.py", "engine.py", "identity.py", "reply.py", "packet.py", "leases.py", "config.py", "configure.py", "ipv4.py",
             "clock.py", "net.py")
     print(".mpy size of the serving core (%s): %d bytes" % (", ".join(c[:-3] for c in core),
                                                           sum(m for n, _, m in sizes if n in core)))

@@ -11,7 +11,7 @@ holding only that set, so every figure includes the set's own qstrs and nothing 
   server    the DHCP server as a board runs it: serving + status, store, errors, board (no host
             command, no client, no DNS/web kit)
   serving   what a board imports to serve: the engine core + net (socket shell) + clock
-  core      the sans-IO engine core: __init__, config, ipv4, packet, leases, identity, reply, engine, fast (its
+  core      the sans-IO engine core: __init__, config, configure, ipv4, packet, leases, identity, reply, engine, fast (its
             machine-code twins: a board freezes and runs them)
   empty     no module (the fixed cost of the frozen-module tables), subtracted from the others
 Also prints the 32-bit unix binaries' sizes (with and without microdhcp frozen, same C code).
@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import build_firmware as bf   # noqa: E402
 
 PKG = os.path.join(ROOT, "firmware")
-CORE = ["__init__", "config", "ipv4", "packet", "leases", "identity", "reply", "engine", "fast"]
+CORE = ["__init__", "config", "configure", "ipv4", "packet", "leases", "identity", "reply", "engine", "fast"]
 SERVER = CORE + ["net", "clock", "codes", "status", "store", "errors", "board"]
 
 

@@ -41,8 +41,6 @@ import microdhcp.leases
 step("import leases")
 import microdhcp.engine
 step("import engine")
-import microdhcp.ipv4
-step("import ipv4")
 import microdhcp.config
 step("import config")
 import microdhcp.clock

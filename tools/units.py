@@ -21,7 +21,7 @@ REPO = "github:OWNER/REPO"
 # (unit, description, modules of firmware/microdhcp, units it requires)
 UNITS = (
     ("microdhcp-core", "DHCPv4 server core: configuration, RFC 2131 engine, lease table, socket shell",
-     ["__init__", "config", "ipv4", "packet", "leases", "identity", "reply", "engine", "fast", "net", "clock", "codes",
+     ["__init__", "config", "configure", "ipv4", "packet", "leases", "identity", "reply", "engine", "fast", "net", "clock", "codes",
       "status", "errors"], []),
     ("microdhcp-store", "microdhcp lease store: leases kept across resets in a crash-safe file",
      ["store"], ["microdhcp-core"]),

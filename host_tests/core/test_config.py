@@ -91,3 +91,31 @@ def test_config_capacity_is_never_silently_ignored():
 def test_config_unknown_setting_is_refused_by_name():
     e = k.raises(TypeError, Config, "192.168.4.1/24", lease_tiem=60)
     has(str(e), "'lease_tiem'")
+
+
+def test_config_lets_its_checking_code_go():
+    # configure (the checks and encoders) is loaded to build a Config and let go after, with ipv4
+    # when nothing else had loaded it: a board keeps neither in RAM while it serves. After an
+    # error too. A second Config loads it again.
+    # (A suite that builds many Configs may keep it loaded: release_checks, conftest.py.)
+    import sys
+    import microdhcp
+    import microdhcp.config as config
+    was = config.release_checks
+    config.release_checks = True
+    try:
+        Config("192.168.4.1/24")         # lets go what the suite kept loaded before it
+        held = "microdhcp.ipv4" in sys.modules
+        for kw in ({}, {"pool": "192.168.5.1-192.168.4.9"}):
+            try:
+                c = Config("192.168.4.1/24", routers=["192.168.4.1"], **kw)
+            except ValueError:
+                c = None
+            assert "microdhcp.configure" not in sys.modules
+            assert not hasattr(microdhcp, "configure")
+            assert ("microdhcp.ipv4" in sys.modules) == held
+        assert c is None
+    finally:
+        config.release_checks = was
+    c = Config("192.168.4.1/24", routers=["192.168.4.1"])
+    assert c.options[3] == b"\xc0\xa8\x04\x01" and c.addr(7) == b"\xc0\xa8\x04\x07" and c.offset(c.addr(7)) == 7

@@ -4,6 +4,7 @@ metadata(description="DHCPv4 server core: configuration, RFC 2131 engine, lease 
 package("microdhcp", base_path="../..", files=[
     "__init__.py",
     "config.py",
+    "configure.py",
     "ipv4.py",
     "packet.py",
     "leases.py",
