@@ -177,11 +177,19 @@ def _stop(child):
     child.wait()
 
 
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def run_lanes():
     os.makedirs(os.path.dirname(LANE_B_LOG), exist_ok=True)
     cmd = [sys.executable, "-u", os.path.abspath(__file__), "--stages", ",".join(LANE_B)]
     print("+ lane B (nice %d, output in %s): %s" % (LANE_B_NICE, os.path.relpath(LANE_B_LOG, ROOT),
                                                    " ".join(LANE_B)), flush=True)
+    # Lane B has its own process group (so that _stop ends its emulators too), which a signal to
+    # ours does not reach: a SIGTERM or SIGHUP here ends this process through the finally below.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit_on_signal)
     with open(LANE_B_LOG, "w") as log:
         child = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                  preexec_fn=_lane_b_start)
