@@ -131,6 +131,18 @@ def qemu_copy(folder):
             f.write(src)
 
 
+def fresh_frozen(build):
+    """Starts a port build's frozen modules afresh. makemanifest.py rewrites frozen_content.c, and
+    compiles a module's .mpy, only when the module is newer than it (tools/makemanifest.py:208-210,
+    :237-239 of the MicroPython source): a module dropped from a manifest would stay frozen, and a
+    manifest change alone (metadata(version=...) appends __version__ to each module it compiles,
+    tools/manifestfile.py:644-656) would not reach the .mpy already there."""
+    path = os.path.join(build, "frozen_content.c")
+    if os.path.exists(path):
+        os.remove(path)
+    shutil.rmtree(os.path.join(build, "frozen_mpy"), ignore_errors=True)
+
+
 def qemu_with_heap(size, folder):
     """The qemu firmware relinked with MICROPY_HEAP_SIZE=size (a compile-time constant of
     ports/qemu/main.c) in folder, a copy of the qemu object folder: only main.o is recompiled.
@@ -163,6 +175,7 @@ def main(argv):
     base = "%s %s" % (os.path.basename(tar), digest([os.path.abspath(__file__)]))
     microdhcp = sorted(glob.glob(os.path.join(ROOT, "firmware", "microdhcp", "*.py")))
     microdhcp.append(os.path.join(ROOT, "firmware", "manifest.py"))
+    microdhcp += sorted(glob.glob(os.path.join(ROOT, "firmware", "units", "*", "manifest.py")))
     package = microdhcp + [os.path.join(ROOT, "host_tests", "mem_dora.py")]
     common = ["MPY_LIB_DIR=" + lib, "MICROPY_MPYCROSS=" + os.path.join(SRC, "mpy-cross", "build", "mpy-cross")]
     targets = [
@@ -200,11 +213,9 @@ def main(argv):
         if not fresh and not force and stamp_ok(name, value, outputs):
             print("firmware: %-14s up to date" % name)
             continue
-        # makemanifest.py rewrites frozen_content.c only when a module is newer than it, so a
-        # module dropped from a manifest would stay frozen: start that file afresh.
         for a in args:
-            if a.startswith("BUILD=") and os.path.exists(os.path.join(a[6:], "frozen_content.c")):
-                os.remove(os.path.join(a[6:], "frozen_content.c"))
+            if a.startswith("BUILD="):
+                fresh_frozen(a[6:])
         s = make(args, cwd, os.path.join(OUT, name + ".log"))
         shutil.copy2(product, outputs[0])
         write_stamp(name, value)

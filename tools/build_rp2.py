@@ -38,6 +38,8 @@ TEST_HELPERS = ("harness", "invariants", "fuzzcase", "test_fuzz_mutation")
 
 def frozen_inputs():
     pkg = sorted(glob.glob(os.path.join(ROOT, "firmware", "microdhcp", "*.py")))
+    pkg.append(os.path.join(ROOT, "firmware", "manifest.py"))
+    pkg += sorted(glob.glob(os.path.join(ROOT, "firmware", "units", "*", "manifest.py")))
     core = os.path.join(ROOT, "host_tests", "core")
     tests = [os.path.join(core, n + ".py") for n in TEST_HELPERS + DEVICE_TESTS]
     tests.insert(0, os.path.join(ROOT, "tools", "dhcpkit.py"))    # the message builder, shared with the tools
@@ -101,6 +103,8 @@ def build(force=False):
     run(["cmake", "-S", port, "-B", CMAKE_BUILD, "-DPICO_BUILD_DOCS=0", "-DMICROPY_BOARD=RPI_PICO",
          "-DMICROPY_BOARD_DIR=" + os.path.join(port, "boards", "RPI_PICO"),
          "-DMICROPY_FROZEN_MANIFEST=" + man, "-Dpicotool_FOUND=OFF"])
+    import build_firmware
+    build_firmware.fresh_frozen(CMAKE_BUILD)
     run(["make", "-j2", "-C", CMAKE_BUILD])
     for ext in ("bin", "elf"):
         shutil.copy(os.path.join(CMAKE_BUILD, "firmware." + ext), os.path.join(OUT, "firmware." + ext))

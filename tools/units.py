@@ -80,9 +80,15 @@ def root_json():
 
 
 def manifest_py(name):
+    # The unit's version is a comment, not metadata(version=...): given a version, MicroPython's
+    # freezer appends `__version__ = ...` to every module of the manifest that lacks one
+    # (tools/manifestfile.py:644-656 of the MicroPython source, makemanifest.py:213-214), a global in
+    # each module's dict, heap on a board. microdhcp.__version__ (the package's __init__) is the
+    # version; package.json carries it for mip.
     _, desc, mods, reqs = _unit(name)
     out = ["# %s: written by tools/units.py from its table; edit the table, not this file." % name,
-           'metadata(description="%s", version="%s")' % (desc, version()), ""]
+           "# version %s (microdhcp.__version__; not in metadata(), see tools/units.py)" % version(),
+           'metadata(description="%s")' % desc, ""]
     if reqs:
         out.append('add_library("microdhcp-units", "..")')
         for r in reqs:

@@ -1,5 +1,6 @@
 # microdhcp-client: written by tools/units.py from its table; edit the table, not this file.
-metadata(description="microdhcp DHCP client (sans-IO) and its UDP shell", version="0.2.0")
+# version 0.2.0 (microdhcp.__version__; not in metadata(), see tools/units.py)
+metadata(description="microdhcp DHCP client (sans-IO) and its UDP shell")
 
 add_library("microdhcp-units", "..")
 require("microdhcp-core", library="microdhcp-units")

@@ -1,5 +1,6 @@
 # microdhcp-core: written by tools/units.py from its table; edit the table, not this file.
-metadata(description="DHCPv4 server core: configuration, RFC 2131 engine, lease table, socket shell", version="0.2.0")
+# version 0.2.0 (microdhcp.__version__; not in metadata(), see tools/units.py)
+metadata(description="DHCPv4 server core: configuration, RFC 2131 engine, lease table, socket shell")
 
 package("microdhcp", base_path="../..", files=[
     "__init__.py",

@@ -1,5 +1,6 @@
 # microdhcp-host: written by tools/units.py from its table; edit the table, not this file.
-metadata(description="microdhcp host command (python3/micropython -m microdhcp); not for boards", version="0.2.0")
+# version 0.2.0 (microdhcp.__version__; not in metadata(), see tools/units.py)
+metadata(description="microdhcp host command (python3/micropython -m microdhcp); not for boards")
 
 add_library("microdhcp-units", "..")
 require("microdhcp-core", library="microdhcp-units")

@@ -1,5 +1,6 @@
 # microdhcp-kit: written by tools/units.py from its table; edit the table, not this file.
-metadata(description="microdhcp captive-portal kit: DNS and HTTP beside the DHCP server (needs microdot)", version="0.2.0")
+# version 0.2.0 (microdhcp.__version__; not in metadata(), see tools/units.py)
+metadata(description="microdhcp captive-portal kit: DNS and HTTP beside the DHCP server (needs microdot)")
 
 add_library("microdhcp-units", "..")
 require("microdhcp-board", library="microdhcp-units")
