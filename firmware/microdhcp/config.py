@@ -2,8 +2,9 @@
 # microdhcp.config: the server's settings, checked once at start-up and pre-encoded for the engine.
 # The checking and encoding is microdhcp.configure, imported while a Config is built and let go
 # after (_release): frozen into a board's flash its code costs no RAM, but its function objects
-# and module dict do, and ipv4's with them, and serving never calls them (docs/performance.md,
-# "Memory": ~0.8 KB of a 16-lease server).
+# and module dict do, and ipv4's with them, and serving never calls them (656 B live with the
+# package frozen, ~9 KB with its bytecode loaded from .mpy; docs/performance.md, issue 11's fourth
+# round).
 import sys
 
 # True (the default, what a board and the host command run): configure, and ipv4 when nothing
@@ -108,7 +109,6 @@ class Config:
     options: dict           # option code -> encoded value
     always: tuple           # codes sent whether or not option 55 names them
 
-
     def __init__(self, address, **settings):
         # The keywords and their defaults are configure.fill's, those of microdhcp.settings.SETTINGS
         # (host only; a test checks that they agree): kept there, the defaults tuple goes with the
@@ -136,8 +136,7 @@ class Config:
         return off
 
     def addr(self, off):
-        # Host offset -> 4 bytes (start-up and display). The prefix is /8 or longer, so the
-        # offset fits in the three low octets.
+        # Host offset -> 4 bytes (start-up and display): the network's octets OR the offset's.
         n = self.network
         return bytes((n[0] | (off >> 24), n[1] | ((off >> 16) & 255), n[2] | ((off >> 8) & 255), n[3] | (off & 255)))
 
