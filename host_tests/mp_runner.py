@@ -35,7 +35,7 @@ def main(argv):
     argv = [a for a in argv if a not in ("--frozen", "--plain")]
     if FROZEN:
         check_frozen()
-    if not FROZEN:
+    else:
         # From .py source each Config would compile microdhcp.configure again: keep it loaded
         # (test_config.test_config_lets_its_checking_code_go checks the release). Frozen, loading
         # it again costs no compile, so those runs keep the default a board has.

@@ -19,6 +19,8 @@ import shutil
 import subprocess
 import sys
 
+import build_firmware   # tools/: fresh_frozen, shared with the 32-bit and qemu builds
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENDOR = os.environ.get("MICRODHCP_VENDOR") or os.path.join(os.path.dirname(ROOT), "shared", "vendor")
 ARCHIVE = "rp2-micropython-af47daf3b0-picosdk-2.2.0.tar.xz"
@@ -103,7 +105,6 @@ def build(force=False):
     run(["cmake", "-S", port, "-B", CMAKE_BUILD, "-DPICO_BUILD_DOCS=0", "-DMICROPY_BOARD=RPI_PICO",
          "-DMICROPY_BOARD_DIR=" + os.path.join(port, "boards", "RPI_PICO"),
          "-DMICROPY_FROZEN_MANIFEST=" + man, "-Dpicotool_FOUND=OFF"])
-    import build_firmware
     build_firmware.fresh_frozen(CMAKE_BUILD)
     run(["make", "-j2", "-C", CMAKE_BUILD])
     for ext in ("bin", "elf"):
