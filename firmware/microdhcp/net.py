@@ -49,6 +49,14 @@ _SERVE_BATCH = const(32)       # serve_forever() owns the loop, so it may drain 
 _CLOSED = getattr(select, "POLLHUP", 16) | 0x20
 
 
+def _would_block(e):
+    # An OSError of a read that found nothing queued. Runs with the heap locked inside a locked
+    # batch (_receive's finally locks it again before its except): so compared one by one, as a
+    # tuple of the codes would be allocated there.
+    a = e.args[0] if e.args else 0
+    return a == errno.EAGAIN or a == getattr(errno, "EWOULDBLOCK", errno.EAGAIN)
+
+
 class PortInUse(OSError):
     pass
 
@@ -247,7 +255,7 @@ class Server:
                 except MemoryError:
                     data = self._recv_short(s)
         except OSError as e:
-            if e.args and e.args[0] in (errno.EAGAIN, getattr(errno, "EWOULDBLOCK", errno.EAGAIN)):
+            if _would_block(e):
                 return -1
             if e.args and e.args[0] == errno.EBADF:
                 raise   # the socket is closed: the loops recreate it
@@ -266,16 +274,28 @@ class Server:
         # modlwip.c:719-723 copies that much and frees the pbuf; a socket's recv does the same)
         # and it is counted, not served: the client retransmits, the server goes on. Returns
         # the datagram or None.
+        # A recv can also fail AFTER it read the datagram, making the object it returns: the
+        # unix port's bytes at modsocket.c:296 after the read at :295, lwIP's 16-byte bytes
+        # object (py/objstr.c:2437, from modlwip.c:1349) after the read at modlwip.c:1339. That
+        # datagram is gone, and the next read finds the queue empty (EAGAIN): counted the same.
         gc.collect()
         try:
             return s.recv(1500)
         except MemoryError:
             pass
+        except OSError as e:
+            if not _would_block(e):
+                raise
+            self.recv_nomem += 1
+            return None
         self.recv_nomem += 1
         try:
             s.recv(1)
         except MemoryError:
             pass    # not even 2 bytes: the datagram stays queued for the next poll
+        except OSError as e:
+            if not _would_block(e):
+                raise
         return None
 
     def _step(self, now):

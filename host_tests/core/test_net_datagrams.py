@@ -311,6 +311,42 @@ def test_no_room_for_a_datagram_drops_it_and_serving_goes_on():
         r.close()
 
 
+class _ReadThenNoRoom(_NoRoom):
+    # A recv(1500) that reads the datagram and THEN raises MemoryError, `fails` times: the unix
+    # port's recv when the bytes it returns finds no room (ports/unix/modsocket.c:295-296), lwIP's
+    # when its 16-byte bytes object does not (extmod/modlwip.c:1339, :1349). The datagram is gone.
+    def recv(self, n):
+        self.sizes.append(n)
+        data = self.real.recv(n)
+        if n == 1500 and self.fails:
+            self.fails -= 1
+            raise MemoryError("memory allocation failed, allocating 16 bytes")
+        return data
+
+
+def test_a_datagram_lost_inside_recv_is_counted_and_serving_goes_on():
+    # The second try then finds the queue empty (EAGAIN). That must count the datagram as
+    # dropped for memory and go on, inside the heap-locked batch too (on the unix port it once
+    # built a tuple of errno codes there: MemoryError out of poll, the serve loop ended).
+    r = Rig()
+    try:
+        srv = r.srv
+        srv._mode = 1
+        srv.sock = _ReadThenNoRoom(srv.sock, 1)
+        r.send(_discover(63))
+        r.settle()
+        srv.poll(100)
+        assert srv.recv_nomem == 1 and srv.sock.sizes[:2] == [1500, 1500], srv.sock.sizes
+        r.send(_discover(64))
+        r.settle()
+        assert srv.poll(100) == 1
+        assert [m["xid"] for m in r.replies(1)] == [bytes((7, 7, 7, 64))]
+        assert srv.recv_nomem == 1 and srv.recv_errors == 0 and srv.internal_errors == 0
+        assert _lock_depth() == 0
+    finally:
+        r.close()
+
+
 def _map_room(o):
     # Free slots in MicroPython's attribute map of o: a hash table grown only when full, to these
     # sizes (py/map.c:68-73), so n attributes take the smallest size >= n.
