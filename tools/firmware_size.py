@@ -81,7 +81,7 @@ def main(argv):
     fz = subprocess.check_output(["size", bf.UNIX_FROZEN], text=True).splitlines()[1].split()
     pl = subprocess.check_output(["size", bf.UNIX_PLAIN], text=True).splitlines()[1].split()
     print("32-bit unix binaries, text+data: frozen %d, plain %d, difference %d bytes "
-          "(package + mem_dora, i386)" % (int(fz[0]) + int(fz[1]), int(pl[0]) + int(pl[1]),
+          "(package + mem_dora + mem_serve, i386)" % (int(fz[0]) + int(fz[1]), int(pl[0]) + int(pl[1]),
                                           int(fz[0]) + int(fz[1]) - int(pl[0]) - int(pl[1])))
     return 0
 

@@ -9,6 +9,10 @@ Engine.handle with the heap locked. A heap size passes when the whole run ends w
   unix: build/firmware/micropython-32-frozen -X heapsize=SIZE (32-bit, microdhcp frozen)
   unix-mpy: build/firmware/micropython-32 (same C code, package NOT frozen) with the package and
         the workload as .mpy from the same source's mpy-cross (build/firmware/mpy), for comparison
+  unix-server: the same build and heap, the same DORAs through the whole server (host_tests/mem_serve.py):
+        net.Server bound to port 67, each message sent to it over UDP and read by its poll() with
+        recv(1500) as on a board; passes only when no datagram was dropped for want of memory.
+        Runs in a network namespace of its own (unshare --net; root).
   qemu: the Cortex-M3 build relinked with MICROPY_HEAP_SIZE=SIZE (only main.o is recompiled, in
         build/firmware/qemu-heap), run under qemu-system-arm (tools/qemu_run.py)
 The floor is the smallest size from which EVERY size up to floor + span passes (step apart):
@@ -31,8 +35,23 @@ QEMU_HEAP = os.path.join(bf.OUT, "qemu-heap")
 
 
 def unix_passes(size, capacity, exe=UNIX, env=None):
+    # From the repository's root: the unix port looks in the working directory before its frozen
+    # modules (sys.path starts with ''), and host_tests/ holds mem_dora.py as source.
     r = subprocess.run([exe, "-X", "heapsize=%d" % size, "-c", "import mem_dora; mem_dora.run(%d)" % capacity],
-                       capture_output=True, text=True, timeout=120, env=env)
+                       capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    return r.returncode == 0 and "OK" in r.stdout.split(), r.stdout + r.stderr
+
+
+def unix_server_passes(size, capacity):
+    # mem_serve.serve: the whole server, its socket bound to port 67, in a network namespace of
+    # its own (unshare -n: only a loopback interface, brought up here), so that nothing it sends
+    # leaves it and port 67 is free. Needs root, as the namespace lab does.
+    if os.geteuid() != 0:
+        raise SystemExit("heap_floor: --target unix-server needs root (a network namespace of its own; "
+                         "run it as root, as make test does)")
+    code = "import mem_serve; mem_serve.serve(%d)" % capacity
+    r = subprocess.run(["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$0" -X heapsize=%d -c "$1"' % size,
+                        UNIX, code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     return r.returncode == 0 and "OK" in r.stdout.split(), r.stdout + r.stderr
 
 
@@ -98,14 +117,15 @@ def floor(passes, capacity, step, span, lo, hi):
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--target", choices=("unix", "unix-mpy", "qemu"), default="unix")
+    ap.add_argument("--target", choices=("unix", "unix-server", "unix-mpy", "qemu"), default="unix")
     ap.add_argument("--capacity", type=int, action="append")
     ap.add_argument("--step", type=int, default=256)
     ap.add_argument("--span", type=int, default=16384)
     a = ap.parse_args(argv)
     if bf.main([]) != 0:
         return 1
-    passes = {"unix": unix_passes, "unix-mpy": unix_mpy_passes, "qemu": qemu_passes}[a.target]
+    passes = {"unix": unix_passes, "unix-server": unix_server_passes, "unix-mpy": unix_mpy_passes,
+              "qemu": qemu_passes}[a.target]
     if a.target == "unix-mpy":
         mpy_dir.path = mpy_dir()
     for cap in a.capacity or [254, 16]:
