@@ -43,7 +43,7 @@ def mpy_dir(tmp_path_factory):
 class Board:
     """A board's main.py on the simulator; cmd() injects and returns what the board printed."""
 
-    def __init__(self, tmp_path, board, flavour, env=None, overrides="", lib=None):
+    def __init__(self, tmp_path, board, flavour, env=None, overrides="", lib=None, heap=None):
         # config.py in the working directory shadows the board's: its settings, plus test overrides
         # (lease file in tmp, never the host's /leases.bin).
         cfg = os.path.join(ROOT, "boards", board, "config.py")
@@ -54,7 +54,8 @@ class Board:
                                      os.path.join(ROOT, "boards", board)])
         e["MICRODHCP_SIM_BOARD"] = flavour
         e.update(env or {})
-        self.p = subprocess.Popen([MICROPYTHON, "-m", "main"], cwd=str(tmp_path), env=e, stdin=subprocess.PIPE,
+        heap_args = ["-X", "heapsize=" + heap] if heap else []
+        self.p = subprocess.Popen([MICROPYTHON] + heap_args + ["-m", "main"], cwd=str(tmp_path), env=e, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         self.q = queue.Queue()
         self.console = []
@@ -135,10 +136,10 @@ class Board:
 def boards(tmp_path, mpy_dir):
     made = []
 
-    def make(board, flavour, env=None, overrides=""):
+    def make(board, flavour, env=None, overrides="", heap=None):
         d = tmp_path / ("b%d" % len(made))
         d.mkdir()
-        b = Board(d, board, flavour, env, overrides, mpy_dir)
+        b = Board(d, board, flavour, env, overrides, mpy_dir, heap)
         made.append(b)
         return b
     yield make
@@ -263,6 +264,19 @@ def test_port_in_use_prints_why_and_keeps_the_firmware_server(boards, board, fla
     assert b.state()["led_changes"] >= 1        # the LED blinks
     b.quit()
     assert b.p.returncode == 0
+
+
+@pytest.mark.parametrize("board,flavour", [("esp32_ap", "esp32"), ("rp2_pico_w", "pico_w")])
+def test_a_pool_too_large_for_the_heap_is_said_as_a_configuration_error(boards, board, flavour):
+    # A /17 pool, 32 765 leases: its table (~1.8 MB on this 64-bit port) cannot fit in a 1 MB heap.
+    # The board stops at start-up and says what to change, not a bare "allocating N bytes".
+    over = "ADDRESS = '10.0.0.1/17'\nPOOL = ('10.0.0.2', '10.0.127.254')\nROUTERS = ['10.0.0.1']\nDNS = ['10.0.0.1']"
+    with pytest.raises(AssertionError) as e:
+        boards(board, flavour, overrides=over, heap="1M")
+    text = str(e.value)
+    assert "board exited early" in text, text
+    assert "MemoryError: not enough memory for a server of 32765 leases" in text, text
+    assert "POOL in config.py" in text and "bytes of heap free after a collection" in text, text
 
 
 def test_port_held_by_another_socket(boards):

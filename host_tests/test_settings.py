@@ -67,6 +67,19 @@ def test_help_lists_every_setting(runtime):
         assert text in lines[i] or text in lines[i + 1], flag
 
 
+def test_a_pool_too_large_for_the_heap_is_a_start_up_error():
+    # The host command on the unix port with a 1 MB heap and a /17 pool (32 765 leases, ~1.8 MB of
+    # lease table on this 64-bit port): exit 2 with what to change, no traceback, nothing bound.
+    if MICROPYTHON is None:
+        pytest.fail("micropython (unix port) not installed: tools/setup.sh installs it")
+    env = dict(os.environ, MICROPYPATH=os.path.join(ROOT, "firmware"))
+    r = subprocess.run([MICROPYTHON, "-X", "heapsize=1M", "-m", "microdhcp", "--address", "10.0.0.1/17",
+                        "--pool", "10.0.0.2-10.0.127.254"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.startswith("microdhcp: not enough memory for a server of 32765 leases ("), r.stderr
+    assert "--pool" in r.stderr and "-X heapsize" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
 def test_docs_table_is_the_table():
     with open(configdoc.DOC) as f:
         text = f.read()

@@ -214,11 +214,17 @@ def run(argv):
     from microdhcp.net import Server, PortInUse
     from microdhcp.clock import Clock
     from microdhcp import status
-    from microdhcp.errors import describe
+    from microdhcp.errors import describe, no_room
 
     iface = opts.get("--iface")
     clock = Clock()
-    engine = Engine(cfg)
+    try:
+        engine = Engine(cfg)
+    except MemoryError:
+        # A pool too large for the heap (-X heapsize on the unix port): said as a configuration error.
+        sys.stderr.write("microdhcp: %s\n" % no_room(cfg.capacity, "serve a smaller pool (--pool), or give the unix port more heap "
+                                                   "(micropython -X heapsize=...)"))
+        return 2
     quiet = opts.get("--quiet", False)
     global _events
     if not quiet:

@@ -135,6 +135,13 @@ def ifname(nic):
         _sleep_ms(_STEP_MS)
 
 
+def _no_room(cfg):
+    # A pool too large for this board's heap is a configuration error: said as one.
+    from microdhcp.errors import no_room
+    return MemoryError(no_room(cfg.capacity, "serve a smaller pool (POOL in config.py), or freeze the "
+                                             "package into the firmware: as .mpy it takes far more heap"))
+
+
 class StationFilter:
     """Server accept hook: answer only hardware addresses the AP reports as associated. Pico W
     (modlwip) has no SO_BINDTODEVICE, nor has ESP32 before v1.21, so a socket on 0.0.0.0:67 also
@@ -203,7 +210,10 @@ class Board:
         self.cfg = cfg
         self.name = iface_name
         self.clock = Clock()
-        self.engine = Engine(cfg)
+        try:
+            self.engine = Engine(cfg)
+        except MemoryError:
+            raise _no_room(cfg) from None
         self.engine.on_event = self._event
         self.server = None
         self.store = None
@@ -255,6 +265,8 @@ class Board:
                     continue
                 self.port_error = e.args[1]
                 return False
+            except MemoryError:
+                raise _no_room(self.cfg) from None
             except OSError as e:
                 # rp2 lwIP: ENOMEM when its 5 UDP pcbs are all taken (mDNS holds one from
                 # power-up, DHCP client, DNS; extmod/lwip-include/lwipopts_common.h:70).

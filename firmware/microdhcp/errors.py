@@ -1,5 +1,6 @@
 # MIT license; Copyright (c) 2026 the microdhcp authors
-# microdhcp.errors: OSError -> one sentence a user can act on, the same on every runtime.
+# microdhcp.errors: OSError -> one sentence a user can act on, the same on every runtime; and the
+# sentence for a server that does not fit in the heap (no_room).
 # CPython's str(OSError) names the error, but MicroPython's repr is a bare tuple such as
 # "OSError(19,)": the start-up messages go through here so neither runtime prints raw numbers.
 # Start-up only (it builds strings); never called on the packet path.
@@ -51,3 +52,15 @@ def describe(e, iface=None, path=None):
     if len(getattr(e, "args", ())) > 1 and isinstance(e.args[1], str):
         text = e.args[1]
     return "%s%s" % (name_of(n), (": " + text) if text else "")
+
+
+def no_room(capacity, fix):
+    """The sentence for a MemoryError raised while the server was being built (the engine, the
+    server's socket shell): how many leases, the heap free once the half-built objects are
+    collected, and fix: what to change, in the words of the front end that built it."""
+    import gc
+    gc.collect()
+    free = getattr(gc, "mem_free", None)     # MicroPython's; CPython has no fixed heap to report
+    return ("not enough memory for a server of %d leases (%sthe lease table takes a slot per address, "
+            "47 bytes each on a 32-bit board): %s"
+            % (capacity, ("%d bytes of heap free after a collection; " % free()) if free else "", fix))

@@ -2,12 +2,13 @@
 # file is a new store, an unwritable one is reported in words and marked not persistent, a
 # failing write while serving is counted and said once, and OSErrors become sentences (never
 # "OSError(19,)"). Runs under pytest and `micropython host_tests/mp_runner.py startup`.
+import gc
 import os
 import errno
 import harness as h
 import dhcpkit as k
 from microdhcp.store import LeaseStore, open_store
-from microdhcp.errors import describe
+from microdhcp.errors import describe, no_room
 from tmpfiles import TmpDir, exists
 
 # Linux numbers where the unix port's errno module has no name for them.
@@ -132,3 +133,35 @@ def test_describe_names_errors_in_words():
     # Anything else: the error's name, never a bare tuple.
     txt = describe(OSError(EADDRNOTAVAIL))
     assert ("EADDRNOTAVAIL" in txt or "errno 99" in txt) and "(" not in txt.split(":")[0], txt
+
+
+def test_a_server_that_does_not_fit_is_said_as_a_configuration_error():
+    # errors.no_room: the leases, the heap free, what to change (the front end's words).
+    text = no_room(254, "serve a smaller pool (POOL in config.py)")
+    assert text.startswith("not enough memory for a server of 254 leases ("), text
+    assert text.endswith("(POOL in config.py)"), text
+    if hasattr(gc, "mem_free"):         # MicroPython: the free heap is part of it
+        assert "bytes of heap free after a collection" in text, text
+    # board.Board: a MemoryError while the socket shell is made (after the engine fit) is that
+    # sentence too, not "allocating 296 bytes" (seen on the 32-bit build with a tight heap).
+    from microdhcp import board
+    from microdhcp.config import Config
+
+    class UserConfig:
+        pass
+
+    b = board.Board(UserConfig, Config("192.168.4.1/24"))
+    real = board.Server
+
+    def server_without_room(*args, **kwargs):
+        raise MemoryError("memory allocation failed, allocating 296 bytes")
+
+    board.Server = server_without_room
+    try:
+        b.bind()
+        raise AssertionError("bind() returned")
+    except MemoryError as e:
+        assert str(e).startswith("not enough memory for a server of 253 leases ("), str(e)
+        assert "POOL in config.py" in str(e), str(e)
+    finally:
+        board.Server = real
