@@ -142,8 +142,12 @@ def test_a_server_that_does_not_fit_is_said_as_a_configuration_error():
     assert text.endswith("(POOL in config.py)"), text
     if hasattr(gc, "mem_free"):         # MicroPython: the free heap is part of it
         assert "bytes of heap free after a collection" in text, text
+
+
+def test_board_says_a_socket_shell_that_does_not_fit_is_a_configuration_error():
     # board.Board: a MemoryError while the socket shell is made (after the engine fit) is that
     # sentence too, not "allocating 296 bytes" (seen on the 32-bit build with a tight heap).
+    # (The engine's MemoryError: test_boards.py, a board with a pool too large for its heap.)
     from microdhcp import board
     from microdhcp.config import Config
 
