@@ -76,37 +76,36 @@ def firmware():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("capacity", [254, 16])
-def test_unix32_frozen_heap_budget(capacity):
-    floor, budget = UNIX_FLOOR[capacity], UNIX_BUDGET[capacity]
+def assert_floor_holds(what, passes, capacity, floor, budget, expect):
+    # The floor and every size above it up to the budget + 16 KiB pass (256-byte steps), the run
+    # at the floor prints each of `expect`, and the floor is not stale.
     assert floor <= budget
     sizes = range(floor, budget + 16 * KIB + 1, 256)
-    failing = [s for s in sizes if not heap_floor.unix_passes(s, capacity)[0]]
-    print("unix32 frozen, capacity %d: sizes failing from %d to %d: %r" % (capacity, floor, sizes[-1], failing))
+    failing = [s for s in sizes if not passes(s, capacity)[0]]
+    print("%s, capacity %d: sizes failing from %d to %d: %r" % (what, capacity, floor, sizes[-1], failing))
     assert failing == [], "capacity %d: heap sizes %r fail (floor %d, budget %d)\n%s" % (
-        capacity, failing, floor, budget, heap_floor.unix_passes(failing[0], capacity)[1])
-    ok, out = heap_floor.unix_passes(floor, capacity)
-    assert "LOCKED %d" % (2 * capacity) in out and "ACKS %d" % capacity in out, out
-    assert_not_stale(floor, lambda size: heap_floor.unix_passes(size, capacity)[0])
+        capacity, failing, floor, budget, passes(failing[0], capacity)[1])
+    ok, out = passes(floor, capacity)
+    for line in expect:
+        assert line in out, out
+    assert_not_stale(floor, lambda size: passes(size, capacity)[0])
+
+
+@pytest.mark.parametrize("capacity", [254, 16])
+def test_unix32_frozen_heap_budget(capacity):
+    assert_floor_holds("unix32 frozen", heap_floor.unix_passes, capacity, UNIX_FLOOR[capacity],
+                       UNIX_BUDGET[capacity], ("LOCKED %d" % (2 * capacity), "ACKS %d" % capacity))
 
 
 @pytest.mark.parametrize("capacity", [254, 16])
 def test_unix32_frozen_server_heap_budget(capacity):
     # In a network namespace of its own per run (heap_floor.unix_server_passes: unshare --net, as
     # root, as the namespace lab runs): the server binds port 67 and sends only to 127.0.0.1 there.
-    floor, budget = UNIX_SERVER_FLOOR[capacity], UNIX_SERVER_BUDGET[capacity]
-    assert floor <= budget
-    sizes = range(floor, budget + 16 * KIB + 1, 256)
-    failing = [s for s in sizes if not heap_floor.unix_server_passes(s, capacity)[0]]
-    print("unix32 frozen, whole server, capacity %d: sizes failing from %d to %d: %r"
-          % (capacity, floor, sizes[-1], failing))
-    assert failing == [], "capacity %d: heap sizes %r fail (floor %d, budget %d)\n%s" % (
-        capacity, failing, floor, budget, heap_floor.unix_server_passes(failing[0], capacity)[1])
-    ok, out = heap_floor.unix_server_passes(floor, capacity)
-    assert "SENT %d" % (2 * capacity) in out and "ACKS %d" % capacity in out, out
-    assert_not_stale(floor, lambda size: heap_floor.unix_server_passes(size, capacity)[0])
-    # What the receive costs over the engine-level run of the same build, at least its buffer.
-    assert floor - UNIX_FLOOR[capacity] >= 1500
+    assert_floor_holds("unix32 frozen, whole server", heap_floor.unix_server_passes, capacity,
+                       UNIX_SERVER_FLOOR[capacity], UNIX_SERVER_BUDGET[capacity],
+                       ("SENT %d" % (2 * capacity), "ACKS %d" % capacity))
+    # What the receive costs over the engine-level run of the same build: at least its buffer.
+    assert UNIX_SERVER_FLOOR[capacity] - UNIX_FLOOR[capacity] >= 1500
 
 
 @pytest.mark.parametrize("capacity", [254, 16])
