@@ -294,7 +294,7 @@ class Server:
         except MemoryError:
             pass    # not even 2 bytes: the datagram stays queued for the next poll
         except OSError as e:
-            if not _would_block(e):
+            if not _would_block(e):     # empty: the second try had read it before it failed
                 raise
         return None
 
