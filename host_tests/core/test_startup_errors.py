@@ -142,6 +142,8 @@ def test_a_server_that_does_not_fit_is_said_as_a_configuration_error():
     assert text.endswith("(POOL in config.py)"), text
     if hasattr(gc, "mem_free"):         # MicroPython: the free heap is part of it
         assert "bytes of heap free after a collection" in text, text
+    # The per-lease figure it quotes is the table's own (a 253-lease /24 table, narrow slots).
+    assert "a slot per address, %d bytes each" % h.engine(pool=None).table.bytes_per_lease() in text, text
 
 
 def test_board_says_a_socket_shell_that_does_not_fit_is_a_configuration_error():
