@@ -5,7 +5,7 @@ BOARD ?= esp32_ap
 PORT ?= /dev/ttyUSB0
 FUZZ_SECONDS ?= 600
 
-.PHONY: help setup firmware demo test test-cpython test-micropython test-integration test-core fuzz fuzz-dns bench mpy deploy typecheck clean firmware-rp2 test-rp2 lint check
+.PHONY: help setup firmware demo test test-cpython test-micropython test-integration test-core fuzz fuzz-dns bench floors mpy deploy typecheck clean firmware-rp2 test-rp2 lint check
 
 help:   ## list the targets
 	@echo "microdhcp make targets:"
@@ -57,6 +57,11 @@ bench:  ## perfdhcp rate ladder vs Kea, udhcpd and dnsmasq, CPU per DORA, engine
 	$(MICROPYTHON) tools/bench_engine.py
 	$(PYTHON) tools/bench_engine.py
 	$(PYTHON) tools/bench_memory.py
+
+floors: firmware  ## smallest heaps, 254 and 16 leases: engine run (32-bit unix, Cortex-M3), whole server through its socket (root)
+	$(PYTHON) tools/heap_floor.py --target unix
+	$(PYTHON) tools/heap_floor.py --target unix-server
+	$(PYTHON) tools/heap_floor.py --target qemu
 
 mpy:  ## compile the package with mpy-cross and print module sizes
 	$(PYTHON) tools/build_mpy.py
