@@ -23,7 +23,7 @@ def serve(capacity=254):
                  capacity=capacity, routers=["192.168.4.1"], dns=["192.168.4.1"], lease_time=3600)
     gc.collect()
     eng = Engine(cfg)
-    srv = Server(eng)                    # binds 0.0.0.0:67 (SO_REUSEADDR, SO_BROADCAST), as on a board
+    srv = Server(eng)                    # opens and binds 0.0.0.0:67 itself (net.Server.open), as on a board
     # Broadcast replies to 127.0.0.1:68, where nothing listens: the reply is read from tx.
     srv.set_reply_broadcast(b"\x7f\x00\x00\x01")
     tx = srv.tx

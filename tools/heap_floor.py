@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """The smallest heap a microdhcp server needs, measured on the firmware builds (tools/build_firmware.py).
 
-  python3 tools/heap_floor.py [--target unix|qemu] [--capacity N] [--step B] [--span B]
+  python3 tools/heap_floor.py [--target unix|unix-server|unix-mpy|qemu] [--capacity N] [--step B] [--span B]
 
 Workload (host_tests/mem_dora.py, frozen into both builds): import the package, build a
 capacity-N engine and the server's transmit buffer, serve N clients DISCOVER..ACK through
-Engine.handle with the heap locked. A heap size passes when the whole run ends with OK.
+Engine.handle with the heap locked (`make floors` runs unix, unix-server and qemu). A heap size passes when the whole run ends with OK.
   unix: build/firmware/micropython-32-frozen -X heapsize=SIZE (32-bit, microdhcp frozen)
   unix-mpy: build/firmware/micropython-32 (same C code, package NOT frozen) with the package and
         the workload as .mpy from the same source's mpy-cross (build/firmware/mpy), for comparison
