@@ -14,7 +14,9 @@ Stages (all by default; --only picks one):
                 heap locked, store records, mem_info)
   typecheck     tools/typecheck.sh (firmware/ and boards/ against the board stubs)
   lint          tools/lint.sh (ruff, pyproject.toml; generated unit files and settings table current)
-  fuzz          a bounded atheris run (FUZZ_CI_SECONDS, default 60)
+  fuzz          a bounded atheris run of the DHCP engine (FUZZ_CI_SECONDS, default 60)
+  fuzz-dns      a bounded atheris run of the DNS responder that answers every station in captive
+                and names mode (FUZZ_DNS_CI_SECONDS, default 30)
   rp2           tools/test_rp2.py: the Pico firmware with microdhcp frozen, in the rp2040js emulator
 
   python3 tools/run_tests.py [--only STAGE | --stages A,B,...]
@@ -128,11 +130,13 @@ STAGES = {
     "lint": lambda: script_stage(["sh", "tools/lint.sh"], "lint"),
     "fuzz": lambda: script_stage([sys.executable, "tools/fuzz_atheris.py", "--seconds",
                                   os.environ.get("FUZZ_CI_SECONDS", "60")], "fuzz"),
+    "fuzz-dns": lambda: script_stage([sys.executable, "tools/fuzz_dns_atheris.py", "--seconds",
+                                      os.environ.get("FUZZ_DNS_CI_SECONDS", "30")], "fuzz-dns"),
     "rp2": lambda: counted_stage([sys.executable, "tools/test_rp2.py"]),
 }
 # `make test`: lane A is the cpython stage; lane B the rest, longest first (rp2 builds its firmware).
 LANE_A = ("cpython",)
-LANE_B = ("rp2", "qemu-m3", "micropython", "mp32-frozen", "fuzz", "typecheck", "lint")
+LANE_B = ("rp2", "qemu-m3", "micropython", "mp32-frozen", "fuzz", "fuzz-dns", "typecheck", "lint")
 LANE_B_LOG = os.path.join(ROOT, "out", "lane-b.log")
 LANE_B_NICE = 10
 LANE_B_WAIT = 3600         # seconds lane B may run on after lane A ends (each stage has its own limits)
