@@ -44,7 +44,12 @@ def main(argv):
                 f.write(data)
             print("crash input saved as", path, flush=True)
             raise
-    atheris.Setup([sys.argv[0], "-max_total_time=%d" % seconds, "-max_len=600", corpus], target)
+    # libFuzzer's own copy of a crashing input goes under build/ (ours is saved above), not into
+    # the working directory.
+    arts = os.path.join(ROOT, "build", "dns-artifacts") + os.sep
+    os.makedirs(arts, exist_ok=True)
+    atheris.Setup([sys.argv[0], "-max_total_time=%d" % seconds, "-max_len=600", "-artifact_prefix=" + arts,
+                   corpus], target)
     atheris.Fuzz()
 
 

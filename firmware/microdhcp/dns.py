@@ -236,13 +236,23 @@ class Responder:
         host = t.host
         hl = t.host_len
         state = t.state
+        ex = t.expiry
+        best = -1
         for s in range(t.capacity):
             if state[s] != _BOUND:
                 continue
             p = s * hl
             if self._host_len(host, p, hl) == first and self._label_eq(q, 1, host, p + 1, first):
-                return s
-        return -1
+                # Several bound leases with one name (two devices with a vendor's default name, a
+                # phone back with a new random MAC while its old lease runs on): the lease that
+                # runs longest answers, which with one lease time for all is the one ACKed last
+                # (a renewal counts), as in dnsmasq, where a client that asks for a name held by
+                # another lease takes it (src/lease.c, lease_set_hostname). A device gone without
+                # a RELEASE keeps its address to the end of its lease, but not the name. Equal
+                # expiries: the first slot.
+                if best < 0 or ex[s] > ex[best]:
+                    best = s
+        return best
 
     def _put_slot_addr(self, tx, pos, s):
         # The slot's address from its host offset, without building an address object.

@@ -111,6 +111,35 @@ def test_names_follow_the_lease_table_live():
     assert d.parse(ask(r, d.query("cam")))["answers"][0]["data"] == a2
 
 
+def test_names_one_name_on_two_leases_answers_the_latest():
+    # Two bound leases with one hostname (a device back with a new MAC, two devices with a
+    # vendor's default name): the lease that runs longest answers, that is the one ACKed last.
+    e = h.engine()
+    r = names(e)
+
+    def answer():
+        p = d.parse(ask(r, d.query("cam")))
+        assert p["rcode"] == 0 and len(p["answers"]) == 1, p
+        return p["answers"][0]["data"]
+
+    a1 = h.dora(e, 1, 0, options=((12, b"cam"),))["yiaddr"]
+    a2 = h.dora(e, 2, 0, options=((12, b"cam"),))["yiaddr"]
+    assert a1 != a2
+    assert answer() == min(a1, a2)          # equal expiries: the first slot (the lower address)
+    h.dora(e, 3, 50, options=((12, b"cam"),))
+    a3 = h.dora(e, 3, 100, options=((12, b"cam"),))["yiaddr"]
+    assert answer() == a3                   # the newest binding, whatever its slot
+    ack = h.renew(e, 1, a1, 200)            # a renewal (no option 12: the stored name stays)
+    assert ack is not None and ack["type"] == k.ACK
+    assert answer() == a1
+    h.release(e, 1, a1, 210)
+    assert answer() == a3
+    h.release(e, 3, a3, 220)
+    assert answer() == a2
+    h.release(e, 2, a2, 230)
+    assert d.parse(ask(r, d.query("cam")))["rcode"] == dns.RC_NXDOMAIN
+
+
 def test_malformed_queries_formerr_or_silence():
     r = captive()
     good = d.query("example.com", qid=0x4242)
