@@ -318,8 +318,10 @@ def _plug_heap(limit=_PLUG_MAX):
     # heap: gc_alloc was ~18 % of the server's instructions, and more when the event log's
     # objects made the heap longer (docs/performance.md, "The start-up holes"). With the holes
     # filled, a search starts above the live heap.
-    # MicroPython only, and only where id() is the address as a small int (py/obj.c:519-528:
-    # below 2**(bits - 2), as on the 64-bit unix port): elsewhere each id() would allocate.
+    # MicroPython only, and only where id() is the address itself: py/obj.c:519-528 makes a small
+    # int of a lower-half address, equal to it only below 2**(bits - 2) (above, it wraps), and a
+    # long int, allocated, of an upper-half one (the 32-bit build's heap). _heap_top checks the
+    # bound: the 64-bit unix port's heap is below it.
     # The work is split in three small functions: a frame of more than 11 words is taken from
     # the heap (py/objfun.c:202, :273-274) and freed on return, which would leave a hole below
     # the plugs; these two have smaller frames, and _heap_top returns before any plug is made.

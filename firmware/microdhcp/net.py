@@ -452,7 +452,7 @@ class Server:
             ip = self._ipoll
             if ip is not None:
                 # MicroPython: ipoll allocates nothing; poll() makes a list and a tuple per call
-                # (extmod/modselect.c:564-575).
+                # (extmod/modselect.c:564-576).
                 ev = 0
                 for _, ev in ip(timeout_ms):
                     break

@@ -134,9 +134,10 @@ class EventLog:
     host command copies them into the same buffer (microdhcp.__main__.HostEventLog).
 
     write_out(buf, n) writes the first n bytes of buf: on MicroPython the stream write's length
-    argument (py/stream.c:275-303; sys.stdout is that stream on ESP32, rp2 and unix,
-    shared/runtime/sys_stdio_mphal.c:108), which allocates nothing. batch: bytes held before they
-    are written (0: each line at once, as on a board's console); flush() writes what is held. The
+    argument (py/stream.c:275-303; sys.stdout is that stream on ESP32 and rp2,
+    shared/runtime/sys_stdio_mphal.c:108, and on unix, extmod/vfs_posix_file.c:261, :351),
+    which allocates nothing. batch: bytes held before they are written (0: each line at once, as
+    on a board's console); flush() writes what is held. The
     host command holds up to 4 KB and flushes after each Server.poll(), once that poll's replies
     are sent (net.Server.idle): a line never delays a reply, and one write(2) carries a burst.
     Kept small: this class is frozen into every board's firmware (the flash budget counts it)."""

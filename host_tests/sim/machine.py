@@ -11,7 +11,9 @@ class Pin:
 
     def __init__(self, id, mode=-1, pull=-1, value=None):
         if _sim.ESP32 and not isinstance(id, int):
-            raise ValueError("invalid pin")   # ESP32 pins are numbers (ports/esp32/machine_pin.c:122); rp2 also takes "LED"
+            # ESP32_GENERIC: a name is looked up in the board's named pins, and that board has
+            # none (ports/esp32/machine_pin.c:114-122). rp2 also takes "LED".
+            raise ValueError("invalid pin")
         self.id = id
         self._v = 0 if value is None else value
 

@@ -41,7 +41,7 @@ class _Poll:
             world.heap.leave()
 
     def poll(self, timeout=-1):
-        # extmod/modselect.c:564-575: a new list and one new 2-tuple per ready object, every call.
+        # extmod/modselect.c:564-576: a new list and one new 2-tuple per ready object, every call.
         # Built here after heap.leave(), so the simulator counts them as the program's.
         return [(o, ev) for o, ev in self._wait(timeout)]
 

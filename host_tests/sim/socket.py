@@ -129,7 +129,7 @@ class socket:
 
     def _buffer(self, n):
         # recv and recvfrom take an n + 1-byte buffer BEFORE they read (extmod/modlwip.c:1324;
-        # ESP32 modsocket.c:678, read at :681): with no hole that big, MemoryError, and the
+        # ESP32 modsocket.c:679, read at :682): with no hole that big, MemoryError, and the
         # datagram stays queued (and on an empty socket the buffer is taken before the EAGAIN).
         # Inside the simulator's own bracket, not counted: the firmware shrinks it to the datagram
         # in place (py/objstr.c:2424-2428) and what it keeps is counted by recv below. In the
