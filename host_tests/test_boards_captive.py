@@ -15,6 +15,7 @@ import shutil
 import pytest
 
 import dhcpkit as k
+import dnskit as dk
 from test_boards import Board, mpy_dir, tx, MICROPYTHON, ROOT, macstr  # noqa: F401  (mpy_dir: fixture)
 
 pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason="micropython (unix port) not installed")
@@ -55,6 +56,18 @@ def _until_tx(b, first, limit=50):
     return out
 
 
+def _dns(b, name, client):
+    """A DNS query for `name` from `client` (a.b.c.d) to the board's UDP 53; the parsed reply."""
+    first = "rx ap %s 192.168.4.1 %s 53" % (bytes(dk.query(name)).hex(), client)
+    lines = b.cmd(first)
+    for _ in range(50):
+        got = [ln.split() for ln in lines if ln.startswith("SIM tx app ap %s 40000 " % client)]
+        if got:
+            return dk.parse(bytes.fromhex(got[0][6]))
+        lines = sync_clock(b)
+    raise AssertionError("no DNS reply to %s: %r" % (name, [l for l in b.console if not l.startswith("SIM state")][-20:]))
+
+
 def _dora(b, n, dst):
     prl = (55, bytes((1, 3, 6, 114)))                  # asks for DNS (6) and the portal URI (114)
     out = _until_tx(b, "rx ap %s" % bytes(k.msg(k.DISCOVER, n, (prl,))).hex())
@@ -80,7 +93,7 @@ def test_captive_board_serves_dhcp_in_the_loop_beside_dns_and_a_failed_web_part(
     d.mkdir()
     # test_boards' path plus .frozen: asyncio is frozen into the unix port, as into board firmware.
     path = ":".join([os.path.join(ROOT, "host_tests", "sim"), lib, os.path.join(ROOT, "boards", board), ".frozen"])
-    b = Board(d, board, flavour, {"MICROPYPATH": path}, "RUN_SECONDS = None", lib)
+    b = Board(d, board, flavour, {"MICROPYPATH": path}, "RUN_SECONDS = None\nDNS_HOSTS = [('printer', '192.168.4.20')]", lib)
     try:
         st = b.state()
         assert st["fw"] == "bind-failed" and st["port67"] == ["app"], st
@@ -92,6 +105,10 @@ def test_captive_board_serves_dhcp_in_the_loop_beside_dns_and_a_failed_web_part(
         assert any("kit serving 192.168.4.0/24: dns captive, http port 80" in l for l in b.console), b.console
         ack = _dora(b, 3, dst)
         assert any(l.startswith("DHCPACK(ap) %s" % k.ipstr(ack["yiaddr"])) for l in b.console), b.console
+        # The DNS task of the same loop: config.DNS_HOSTS answers its address, any other name the portal.
+        for name, want in (("printer", "192.168.4.20"), ("PRINTER", "192.168.4.20"), ("example.com", "192.168.4.1")):
+            p = _dns(b, name, k.ipstr(ack["yiaddr"]))
+            assert p["rcode"] == 0 and [a["data"] for a in p["answers"]] == [k.ip(want)], (name, p)
         # The loop checks its web task once a second: the failed start is reported, DHCP goes on.
         for _ in range(40):
             if any("HTTP server on port 80 stopped" in l for l in b.console):

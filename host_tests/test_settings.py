@@ -80,6 +80,33 @@ def test_a_pool_too_large_for_the_heap_is_a_start_up_error():
     assert "--pool" in r.stderr and "-X heapsize" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("runtime", ["python3", "micropython"])
+def test_dns_names_of_the_host_command_are_checked_before_it_serves(runtime):
+    # --dns-host NAME=IP and --dns-name: a bad one is a bad configuration (exit 2, what is wrong,
+    # no traceback) found before any socket is opened; without --names or --portal they are a
+    # usage error, not silently ignored.
+    exe = sys.executable if runtime == "python3" else MICROPYTHON
+    if exe is None:
+        pytest.fail("micropython (unix port) not installed: tools/setup.sh installs it")
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "firmware"), MICROPYPATH=os.path.join(ROOT, "firmware"))
+    base = [exe, "-m", "microdhcp", "--address", "192.168.4.1/24"]
+    for extra, words in ((["--names", "--dns-host", "printer=192.168.4.300"], "printer's address '192.168.4.300'"),
+                         (["--portal", "--dns-host", "my.printer=192.168.4.20"], "one label"),
+                         (["--names", "--dns-host", "printer"], "must be written NAME=IP"),
+                         (["--names", "--dns-host", "a=192.168.4.20", "--dns-host", "A=192.168.4.21"], "twice"),
+                         (["--names", "--dns-name", "box", "--dns-host", "box=192.168.4.20"], "own name"),
+                         (["--names", "--dns-name", "my_box"], "--dns-name 'my_box' is not a host name"),
+                         (["--dns-host", "printer=192.168.4.20"], "give --names or --portal too"),
+                         (["--dns-name", "box"], "give --names or --portal too")):
+        r = subprocess.run(base + extra, env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, (extra, r.stderr)
+        assert "serving on" not in r.stdout, (extra, r.stdout)
+    opts = cli.parse_args(["--address", "192.168.4.1/24", "--names", "--dns-host", "printer=192.168.4.20",
+                           "--dns-host", "nas=10.0.0.5"])
+    cli.build_config(opts)
+    assert opts["--dns-host"] == [("printer", "192.168.4.20"), ("nas", "10.0.0.5")]
+
+
 def test_docs_table_is_the_table():
     with open(configdoc.DOC) as f:
         text = f.read()

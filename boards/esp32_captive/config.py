@@ -15,6 +15,9 @@ CAPTIVE_PORTAL = "http://192.168.4.1/api/captive"   # option 114 (RFC 8910): the
 RESERVATIONS = [                    # static leases: (MAC or "id:01:..", address)
     # ("aa:bb:cc:dd:ee:ff", "192.168.4.10"),
 ]
+DNS_HOSTS = [                       # names the DNS answers, before every other: (one label, address)
+    # ("printer", "192.168.4.10"),  # with a reservation above, a device that sends no hostname
+]
 LEASE_FILE = "/leases.bin"          # leases survive a reset; None keeps them in RAM only
 
 LED_PIN = 2                         # blinks when microdhcp cannot serve (None: no LED)

@@ -29,6 +29,8 @@ _HOST = (
     ("--names", None, "DNS for leased hostnames (option 12), bare and under --domain"),
     ("--http", "PORT", "the status page (/status) on PORT, without --portal too"),
     ("--dns-name", "NAME", "the server's own DNS name (default microdhcp)"),
+    ("--dns-host", "NAME=IP", "a name DNS answers with IP, in both modes and before the leases'\n"
+                              "(one label, bare and under --domain), repeatable"),
 )
 
 
@@ -49,7 +51,7 @@ def usage():
 
 
 _VALUED = tuple(r[1] for r in SETTINGS if r[2] != "bool") + tuple(h[0] for h in _HOST if h[1])
-_REPEATED = tuple(r[1] for r in SETTINGS if r[2] in ("route", "option", "reserve"))
+_REPEATED = tuple(r[1] for r in SETTINGS if r[2] in ("route", "option", "reserve")) + ("--dns-host",)
 _FLAGS = tuple(r[1] for r in SETTINGS if r[2] == "bool") + tuple(h[0] for h in _HOST if not h[1])
 
 
@@ -110,9 +112,13 @@ def _int(opts, name, default=None):
     return int(v)
 
 
+# How each repeatable flag's value is written (the usage's placeholders), for its error message.
+_FORMS = {"--route": "NET/N=GW", "--reserve": "MAC=IP", "--option": "CODE=HEX", "--dns-host": "NAME=IP"}
+
+
 def _pair(text, name):
     if "=" not in text:
-        raise UsageError("%s %r must be written LEFT=RIGHT" % (name, text))
+        raise UsageError("%s %r must be written %s" % (name, text, _FORMS.get(name, "LEFT=RIGHT")))
     return text.rsplit("=", 1)
 
 
@@ -152,7 +158,15 @@ def kit_opts(opts):
     if "--http" in opts:
         _int(opts, "--http")
     if not (opts.get("--portal") or opts.get("--names")):
+        for flag in ("--dns-host", "--dns-name"):
+            if flag in opts:
+                raise UsageError("%s is for the DNS responder: give --names or --portal too" % flag)
         return
+    # The DNS names, checked now (a ValueError: bad configuration, exit 2), not once serving.
+    from microdhcp import dns
+    own = dns.one_label(opts.get("--dns-name", "microdhcp"), "--dns-name")
+    opts["--dns-host"] = [tuple(_pair(h, "--dns-host")) for h in opts.get("--dns-host", ())]
+    dns.host_table(opts["--dns-host"], own)
     ip = opts["--address"].split("/")[0]
     if "--dns" not in opts:
         opts["--dns"] = ip
@@ -171,7 +185,7 @@ def _kit(opts, cfg, engine, server, clock, iface, until):
         from microdhcp.dnsserver import DnsServer
         mode = dns.CAPTIVE if opts.get("--portal") else dns.NAMES
         responder = dns.Responder(mode, cfg.server, engine=engine, domain=opts.get("--domain"),
-                                  own_name=opts.get("--dns-name", "microdhcp"))
+                                  own_name=opts.get("--dns-name", "microdhcp"), hosts=opts["--dns-host"])
         try:
             dns_server = DnsServer(responder, iface=iface, log=_out)
         except OSError as e:

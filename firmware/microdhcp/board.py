@@ -36,7 +36,8 @@ def log(line):
 
 # config.py names that belong to the board, not to the server (every other capitalised name is a
 # server setting: Config's keyword in lower case, docs/configuration.md).
-_BOARD_NAMES = ("SSID", "PASSWORD", "CHANNEL", "LEASE_FILE", "LED_PIN", "RUN_SECONDS", "BOARD", "PINSETS", "PINS")
+_BOARD_NAMES = ("SSID", "PASSWORD", "CHANNEL", "LEASE_FILE", "LED_PIN", "RUN_SECONDS", "BOARD", "PINSETS", "PINS",
+                "DNS_HOSTS")
 
 
 def make_config(c):

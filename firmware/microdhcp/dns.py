@@ -4,7 +4,8 @@
 # Captive mode answers every A question with the portal address (a catch-all, so that a phone's
 # portal probe reaches our HTTP server); names mode answers the hostnames (option 12) of the
 # bound leases, read live from the engine's lease table, under the domain and bare, plus the
-# server's own name, and NXDOMAIN for everything else. handle() allocates nothing after
+# server's own name, and NXDOMAIN for everything else. Names set in the configuration (hosts)
+# answer in both modes, before any lease's. handle() allocates nothing after
 # construction (host_tests/core/test_dns.py proves it under micropython.heap_lock()).
 try:
     from micropython import const
@@ -74,6 +75,50 @@ def _lower(c):
     return c
 
 
+def one_label(name, what):
+    # A name of one label, checked as a host name (RFC 1123 2.1, RFC 952: letters, digits and
+    # hyphens, no hyphen at either end, 1-63 of them), in wire form: b"\x0athermostat".
+    # Construction only; the ValueError says which setting is wrong and what a name may hold.
+    ok = isinstance(name, str) and 0 < len(name) <= _MAX_LABEL and name[0] != "-" and name[-1] != "-"
+    if ok:
+        for c in name:
+            if not (c.isalpha() or c.isdigit() or c == "-") or ord(c) > 127:
+                ok = False
+                break
+    if not ok:
+        raise ValueError("%s %r is not a host name: give one label of letters, digits and hyphens (up to 63, "
+                         "no hyphen at either end); it answers as NAME and NAME.DOMAIN" % (what, name))
+    return bytes([len(name)]) + name.encode()
+
+
+def host_table(hosts, own=b"\x09microdhcp"):
+    # The configuration's names: (name, address) pairs -> (names, addresses): the names in wire
+    # form, lower case, one label each (one_label), and their addresses, 4 bytes each in one
+    # bytes object. `own`: the server's own name in wire form, which no host may take. A
+    # ValueError says what is wrong; the host command checks its --dns-host flags with it at
+    # start-up, before it serves.
+    names = []
+    addrs = bytearray()
+    for item in hosts:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise ValueError("DNS hosts are (name, address) pairs, e.g. (\"printer\", \"192.168.4.20\"): not %r"
+                             % (item,))
+        name, addr = item
+        low = one_label(name, "DNS host name").lower()
+        if low == own.lower():
+            raise ValueError("DNS host name %r is the server's own name; pick another" % (name,))
+        if low in names:
+            raise ValueError("DNS host name %r is given twice; keep one" % (name,))
+        if isinstance(addr, str):
+            from microdhcp.ipv4 import parse_ip
+            addr = parse_ip(addr, "DNS host %s's address" % name)
+        if len(addr) != 4:
+            raise ValueError("DNS host %s's address must be a.b.c.d or 4 bytes" % name)
+        names.append(low)
+        addrs.extend(addr)
+    return tuple(names), bytes(addrs)
+
+
 def _encode_labels(name):
     # "a.b" -> b"\x01a\x01b" (no root byte); used at construction only.
     out = bytearray()
@@ -99,9 +144,11 @@ class Responder:
     domain    e.g. "lan": leased names answer as NAME and NAME.lan
     own_name  the server's own name (default "microdhcp")
     ttl       seconds in every answer; short, since leases come and go
+    hosts     names of the configuration: (name, address) pairs, one label each, the address as
+              "a.b.c.d" or 4 bytes; answered in both modes, before the leases' names
     """
 
-    def __init__(self, mode, address, engine=None, domain=None, own_name="microdhcp", ttl=5):
+    def __init__(self, mode, address, engine=None, domain=None, own_name="microdhcp", ttl=5, hosts=()):
         if mode not in (CAPTIVE, NAMES):
             raise ValueError("mode must be CAPTIVE or NAMES")
         if mode == NAMES and engine is None:
@@ -114,9 +161,12 @@ class Responder:
         self.address = bytes(address)
         self.engine = engine
         self.domain = _encode_labels(domain) if domain else b""
-        self.own = _encode_labels(own_name) if own_name else b""
-        if self.own and self.own[0] + 1 != len(self.own):
-            raise ValueError("own_name must be one label")
+        self.own = one_label(own_name, "own_name") if own_name else b""
+        # The configuration's names (host_table): they answer before a lease's name (a client
+        # cannot take a name the configuration gives, as in dnsmasq, src/lease.c
+        # lease_set_hostname) and in captive mode too, so that a device stays reachable by name
+        # while the portal catches every other name.
+        self.hosts, self.host_addrs = host_table(hosts, self.own)
         self.ttl = ttl
         self.rx = bytearray(RX_SIZE)
         # The question name, decompressed, in wire form with its case kept (echoed in the reply).
@@ -217,7 +267,8 @@ class Responder:
         return m
 
     def _lookup(self):
-        # Names mode. Returns a slot (>= 0), -2 for the server's own name, -1 for no such name.
+        # Returns a lease's slot (>= 0; names mode only), -2 for the server's own name, -3 - i for
+        # the configuration's name i, -1 for no such name.
         q = self.qname
         ql = self.qlen
         if ql == 0:
@@ -232,6 +283,13 @@ class Responder:
         own = self.own
         if own and own[0] == first and self._label_eq(q, 1, own, 1, first):
             return -2
+        hosts = self.hosts
+        for i in range(len(hosts)):
+            h = hosts[i]
+            if h[0] == first and self._label_eq(q, 1, h, 1, first):
+                return -3 - i
+        if self.mode != NAMES:
+            return -1
         t = self.engine.table
         host = t.host
         hl = t.host_len
@@ -355,11 +413,13 @@ class Responder:
             return self._opt(tx, self._error(b, tx, RC_REFUSED, True))
         qt = self.qtype
         slot = -2
-        if self.mode == NAMES:
+        if self.mode == NAMES or self.hosts:
             slot = self._lookup()
             if slot == -1:
-                self._count(_C_NXDOMAIN)
-                return self._opt(tx, self._error(b, tx, RC_NXDOMAIN, True))
+                if self.mode == NAMES:
+                    self._count(_C_NXDOMAIN)
+                    return self._opt(tx, self._error(b, tx, RC_NXDOMAIN, True))
+                slot = -2                    # captive: every other name is the portal
         self._header(b, tx, RC_NOERROR)
         pos = self._question(tx)
         if qt != _T_A and qt != _T_ANY:
@@ -385,8 +445,12 @@ class Responder:
             self._put_slot_addr(tx, pos + 12, slot)
         else:
             a = self.address
+            j = 0
+            if slot < -2:
+                a = self.host_addrs
+                j = 4 * (-3 - slot)
             for i in range(4):
-                tx[pos + 12 + i] = a[i]
+                tx[pos + 12 + i] = a[j + i]
         self._count(_C_ANSWERED)
         return self._opt(tx, pos + 16)
 

@@ -49,7 +49,9 @@ def run_board(b, portal=True, http_port=80, on_credentials=None, domain=None):
     """A board's kit (boards/*_captive/main.py): DHCP on b.server (microdhcp.board.Board, already
     bound), DNS on UDP 53 (captive catch-all with portal=True, else leased names) and HTTP on
     http_port when microdot is installed. A part that cannot start is said on the console and
-    left out; DHCP is served whatever happens to the others. Bounded by config RUN_SECONDS."""
+    left out; DHCP is served whatever happens to the others. Bounded by config RUN_SECONDS.
+    Config DNS_HOSTS: [(name, "a.b.c.d"), ...], names the DNS answers in both modes (dns.Responder's
+    hosts); a bad one is said on the console, with DNS left out."""
     from microdhcp import board, dns, status
     from microdhcp.dnsserver import DnsServer
     from microdhcp.ipv4 import fmt_ip
@@ -63,7 +65,8 @@ def run_board(b, portal=True, http_port=80, on_credentials=None, domain=None):
     e = b.engine
     dns_server = None
     try:
-        r = dns.Responder(dns.CAPTIVE if portal else dns.NAMES, e.server, engine=e, domain=domain)
+        r = dns.Responder(dns.CAPTIVE if portal else dns.NAMES, e.server, engine=e, domain=domain,
+                          hosts=getattr(c, "DNS_HOSTS", None) or ())
         dns_server = DnsServer(r, iface=b.device, log=board.log)
     except (OSError, ValueError) as x:
         board.log("microdhcp: no DNS (%r); DHCP goes on" % (x,))

@@ -140,6 +140,58 @@ def test_names_one_name_on_two_leases_answers_the_latest():
     assert d.parse(ask(r, d.query("cam")))["rcode"] == dns.RC_NXDOMAIN
 
 
+def test_configured_hosts_answer_in_both_modes_before_the_leases():
+    # hosts=: names of the configuration (a device that sends no hostname, one with a static
+    # address): one label each, bare and under the domain, any case, in names and captive mode;
+    # a lease cannot take one (dnsmasq keeps a configured name from a client likewise).
+    e = h.engine()
+    own = _leased(e, 1, b"printer")              # a client claims the configured name
+    cam = _leased(e, 2, b"cam")
+    pr = k.ip("192.168.4.20")
+    hosts = [("printer", "192.168.4.20"), ("NAS", k.ip("10.0.0.5"))]
+    r = names(e, hosts=hosts)
+    for qn, want in (("printer", pr), ("printer.lan", pr), ("PRINTER.LAN.", pr), ("nas", k.ip("10.0.0.5")),
+                     ("Nas.lan", k.ip("10.0.0.5")), ("cam", cam), ("microdhcp", PORTAL)):
+        p = d.parse(ask(r, d.query(qn)))
+        assert p["rcode"] == 0 and p["aa"] == 1, (qn, p)
+        assert [a["data"] for a in p["answers"]] == [want], (qn, p)
+    assert own != pr
+    p = d.parse(ask(r, d.query("printer.lan", d.AAAA)))
+    assert p["rcode"] == 0 and p["answers"] == []                      # NODATA, as for a lease's name
+    for qn in ("printer.example", "x.printer.lan", "printers", "nas1"):
+        assert d.parse(ask(r, d.query(qn)))["rcode"] == dns.RC_NXDOMAIN, qn
+    # Captive mode: the configured names answer their own addresses, every other name the portal.
+    c = captive(hosts=hosts, domain="lan")
+    for qn, want in (("printer", pr), ("printer.lan", pr), ("NAS", k.ip("10.0.0.5")), ("cam", PORTAL),
+                     ("example.com", PORTAL), ("printer.example", PORTAL)):
+        p = d.parse(ask(c, d.query(qn)))
+        assert p["rcode"] == 0 and [a["data"] for a in p["answers"]] == [want], (qn, p)
+    # Without hosts captive mode is what it was: every name the portal.
+    assert d.parse(ask(captive(), d.query("printer")))["answers"][0]["data"] == PORTAL
+
+
+def test_configured_hosts_checked_at_construction():
+    for hosts, words in (([("a.b", "192.168.4.2")], "one label"), ([("-x", "192.168.4.2")], "hyphen"),
+                         ([("x_y", "192.168.4.2")], "letters, digits and hyphens"), ([("a" * 64, "192.168.4.2")], "up to 63"),
+                         ([("", "192.168.4.2")], "one label"), ([("x", "192.168.4.300")], "0-255"),
+                         ([("x", b"\x01\x02")], "4 bytes"), ([("microdhcp", "192.168.4.2")], "own name"),
+                         ([("x", "192.168.4.2"), ("X", "192.168.4.3")], "twice"), (["x"], "pairs")):
+        try:
+            captive(hosts=hosts)
+        except ValueError as e:
+            assert words in str(e), (hosts, str(e))
+            continue
+        raise AssertionError("accepted %r" % (hosts,))
+    # The server's own name is checked as a host name too.
+    for bad in ("a.b", "-a", "a b"):
+        try:
+            captive(own_name=bad)
+        except ValueError as e:
+            assert "own_name" in str(e), str(e)
+            continue
+        raise AssertionError("accepted own_name %r" % bad)
+
+
 def test_malformed_queries_formerr_or_silence():
     r = captive()
     good = d.query("example.com", qid=0x4242)
@@ -267,7 +319,9 @@ def test_handle_allocates_nothing():
         lock = (micropython.heap_lock, micropython.heap_unlock)
     except (ImportError, AttributeError):
         lock = None
-    for r in (captive(), names(e)):
+    msgs += [d.query("printer"), d.query("PRINTER.lan"), d.query("printer", d.AAAA)]
+    hosts = [("printer", "192.168.4.20"), ("nas", "192.168.4.21")]
+    for r in (captive(), names(e), captive(hosts=hosts), names(e, hosts=hosts)):
         _run_all(r, tx, msgs, None)                        # warm-up (nothing to warm, but fair)
         if lock is not None:
             # MicroPython: any allocation inside handle() raises MemoryError under the lock.

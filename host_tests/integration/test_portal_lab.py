@@ -172,10 +172,12 @@ def _q(name, qtype=1, qdcount=1):
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_portal_dns_probes_api_and_dhcp_survives_floods(kit_lab, runtime):
     lab = kit_lab
-    proc = start(lab, runtime, ("--portal", "--domain", "lan"))
+    proc = start(lab, runtime, ("--portal", "--domain", "lan", "--dns-host", "nas=192.168.4.78"))
     try:
         c, r = lease(lab, "phone-1")
         assert r.dns == [SRV], r.dns           # option 6 points at the kit's DNS
+        # a configured name answers its own address while the portal catches every other name
+        assert dig(lab, c, "+short", "nas.lan").strip() == "192.168.4.78"
         # dig: every name -> the portal address (A), AAAA empty NOERROR, aa set, ra clear
         out = dig(lab, c, "example.com")
         assert "status: NOERROR" in out and re.search(r"flags: qr aa rd;", out), out
@@ -241,12 +243,13 @@ def test_portal_dns_probes_api_and_dhcp_survives_floods(kit_lab, runtime):
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_names_mode_and_open_probes(kit_lab, runtime):
     lab = kit_lab
-    proc = start(lab, runtime, ("--names", "--domain", "lan", "--http", "8080"))
+    proc = start(lab, runtime, ("--names", "--domain", "lan", "--http", "8080", "--dns-host", "printer=192.168.4.77"))
     try:
         c, r = lease(lab, "sensor-a")
         c2, r2 = lease(lab, "Sensor-B")
         for name, want in (("sensor-a.lan", r.ip), ("sensor-a", r.ip), ("sensor-b.lan", r2.ip),
-                           ("microdhcp.lan", SRV), ("microdhcp", SRV)):
+                           ("microdhcp.lan", SRV), ("microdhcp", SRV), ("printer", "192.168.4.77"),
+                           ("Printer.lan", "192.168.4.77")):
             out = dig(lab, c2, name)
             assert "status: NOERROR" in out and re.search(r"\sIN\s+A\s+%s\s" % re.escape(want), out), (name, out)
         for name in ("nothere.lan", "example.com", "sensor-a.other"):

@@ -26,8 +26,9 @@
 #
 # Protocol on stdin/stdout. Whenever the program waits (poll with nothing queued, sleep) the sim
 # prints "SIM ready" and reads commands until "go" (a sleep first moves the clock by its length):
-#   rx KIND HEX [DST_IP [SRC_IP]]   a datagram from a client on netif KIND (ap, sta, eth) to DST_IP:67
-#                                   (default 255.255.255.255, from SRC_IP:68, default 0.0.0.0)
+#   rx KIND HEX [DST_IP [SRC_IP [PORT]]]  a datagram from a client on netif KIND (ap, sta, eth) to
+#                                   DST_IP:PORT (default 255.255.255.255, port 67), from SRC_IP
+#                                   (default 0.0.0.0), port 68 (to 67) or 40000 (to another port)
 #   rx0 KIND                        a zero-length datagram to port 67 (a valid UDP datagram)
 #   assoc MAC / disassoc MAC        a station joins / leaves the AP (MAC as 12 hex digits)
 #   advance SECONDS                 the clock moves on
@@ -357,7 +358,7 @@ class World:
                     self.drops["queue-full"] += 1
                     out("SIM drop queue-full %s" % kind)
                 else:
-                    p.queue.append((bytearray(data), (ipstr(src), 68)))
+                    p.queue.append((bytearray(data), (ipstr(src), 68 if port == 67 else 40000)))
             # lwIP udp_input hands a datagram to one matching pcb (src/core/udp.c:263-310); the
             # copy-to-all of SO_REUSE_RXTOALL (:377) needs SO_REUSEADDR on the other pcb too, which
             # the built-in servers do not set.
@@ -470,7 +471,7 @@ class World:
             if c == "rx":
                 dst = ip(w[3]) if len(w) > 3 else BCAST
                 src = ip(w[4]) if len(w) > 4 else ANY
-                self.deliver(w[1], binascii.unhexlify(w[2]), dst, src)
+                self.deliver(w[1], binascii.unhexlify(w[2]), dst, src, int(w[5]) if len(w) > 5 else 67)
             elif c == "rx0":
                 self.deliver(w[1], b"")
             elif c == "assoc":

@@ -34,6 +34,7 @@ class socket:
             raise OSError(_sim.EOPNOTSUPP)    # the simulator models UDP only
         self._pcb = world.alloc("app", self)  # ENOMEM when the pcb pool is empty
         self._blocking = True
+        self._from = ("0.0.0.0", 68)          # the last datagram's sender (recvfrom)
 
     def _check(self):
         if self._pcb.closed:
@@ -87,7 +88,7 @@ class socket:
                 return None
             world.idle(-1)
             self._check()
-        d = q.pop(0)[0]
+        d, self._from = q.pop(0)
         if _sim.ESP32 and not d:
             p.peer_closed = True       # modsocket.c:655-657
         return d
@@ -160,7 +161,8 @@ class socket:
     def recvfrom(self, n):
         self._buffer(n)
         d = self._recv(n)
-        return (bytes(d) if d else b""), ("0.0.0.0", 68)
+        # The datagram and its sender's (address, port) (modlwip.c:1357-1363), as queued.
+        return (bytes(d) if d else b""), self._from
 
     def sendto(self, data, addr):
         world.heap.enter()
