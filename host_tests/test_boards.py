@@ -518,6 +518,40 @@ def test_item10_wired_link_not_reported_right_after_active(boards, board, flavou
     dora(b, "eth", 97, "255.255.255.255")
 
 
+# --- Pico W: an access point already up, its C DHCP server on port 67 -------------------------
+@pytest.mark.parametrize("fw", ["1.29", "1.28", "1.27", "1.23", "1.22", "1.20"])
+def test_pico_w_ap_left_up_by_boot_py_is_taken_over_on_every_firmware(boards, fw):
+    # boot.py (or a run that fell back, kept by a soft reset) left the AP up, and with it the C
+    # DHCP server on 67. From v1.28 ap.active(False) stops that server; before, the driver keeps
+    # it (cyw43-driver before 055d642) and only WLAN.deinit() stops it: main.py serves on every
+    # version, says the deinit where it needed it, and the AP comes back with the user's settings.
+    b = boards("rp2_pico_w", "pico_w", {"MICRODHCP_SIM_AP": "up", "MICRODHCP_SIM_FW": fw})
+    b.serving()
+    text = "\n".join(b.console)
+    assert "NOT SERVING" not in text, text
+    assert ("WLAN.deinit()" in text) == (fw < "1.28"), text
+    st = b.state()
+    assert st["port67"] == ["app"] and st["fw"] == "bind-failed" and st["ap_up"], st
+    assert st["ap_security"] == [0x00400004, "change-me-please"], st
+    b.cmd("assoc " + macstr(96))
+    dora(b, "ap", 96, "255.255.255.255")
+
+
+def test_pico_w_ap_left_up_before_v128_with_the_station_active_falls_back_and_says_why(boards):
+    # Before v1.28 only WLAN.deinit() frees port 67, and it would end the station link: not done;
+    # the firmware's server keeps answering, and the console says what to change.
+    b = boards("rp2_pico_w", "pico_w", {"MICRODHCP_SIM_AP": "up", "MICRODHCP_SIM_FW": "1.27",
+                                        "MICRODHCP_SIM_STA": "up"})
+    b.serving()
+    text = "\n".join(b.console)
+    assert "NOT SERVING" in text and "WLAN.deinit()" in text and "station link" in text, text
+    assert "main.py only" in text and "v1.28" in text, text
+    st = b.state()
+    assert st["port67"] == ["fw-dhcp"] and st["app_sockets"] == 0, st
+    out = tx(b.cmd("assoc " + macstr(97), "rx ap %s" % bytes(k.msg(k.DISCOVER, 97)).hex()))
+    assert [(o, r["type"]) for o, v, d, p, r in out] == [("fw", k.OFFER)]   # the firmware's server answers
+
+
 # --- issue 10 item 11: simulator facts ---------------------------------------------------------
 def test_item11_rp2_mdns_holds_a_pcb_from_power_up_and_eaddrinuse_is_98(boards):
     b = boards("rp2_pico_w", "pico_w", {"MICRODHCP_SIM_HOLD67": "other"})

@@ -273,6 +273,7 @@ class Board:
                 # power-up, DHCP client, DNS; extmod/lwip-include/lwipopts_common.h:70).
                 self.port_error = "cannot open UDP port 67: %r" % (e,)
                 return False
+            self.port_error = None
             return True
 
     def bind_device(self, socket, name):
@@ -410,15 +411,19 @@ def start_ap(b, network, socket, ap, down_first, pico):
             ap.active(False)
         b.port_error = "access point not started: %s" % kw
         return False
-    if down_first or ap.active():
+    was_up = down_first or ap.active()
+    if was_up:
         # ESP32: ap.active(False) always (ESP-IDF dhcps stops with the AP and frees port 67).
-        # Pico W: only if it is up (cyw43 deinit removes the C dhcpserver's pcb, cyw43-driver
-        # src/cyw43_lwip.c:246-268, synchronously).
+        # Pico W: only if it is up. From v1.28 that takes the AP's TCP/IP side down, the C
+        # dhcpserver's pcb with it (cyw43-driver src/cyw43_ctrl.c:579-582 -> src/cyw43_lwip.c:
+        # 246-268, synchronously); before, the server keeps port 67 (see _pico_free_port).
         ap.active(False)
     accept = StationFilter(ap) if pico else None
     # Before ap.active(True): the built-in server then fails its bind. ESP32: active(False) returns
     # before ESP-IDF's DHCP server has let go of port 67, so EADDRINUSE is retried for ~2 s.
     bound = b.bind(accept, 0 if pico else _WAIT_MS)
+    if not bound and pico and was_up:
+        bound = _pico_free_port(b, network, ap, accept)
     ap.config(**kw)
     # The firmware's DHCP server starts here (and fails to bind if we hold 67). Pico W: cyw43 makes
     # the AP the default netif (cyw43-driver src/cyw43_lwip.c:212), so 255.255.255.255 leaves on
@@ -435,6 +440,28 @@ def start_ap(b, network, socket, ap, down_first, pico):
     log("microdhcp: access point %r up at %s (%s)" % (c.SSID, Server._ip_text(b.cfg.server),
                                                        "WPA2" if "key" in kw else "open"))
     return bound
+
+
+def _pico_free_port(b, network, ap, accept):
+    # Pico W firmware before v1.28 (cyw43-driver before 055d642): ap.active(False) takes the AP's
+    # link down and leaves its netif and the C DHCP server, which keeps UDP 67 when it had it (an
+    # AP brought up by boot.py, or by a run that fell back), so the bind fails. WLAN.deinit()
+    # (every version from v1.20: extmod/network_cyw43.c:133-137 -> cyw43-driver src/cyw43_ctrl.c
+    # cyw43_deinit, :118-146) takes both interfaces' TCP/IP side down, that server with it, and
+    # powers the chip off; ap.config() and ap.active(True) then bring it back. It ends the
+    # station link too: never done while the STA is active; that case is said instead.
+    try:
+        sta = network.WLAN(network.STA_IF).active()
+    except (AttributeError, OSError, ValueError):
+        sta = False
+    if sta:
+        b.port_error = ("the AP was up before main.py and its DHCP server holds UDP port 67; before v1.28 "
+                        "only WLAN.deinit() frees it, which would end the station link: start the AP from "
+                        "main.py only, power-cycle, or use firmware v1.28+")
+        return False
+    log("microdhcp: WLAN.deinit() to free UDP port 67 (firmware before v1.28)")
+    ap.deinit()
+    return b.bind(accept, 0)
 
 
 def start_wired(b, nic, socket, device):

@@ -177,6 +177,12 @@ class World:
         self.fw_release_at = None   # ESP32: the ESP-IDF server still holds 67 until then (ms)
         self.default = None         # rp2: lwIP netif_default, as cyw43/WIZNET5K set it
         self.ap_cfg = {}            # what the program configured on the AP (ssid, key, security)
+        # Pico W (cyw43): what WLAN.active() reports, network_cyw43.c's if_active[] (set by
+        # active(v) whatever the driver did, extmod/network_cyw43.c:140-153), and the driver's
+        # itf_state bit per interface: its TCP/IP side (netif, and the C DHCP server on the AP)
+        # is up (cyw43-driver src/cyw43_ctrl.c cyw43_wifi_set_up). See cyw43_active.
+        self.if_active = {"ap": False, "sta": False}
+        self.itf = {"ap": False, "sta": False}
         self.ap_security = None     # the AP's security while up: (auth mode, key)
         self.heap = Heap()
         self.drops = {"queue-full": 0, "no-listener": 0, "netif-down": 0}
@@ -375,6 +381,9 @@ class World:
         nf.up_at = self.ms
         if not ESP32:
             self.default = nf         # cyw43_lwip.c:212 / network_wiznet5k.c:334
+            if kind in self.itf:
+                self.itf[kind] = True         # brought up by active(True) (here or by other code)
+                self.if_active[kind] = True
         if kind == "ap":
             self.ap_security = self.ap_auth()
             self.fw_expire()
@@ -394,8 +403,49 @@ class World:
         # (extmod/network_cyw43.c:514-523).
         return (c.get("security", 0x00400004), c.get("key", "picoW123"))
 
+    def cyw43_active(self, kind, up):
+        # Pico W: WLAN.active(v) on the AP: cyw43_wifi_set_up (extmod/network_cyw43.c:140-153).
+        # Up: the TCP/IP side is (re)made only when the interface's itf_state bit is clear: its
+        # deinit, then its init (netif, default netif, the C DHCP server), cyw43_ctrl.c:566-570.
+        # Down: the AP's link goes down (cyw43_ctrl.c:576-578: its stations leave); then it
+        # depends on the driver (MicroPython pins cyw43-driver 36144f94 in v1.20, 2ab0db6e in
+        # v1.21-v1.22, 9f6405f0 in v1.23-v1.24, dd756822 in v1.25-v1.27, 055d642 from v1.28):
+        #   from v1.28 (055d642, cyw43_ctrl.c:579-582): the TCP/IP side is taken down: netif
+        #     removed, the C DHCP server stopped (cyw43_lwip.c:246-268), port 67 free;
+        #   v1.23-v1.27 (9f6405f0 :567-571, dd756822 :575-579): only the itf_state bit is
+        #     cleared: the netif stays, and the C DHCP server keeps port 67 until the next
+        #     active(True) remakes it;
+        #   v1.20-v1.22: nothing more (the bit stays set, so active(True) remakes nothing).
+        self.if_active[kind] = up
+        if up:
+            if not self.itf[kind]:
+                self.if_down(kind)
+                self.if_up(kind)
+            return
+        self.stations = []
+        if fw_at_least(1, 28):
+            if self.itf[kind]:
+                self.if_down(kind)
+        elif fw_at_least(1, 23):
+            self.itf[kind] = False
+
+    def cyw43_deinit(self):
+        # Pico W: WLAN.deinit() is cyw43_deinit (extmod/network_cyw43.c:133-137; cyw43-driver
+        # src/cyw43_ctrl.c:118-146, the same from v1.20): the TCP/IP side of both interfaces
+        # taken down (the C DHCP server stopped, port 67 free), the chip powered off and the
+        # driver's state reset (cyw43_init :100-108: itf_state 0, the AP's SSID and key
+        # emptied; its auth mode kept). what active() reports is left as it was.
+        for kind in ("sta", "ap"):
+            if self.netifs[kind].up:
+                self.if_down(kind)
+            self.itf[kind] = False
+        self.ap_cfg["ssid"] = ""
+        self.ap_cfg["key"] = ""
+
     def if_down(self, kind):
         nf = self.netifs[kind]
+        if kind in self.itf:
+            self.itf[kind] = False
         nf.up = False
         if self.default is nf:
             self.default = None       # netif_remove of the default (lwIP netif.c:810)

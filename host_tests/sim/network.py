@@ -135,7 +135,19 @@ class WLAN(_Nic):
     def active(self, v=None):
         if v and self._kind == "ap" and not self._cfg.get("ssid") and not self._cfg.get("essid"):
             self._cfg["ssid"] = "MPY-SIM"
+        if not _sim.ESP32 and self._kind == "ap":
+            # cyw43: the AP's up/down as the driver of the firmware's version does it (_sim.World.
+            # cyw43_active); active() reports the last value given (network_cyw43.c:142-143).
+            if v is None:
+                return world.if_active["ap"]
+            world.cyw43_active("ap", bool(v))
+            return None
         return _Nic.active(self, v)
+
+    if not _sim.ESP32:
+        def deinit(self):
+            # cyw43: the whole driver, both interfaces (_sim.World.cyw43_deinit).
+            world.cyw43_deinit()
 
     def status(self, param=None):
         if param is None:
