@@ -50,12 +50,17 @@ def test_flags_are_unique_and_every_setting_has_help():
         assert typ in ("int", "bool", "ip", "ips", "cidr", "range", "str", "names", "route", "option", "reserve")
 
 
-@pytest.mark.parametrize("runtime", ["python3", "micropython"])
-def test_help_lists_every_setting(runtime):
+def _host_command(runtime):
+    # The host command on one runtime, the package from firmware/: (interpreter, environment).
     exe = sys.executable if runtime == "python3" else MICROPYTHON
     if exe is None:
         pytest.fail("micropython (unix port) not installed: tools/setup.sh installs it")
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "firmware"), MICROPYPATH=os.path.join(ROOT, "firmware"))
+    return exe, dict(os.environ, PYTHONPATH=os.path.join(ROOT, "firmware"), MICROPYPATH=os.path.join(ROOT, "firmware"))
+
+
+@pytest.mark.parametrize("runtime", ["python3", "micropython"])
+def test_help_lists_every_setting(runtime):
+    exe, env = _host_command(runtime)
     r = subprocess.run([exe, "-m", "microdhcp", "--help"], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     lines = r.stderr.splitlines()
@@ -85,10 +90,7 @@ def test_dns_names_of_the_host_command_are_checked_before_it_serves(runtime):
     # --dns-host NAME=IP and --dns-name: a bad one is a bad configuration (exit 2, what is wrong,
     # no traceback) found before any socket is opened; without --names or --portal they are a
     # usage error, not silently ignored.
-    exe = sys.executable if runtime == "python3" else MICROPYTHON
-    if exe is None:
-        pytest.fail("micropython (unix port) not installed: tools/setup.sh installs it")
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "firmware"), MICROPYPATH=os.path.join(ROOT, "firmware"))
+    exe, env = _host_command(runtime)
     base = [exe, "-m", "microdhcp", "--address", "192.168.4.1/24"]
     for extra, words in ((["--names", "--dns-host", "printer=192.168.4.300"], "printer's address '192.168.4.300'"),
                          (["--portal", "--dns-host", "my.printer=192.168.4.20"], "one label"),
