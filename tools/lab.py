@@ -455,10 +455,17 @@ class Lab:
 
     @staticmethod
     def _trap_sigterm():
-        """Turn SIGTERM into SystemExit so __exit__/atexit clean up (default SIGTERM skips both)."""
-        if threading.current_thread() is threading.main_thread() \
-                and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+        """Turn SIGTERM into SystemExit so __exit__/atexit clean up (default SIGTERM skips both).
+        And SIGINT not ignored: a shell without job control starts `cmd &` with SIGINT ignored,
+        and what the lab starts would inherit that through exec (a handler is reset to the
+        default there, an ignored signal stays ignored); CPython then keeps it ignored, so a
+        host command stopped with SIGINT as on Ctrl-C (the lab's stop) would run on until
+        killed. Found when the suite was started in the background."""
+        if threading.current_thread() is threading.main_thread():
+            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+            if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def _new_ns(self, ns):
         _cmd(["ip", "netns", "add", ns])
