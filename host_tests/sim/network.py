@@ -5,10 +5,10 @@ from _sim import world, ipstr
 
 STA_IF = 0
 AP_IF = 1
-# ports/esp32/modnetwork_globals.h:79-81; rp2 extmod/modnetwork.c:197-202 (CYW43_LINK_*): the
-# simulator only compares with them.
-STAT_IDLE = 0
-STAT_GOT_IP = 3
+# status() values: ESP32 ports/esp32/modnetwork.h:65, :67 (exported by modnetwork_globals.h:79-81),
+# rp2 extmod/modnetwork.c:197, :202 (CYW43_LINK_DOWN 0, CYW43_LINK_UP 3: cyw43-driver src/cyw43.h:98, :101).
+STAT_IDLE = 1000 if _sim.ESP32 else 0
+STAT_GOT_IP = 1010 if _sim.ESP32 else 3
 
 
 def _get_ifconfig(nf):
