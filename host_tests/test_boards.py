@@ -518,6 +518,22 @@ def test_item10_wired_link_not_reported_right_after_active(boards, board, flavou
     dora(b, "eth", 97, "255.255.255.255")
 
 
+# --- MAX_CLIENTS: how many stations an ESP32 AP admits ------------------------------------------
+def test_max_clients_reaches_the_esp32_ap_and_is_refused_in_words_elsewhere(boards):
+    b = boards("esp32_ap", "esp32", {}, "MAX_CLIENTS = 10")
+    b.serving()
+    st = b.state()
+    assert st["ap_max_clients"] == 10 and st["port67"] == ["app"], st
+    assert boards("esp32_ap", "esp32").state()["ap_max_clients"] is None    # None: the firmware's default
+    for board, flavour, value, words in (("rp2_pico_w", "pico_w", "10", "MAX_CLIENTS is an ESP32 setting"),
+                                         ("esp32_ap", "esp32", "0", "MAX_CLIENTS must be a whole number"),
+                                         ("esp32_ap", "esp32", "'8'", "MAX_CLIENTS must be a whole number")):
+        b = boards(board, flavour, {}, "MAX_CLIENTS = " + value)
+        b.serving()
+        text = "\n".join(b.console)
+        assert "access point not started: " + words in text and "NOT SERVING" in text, text
+
+
 # --- Pico W: an access point already up, its C DHCP server on port 67 -------------------------
 @pytest.mark.parametrize("fw", ["1.29", "1.28", "1.27", "1.23", "1.22", "1.20"])
 def test_pico_w_ap_left_up_by_boot_py_is_taken_over_on_every_firmware(boards, fw):

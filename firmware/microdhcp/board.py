@@ -36,8 +36,8 @@ def log(line):
 
 # config.py names that belong to the board, not to the server (every other capitalised name is a
 # server setting: Config's keyword in lower case, docs/configuration.md).
-_BOARD_NAMES = ("SSID", "PASSWORD", "CHANNEL", "LEASE_FILE", "LED_PIN", "RUN_SECONDS", "BOARD", "PINSETS", "PINS",
-                "DNS_HOSTS")
+_BOARD_NAMES = ("SSID", "PASSWORD", "CHANNEL", "MAX_CLIENTS", "LEASE_FILE", "LED_PIN", "RUN_SECONDS", "BOARD",
+                "PINSETS", "PINS", "DNS_HOSTS")
 
 
 def make_config(c):
@@ -116,6 +116,16 @@ def ap_settings(network, c, pico):
         kw["security"] = getattr(wlan, "SEC_OPEN", getattr(network, "AUTH_OPEN", 0))
     if getattr(c, "CHANNEL", None):
         kw["channel"] = c.CHANNEL
+    # ESP32: how many stations the AP admits (ports/esp32/network_wlan.c:627-630, max_clients ->
+    # ESP-IDF's max_connection); left out, ESP-IDF's own default holds (its Wi-Fi library is not
+    # open source: not checked here). cyw43 has no such setting (extmod/network_cyw43.c config).
+    mc = getattr(c, "MAX_CLIENTS", None)
+    if mc is not None:
+        if pico:
+            return "MAX_CLIENTS is an ESP32 setting: the Pico W's firmware has none; remove it"
+        if not isinstance(mc, int) or isinstance(mc, bool) or mc < 1:
+            return "MAX_CLIENTS must be a whole number of stations, 1 or more (it is %r)" % (mc,)
+        kw["max_clients"] = mc
     return kw
 
 

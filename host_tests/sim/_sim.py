@@ -489,6 +489,7 @@ class World:
                 "ap_ip": ipstr(self.netifs["ap"].ip), "led_changes": len(self.led),
                 "stations": [binascii.hexlify(m).decode() for m in self.stations], "ms": self.ms,
                 "ap_security": list(self.ap_security) if self.ap_security else None,
+                "ap_max_clients": self.ap_cfg.get("max_clients"),
                 "dns": ipstr(self.dns), "ifconfig_calls": self.ifconfig_calls,
                 "app_peer_closed": [p.peer_closed for p in app], "fw_version": ".".join(str(v) for v in FW)}
 
