@@ -115,6 +115,8 @@ def test_docs_table_is_the_table():
     assert configdoc.render(text) == text, "docs/configuration.md is out of date: python3 tools/configdoc.py"
     for row in SETTINGS:
         assert "| `%s` | `%s` |" % (row[0], row[0].upper()) in text
+    for name in board._BOARD_NAMES:     # the names of a board's config.py that are not settings
+        assert "`%s`" % name in text, name
 
 
 def test_command_line_sets_every_setting():
