@@ -465,11 +465,13 @@ def _pico_free_port(b, network, ap, accept):
     except (AttributeError, OSError, ValueError):
         sta = False
     if sta:
-        b.port_error = ("the AP was up before main.py and its DHCP server holds UDP port 67; before v1.28 "
-                        "only WLAN.deinit() frees it, which would end the station link: start the AP from "
-                        "main.py only, power-cycle, or use firmware v1.28+")
+        b.port_error = ("the AP was up before main.py and UDP port 67 is still held after ap.active(False) "
+                        "(the firmware's DHCP server keeps it there before v1.28); WLAN.deinit() would free "
+                        "it but end the station link: start the AP from main.py only, power-cycle, or use "
+                        "firmware v1.28+")
         return False
-    log("microdhcp: WLAN.deinit() to free UDP port 67 (firmware before v1.28)")
+    log("microdhcp: UDP port 67 still held after ap.active(False) (the firmware's DHCP server keeps it "
+        "there before v1.28): WLAN.deinit()")
     ap.deinit()
     return b.bind(accept, 0)
 
