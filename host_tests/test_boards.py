@@ -518,6 +518,16 @@ def test_item10_wired_link_not_reported_right_after_active(boards, board, flavou
     dora(b, "eth", 97, "255.255.255.255")
 
 
+def test_dns_hosts_on_a_board_without_dns_is_said_not_used(boards):
+    b = boards("esp32_ap", "esp32", {}, "DNS_HOSTS = [('printer', '192.168.4.20')]")
+    b.serving()
+    text = "\n".join(b.console)
+    assert "DNS_HOSTS is not used: no DNS runs here" in text and "NOT SERVING" not in text, text
+    b = boards("esp32_ap", "esp32")
+    b.serving()
+    assert "microdhcp: serving" in "\n".join(b.console) and "DNS_HOSTS" not in "\n".join(b.console)
+
+
 # --- MAX_CLIENTS: how many stations an ESP32 AP admits ------------------------------------------
 def test_max_clients_reaches_the_esp32_ap_and_is_refused_in_words_elsewhere(boards):
     b = boards("esp32_ap", "esp32", {}, "MAX_CLIENTS = 10")
