@@ -5,7 +5,7 @@
 SSID = "microdhcp"                  # the access point's network name
 PASSWORD = "change-me-please"       # WPA2, 8-63 characters; "" or None for an open AP (set explicitly)
 CHANNEL = 6                         # 1-13
-MAX_CLIENTS = None                  # stations the AP admits; None: ESP-IDF's default (it caps the number)
+MAX_CLIENTS = None                  # stations the AP admits; None: ESP-IDF's default (10); at most 15
 
 ADDRESS = "192.168.4.1/24"          # the board's address on the AP, and the subnet served
 POOL = ("192.168.4.2", "192.168.4.254")   # addresses handed out (the server's own stays outside)

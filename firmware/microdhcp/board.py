@@ -117,8 +117,8 @@ def ap_settings(network, c, pico):
     if getattr(c, "CHANNEL", None):
         kw["channel"] = c.CHANNEL
     # ESP32: how many stations the AP admits (ports/esp32/network_wlan.c:627-630, max_clients ->
-    # ESP-IDF's max_connection); left out, ESP-IDF's own default holds (its Wi-Fi library is not
-    # open source: not checked here). cyw43 has no such setting (extmod/network_cyw43.c config).
+    # ESP-IDF's max_connection); left out, ESP-IDF's own default holds (10 as ESP-IDF v5.5.1
+    # documents it, docs/boards.md). cyw43 has no such setting (extmod/network_cyw43.c config).
     mc = getattr(c, "MAX_CLIENTS", None)
     if mc is not None:
         if pico:

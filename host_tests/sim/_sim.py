@@ -243,8 +243,8 @@ class World:
         try:
             # Both built-in servers ignore the result of their bind: MicroPython's C server
             # (shared/netutils/dhcpserver.c:304, started by cyw43-driver src/cyw43_lwip.c:238);
-            # ESP-IDF's dhcpserver likewise (components/lwip/apps/dhcpserver/dhcpserver.c
-            # dhcps_start, read at esp-idf 46a2409b).
+            # ESP-IDF's dhcpserver likewise (ESP-IDF v5.5.1, which MicroPython v1.29 builds with:
+            # components/lwip/apps/dhcpserver/dhcpserver.c:1387 in dhcps_start).
             self.bind(p, ANY, 67)
             self.fw_status = "serving"
         except OSError:
