@@ -254,7 +254,7 @@ class World:
         if self.fw is not None and not self.fw_sticky:
             if ESP32 and LINGER_MS:
                 # ESP32: ap.active(False) returns before the ESP-IDF DHCP server has let go of its
-                # pcb: MicroPython returns after esp_wifi_set_mode (ports/esp32/network_wlan.c:301),
+                # pcb: MicroPython returns after esp_wifi_stop / esp_wifi_set_mode (network_wlan.c:293-301),
                 # the stop runs in ESP-IDF's event task (v5.5.1 wifi_default.c:153-158 ->
                 # esp_netif_lwip.c:1245-1271). The delay stands for that race; hardware decides
                 # how long it is.
