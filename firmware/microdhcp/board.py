@@ -494,7 +494,7 @@ def start_wired(b, nic, socket, device):
 def run(b):
     """Store, serve (or fall back), then print the lease table; bounded by config RUN_SECONDS."""
     if getattr(b.c, "DNS_HOSTS", None):
-        log("microdhcp: DNS_HOSTS is not used: no DNS runs here (the kit of the *_captive boards serves it)")
+        log("microdhcp: DNS_HOSTS is not used: no DNS runs here (the captive kit's DNS does, while microdhcp serves)")
     until = getattr(b.c, "RUN_SECONDS", None)
     if until is not None:
         until = b.clock.now() + until
