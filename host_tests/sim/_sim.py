@@ -436,7 +436,7 @@ class World:
         # src/cyw43_ctrl.c:118-146, the same from v1.20): the TCP/IP side of both interfaces
         # taken down (the C DHCP server stopped, port 67 free), the chip powered off and the
         # driver's state reset (cyw43_init :100-108: itf_state 0, the AP's SSID and key
-        # emptied; its auth mode kept). what active() reports is left as it was.
+        # emptied; its auth mode kept). What active() reports is left as it was.
         for kind in ("sta", "ap"):
             if self.netifs[kind].up:
                 self.if_down(kind)
