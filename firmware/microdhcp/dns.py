@@ -5,7 +5,8 @@
 # portal probe reaches our HTTP server); names mode answers the hostnames (option 12) of the
 # bound leases, read live from the engine's lease table, under the domain and bare, plus the
 # server's own name, and NXDOMAIN for everything else. Names set in the configuration (hosts)
-# answer in both modes, before any lease's. handle() allocates nothing after
+# answer in both modes, before any lease's. Reverse lookups (PTR, RFC 1035 3.5 in-addr.arpa) of
+# those addresses answer their names. handle() allocates nothing after
 # construction (host_tests/core/test_dns.py proves it under micropython.heap_lock()).
 try:
     from micropython import const
@@ -39,6 +40,7 @@ RC_NOTIMP = const(4)
 RC_REFUSED = const(5)
 # TYPE / CLASS values (RFC 1035 3.2.2-3.2.5, RFC 3596 for AAAA, RFC 6891 for OPT)
 _T_A = const(1)
+_T_PTR = const(12)
 _T_AAAA = const(28)
 _T_OPT = const(41)
 _T_ANY = const(255)
@@ -50,6 +52,7 @@ _MAX_NAME = const(255)
 UDP_MAX = const(512)
 RX_SIZE = const(UDP_MAX + 1)   # one byte more, so that the shell can tell an oversized datagram
 _PTR = const(0xC0)             # RFC 1035 4.1.4: the top two bits set mark a compression pointer
+_ARPA = b"\x07in-addr\x04arpa"   # RFC 1035 3.5: the reverse domain, wire form (a literal: no heap)
 _MAX_HOPS = const(32)          # pointers followed per name: more is a loop (or an attack)
 _EDNS_SIZE = const(512)        # the UDP payload size we advertise (RFC 6891 6.2.3): no bigger replies
 _TTL_MAX = const(1 << 29)      # below 2**30: TTLs stay small ints on 32-bit boards
@@ -178,6 +181,7 @@ class Responder:
         self.edns_version = 0
         self.counters = _counter_array()
         self.last_rcode = 0
+        self.raddr = bytearray(4)   # the address of a reverse (in-addr.arpa) question
 
     # --- parsing ---------------------------------------------------------------------------
     def _read_name(self, b, n, pos, store):
@@ -312,6 +316,74 @@ class Responder:
                     best = s
         return best
 
+    def _reverse(self):
+        # True when the question is d.c.b.a.in-addr.arpa (RFC 1035 3.5): its address a.b.c.d in
+        # self.raddr. Octets of 1-3 digits up to 255; "in-addr" and "arpa" in any case.
+        q = self.qname
+        ql = self.qlen
+        pos = 0
+        for k in range(4):
+            if pos >= ql:
+                return False
+            n = q[pos]
+            if n < 1 or n > 3:
+                return False
+            v = 0
+            for i in range(n):
+                c = q[pos + 1 + i]
+                if c < 48 or c > 57:
+                    return False
+                v = v * 10 + c - 48
+            if v > 255:
+                return False
+            self.raddr[3 - k] = v
+            pos += n + 1
+        return ql - pos == 13 and self._label_eq(q, pos, _ARPA, 0, 13)
+
+    def _reverse_target(self):
+        # Whose address self.raddr is: -2 the server, -3 - i the configuration's name i, a lease's
+        # slot (names mode: bound, with a hostname), -1 none.
+        a = self.raddr
+        if a == self.address:
+            return -2
+        h = self.host_addrs
+        for i in range(len(self.hosts)):
+            j = 4 * i
+            if h[j] == a[0] and h[j + 1] == a[1] and h[j + 2] == a[2] and h[j + 3] == a[3]:
+                return -3 - i
+        if self.mode != NAMES:
+            return -1
+        e = self.engine
+        t = e.table
+        s = t.slot_of(e.cfg.offset(a))
+        if s < 0 or t.state[s] != _BOUND or self._host_len(t.host, s * t.host_len, t.host_len) == 0:
+            return -1
+        return s
+
+    def _put_name(self, tx, pos, s):
+        # The name of target s (as _reverse_target returns it) in wire form at tx[pos]: its label,
+        # the domain's labels, the root. Returns the end.
+        if s >= 0:
+            t = self.engine.table
+            hl = t.host_len
+            p = s * hl
+            m = self._host_len(t.host, p, hl)
+            src = t.host
+        else:
+            src = self.own if s == -2 else self.hosts[-3 - s]
+            p = 0
+            m = src[0]
+        tx[pos] = m
+        for i in range(m):
+            tx[pos + 1 + i] = src[p + 1 + i]
+        pos += m + 1
+        d = self.domain
+        for i in range(len(d)):
+            tx[pos + i] = d[i]
+        pos += len(d)
+        tx[pos] = 0
+        return pos + 1
+
     def _put_slot_addr(self, tx, pos, s):
         # The slot's address from its host offset, without building an address object.
         e = self.engine
@@ -412,6 +484,8 @@ class Responder:
             self._count(_C_REFUSED)          # CHAOS, HESIOD: no data of ours
             return self._opt(tx, self._error(b, tx, RC_REFUSED, True))
         qt = self.qtype
+        if qt == _T_PTR and self._reverse():
+            return self._ptr(b, tx)
         slot = -2
         if self.mode == NAMES or self.hosts:
             slot = self._lookup()
@@ -453,6 +527,37 @@ class Responder:
                 tx[pos + 12 + i] = a[j + i]
         self._count(_C_ANSWERED)
         return self._opt(tx, pos + 16)
+
+    def _ptr(self, b, tx):
+        # A reverse question (PTR): the target's name, or NXDOMAIN in names mode (no such name);
+        # captive mode answers NODATA as it does for every type but A.
+        s = self._reverse_target()
+        if s == -1 and self.mode == NAMES:
+            self._count(_C_NXDOMAIN)
+            return self._opt(tx, self._error(b, tx, RC_NXDOMAIN, True))
+        self._header(b, tx, RC_NOERROR)
+        pos = self._question(tx)
+        if s == -1:
+            self._count(_C_NODATA)
+            return self._opt(tx, pos)
+        tx[_ANCOUNT + 1] = 1
+        tx[pos] = _PTR                       # the name: a pointer to the question's
+        tx[pos + 1] = _HDR
+        tx[pos + 2] = 0
+        tx[pos + 3] = _T_PTR
+        tx[pos + 4] = 0
+        tx[pos + 5] = _C_IN
+        ttl = self.ttl
+        tx[pos + 6] = ttl >> 24
+        tx[pos + 7] = (ttl >> 16) & 255
+        tx[pos + 8] = (ttl >> 8) & 255
+        tx[pos + 9] = ttl & 255
+        end = self._put_name(tx, pos + 12, s)
+        n = end - pos - 12
+        tx[pos + 10] = n >> 8
+        tx[pos + 11] = n & 255
+        self._count(_C_ANSWERED)
+        return self._opt(tx, end)
 
     # --- introspection (allocates) -----------------------------------------------------------
     def stats(self):

@@ -2,6 +2,7 @@
 # written apart from microdhcp.dns so that the responder is checked against RFC 1035 and not
 # against itself. Allocates freely.
 A = 1
+PTR = 12
 AAAA = 28
 MX = 15
 TXT = 16
@@ -100,6 +101,18 @@ def check_reply(q, rep):
     assert len(p["question"]) <= 1
     assert len(p["answers"]) <= 1 and len(p["authority"]) == 0 and len(p["additional"]) <= 1
     for a in p["answers"]:
-        assert a["type"] == A and a["cls"] == IN and len(a["data"]) == 4
-        assert p["rcode"] == 0
+        assert a["cls"] == IN and p["rcode"] == 0
+        if a["type"] == PTR:
+            # a reverse question's answer: one name, uncompressed labels of 1-63 bytes, the root
+            # last, 255 bytes at most (RFC 1035 3.1, 3.3.12)
+            assert p["question"] and p["question"][0][1] == PTR, "PTR answer to a non-PTR question"
+            data = a["data"]
+            i = 0
+            while data[i]:
+                assert data[i] <= 63, "label over 63 bytes in PTR data"
+                i += 1 + data[i]
+                assert i < len(data), "PTR name runs past its data"
+            assert i == len(data) - 1 and len(data) <= 255, "PTR data is not one name"
+        else:
+            assert a["type"] == A and len(a["data"]) == 4
     return p

@@ -191,6 +191,52 @@ def test_configured_hosts_checked_at_construction():
         raise AssertionError("accepted own_name %r" % bad)
 
 
+def test_reverse_lookups_answer_the_names_of_their_addresses():
+    # PTR for d.c.b.a.in-addr.arpa (RFC 1035 3.5): a bound lease's hostname (names mode), the
+    # server's own name, a configured name; under the domain when there is one. Names mode:
+    # NXDOMAIN for any other address; captive mode keeps NODATA for every type but A, except
+    # the server's own and the configured addresses.
+    e = h.engine()
+    a1 = _leased(e, 1, b"Sensor-1")
+    a2 = h.dora(e, 2)["yiaddr"]                     # bound, no hostname
+    hosts = [("printer", "192.168.4.20")]
+
+    def rev(ip):
+        return ".".join(str(x) for x in reversed(ip)) + ".in-addr.arpa"
+
+    def ptr(r, ip, case=False):
+        n = rev(ip)
+        p = d.parse(ask(r, d.query(n.upper() if case else n, d.PTR)))
+        if p["rcode"] or not p["answers"]:
+            return p["rcode"], None
+        a = p["answers"][0]
+        assert a["type"] == d.PTR and a["name"].lower() == n and a["ttl"] == 5, p
+        return 0, a["data"]
+
+    r = names(e, hosts=hosts)
+    assert ptr(r, a1) == (0, b"\x08Sensor-1\x03lan\x00")
+    assert ptr(r, a1, case=True) == (0, b"\x08Sensor-1\x03lan\x00")
+    assert ptr(r, PORTAL) == (0, b"\x09microdhcp\x03lan\x00")
+    assert ptr(r, k.ip("192.168.4.20")) == (0, b"\x07printer\x03lan\x00")
+    for ip in (a2, k.ip("192.168.4.99"), k.ip("10.0.0.1"), k.ip("192.168.4.0")):
+        assert ptr(r, ip) == (dns.RC_NXDOMAIN, None), ip
+    assert ptr(names(e, domain=None), a1) == (0, b"\x08Sensor-1\x00")
+    h.release(e, 1, a1)
+    assert ptr(r, a1) == (dns.RC_NXDOMAIN, None)                 # released: no name
+    # Not reverse names: the usual rules (a forward name that exists is NODATA for PTR).
+    for qn, rcode in (("printer.lan", 0), ("x.4.168.192.in-addr.arpa", dns.RC_NXDOMAIN),
+                      ("256.4.168.192.in-addr.arpa", dns.RC_NXDOMAIN), ("4.168.192.in-addr.arpa", dns.RC_NXDOMAIN),
+                      ("1.4.168.192.in-addr.arpa.example", dns.RC_NXDOMAIN)):
+        p = d.parse(ask(r, d.query(qn, d.PTR)))
+        assert p["rcode"] == rcode and p["answers"] == [], (qn, p)
+    c = captive(hosts=hosts, domain="lan")
+    assert ptr(c, PORTAL) == (0, b"\x09microdhcp\x03lan\x00")
+    assert ptr(c, k.ip("192.168.4.20")) == (0, b"\x07printer\x03lan\x00")
+    assert ptr(c, k.ip("192.168.4.77")) == (0, None)             # NODATA, as before
+    s = r.stats()
+    assert s["answered"] >= 4 and s["nxdomain"] >= 5, s
+
+
 def test_malformed_queries_formerr_or_silence():
     r = captive()
     good = d.query("example.com", qid=0x4242)
@@ -318,7 +364,10 @@ def test_handle_allocates_nothing():
         lock = (micropython.heap_lock, micropython.heap_unlock)
     except (ImportError, AttributeError):
         lock = None
-    msgs += [d.query("printer"), d.query("PRINTER.lan"), d.query("printer", d.AAAA)]
+    msgs += [d.query("printer"), d.query("PRINTER.lan"), d.query("printer", d.AAAA),
+             d.query("20.4.168.192.in-addr.arpa", d.PTR), d.query("1.4.168.192.in-addr.arpa", d.PTR),
+             d.query("77.4.168.192.in-addr.arpa", d.PTR), d.query("x.4.168.192.in-addr.arpa", d.PTR)]
+    msgs += [d.query("%d.4.168.192.in-addr.arpa" % i, d.PTR) for i in range(10, 20)]   # the pool
     hosts = [("printer", "192.168.4.20"), ("nas", "192.168.4.21")]
     for r in (captive(), names(e), captive(hosts=hosts), names(e, hosts=hosts)):
         _run_all(r, tx, msgs, None)                        # warm-up (nothing to warm, but fair)

@@ -19,7 +19,8 @@ def seeds():
     q = d.query
     return [q("example.com"), q("sensor-1.lan", d.AAAA), q("sensor-1"), q("microdhcp.lan", edns=True),
             q("a.b.c.d.e.f", d.ANY, qid=7, rd=False), q("version.bind", d.TXT, d.CH),
-            q("x", edns=True, edns_version=1)]
+            q("x", edns=True, edns_version=1), q("1.4.168.192.in-addr.arpa", d.PTR),
+            q("20.4.168.192.IN-ADDR.ARPA", d.PTR), q("10.4.168.192.in-addr.arpa", d.PTR), q("printer.lan")]
 
 
 def mutate(r, m):
@@ -78,7 +79,9 @@ def run_one(r, tx, m):
 def responders():
     e = h.engine()
     h.dora(e, 1, options=((12, b"sensor-1"),))
-    return [dns.Responder(dns.CAPTIVE, h.SERVER), dns.Responder(dns.NAMES, h.SERVER, engine=e, domain="lan")]
+    hosts = [("printer", "192.168.4.20")]
+    return [dns.Responder(dns.CAPTIVE, h.SERVER, hosts=hosts),
+            dns.Responder(dns.NAMES, h.SERVER, engine=e, domain="lan", hosts=hosts)]
 
 
 def fuzz(seed, count):

@@ -255,6 +255,9 @@ def test_names_mode_and_open_probes(kit_lab, runtime):
         for name in ("nothere.lan", "example.com", "sensor-a.other"):
             out = dig(lab, c, name)
             assert "status: NXDOMAIN" in out and "ANSWER: 0" in out, (name, out)
+        # reverse lookups (PTR): the lease's hostname, the server's own name, a configured name
+        for ip, want in ((r.ip, "sensor-a.lan."), (SRV, "microdhcp.lan."), ("192.168.4.77", "printer.lan.")):
+            assert dig(lab, c2, "+short", "-x", ip).strip() == want, ip
         ns = lab.run(c.ns, ["nslookup", "sensor-b.lan", SRV], timeout=10).stdout
         assert r2.ip in ns, ns
         # Not captive: the probes get each OS's "online" answer
