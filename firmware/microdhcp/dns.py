@@ -344,7 +344,7 @@ class Responder:
         # Whose address self.raddr is: -2 the server, -3 - i the configuration's name i, a lease's
         # slot (names mode: bound, with a hostname), -1 none.
         a = self.raddr
-        if a == self.address:
+        if a == self.address and self.own:
             return -2
         h = self.host_addrs
         for i in range(len(self.hosts)):
@@ -360,19 +360,24 @@ class Responder:
             return -1
         return s
 
+    def _label_len(self, s):
+        # Bytes of target s's label in wire form (its length byte included).
+        if s >= 0:
+            t = self.engine.table
+            return 1 + self._host_len(t.host, s * t.host_len, t.host_len)
+        return len(self.own if s == -2 else self.hosts[-3 - s])
+
     def _put_name(self, tx, pos, s):
         # The name of target s (as _reverse_target returns it) in wire form at tx[pos]: its label,
         # the domain's labels, the root. Returns the end.
         if s >= 0:
             t = self.engine.table
-            hl = t.host_len
-            p = s * hl
-            m = self._host_len(t.host, p, hl)
+            p = s * t.host_len
             src = t.host
         else:
             src = self.own if s == -2 else self.hosts[-3 - s]
             p = 0
-            m = src[0]
+        m = self._label_len(s) - 1
         tx[pos] = m
         for i in range(m):
             tx[pos + 1 + i] = src[p + 1 + i]
@@ -532,6 +537,8 @@ class Responder:
         # A reverse question (PTR): the target's name, or NXDOMAIN in names mode (no such name);
         # captive mode answers NODATA as it does for every type but A.
         s = self._reverse_target()
+        if s != -1 and self._label_len(s) + len(self.domain) + 1 > _MAX_NAME:
+            s = -1                           # no name of 255 bytes or less (RFC 1035 2.3.4)
         if s == -1 and self.mode == NAMES:
             self._count(_C_NXDOMAIN)
             return self._opt(tx, self._error(b, tx, RC_NXDOMAIN, True))

@@ -229,6 +229,13 @@ def test_reverse_lookups_answer_the_names_of_their_addresses():
                       ("1.4.168.192.in-addr.arpa.example", dns.RC_NXDOMAIN)):
         p = d.parse(ask(r, d.query(qn, d.PTR)))
         assert p["rcode"] == rcode and p["answers"] == [], (qn, p)
+    # No own name: the server's address has none. A name that would pass 255 bytes with the
+    # domain is not answered (RFC 1035 2.3.4).
+    assert ptr(names(e, own_name=None), PORTAL) == (dns.RC_NXDOMAIN, None)
+    a3 = _leased(e, 3, b"cam")
+    long_domain = ".".join(["a" * 63] * 3 + ["a" * 60])        # 253 bytes in wire form
+    assert ptr(names(e, domain=long_domain), a3) == (dns.RC_NXDOMAIN, None)
+    assert ptr(names(e, domain="lan"), a3) == (0, b"\x03cam\x03lan\x00")
     c = captive(hosts=hosts, domain="lan")
     assert ptr(c, PORTAL) == (0, b"\x09microdhcp\x03lan\x00")
     assert ptr(c, k.ip("192.168.4.20")) == (0, b"\x07printer\x03lan\x00")
