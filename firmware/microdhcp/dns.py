@@ -506,20 +506,7 @@ class Responder:
             # NODATA). An empty AAAA answer sends the client to its IPv4 answer at once.
             self._count(_C_NODATA)
             return self._opt(tx, pos)
-        tx[_ANCOUNT + 1] = 1
-        tx[pos] = _PTR                       # the name: a pointer to the question's
-        tx[pos + 1] = _HDR
-        tx[pos + 2] = 0
-        tx[pos + 3] = _T_A
-        tx[pos + 4] = 0
-        tx[pos + 5] = _C_IN
-        ttl = self.ttl
-        tx[pos + 6] = ttl >> 24
-        tx[pos + 7] = (ttl >> 16) & 255
-        tx[pos + 8] = (ttl >> 8) & 255
-        tx[pos + 9] = ttl & 255
-        tx[pos + 10] = 0
-        tx[pos + 11] = 4
+        self._answer(tx, pos, _T_A, 4)
         if slot >= 0:
             self._put_slot_addr(tx, pos + 12, slot)
         else:
@@ -532,6 +519,24 @@ class Responder:
                 tx[pos + 12 + i] = a[j + i]
         self._count(_C_ANSWERED)
         return self._opt(tx, pos + 16)
+
+    def _answer(self, tx, pos, rtype, rdlen):
+        # The one answer record's fixed part at tx[pos] (RFC 1035 4.1.3): the question's name by
+        # a pointer, TYPE, CLASS IN, the TTL, RDLENGTH; its RDATA follows at pos + 12.
+        tx[_ANCOUNT + 1] = 1
+        tx[pos] = _PTR                       # the name: a pointer to the question's
+        tx[pos + 1] = _HDR
+        tx[pos + 2] = 0
+        tx[pos + 3] = rtype
+        tx[pos + 4] = 0
+        tx[pos + 5] = _C_IN
+        ttl = self.ttl
+        tx[pos + 6] = ttl >> 24
+        tx[pos + 7] = (ttl >> 16) & 255
+        tx[pos + 8] = (ttl >> 8) & 255
+        tx[pos + 9] = ttl & 255
+        tx[pos + 10] = rdlen >> 8
+        tx[pos + 11] = rdlen & 255
 
     def _ptr(self, b, tx):
         # A reverse question (PTR): the target's name, or NXDOMAIN in names mode (no such name);
@@ -547,22 +552,8 @@ class Responder:
         if s == -1:
             self._count(_C_NODATA)
             return self._opt(tx, pos)
-        tx[_ANCOUNT + 1] = 1
-        tx[pos] = _PTR                       # the name: a pointer to the question's
-        tx[pos + 1] = _HDR
-        tx[pos + 2] = 0
-        tx[pos + 3] = _T_PTR
-        tx[pos + 4] = 0
-        tx[pos + 5] = _C_IN
-        ttl = self.ttl
-        tx[pos + 6] = ttl >> 24
-        tx[pos + 7] = (ttl >> 16) & 255
-        tx[pos + 8] = (ttl >> 8) & 255
-        tx[pos + 9] = ttl & 255
         end = self._put_name(tx, pos + 12, s)
-        n = end - pos - 12
-        tx[pos + 10] = n >> 8
-        tx[pos + 11] = n & 255
+        self._answer(tx, pos, _T_PTR, end - pos - 12)
         self._count(_C_ANSWERED)
         return self._opt(tx, end)
 
