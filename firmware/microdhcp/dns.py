@@ -94,7 +94,7 @@ def one_label(name, what):
     return bytes([len(name)]) + name.encode()
 
 
-def host_table(hosts, own=b"\x09microdhcp"):
+def host_table(hosts, own):
     # The configuration's names: (name, address) pairs -> (names, addresses): the names in wire
     # form, lower case, one label each (one_label), and their addresses, 4 bytes each in one
     # bytes object. `own`: the server's own name in wire form, which no host may take. A
