@@ -505,6 +505,8 @@ def test_item8_setting_the_address_leaves_the_boards_dns_alone(boards, board, fl
     ack = dora(b, kind, 96, "255.255.255.255")
     if board in ("esp32_ap", "rp2_pico_w"):
         assert ack["options"][6] == k.ip("192.168.4.1")
+    else:   # the wired boards' config.py has DNS = None: no option 6, and never the board's own 10.0.0.1
+        assert 6 not in ack["options"], ack["options"]
 
 
 @pytest.mark.parametrize("board,flavour", [("esp32_lan", "esp32"), ("w5500_evb_pico", "w5500")])

@@ -1,8 +1,9 @@
 # test_memory: the memory budget. On the unix port, with the .mpy build, importing the package,
 # building a server and a 254-lease engine and serving 254 distinct clients (DORA each, engine.handle
 # with the heap locked) must run inside `micropython -X heapsize=BUDGET`. Lowest heap that passes,
-# measured: 76 KiB (64-bit unix port; 66 528 B live at the end, most of it the code loaded from
-# .mpy; 95 KiB and 86 432 B before Config let microdhcp.configure's code go after start-up). A
+# measured: 77 KiB (64-bit unix port; 66 656 B live at the end, most of it the code loaded from
+# .mpy; 76 KiB and 66 528 B before net.Server counted a datagram lost inside recv;
+# 95 KiB and 86 432 B before Config let microdhcp.configure's code go after start-up). A
 # host figure: the 32-bit frozen builds' budgets are in test_firmware.py (docs/firmware.md).
 # `python3 host_tests/test_memory.py` finds and prints the lowest passing heap size.
 import os
@@ -16,8 +17,8 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MICROPYTHON = shutil.which("micropython")
-BUDGET_KIB = 80          # a little above the measured 76 KiB
-TOO_SMALL_KIB = 32       # the aim; must fail today, which proves the test can fail
+MEASURED_KIB = 77        # the lowest heap that passes (`python3 host_tests/test_memory.py`)
+BUDGET_KIB = 80          # a little above it
 
 pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason="micropython (unix port) not installed")
 
@@ -52,12 +53,16 @@ def test_254_clients_fit_the_heap_budget(mpy):
     assert r.returncode == 0 and "OK" in r.stdout.split(), \
         "over the %d KiB heap budget:\n%s%s" % (BUDGET_KIB, r.stdout, r.stderr)
     assert f["ACKS"] == 254
-    assert f["PEAK"] <= BUDGET_KIB * 1024
 
 
-def test_a_heap_below_the_budget_fails(mpy):
-    r = run(mpy, TOO_SMALL_KIB)
-    assert r.returncode != 0 and "MemoryError" in r.stdout + r.stderr
+def test_the_measured_figure_is_current(mpy):
+    # The published figure passes and the KiB below it fails: a figure that went stale either way
+    # (the package grew, or shrank by a KiB or more) fails here, and the failure proves the budget
+    # test can fail.
+    assert run(mpy, MEASURED_KIB).returncode == 0, "%d KiB no longer passes: python3 host_tests/test_memory.py" % MEASURED_KIB
+    r = run(mpy, MEASURED_KIB - 1)
+    assert r.returncode != 0 and "MemoryError" in r.stdout + r.stderr, \
+        "%d KiB passes too: the figure is stale (python3 host_tests/test_memory.py)" % (MEASURED_KIB - 1)
 
 
 def lowest(mpy, lo=16, hi=256):

@@ -138,7 +138,15 @@ def test_command_line_sets_every_setting():
     assert not c.authoritative
     assert c.id_cells == 9 + 0          # the reservation is by MAC: no cell on top
     assert c.options[224] == b"\x01\x02" and c.options[26] == b"\x05\x78" and c.options[108] == b"\0\0\x02\x58"
-    assert c.options[6] == bytes((10, 1, 0, 1, 9, 9, 9, 9)) and 119 in c.options and 121 in c.options
+    assert c.options[6] == bytes((10, 1, 0, 1, 9, 9, 9, 9))
+    assert c.options[3] == bytes((10, 1, 0, 1)) and c.options[42] == bytes((10, 1, 0, 1))
+    assert c.options[15] == b"lan" and c.options[114] == b"http://10.1.0.1/"
+    # RFC 3397: each name as length-prefixed labels ending in a zero byte (no common suffix to compress)
+    assert c.options[119] == b"\x03lan\x00\x04corp\x00"
+    # RFC 3442: width, the significant octets of the destination, the router; a client that gets 121
+    # ignores option 3 (section "DHCP Client Behavior"), so the router comes again as the 0/0 route
+    assert c.options[121] == bytes((16, 10, 9, 10, 1, 0, 2, 0, 10, 1, 0, 1))
+    assert c.reservations == [(b"\x01\x02\x00\x00\x00\x00\x07", 7)]   # htype 1 + MAC -> host offset of 10.1.0.7
     assert c.reply_broadcast == bytes((10, 1, 255, 255)) and c.options[28] == bytes((10, 1, 255, 255))
     c = cli.build_config(cli.parse_args(["--address", "10.1.0.1", "--netmask", "255.255.255.0"]))
     assert c.prefix == 24
