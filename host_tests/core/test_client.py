@@ -398,6 +398,16 @@ def _reply_to(c, e, now=0):
     return tx[:r]
 
 
+def _opt_at(buf, code):
+    # Where option `code` starts in buf's options.
+    i = 240
+    while buf[i] != 255:
+        if buf[i] == code:
+            return i
+        i += 1 if buf[i] == 0 else 2 + buf[i + 1]
+    raise AssertionError("option %d not present" % code)
+
+
 def _set_opt(buf, code, value):
     # Rewrites the value of an option present in buf (same length).
     i = 240
@@ -622,6 +632,22 @@ def test_client_lease_times_capped_and_defaults():
     ack = _set_opt(bytearray(ack), 51, b"\xff\xff\xff\xff")
     c.handle(ack, 0)
     assert c.state == cl.BOUND and c.lease == 0x0FFFFFFF and c.lease < 2 ** 30
+    # RFC 2131 4.4.5: T1 and T2 default to 0.5 and 0.875 of the lease; a T2 past the lease or a T1
+    # past T2 is not kept (T2 back to its default, T1 to half the lease when that is below T2).
+    for t1, t2, want in ((900, 800, (500, 800)), (900, 2000, (500, 875)), (100, 2000, (100, 875)),
+                         (None, None, (500, 875)), (300, None, (300, 875)), (None, 400, (400, 400))):
+        c = client()
+        c.start(0)
+        c.handle(_reply_to(c, e), 0)
+        ack = _set_opt(bytearray(_reply_to(c, e)), 51, b"\0\0\x03\xe8")    # a 1000-second lease
+        for code, v in ((58, t1), (59, t2)):
+            if v is None:
+                _set_opt(ack, code, b"\0\0\0\0")
+                ack[_opt_at(ack, code)] = 250      # renamed to an option the client does not read
+            else:
+                _set_opt(ack, code, bytes((0, 0, v >> 8, v & 255)))
+        c.handle(ack, 0)
+        assert c.state == cl.BOUND and (c.lease, c.t1, c.t2) == (1000,) + want, (t1, t2, c.lease, c.t1, c.t2)
 
 
 def test_client_allocates_nothing():

@@ -50,8 +50,9 @@ def test_rfc2131_s4_3_1_invalid_requested_address_ignored():
     another client's address is not valid: an address from the pool is offered, no NAK."""
     e = h.engine()
     taken = h.dora(e, 9)["yiaddr"]
-    for bad in (k.ip("10.0.0.5"), k.ip("192.168.4.1"), k.ip("192.168.4.200"), k.ip("192.168.4.255"), taken):
-        r = h.discover(e, 1, options=((50, bad),))
+    for i, bad in enumerate((k.ip("10.0.0.5"), k.ip("192.168.4.1"), k.ip("192.168.4.200"), k.ip("192.168.4.255"), taken)):
+        # a new client each time: a client that holds an offer is offered it again, whatever it asks
+        r = h.discover(e, 20 + i, options=((50, bad),))
         assert r["type"] == k.OFFER
         assert r["yiaddr"] != bad
         assert 10 <= r["yiaddr"][3] <= 19

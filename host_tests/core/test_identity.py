@@ -97,6 +97,9 @@ def test_rfc2131_s4_3_1_reservation_by_mac():
     assert k.ipstr(ack["yiaddr"]) == "192.168.4.15"
     ack = h.dora(e, 7, 3)
     assert k.ipstr(ack["yiaddr"]) == "192.168.4.15"
+    # an option 61 that is not 01 + its MAC: the reservation by MAC still decides
+    ack = h.dora(e, 7, 4, options=((61, b"\x00other-id"),))
+    assert k.ipstr(ack["yiaddr"]) == "192.168.4.15"
 
 
 def test_rfc2131_s4_3_1_reservation_by_client_id_outside_pool():

@@ -149,6 +149,8 @@ def test_round_trip_every_state():
         # A clean file is appended to, not rewritten, at boot.
         assert st2.writes == 0 and not exists(d.file() + ".bad")
         # The reloaded server behaves as before: client 2 renews its moved address, client 6 its own.
+        ack = h.renew(e2, 2, bound_addr(e2, 2), 600)
+        assert ack["type"] == k.ACK and ack["yiaddr"] == bound_addr(e2, 2)
         ack = h.renew(e2, 6, bound_addr(e2, 6), 600)
         assert ack["type"] == k.ACK
         assert st2.writes == 0          # a renewal does not write

@@ -112,13 +112,20 @@ def test_kill9_storm(runtime):
                 "--lease", "3600", "--leases-file", leases, "--quiet"]
         storm = lab.spawn(cl.ns, [sys.executable, str(script), cl.ifname, "16000", str(log)])
         checked = 0
+        bound_before = 0     # clients ACKed when the previous server was started
+        busy = 0             # lives of a server, killed, in which the storm got new ACKs (writes under way)
         for i in range(KILLS + 1):
             srv = lab.start_server(args, runtime=runtime)
             assert srv.wait_for(r"microdhcp: serving on", 15), srv.output()
             assert "damaged" not in srv.output() or i > 0, srv.output()
+            # The storm still runs: a kill lands among new bindings only while it does.
+            assert storm.alive(), "restart %d: the storm client ended:\n%s" % (i, storm.output()[-2000:])
             # Loaded: every ACK so far is bound to its client in the file the server just loaded.
             want, dups = acked(log)
             assert not dups, dups[:5]
+            if i > 0 and len(want) > bound_before:
+                busy += 1
+            bound_before = len(want)
             have, summary = file_bindings(leases)
             missing = {m: ip for m, ip in want.items() if have.get(m) != ip}
             assert not missing, "restart %d: ACKed but not bound after restart: %r" % (i, list(missing.items())[:5])
@@ -134,6 +141,9 @@ def test_kill9_storm(runtime):
         # server with thousands of leases does not fit the unix port's default heap.)
         want, dups = acked(log)
         assert not dups, dups[:5]
-        assert len(want) >= 20, "storm too slow: %d clients bound" % len(want)
-        print("crash: %s, %d kill -9, %d clients ACKed, %d ACK checks after restarts, 0 lost, 0 duplicates"
-              % (runtime, KILLS, len(want), checked))
+        # Each MAC is ACKed once at most (16 000 of them), so a server life with new ACKs wrote
+        # new records: most of the kills must land in such a life, or they tested an idle file
+        # (measured with 40 kills: 37 of 40 on the unix port, 34 of 40 on CPython; at least half asked).
+        print("crash: %s, %d kill -9, %d clients ACKed, %d ACK checks after restarts, %d of %d killed "
+              "servers had bound new clients, 0 lost, 0 duplicates" % (runtime, KILLS, len(want), checked, busy, KILLS))
+        assert busy * 2 >= KILLS, "only %d of %d killed servers bound a new client: the storm stalled" % (busy, KILLS)
