@@ -28,8 +28,9 @@ and give way to the lab when it needs both cores. The second lane's output is ke
 out/lane-b.log and printed when both lanes are done. MICRODHCP_SERIAL=1 runs every stage in turn
 in this process instead. --stages runs the named stages in turn (what the second lane is).
 
-pytest's exit 5 (no tests collected) counts as a failure. As root the lab tests are required:
-MICRODHCP_REQUIRE_LAB=1 turns their skips into failures.
+pytest's exit 5 (no tests collected) counts as a failure. As root every test is required:
+MICRODHCP_REQUIRE_LAB=1 turns a skip into a failure (host_tests/conftest.py; the one exception is
+a test marked host_condition, for what no install changes).
 """
 import os
 import re
