@@ -11,12 +11,25 @@ import pytest
 TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools")
 
 
-def _run(script, runtime):
-    r = subprocess.run([sys.executable, os.path.join(TOOLS, script), "--runtime", runtime],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, "%s --runtime %s exit %s:\n%s\n%s" % (script, runtime, r.returncode, r.stdout[-3000:],
-                                                                   r.stderr[-2000:])
-    return r.stdout
+def _run(script, runtime, timeout=300):
+    p = subprocess.Popen([sys.executable, os.path.join(TOOLS, script), "--runtime", runtime],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # SIGTERM first: the demo's lab turns it into a clean exit that removes its namespaces and
+        # servers (a SIGKILL would leave them for the next lab's clean-up); then SIGKILL.
+        p.terminate()
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        raise AssertionError("%s --runtime %s: no end within %d s:\n%s\n%s" % (script, runtime, timeout, out[-3000:],
+                                                                              err[-2000:]))
+    assert p.returncode == 0, "%s --runtime %s exit %s:\n%s\n%s" % (script, runtime, p.returncode, out[-3000:],
+                                                                   err[-2000:])
+    return out
 
 
 @pytest.mark.parametrize("runtime", ["micropython", "cpython"])

@@ -77,12 +77,14 @@ def test_probe_no_server_exit_2(lab):
 
 
 def test_probe_full_request_ack_release(lab, server):
-    """--full: REQUEST the first offer, ACK, RELEASE; the server logs all three."""
+    """--full: REQUEST the first offer, ACK, RELEASE; the server logs the ACK and the RELEASE
+    for that address and MAC."""
     srv = server(srv_args(lab))
     c = lab.add_client()
     code, r = probe_json(lab, c, "--full")
     assert code == 0 and r["full"]["result"] == "ack" and r["full"]["released"], r
     addr = r["full"]["lease"]["address"]
+    assert srv.wait_for(r"DHCPACK\(br0\) %s %s" % (re.escape(addr), c.mac), 5), srv.output()
     assert srv.wait_for(r"DHCPRELEASE\(br0\) %s %s" % (re.escape(addr), c.mac), 5), srv.output()
 
 
@@ -169,7 +171,7 @@ def test_client_init_reboot_nak_back_to_init(lab, server):
     cp, m = _client_once(lab, c, "--address", "10.9.9.9", "--no-check")
     assert cp.returncode == 0 and m, cp.stdout + cp.stderr
     assert cp.stdout.index("nak") < cp.stdout.index("bound "), cp.stdout
-    assert srv.wait_for(r"DHCPNAK", 5), srv.output()
+    assert srv.wait_for(r"DHCPNAK\(br0\) 10\.9\.9\.9 %s" % c.mac, 5), srv.output()
 
 
 def test_swarm_dora_renew_release(lab, server):
@@ -211,6 +213,9 @@ def test_unix_port_client_releases_on_ctrl_c(lab, server):
     assert proc.stop(signal.SIGINT, timeout=5) == 0, proc.output()
     assert proc.output().count("released") == 1, proc.output()
     assert srv.wait_for(r"DHCPRELEASE\(br0\) %s %s" % (re.escape(m.group(1)), c.mac), 5), srv.output()
+    # On the wire: one RELEASE, broadcast, naming this server (54), for the leased address (ciaddr).
+    rel = captured(lab, "dhcp.option.dhcp == 7", "ip.dst", "dhcp.option.dhcp_server_id", "dhcp.ip.client")
+    assert rel == [("255.255.255.255", "192.168.4.1", m.group(1))], rel
 
 
 def test_unix_port_swarm_over_udp_68(lab, server):
