@@ -347,6 +347,11 @@ class Board:
                     log("microdhcp: socket reported %r; recreating it" % (e,))
                     if not self._reopen(until):
                         return self.fallback(until)
+                except MemoryError:
+                    # A fragmented heap refused poll's own small allocation (the poll list where
+                    # there is no ipoll): collect and serve on; the failures are counted.
+                    srv.internal_errors += 1
+                    gc.collect()
         finally:
             self.close()
 

@@ -4,6 +4,7 @@
 # unix port and lwIP boards. Unlike the DHCP shell it must learn each sender's address, so every
 # query costs the runtime's recvfrom allocation (the address, and on MicroPython the datagram)
 # and a sendto view; the responder itself allocates nothing.
+import gc
 import sys
 import socket
 import errno
@@ -35,6 +36,7 @@ class DnsServer:
         self.sent = 0
         self.send_errors = 0
         self.recv_errors = 0
+        self.recv_nomem = 0
         self.internal_errors = 0
         self.sock = sock
         self.poller = None
@@ -107,6 +109,14 @@ class DnsServer:
                 raise
             self.recv_errors += 1
             return True
+        except MemoryError:
+            # recvfrom allocates the datagram's buffer before the read and the sender's address
+            # after it (lwIP: extmod/modlwip.c:1324, :1362): on a heap the web server has
+            # fragmented either can fail. The query is still queued or lost (the client asks
+            # again); collect, count, and end this batch: DNS goes on.
+            self.recv_nomem += 1
+            gc.collect()
+            return False
         try:
             m = r.handle(r.rx, n, self.tx)
         except Exception as e:  # a bug must not stop DNS, let alone DHCP beside it: count, go on
@@ -116,9 +126,9 @@ class DnsServer:
             return True
         if m:
             try:
-                s.sendto(self._txv[:m], addr)
+                s.sendto(self._txv[:m], addr)   # the view allocates (32 B): MemoryError too
                 self.sent += 1
-            except OSError:
+            except (OSError, MemoryError):
                 self.send_errors += 1
         return True
 
@@ -151,6 +161,9 @@ class DnsServer:
                     if self.log:
                         self.log("microdhcp: dns socket error %r; reopening" % (e,))
                     self.close()
+                except MemoryError:    # poll's own small allocations (no ipoll): collect, go on
+                    self.internal_errors += 1
+                    gc.collect()
             if got:
                 await asyncio.sleep(0)     # a burst: let DHCP and HTTP run between batches
             elif self.sock is not None:

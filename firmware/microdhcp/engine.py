@@ -307,8 +307,13 @@ class Engine:
             st = t.state[s]
             if st == _BOUND:
                 self.counters[_C_EXPIRED] += 1
-                self._event(_EV_EXPIRED, s)
-                t.vacate(s, _EXPIRED)
+                # The event reads the lease (its line names address, MAC, host) before it goes;
+                # a callback that raises (a log line that finds no memory) must not leave the
+                # slot bound with its timer already stopped: it would never be free again.
+                try:
+                    self._event(_EV_EXPIRED, s)
+                finally:
+                    t.vacate(s, _EXPIRED)
             elif st == _OFFERED or st == _DECLINED:
                 if st == _OFFERED:
                     self.n_offered -= 1

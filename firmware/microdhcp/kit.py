@@ -11,34 +11,51 @@ except ImportError:
 
 async def serve_all(dhcp, dns=None, web=None, http_port=80, until=None, clock=None, log=None):
     """Runs until `until` (seconds of clock) or forever. web: a microdhcp.web.Portal or None."""
-    tasks = [asyncio.create_task(dhcp.serve())]
+    # DHCP and DNS: [name, coroutine function, task]. Their loops never return and catch what a
+    # socket or the heap throws at them; should one end all the same (an error nobody foresaw),
+    # it is said and started again, so that DHCP is never left dead beside a live portal.
+    loops = [["DHCP", dhcp.serve, None]]
     if dns is not None:
-        tasks.append(asyncio.create_task(dns.serve()))
+        loops.append(["DNS", dns.serve, None])
+    for part in loops:
+        part[2] = asyncio.create_task(part[1]())
     web_task = None
     if web is not None:
         web_task = asyncio.create_task(web.app.start_server(host="0.0.0.0", port=http_port))
-        tasks.append(web_task)
     reported = False
     try:
         while until is None or clock.now() < until:
             await asyncio.sleep(1)
+            for part in loops:
+                if part[2].done():
+                    why = await _ended(part[2])
+                    if log:
+                        log("microdhcp: %s task ended (%s); starting it again" % (part[0], why))
+                    part[2] = asyncio.create_task(part[1]())
             if web_task is not None and web_task.done() and not reported:
                 reported = True
-                msg = "HTTP server on port %d stopped" % http_port
-                try:
-                    await web_task     # done: hands back its result or raises what ended it
-                except BaseException as e:  # noqa: B036 - report whatever it was, DHCP goes on
-                    msg += ": %r" % (e,)
                 if log:
-                    log("microdhcp: %s; DHCP and DNS go on" % msg)
+                    log("microdhcp: HTTP server on port %d stopped (%s); DHCP and DNS go on"
+                        % (http_port, await _ended(web_task)))
     finally:
         if web is not None:
             try:
                 web.app.shutdown()
             except Exception:
                 pass
-        for t in tasks:
-            t.cancel()
+        for part in loops:
+            part[2].cancel()
+        if web_task is not None:
+            web_task.cancel()
+
+
+async def _ended(task):
+    # What ended a task that is done: awaiting it hands back its result or raises what ended it.
+    try:
+        await task
+    except BaseException as e:  # noqa: B036 - report whatever it was
+        return repr(e)
+    return "it returned"
 
 
 def run(dhcp, dns=None, web=None, http_port=80, until=None, clock=None, log=None):

@@ -49,12 +49,17 @@ _SERVE_BATCH = const(32)       # serve_forever() owns the loop, so it may drain 
 _CLOSED = getattr(select, "POLLHUP", 16) | 0x20
 
 
+# Looked up once: getattr with a default, where the name is missing (the unix port's errno has no
+# EWOULDBLOCK), raises and catches an AttributeError inside, which allocates.
+_EWOULDBLOCK = getattr(errno, "EWOULDBLOCK", errno.EAGAIN)
+
+
 def _would_block(e):
     # An OSError of a read that found nothing queued. Runs with the heap locked inside a locked
     # batch (_receive's finally locks it again before its except): so compared one by one, as a
-    # tuple of the codes would be allocated there.
+    # tuple of the codes would be allocated there, and against a code looked up at import.
     a = e.args[0] if e.args else 0
-    return a == errno.EAGAIN or a == getattr(errno, "EWOULDBLOCK", errno.EAGAIN)
+    return a == errno.EAGAIN or a == _EWOULDBLOCK
 
 
 class PortInUse(OSError):
@@ -229,8 +234,9 @@ class Server:
 
     # --- one datagram ------------------------------------------------------------------------
     def _receive(self):
-        # -> datagram length (the datagram in self.data), 0 for nothing, -1 when the socket
-        # would block, -2 when a datagram was dropped for want of memory (_recv_short).
+        # -> datagram length (the datagram in self.data), 0 for an empty datagram, -1 when the
+        # socket would block, -2 when a datagram was dropped for want of memory (_recv_short),
+        # -3 when the read failed otherwise (counted in recv_errors).
         s = self.sock
         try:
             if self._mode == 0:
@@ -260,7 +266,7 @@ class Server:
             if e.args and e.args[0] == errno.EBADF:
                 raise   # the socket is closed: the loops recreate it
             self.recv_errors += 1
-            return 0
+            return -3
         if data is None:
             return -2
         self.data = data
@@ -301,6 +307,12 @@ class Server:
     def _step(self, now):
         n = self._receive()
         if n < 0:
+            if n == -3:
+                # A read error the loops do not know (counted): on lwIP the socket is bound
+                # again, as after an empty read below, in case its state is what failed.
+                if _LWIP:
+                    self._recover()
+                return True
             return n == -2      # -2: one datagram taken and dropped (counted): go on
         if n == 0:
             # An empty UDP datagram is valid and lwIP hands it over as a 0-byte read. On ESP32 that
@@ -333,14 +345,17 @@ class Server:
         return True
 
     def _report(self, what, e):
+        # The line is best effort: after a MemoryError it may find no room either (the error is
+        # counted by the caller all the same).
         if self._locked:
             _unlock()
-            try:
-                self.log("microdhcp: %s %r" % (what, e))
-            finally:
-                _lock()
-        else:
+        try:
             self.log("microdhcp: %s %r" % (what, e))
+        except MemoryError:
+            pass
+        finally:
+            if self._locked:
+                _lock()
 
     # The engine's callbacks, as installed for a locked batch: the application's own, unlocked.
     def _event_unlocked(self, kind, slot):
@@ -447,7 +462,12 @@ class Server:
         """Handles the datagrams waiting (up to `batch`) and due expiries. Returns how many
         datagrams were read. Waits up to timeout_ms for the first one."""
         now = self.clock.now()
-        self.engine.tick(now)
+        try:
+            self.engine.tick(now)
+        except Exception as e:  # an expiry's on_event that raised: as in _step, count, log, go on
+            self.internal_errors += 1
+            if self.log:
+                self._report("internal error", e)
         if self.poller is not None and timeout_ms:
             ip = self._ipoll
             if ip is not None:
@@ -484,6 +504,11 @@ class Server:
                     self.log("microdhcp: socket error %r; reopening" % (e,))
                 self.close()
                 self.open()
+            except MemoryError as e:    # a collection, and serving goes on (poll counts its own)
+                self.internal_errors += 1
+                gc.collect()
+                if self.log:
+                    self._report("out of memory", e)
 
     async def serve(self, idle_ms=20):
         # asyncio has no datagram API on MicroPython: poll without blocking, then yield to the
@@ -500,7 +525,23 @@ class Server:
                 if self.log:
                     self.log("microdhcp: socket error %r; reopening" % (e,))
                 self.close()
-                self.open()
+                # Beside the other tasks of a loop (DNS, HTTP) the reopen may find no socket for
+                # a while (a Pico W's few UDP pcbs, ENOMEM): try again each second, never end
+                # the task (nothing would serve DHCP while the rest of the loop ran on).
+                while True:
+                    try:
+                        self.open()
+                        break
+                    except OSError as again:
+                        if self.log:
+                            self.log("microdhcp: reopening the socket failed %r; trying again" % (again,))
+                        await asyncio.sleep(1)
+                got = 0
+            except MemoryError as e:    # as in serve_forever
+                self.internal_errors += 1
+                gc.collect()
+                if self.log:
+                    self._report("out of memory", e)
                 got = 0
             if got:
                 await asyncio.sleep(0)

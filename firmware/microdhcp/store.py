@@ -16,6 +16,7 @@ except ImportError:
     def const(x):
         return x
 
+import gc
 import os
 import struct
 from binascii import crc32
@@ -277,6 +278,8 @@ class LeaseStore:
         self.persistent = False  # True once the file is open for writing (load() decides)
         self.problem = ""        # why it is not, in words (errors.describe)
         self.write_errors = 0    # commits that could not be written (a board keeps serving)
+        self.compact_nomem = 0   # compactions put off for want of memory (the journal kept growing)
+        self._reopen = False     # the journal is to be opened again at the next commit
         self.log = None          # log(line) for a write failure while serving (open_store sets it)
 
     # --- start-up (allocates; once) -------------------------------------------------------
@@ -489,12 +492,27 @@ class LeaseStore:
         `now` is the engine's time of the change: the record's time left counts from it."""
         if now > self.now:
             self.now = now
-        if self.f is None:
-            return
+        if self.f is None and not self._reopen:
+            return              # not opened, closed, or given up (_lost)
         try:
+            if self.f is None:
+                self.f = open(self.path, "ab")    # an earlier reopen found no memory: again
+                self._reopen = False
             if self.count >= self.limit:
-                self.compact(self.now)   # writes every slot, this one included
-                return
+                try:
+                    self.compact(self.now)   # writes every slot, this one included
+                    return
+                except MemoryError:
+                    # No room for the new file's object or buffers: not the flash's fault, so
+                    # nothing is given up. This record goes to the journal (the bound is soft)
+                    # and compaction is tried again at the next commit.
+                    self.compact_nomem += 1
+                    _remove(self.tmp)
+                    gc.collect()
+                    if self.f is None:
+                        self._reopen = True
+                        self.f = open(self.path, "ab")
+                        self._reopen = False
             self._pack(slot)
             self._write(self.f, self.rec)
             self._sync(self.f)
@@ -504,6 +522,11 @@ class LeaseStore:
             # but from here on nothing persists, and that is said once and counted.
             self.write_errors += 1
             self._lost(e)
+        except MemoryError:
+            # Even the journal could not be opened again: this record is not written (counted),
+            # the next commit opens it again (the file is whole, only memory ran out).
+            self.write_errors += 1
+            gc.collect()
 
     def _lost(self, e):
         if self.f is not None:
@@ -512,6 +535,7 @@ class LeaseStore:
             except OSError:
                 pass
             self.f = None
+        self._reopen = False
         self.persistent = False
         self.problem = describe(e, path=self.path)
         if self.log is not None:

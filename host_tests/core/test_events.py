@@ -378,3 +378,26 @@ def test_host_rare_lines_unlock_the_heap_themselves():
     e2.handle(disc, 1, tx, len(disc))
     got = sink.data.decode().split("\n")
     assert got[-1] == "" and got[:-1] == want and want[0].startswith("DHCPNAK"), (got, want)
+
+
+def test_an_expiry_callback_that_raises_still_ends_the_lease():
+    """on_event raising on EV_EXPIRED (a board's EXPIRE line that finds no memory) reaches the
+    caller of tick(), but the lease ends all the same: the slot is not left bound with its timer
+    stopped (it would never be free again), and the next tick has nothing left to redo."""
+    e = h.engine(lease_time=600)
+    x = h.dora(e, 1, 0)["yiaddr"]
+
+    def failing(kind, slot):
+        if kind == EV_EXPIRED:
+            raise MemoryError("no room for the line")
+    e.on_event = failing
+    try:
+        e.tick(601)
+        raise AssertionError("the callback's error was swallowed")
+    except MemoryError:
+        pass
+    assert h.state(e, x) == "expired" and status.counter(e, "expired") == 1
+    e.tick(602)                      # nothing due: no second expiry, no second error
+    assert status.counter(e, "expired") == 1
+    e.on_event = None
+    assert h.dora(e, 2, 603)["type"] == k.ACK     # the table still serves

@@ -374,3 +374,80 @@ def test_attribute_maps_on_the_packet_path_keep_free_slots():
     finally:
         r.close()
 
+
+
+class _At:
+    def __init__(self, t):
+        self.t = t
+
+    def now(self):
+        return self.t
+
+
+def test_an_expiry_callback_that_raises_is_counted_and_serving_goes_on():
+    # poll() runs the engine's expiries before it reads: an on_event that raises there (a board's
+    # EXPIRE line that finds no memory) is counted and logged as in _step, not thrown out of the
+    # serve loop (which would end a board's serving), and the lease ends all the same.
+    r = Rig()
+    logged = []
+    try:
+        srv = r.srv
+        srv.log = logged.append
+        srv.clock = _At(0)
+        r.send(_discover(80))
+        r.settle()
+        assert srv.poll(100) == 1
+        offer = r.replies(1)[0]
+        r.send(bytes(k.msg(k.REQUEST, 80, ((50, offer["yiaddr"]), (54, offer["options"][54])))))
+        r.settle()
+        assert srv.poll(100) == 1 and r.replies(1)[0]["type"] == k.ACK
+
+        def failing(kind, slot):
+            raise MemoryError("no room for the line")
+        r.e.on_event = failing
+        srv.clock = _At(r.e.cfg.lease_time + 1)
+        assert srv.poll(0) == 0                # no exception out of poll
+        assert srv.internal_errors == 1 and "MemoryError" in logged[-1], logged
+        r.e.on_event = None
+        slot = r.e.cfg.offset(offer["yiaddr"]) - r.e.table.pool_first
+        assert r.e.table.state[slot] == 4      # codes.EXPIRED
+        r.send(_discover(81))
+        r.settle()
+        assert srv.poll(100) == 1 and r.replies(1)[0]["type"] == k.OFFER
+        assert srv.internal_errors == 1 and _lock_depth() == 0
+    finally:
+        r.close()
+
+
+class _RecvFails:
+    # The server's socket whose recv raises an errno the loops do not know, once.
+    def __init__(self, real, code):
+        self.real = real
+        self.code = code
+
+    def recv(self, n):
+        if self.code:
+            c, self.code = self.code, 0
+            raise OSError(c, "read failed")
+        return self.real.recv(n)
+
+    def sendto(self, data, addr):
+        return self.real.sendto(data, addr)
+
+    def close(self):
+        self.real.close()
+
+
+def test_a_read_error_is_counted_as_one_not_as_an_empty_datagram():
+    r = Rig()
+    try:
+        srv = r.srv
+        srv._mode = 1
+        srv.sock = _RecvFails(srv.sock, 104)   # ECONNRESET
+        r.send(_discover(82))
+        r.settle()
+        srv.poll(100)
+        assert srv.recv_errors == 1 and srv.empty == 0, (srv.recv_errors, srv.empty)
+        assert [m["xid"] for m in r.replies(1)] == [bytes((7, 7, 7, 82))]   # the datagram behind it is served
+    finally:
+        r.close()

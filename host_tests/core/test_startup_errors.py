@@ -171,3 +171,44 @@ def test_board_says_a_socket_shell_that_does_not_fit_is_a_configuration_error():
         assert "POOL in config.py" in str(e), str(e)
     finally:
         board.Server = real
+
+
+def test_board_serve_loop_goes_on_after_a_memory_error_from_poll():
+    # Board.serve: a MemoryError out of the socket shell's poll (its poll list on a heap the web
+    # server has fragmented, where there is no ipoll) is counted, a collection made, and serving
+    # goes on; it used to end the board's loop (only OSError was caught).
+    from microdhcp import board
+    from microdhcp.config import Config
+
+    class UserConfig:
+        pass
+
+    class Clock:
+        t = 0
+
+        def now(self):
+            return self.t
+
+    clock = Clock()
+
+    class Shell:
+        def __init__(self):
+            self.polls = 0
+            self.internal_errors = 0
+
+        def poll(self, wait):
+            self.polls += 1
+            if self.polls <= 2:
+                raise MemoryError("memory allocation failed, allocating 16 bytes")
+            clock.t = 10           # the third poll ends the run
+            return 0
+
+        def close(self):
+            pass
+
+    b = board.Board(UserConfig, Config("192.168.4.1/24"))
+    shell = Shell()
+    b.server = shell
+    b.clock = clock
+    b.serve(until=5)
+    assert shell.polls == 3 and shell.internal_errors == 2

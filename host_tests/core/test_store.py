@@ -607,3 +607,55 @@ def test_crc32_halves_is_crc32():
             # and the record form: CRC-32 over data + its little-endian CRC is the residue
             assert crc32(bytes(buf[:n + 4])) & 0xFFFFFFFF == S.RESIDUE
     assert seen_high and seen_low, (seen_high, seen_low)
+
+
+def test_no_memory_for_a_compaction_loses_no_lease():
+    """Compaction opens its new file (a file object and its buffers: heap on a board). With no
+    memory for it the record goes to the journal, compaction is tried again at the next commit
+    and persistence is not given up; with no memory to open the journal again either, the
+    failure is counted and the next commit opens it. A reload then finds every lease."""
+    d = TmpDir("nomem")
+    real = open
+    fails = {"tmp": 0, "ab": 0}
+
+    def fake_open(path, mode="r"):
+        if fails["tmp"] and path.endswith(".tmp"):
+            fails["tmp"] -= 1
+            raise MemoryError("memory allocation failed, allocating 512 bytes")
+        if fails["ab"] and mode == "ab":
+            fails["ab"] -= 1
+            raise MemoryError("memory allocation failed, allocating 512 bytes")
+        return real(path, mode)
+    try:
+        p = d.file()
+        e, st = opened(p, max_records=4, cfg={"pool": ("192.168.4.10", "192.168.4.60")})
+        S.open = fake_open       # the module's own `open`, looked up before the builtin
+        done = st.compactions
+        fails["tmp"] = 1
+        c = 0
+        while st.compact_nomem == 0 and c < 10:     # until the journal is full: that commit
+            c += 1                                  # compacts, and finds no memory
+            h.dora(e, c, c)
+        assert st.compact_nomem == 1 and st.compactions == done and st.persistent and st.write_errors == 0
+        assert not exists(p + ".tmp")
+        c += 1
+        h.dora(e, c, c)          # the journal is past its bound: compaction again, done
+        assert st.compactions == done + 1 and st.persistent
+        fails["ab"] = 2          # the next compaction's reopen of the journal, and the retry of it
+        while st.write_errors == 0 and c < 30:
+            c += 1
+            h.dora(e, c, c)
+        assert st.compactions == done + 2 and st.write_errors == 1 and st.f is None and st.persistent
+        c += 1
+        h.dora(e, c, c)          # the journal is opened again, the record written
+        assert st.f is not None and st.write_errors == 1
+        st.close()
+        del S.open
+        e2, st2 = opened(p, now=c + 1, cfg={"pool": ("192.168.4.10", "192.168.4.60")})
+        assert st2.corrupt == 0 and snap(e2) == snap(e), (show(snap(e2)), show(snap(e)))
+        assert sum(1 for x in snap(e2) if x[0] == BOUND) == c
+        st2.close()
+    finally:
+        if "open" in S.__dict__:
+            del S.open
+        d.clean()
