@@ -12,6 +12,9 @@ stops the server. A rung passes when both DISCOVER-OFFER and REQUEST-ACK drops a
 from 400 when that fails), then bisects between the last pass and the first failure until they
 are within --precision (5 %) of each other. Server order rotates per repeat; the table quotes
 the median over repeats and the spread (lowest-highest, and its width against the median).
+A repeat in which the server did not start (or could not serve) measured nothing: it is left out
+of the figures, a row resting on fewer repeats says "k of N repeats", and no ratio is given
+between two servers unless every repeat of both ran.
 Writes OUT/bench.csv (every rung) and OUT/bench.svg (achieved rate and drops vs offered).
 A full run (7 servers, 3 repeats, 3 s rungs) takes about 10 minutes (587 s measured).
 """
@@ -107,11 +110,25 @@ def _fail(row):
     return row
 
 
+# The notes run_rung gives a rung whose server never came up to serve. Such a rung measured
+# nothing, so its zeros must not pass for a rate: the whole repeat leaves the figures (a ladder
+# cut short by a start failure would lower the median just the same). Read from the note so that
+# --report applies the same rule to a CSV written earlier.
+START_FAILURES = ("did not start", "cannot serve")
+
+
+def start_failed(row):
+    return str(row.get("note") or "").startswith(START_FAILURES)
+
+
 def _rung(lab, perf, name, rate, period, rep, rows, note=""):
     row = run_rung(lab, perf, name, rate, period, rep)
     if note:
         row["note"] = (row["note"] + " " + note).strip()
     rows.append(row)
+    if start_failed(row):     # no measurement: no figures in the log either
+        log("  %-19s r=%-6d %s" % (name, rate, row["note"]))
+        return row["pass"]
     log("  %-19s r=%-6d achieved=%8.1f DO drops %6.2f%% RA drops %6.2f%% DO %s ms RA %s ms %s%s"
         % (name, rate, row["achieved"], row["do_drops_pct"], row["ra_drops_pct"],
            row.get("do_avg_ms", "-"), row.get("ra_avg_ms", "-"),
@@ -151,35 +168,74 @@ def ladder(lab, perf, name, rungs, period, rep, bisect, rows, precision=PRECISIO
     return best, fail is None
 
 
+def _repeat_high(mine):
+    """One repeat's rows of one server -> (highest passing offered rate, 0 if none; whether every
+    rung passed, i.e. that rate is the top of the ladder)."""
+    passed = [r for r in mine if r["pass"]]
+    hi = max((r["offered"] for r in passed), default=0)
+    return hi, bool(passed) and all(r["pass"] for r in mine)
+
+
+def _median_of(rows, key):
+    return statistics.median(float(r[key]) for r in rows) if rows else None
+
+
+def _server_summary(rows, name, repeats):
+    by_rep, topped, failed, at_max, kept = {}, set(), {}, [], []
+    for rep in range(repeats):
+        mine = [r for r in rows if r["server"] == name and r["repeat"] == rep]
+        bad = [r for r in mine if start_failed(r)]
+        if bad:
+            failed[rep] = bad[0]["note"]
+        if bad or not mine:
+            continue
+        hi, top = _repeat_high(mine)
+        by_rep[rep] = hi
+        if top:
+            topped.add(rep)
+        kept += mine
+        at_max += [r for r in mine if r["pass"] and r["offered"] == hi]
+    highs = list(by_rep.values())      # in repeat order
+    high = statistics.median(highs) if highs else None
+    ref = [r for r in kept if r["offered"] == REF_RATE and r["pass"]]
+    return dict(high=high, highs=highs, by_rep=by_rep, repeats=repeats, failed=failed,
+                # '+' belongs to the median: it is the top rung only if a repeat that topped the
+                # ladder has that very figure (a repeat that did not top out stays below it)
+                top=high is not None and any(by_rep[r] == high for r in topped),
+                spread=(max(highs) - min(highs)) / high if high else None,
+                do_ms=_median_of(at_max, "do_avg_ms"), ra_ms=_median_of(at_max, "ra_avg_ms"),
+                do_ref=_median_of(ref, "do_avg_ms"), ra_ref=_median_of(ref, "ra_avg_ms"))
+
+
 def summarize(rows, servers, repeats):
-    """Per server: median over repeats of the highest passing rate, and the median avg delays
-    at that rate. Returns {server: dict}."""
-    out = {}
-    for name in servers:
-        top_hit, do_d, ra_d, by_rep = False, [], [], {}
-        for rep in range(repeats):
-            mine = [r for r in rows if r["server"] == name and r["repeat"] == rep]
-            passed = [r for r in mine if r["pass"]]
-            if not mine:
-                continue
-            hi = max((r["offered"] for r in passed), default=0)
-            by_rep[rep] = hi
-            if passed and not any(not r["pass"] for r in mine):
-                top_hit = True
-            for r in passed:
-                if r["offered"] == hi:
-                    do_d.append(float(r["do_avg_ms"]))
-                    ra_d.append(float(r["ra_avg_ms"]))
-        highs = list(by_rep.values())      # in repeat order
-        ref = [r for r in rows if r["server"] == name and r["offered"] == REF_RATE and r["pass"]]
-        out[name] = dict(high=statistics.median(highs) if highs else 0, highs=highs, by_rep=by_rep, top=top_hit,
-                         spread=(max(highs) - min(highs)) / statistics.median(highs)
-                         if highs and statistics.median(highs) else None,
-                         do_ms=statistics.median(do_d) if do_d else None,
-                         ra_ms=statistics.median(ra_d) if ra_d else None,
-                         do_ref=statistics.median(float(r["do_avg_ms"]) for r in ref) if ref else None,
-                         ra_ref=statistics.median(float(r["ra_avg_ms"]) for r in ref) if ref else None)
-    return out
+    """Per server: median over the repeats it started in of the highest passing rate, the
+    median avg delays at that rate and at REF_RATE; repeats with a start failure are left out
+    (high is None when none is left). Returns {server: dict}."""
+    return {name: _server_summary(rows, name, repeats) for name in servers}
+
+
+def complete(s):
+    return len(s["by_rep"]) == s["repeats"]
+
+
+def ratio(summary, a, b):
+    """(a's figure / b's, "") or (None, a word why there is none). Only between two servers whose
+    every repeat ran: a median over fewer repeats is not the figure the other side's is."""
+    sa, sb = summary.get(a), summary.get(b)
+    if not sa or not sb:
+        return None, ""
+    if sa["failed"] or sb["failed"]:
+        return None, "start"
+    if not complete(sa) or not complete(sb):
+        return None, "partial"
+    if not sb["high"]:
+        return None, "zero"
+    return sa["high"] / sb["high"], ""
+
+
+def ratio_cell(summary, a, b):
+    v, why = ratio(summary, a, b)
+    return "%.2fx" % v if v is not None else ("- " + why).strip()
 
 
 def paired(a, b):
@@ -193,44 +249,80 @@ def paired(a, b):
     return " (repeat by repeat: %s; median %.2fx)" % (", ".join("%.2fx" % r for r in rs), statistics.median(rs))
 
 
-def table(summary, servers):
-    ref = {k: summary.get(k, {}).get("high") or 0 for k in ("kea", "udhcpd", "dnsmasq")}
+def ratio_line(summary, a, b, label):
+    v, why = ratio(summary, a, b)
+    if v is None:
+        return "%s: - (%s)" % (label, WHY.get(why, "not in this run"))
+    return "%s: %.2fx%s" % (label, v, paired(summary[a], summary[b]))
 
+
+WHY = {"start": "no ratio: a repeat of one side did not start",
+       "partial": "no ratio: one side has fewer repeats than the run",
+       "zero": "no ratio: the divisor passed no rung"}
+
+
+def figure(s):
+    # The median with '+' when it is the top rung; "-" when no repeat started.
+    if s["high"] is None:
+        return "-"
+    return ("%g" % s["high"]) + ("+" if s["top"] else "")
+
+
+def basis(s):
+    # Said beside a figure that rests on fewer repeats than the run had.
+    return "" if complete(s) else "%d of %d repeats" % (len(s["by_rep"]), s["repeats"])
+
+
+def per_repeat(s):
+    # Each repeat's figure in repeat order, "-" for one left out.
+    return ",".join("%g" % s["by_rep"][r] if r in s["by_rep"] else "-" for r in range(s["repeats"]))
+
+
+def table(summary, servers):
     def ms(v):
         return "%.2f" % v if v is not None else "-"
-
-    def vs(hi, k):
-        return "%.2fx" % (hi / ref[k]) if ref[k] else "-"
-    fmt = "%-19s %9s %-20s %7s %13s %13s %7s %7s %7s"
-    lines = [fmt % ("server", "max req/s", "per repeat", "spread", "DO/RA ms @max",
+    fmt = "%-19s %9s %-14s %-20s %7s %13s %13s %9s %9s %9s"
+    lines = [fmt % ("server", "max req/s", "repeats", "per repeat", "spread", "DO/RA ms @max",
                     "DO/RA ms @%d" % REF_RATE, "vs Kea", "udhcpd", "dnsmasq")]
     for name in servers:
         s = summary[name]
-        hi = s["high"]
         lines.append(fmt % (
-            name, ("%g" % hi) + ("+" if s["top"] else ""), ",".join("%g" % h for h in s["highs"]),
+            name, figure(s), basis(s), per_repeat(s),
             "%.0f%%" % (100 * s["spread"]) if s.get("spread") is not None else "-",
             ms(s["do_ms"]) + "/" + ms(s["ra_ms"]), ms(s["do_ref"]) + "/" + ms(s["ra_ref"]),
-            vs(hi, "kea"), vs(hi, "udhcpd"), vs(hi, "dnsmasq")))
+            ratio_cell(summary, name, "kea"), ratio_cell(summary, name, "udhcpd"),
+            ratio_cell(summary, name, "dnsmasq")))
+    lines += left_out(summary, servers)
     for name in servers:
         if name in DO_ONLY:
             lines.append("%s: rated on DISCOVER-OFFER drops only (it loses REQUESTs from a fast relay, "
                          "see DO_ONLY in tools/bench.py)" % name)
     for rt in ("mpy", "cpy"):
-        d, q = summary.get("microdhcp-" + rt), summary.get("microdhcp-%s-quiet" % rt)
-        if d and q and q["high"]:
-            lines.append("microdhcp-%s default event lines / --quiet: %.2fx" % (rt, d["high"] / q["high"])
-                         + paired(d, q))
-        if q and q["high"]:
+        d, q = "microdhcp-" + rt, "microdhcp-%s-quiet" % rt
+        if d in summary and q in summary:
+            lines.append(ratio_line(summary, d, q, "%s default event lines / --quiet" % d))
+        if q in summary:
             for peer in ("kea", "udhcpd"):
-                if summary.get(peer, {}).get("high"):
-                    lines.append("microdhcp-%s-quiet / %s: %.2fx%s" % (rt, peer, q["high"] / summary[peer]["high"],
-                                                                     paired(q, summary[peer])))
-    f, q = summary.get("mpy-floor"), summary.get("microdhcp-mpy-quiet")
-    if f and f["high"]:
+                if peer in summary:
+                    lines.append(ratio_line(summary, q, peer, "%s / %s" % (q, peer)))
+    if "mpy-floor" in summary:
         # tools/floor_responder.py: no DHCP logic, the same socket path on the same runtime
+        v, why = ratio(summary, "microdhcp-mpy-quiet", "mpy-floor")
         lines.append("mpy-floor (the unix port's ceiling here, no DHCP logic): %s"
-                     % ("microdhcp-mpy-quiet at %.2fx of it" % (q["high"] / f["high"]) if q and q["high"] else "-"))
+                     % ("microdhcp-mpy-quiet at %.2fx of it" % v if v is not None
+                        else "- (%s)" % WHY.get(why, "microdhcp-mpy-quiet not in this run")))
+    return lines
+
+
+def left_out(summary, servers):
+    # Why a repeat is missing from a row, and what the ratio columns' words mean.
+    lines = []
+    for name in servers:
+        for rep, note in sorted(summary[name]["failed"].items()):
+            lines.append("%s: repeat %d left out: %s" % (name, rep + 1, note[:160]))
+    if lines:
+        lines.append("ratio '- start': a repeat of either side did not start, so no ratio; "
+                     "'- partial': fewer repeats than the run; '- zero': the divisor passed no rung")
     return lines
 
 
@@ -243,6 +335,7 @@ COLORS = {"microdhcp-mpy": "#d62728", "microdhcp-mpy-quiet": "#8c1a1a", "microdh
 
 def svg_plot(rows, servers, path):
     import math
+    rows = [r for r in rows if not start_failed(r)]     # measured nothing: no point on the plot
     offered = sorted({r["offered"] for r in rows if r["offered"]})
     if not offered:
         return
@@ -376,7 +469,10 @@ def main(argv=None):
             log("repeat %d/%d (order %s)" % (rep + 1, repeats, ", ".join(order)))
             for name in order:
                 best, top = ladder(lab, perf, name, rungs, period, rep, bisect, rows, a.precision)
-                log("  %-19s highest passing rate %d%s" % (name, best, "+ (top of ladder)" if top else ""))
+                if any(start_failed(r) for r in rows if r["server"] == name and r["repeat"] == rep):
+                    log("  %-19s a rung did not start: this repeat is left out of the figures" % name)
+                else:
+                    log("  %-19s highest passing rate %d%s" % (name, best, "+ (top of ladder)" if top else ""))
     with open(out / "bench.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS, extrasaction="ignore")
         w.writeheader()
@@ -385,8 +481,9 @@ def main(argv=None):
     svg_plot(rows, servers, out / "bench.svg")
     summary = summarize(rows, servers, repeats)
     log("")
-    log("highest offered rate with DO and RA drops <= %.1f %% (median of %d, bisected to %.0f %%; "
-        "'+' = top of ladder); spread = (highest - lowest repeat) / median; delays: perfdhcp's "
+    log("highest offered rate with DO and RA drops <= %.1f %% (median of %d repeats, or of those a row "
+        "names when a start failed; bisected to %.0f %%; '+' = the median is the top of the ladder); "
+        "spread = (highest - lowest repeat) / median; delays: perfdhcp's "
         "average DISCOVER-OFFER/REQUEST-ACK ms at that rate and at %d/s"
         % (MAX_DROPS, repeats, 100 * a.precision, REF_RATE))
     for line in table(summary, servers):
