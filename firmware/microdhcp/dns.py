@@ -61,6 +61,7 @@ _TTL_MAX = const(1 << 29)      # below 2**30: TTLs stay small ints on 32-bit boa
 COUNTER_NAMES = ("queries", "answered", "nxdomain", "nodata", "formerr", "notimp", "refused",
                  "dropped", "oversized")
 _C_QUERIES = const(0)
+_COUNT_RESTART = const(0x20000000)   # 2**29: see handle
 _C_ANSWERED = const(1)
 _C_NXDOMAIN = const(2)
 _C_NODATA = const(3)
@@ -180,6 +181,7 @@ class Responder:
         self.edns = False         # the query carried an OPT record (RFC 6891): ours goes back
         self.edns_version = 0
         self.counters = _counter_array()
+        self.counter_restarts = 0
         self.last_rcode = 0
         self.raddr = bytearray(4)   # the address of a reverse (in-addr.arpa) question
 
@@ -452,7 +454,14 @@ class Responder:
 
     def handle(self, b, n, tx):
         """One query of n bytes in b -> reply length in tx (a buffer of >= 512 bytes), 0 for none."""
-        self._count(_C_QUERIES)
+        c = self.counters
+        if c[_C_QUERIES] >= _COUNT_RESTART:
+            # From 0 again, as the engine's counters (engine._COUNT_RESTART): no counter reaches
+            # 2**30 (a heap object on a 32-bit board) nor 2**32 (CPython's array refuses it).
+            for i in range(len(c)):
+                c[i] = 0
+            self.counter_restarts += 1
+        c[_C_QUERIES] += 1
         if n < _HDR:
             self._count(_C_DROPPED)          # not even a header: nothing to echo
             return 0

@@ -2,7 +2,8 @@
 # microdhcp.engine: RFC 2131 server decisions, sans-IO. handle() takes a datagram and the time
 # in seconds and writes the reply into a caller-owned buffer; it touches no socket, file or clock.
 # After construction nothing on this path allocates (proved under micropython.heap_lock() in
-# host_tests), and no value reaches 2**30, so it stays in small ints on 32-bit boards.
+# host_tests), and no value reaches 2**30 (the counters start again from 0 at 2**29 datagrams, in
+# tick), so it stays in small ints on 32-bit boards.
 try:
     from micropython import const
 except ImportError:
@@ -88,6 +89,12 @@ _C_ID_MISMATCH = const(27)
 _C_ID_TOO_LONG = const(28)
 _C_ID_ARENA_FULL = const(29)
 _NCOUNT = const(31)           # codes.NCOUNT
+_C_RESTARTS = const(31)       # codes.C_RESTARTS: the element after them
+# Counters start again from 0 when `received` (the largest: every datagram) reaches this, in tick:
+# a value of 2**30 or more is a heap object on a 32-bit board (a read of it allocates, and raises
+# under heap_lock), and CPython's array("I") refuses 2**32. 2**29 leaves room for any burst
+# between two ticks.
+_COUNT_RESTART = const(0x20000000)
 
 _EV_OFFER = const(1)
 _EV_BOUND = const(2)
@@ -154,7 +161,9 @@ class Engine:
         self.table = LeaseTable(config.pool_first, config.pool_size, config.extra_offsets, config.hostname_len,
                                 config.id_cells)
         self.always = config.always
-        self.counters = array("I", [0] * _NCOUNT)
+        # The named counters, then one more: how many times they started again from 0 (see tick).
+        # An element, not an attribute: the instance map keeps its free slots (test_net_datagrams).
+        self.counters = array("I", [0] * (_NCOUNT + 1))
         self.on_event = on_event      # called as on_event(kind, slot); may allocate (application code)
         self.on_commit = on_commit    # called before an ACK/RELEASE/DECLINE takes effect on the wire (persistence)
         self.khash = 0
@@ -295,6 +304,11 @@ class Engine:
         # Ends offers, leases and quarantines whose time has come. Call it now and then when
         # idle too, so that expiry events are timely; cost is per expiry, not per slot.
         t = self.table
+        c = self.counters
+        if c[_C_RECEIVED] >= _COUNT_RESTART:
+            for i in range(_NCOUNT):
+                c[i] = 0
+            c[_C_RESTARTS] += 1
         vt = _fast
         while True:
             s = t.next_due(now)

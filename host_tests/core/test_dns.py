@@ -396,3 +396,15 @@ def test_handle_allocates_nothing():
         grown = [s for s in after.filter_traces([f]).compare_to(before.filter_traces([f]), "lineno")
                  if s.size_diff > 0]
         assert grown == [], grown
+
+
+def test_dns_counters_start_again_before_they_leave_small_ints():
+    # As the engine's (test_events): at 2**29 queries every counter starts again from 0.
+    r = dns.Responder(dns.CAPTIVE, k.ip("192.168.4.1"))
+    tx = bytearray(512)
+    q = d.query("example.com", qid=7)
+    r.counters[0] = 1 << 29
+    r.counters[1] = 5
+    n = r.handle(q, len(q), tx)
+    assert n and r.counter_restarts == 1
+    assert r.counters[0] == 1 and r.counters[1] == 1, list(r.counters)

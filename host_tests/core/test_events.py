@@ -3,6 +3,7 @@ import dhcpkit as k
 from microdhcp import status
 import harness as h
 from microdhcp.codes import EV_OFFER, EV_BOUND, EV_RENEWED, EV_RELEASED, EV_DECLINED, EV_EXPIRED
+from microdhcp.codes import NCOUNT, C_RESTARTS
 
 
 def test_events_lifecycle_slots_and_counters():
@@ -401,3 +402,31 @@ def test_an_expiry_callback_that_raises_still_ends_the_lease():
     assert status.counter(e, "expired") == 1
     e.on_event = None
     assert h.dora(e, 2, 603)["type"] == k.ACK     # the table still serves
+
+
+def test_counters_start_again_before_they_leave_small_ints():
+    """A counter of 2**30 or more is a heap int on a 32-bit board (each increment allocates, and
+    raises under heap_lock); CPython's array refuses 2**32. When `received` reaches 2**29, tick()
+    starts every counter again from 0 and counts it; serving goes on with the heap locked."""
+    e = h.engine()
+    h.dora(e, 1, 0)
+    c = e.counters
+    c[0] = (1 << 29) - 1                      # received, one short
+    e.tick(1)
+    assert c[0] == (1 << 29) - 1 and c[C_RESTARTS] == 0
+    h.discover(e, 2, 1)
+    e.tick(2)
+    assert c[C_RESTARTS] == 1 and all(c[i] == 0 for i in range(NCOUNT))
+    m = k.msg(k.DISCOVER, 3, ())
+    e.on_event = None                         # the harness's log appends: not under the lock
+    try:
+        import micropython
+        micropython.heap_lock()
+    except (ImportError, AttributeError):
+        micropython = None
+    try:
+        n = e.handle(m, 3, e.tx)
+    finally:
+        if micropython is not None:
+            micropython.heap_unlock()
+    assert n and status.counter(e, "received") == 1 and status.counter(e, "offer") == 1
