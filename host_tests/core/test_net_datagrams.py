@@ -419,10 +419,10 @@ def test_an_expiry_callback_that_raises_is_counted_and_serving_goes_on():
         r.close()
 
 
-class _RecvFails:
+class _RecvFails(_NoRoom):
     # The server's socket whose recv raises an errno the loops do not know, once.
     def __init__(self, real, code):
-        self.real = real
+        _NoRoom.__init__(self, real, 0)
         self.code = code
 
     def recv(self, n):
@@ -430,12 +430,6 @@ class _RecvFails:
             c, self.code = self.code, 0
             raise OSError(c, "read failed")
         return self.real.recv(n)
-
-    def sendto(self, data, addr):
-        return self.real.sendto(data, addr)
-
-    def close(self):
-        self.real.close()
 
 
 def test_a_read_error_is_counted_as_one_not_as_an_empty_datagram():
