@@ -280,6 +280,7 @@ class LeaseStore:
         self.write_errors = 0    # commits that could not be written (a board keeps serving)
         self.compact_nomem = 0   # compactions put off for want of memory (the journal kept growing)
         self._reopen = False     # the journal is to be opened again at the next commit
+        self._compact_due = False  # a record was missed: the next commit writes every slot
         self.log = None          # log(line) for a write failure while serving (open_store sets it)
 
     # --- start-up (allocates; once) -------------------------------------------------------
@@ -498,7 +499,7 @@ class LeaseStore:
             if self.f is None:
                 self.f = open(self.path, "ab")    # an earlier reopen found no memory: again
                 self._reopen = False
-            if self.count >= self.limit:
+            if self.count >= self.limit or self._compact_due:
                 try:
                     self.compact(self.now)   # writes every slot, this one included
                     return
@@ -523,9 +524,11 @@ class LeaseStore:
             self.write_errors += 1
             self._lost(e)
         except MemoryError:
-            # Even the journal could not be opened again: this record is not written (counted),
-            # the next commit opens it again (the file is whole, only memory ran out).
+            # Even the journal could not be opened again: this record is not written (counted).
+            # The file is whole, only memory ran out: the next commit opens it and compacts,
+            # which writes every slot, this one too.
             self.write_errors += 1
+            self._compact_due = True
             gc.collect()
 
     def _lost(self, e):
@@ -620,6 +623,7 @@ class LeaseStore:
             _sync_dir(self.path)
         self.count = n
         self.compactions += 1
+        self._compact_due = False
         self.f = open(self.path, "ab")
 
     def close(self):
