@@ -215,7 +215,7 @@ class Client:
         st = self.state
         if st == STOPPED or st == CHECKING:
             return -1
-        if st == SELECTING and self.offers and self._win_end < self.due:
+        if st == SELECTING and self.offers:
             return self._win_end
         return self.due
 
@@ -260,8 +260,11 @@ class Client:
             self.state = SELECTING
             return self._send(now, tx, _DHCPDISCOVER, True)
         if st == SELECTING:
-            if self.offers and now >= self._win_end:
-                # RFC 2131 4.4.1: REQUEST naming the chosen server, same xid as its OFFER.
+            if self.offers:
+                # RFC 2131 4.4.1: DISCOVER is retransmitted only while no offer came; with one in
+                # hand, REQUEST it at the window's end, naming its server, same xid as the OFFER.
+                if now < self._win_end:
+                    return 0
                 self.state = REQUESTING
                 return self._send(now, tx, _DHCPREQUEST, True)
             if now < self.due:
@@ -463,10 +466,12 @@ class Client:
         self.t2 = t2
         self.bound_at = self._sent0
         self._save_params()
-        if st == REQUESTING and self.check:
+        renewed = self.configured
+        if self.check and not renewed:
+            # RFC 2131 3.1 step 5 and 3.2 step 4: an address not yet in use (REQUESTING, and
+            # INIT-REBOOT too) gets the final check before it is used.
             self.state = CHECKING
             return self._event(EV_CHECK)
-        renewed = self.configured
         self.configured = True
         self.state = BOUND
         self.due = self.bound_at + t1

@@ -730,3 +730,53 @@ def test_client_allocates_nothing():
         kept = sum(d.size_diff for d in diff if d.size_diff > 0)
         assert kept <= 128, [str(d) for d in diff if d.size_diff > 0]
     assert ev[cl.EV_RELEASED] == 3 and ev[cl.EV_BOUND] == 3 and ev[cl.EV_NAK] == 3 and ev[cl.EV_DECLINED] == 3
+
+
+def test_client_init_reboot_checks_the_address_and_declines():
+    """RFC 2131 3.2 (step 4): the INIT-REBOOT ACK gets the final check of section 3.1 too, and an
+    address in use is DECLINEd (50, 54 of the ACK), then INIT after the 10 s wait."""
+    e, c0, net0 = bound()
+    addr = bytes(c0.addr)
+    c = client(check=True)
+    net = Net(c, e)
+    c.start(10, addr)
+    net.step(10)
+    assert net.sent[0][1]["type"] == k.REQUEST and 54 not in net.sent[0][1]["options"]
+    assert c.state == cl.CHECKING and c.events == [cl.EV_CHECK] and not c.configured, (cl.STATE_NAMES[c.state], c.events)
+    c.checked(11, True)
+    net.step(11)
+    dec = net.sent[-1][1]
+    assert dec["type"] == k.DECLINE and dec["options"][50] == addr and dec["options"][54] == SRV_A
+    assert c.state == cl.INIT and c.events[-1] == cl.EV_DECLINED and not c.configured
+    net.run(12, 20)
+    assert len(net.sent) == 2            # the 10 s wait (4.4.1)
+    net.step(21)
+    assert net.sent[-1][1]["type"] == k.DISCOVER
+    # Not in use (the client rebooting into the address it holds, on a server that has it bound).
+    e, c0, net0 = bound()
+    addr = bytes(c0.addr)
+    c2 = client(check=True)
+    net2 = Net(c2, e)
+    c2.start(30, addr)
+    net2.step(30)
+    assert c2.state == cl.CHECKING and not c2.configured
+    assert c2.checked(30, False) == cl.EV_BOUND and c2.state == cl.BOUND and c2.configured
+    assert bytes(c2.addr) == addr and bytes(c2.server) == SRV_A
+
+
+def test_client_holds_its_offer_through_the_window():
+    """RFC 2131 4.4.1: DISCOVER is retransmitted only while no acceptable offer came. With an
+    offer in hand the client waits for the end of the offer window (here longer than the first
+    4 s retransmission) and then REQUESTs it; it neither retransmits nor gives up."""
+    e = engine()
+    c = client(offer_window=6, discover_tries=1)
+    net = Net(c, e)
+    c.start(0)
+    net.run(0, 10)
+    assert net.types() == [k.DISCOVER, k.REQUEST], net.types()
+    assert net.sent[1][0] == 6 and net.sent[1][1]["secs"] == 0
+    assert c.state == cl.BOUND and cl.EV_GAVE_UP not in c.events and c.counter("retransmit") == 0
+    c = client(offer_window=6)
+    c.start(0)
+    Net(c, e).step(0)
+    assert c.wake_at() == 6
