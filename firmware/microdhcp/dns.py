@@ -59,9 +59,9 @@ _TTL_MAX = const(1 << 29)      # below 2**30: TTLs stay small ints on 32-bit boa
 
 # Counters (one array, no allocation when counted)
 COUNTER_NAMES = ("queries", "answered", "nxdomain", "nodata", "formerr", "notimp", "refused",
-                 "dropped", "oversized")
+                 "dropped", "oversized", "bad_port")
 _C_QUERIES = const(0)
-_COUNT_RESTART = const(0x20000000)   # 2**29: see handle
+_COUNT_RESTART = const(0x20000000)   # 2**29: see restart
 _C_ANSWERED = const(1)
 _C_NXDOMAIN = const(2)
 _C_NODATA = const(3)
@@ -70,6 +70,8 @@ _C_NOTIMP = const(5)
 _C_REFUSED = const(6)
 _C_DROPPED = const(7)
 _C_OVERSIZED = const(8)
+_C_BAD_PORT = const(9)
+_KPASSWD = const(464)         # a source port never answered: see handle
 
 
 def _lower(c):
@@ -178,10 +180,11 @@ class Responder:
         self.qlen = 0
         self.qtype = 0
         self.qclass = 0
-        self.edns = False         # the query carried an OPT record (RFC 6891): ours goes back
+        self.edns = False         # the query carried an OPT record (RFC 6891): ours goes back (1 | its DO bit)
         self.edns_version = 0
         self.counters = _counter_array()
         self.counter_restarts = 0
+        self.on_restart = None      # called by restart(): the shell (dnsserver) restarts its counters
         self.last_rcode = 0
         self.raddr = bytearray(4)   # the address of a reverse (in-addr.arpa) question
 
@@ -233,24 +236,29 @@ class Responder:
             self.qlen = ql
         return end
 
-    def _find_opt(self, b, n, pos):
-        # After the question: skip the answer and authority records, look for OPT among the
-        # additional ones (RFC 6891 6.1.1). -1 on a malformed record.
-        self.edns = False
-        records = (b[_ANCOUNT] << 8 | b[_ANCOUNT + 1]) + (b[_NSCOUNT] << 8 | b[_NSCOUNT + 1])
+    def _find_opt(self, b, n, pos, qd):
+        # From pos: skip qd questions, the answer and the authority records, look for OPT among
+        # the additional ones (RFC 6891 6.1.1). -1 on a malformed question or record; an OPT found
+        # stays found (RFC 6891 7: a FORMERR about the OPT itself carries ours).
+        records = qd + (b[_ANCOUNT] << 8 | b[_ANCOUNT + 1]) + (b[_NSCOUNT] << 8 | b[_NSCOUNT + 1])
         ar = b[_ARCOUNT] << 8 | b[_ARCOUNT + 1]
         for i in range(records + ar):
             start = pos
             pos = self._read_name(b, n, pos, False)
-            if pos < 0 or pos + 10 > n:
+            if pos < 0 or pos + 10 > n and i >= qd:
                 return -1
+            if i < qd:
+                pos += 4                     # a question: QTYPE, QCLASS (RFC 1035 4.1.2)
+                continue
             rtype = b[pos] << 8 | b[pos + 1]
             rdlen = b[pos + 8] << 8 | b[pos + 9]
             if i >= records and rtype == _T_OPT:
-                if self.edns or b[start] != 0:   # one OPT only, with the root name
+                if self.edns:                # one OPT only
                     return -1
-                self.edns = True
+                self.edns = 1 | b[pos + 6] & 0x80    # true, with the DO bit (RFC 3225 3) for our OPT
                 self.edns_version = b[pos + 5]
+                if b[start] != 0:            # its name is the root
+                    return -1
             pos += 10 + rdlen
             if pos > n:
                 return -1
@@ -264,12 +272,16 @@ class Responder:
         return True
 
     def _host_len(self, host, q, hl):
-        # Stored option-12 length without trailing NULs (some clients send one).
+        # The name's length in a stored option 12: up to a NUL (some clients send one at the end)
+        # or the first dot, since option 12 "may or may not be qualified with the local domain
+        # name" (RFC 2132 3.14): "laptop.lan" is laptop (dnsmasq keeps the part before the dot).
         m = host[q]
         if m > hl - 1:
             m = hl - 1
-        while m and host[q + m] == 0:
-            m -= 1
+        for i in range(m):
+            c = host[q + 1 + i]
+            if c == 0 or c == 46:
+                return i
         return m
 
     def _lookup(self):
@@ -306,7 +318,9 @@ class Responder:
             if state[s] != _BOUND:
                 continue
             p = s * hl
-            if self._host_len(host, p, hl) == first and self._label_eq(q, 1, host, p + 1, first):
+            # (the stored length first: it is never above hl - 1, so the label stays in the slot)
+            if host[p] >= first and self._label_eq(q, 1, host, p + 1, first) and \
+                    self._host_len(host, p, hl) == first:
                 # Several bound leases with one name (two devices with a vendor's default name, a
                 # phone back with a new random MAC while its old lease runs on): the lease that
                 # runs longest answers, which with one lease time for all is the one ACKed last
@@ -415,11 +429,10 @@ class Responder:
         self.last_rcode = rcode
 
     def _error(self, b, tx, rcode, with_question):
-        # FORMERR/NOTIMP/REFUSED: the header, and the question when it parsed (RFC 1035 4.1.1).
+        # FORMERR/NOTIMP/REFUSED/NXDOMAIN: the header, the question when it parsed (RFC 1035
+        # 4.1.1), and our OPT when the query's was found (RFC 6891 7).
         self._header(b, tx, rcode)
-        if not with_question:
-            return _HDR
-        return self._question(tx)
+        return self._opt(tx, self._question(tx) if with_question else _HDR)
 
     def _question(self, tx):
         tx[_QDCOUNT + 1] = 1
@@ -438,7 +451,7 @@ class Responder:
     def _opt(self, tx, pos):
         # RFC 6891 6.1.2: root name, TYPE 41, CLASS = our UDP payload size, TTL = extended
         # RCODE(8) VERSION(8) DO+Z(16), RDLEN 0. VERSION above 0 gets BADVERS (extended RCODE 1,
-        # 6.1.3).
+        # 6.1.3). The query's DO bit is copied (RFC 3225 3: "MUST be copied in the response").
         if not self.edns:
             return pos
         tx[_ARCOUNT + 1] = 1
@@ -447,56 +460,77 @@ class Responder:
         tx[pos + 2] = _T_OPT
         tx[pos + 3] = _EDNS_SIZE >> 8
         tx[pos + 4] = _EDNS_SIZE & 255
-        tx[pos + 5] = 1 if self.edns_version else 0
+        # (an error met before the version is looked at keeps its RCODE: no extended one on it)
+        tx[pos + 5] = 1 if self.edns_version and not tx[_FLAGS2] else 0
         for i in range(6, 11):
             tx[pos + i] = 0
+        tx[pos + 7] = self.edns & 0x80
         return pos + 11
 
-    def handle(self, b, n, tx):
-        """One query of n bytes in b -> reply length in tx (a buffer of >= 512 bytes), 0 for none."""
+    def restart(self):
+        # Every counter from 0 again, as the engine's (engine._COUNT_RESTART): none reaches 2**30
+        # (a heap object on a 32-bit board) nor 2**32 (CPython's array refuses it). handle calls
+        # it at 2**29 queries; on_restart restarts the shell's (dnsserver) at the same moment.
+        c = self.counters
+        for i in range(len(c)):
+            c[i] = 0
+        self.counter_restarts += 1
+        if self.on_restart:
+            self.on_restart()
+
+    def handle(self, b, n, tx, port=53):
+        """One query of n bytes in b -> reply length in tx (a buffer of >= 512 bytes), 0 for none.
+        port: the query's source port (the shell gives it)."""
         c = self.counters
         if c[_C_QUERIES] >= _COUNT_RESTART:
-            # From 0 again, as the engine's counters (engine._COUNT_RESTART): no counter reaches
-            # 2**30 (a heap object on a 32-bit board) nor 2**32 (CPython's array refuses it).
-            for i in range(len(c)):
-                c[i] = 0
-            self.counter_restarts += 1
+            self.restart()
         c[_C_QUERIES] += 1
+        if port < 38 and port in b"\x00\x07\x0d\x13\x25" or port == _KPASSWD:
+            # Source ports 7, 13, 19, 37 (echo, daytime, chargen, time) and 464 (kpasswd): a
+            # query spoofed from one makes our reply and that service's answers loop
+            # (CVE-2024-2169; BIND drops them, lib/ns/client.c ns_client_dropport). Port 0 is
+            # "not used" (RFC 768 "Fields"): no reply can go there.
+            self._count(_C_BAD_PORT)
+            return 0
         if n < _HDR:
             self._count(_C_DROPPED)          # not even a header: nothing to echo
             return 0
         if b[_FLAGS1] & _QR:
             self._count(_C_DROPPED)          # a response: answering it could start a loop
             return 0
+        self.edns = False
+        rc = 0
         if n > UDP_MAX:
             # Oversized (RFC 1035 4.2.1 limits UDP messages to 512 octets): the header only.
             self._count(_C_OVERSIZED)
-            self._count(_C_FORMERR)
-            return self._error(b, tx, RC_FORMERR, False)
-        self.edns = False
-        if b[_FLAGS1] & _OPCODE_MASK:
-            self._count(_C_NOTIMP)           # IQUERY, STATUS, NOTIFY, UPDATE: not ours
-            return self._error(b, tx, RC_NOTIMP, False)
-        if b[_QDCOUNT] != 0 or b[_QDCOUNT + 1] != 1:
-            self._count(_C_FORMERR)          # one question per query, as every resolver sends
-            return self._error(b, tx, RC_FORMERR, False)
+            rc = RC_FORMERR
+        elif b[_FLAGS1] & _OPCODE_MASK:
+            rc = RC_NOTIMP                   # IQUERY, STATUS, NOTIFY, UPDATE: not ours
+        elif b[_QDCOUNT] != 0 or b[_QDCOUNT + 1] != 1:
+            rc = RC_FORMERR                  # one question per query, as every resolver sends
+        if rc:
+            # The header only, with our OPT when the query's is found behind its questions and
+            # records (RFC 6891 7). It is not when a question or record before it does not parse,
+            # nor when it lies past the RX_SIZE bytes the shell reads.
+            self._count(_C_NOTIMP if rc == RC_NOTIMP else _C_FORMERR)
+            self._find_opt(b, n, _HDR, b[_QDCOUNT] << 8 | b[_QDCOUNT + 1])
+            return self._error(b, tx, rc, False)
         pos = self._read_name(b, n, _HDR, True)
         if pos < 0 or pos + 4 > n:
-            self._count(_C_FORMERR)
+            self._count(_C_FORMERR)          # the OPT behind a question that does not parse: unknown
             return self._error(b, tx, RC_FORMERR, False)
         self.qtype = b[pos] << 8 | b[pos + 1]
         self.qclass = b[pos + 2] << 8 | b[pos + 3]
-        if self._find_opt(b, n, pos + 4) < 0:
-            self.edns = False
+        if self._find_opt(b, n, pos + 4, 0) < 0:
             self._count(_C_FORMERR)
             return self._error(b, tx, RC_FORMERR, True)
         if self.edns and self.edns_version:
             self._count(_C_FORMERR)          # BADVERS, counted with the format errors
-            return self._opt(tx, self._error(b, tx, RC_NOERROR, True))
+            return self._error(b, tx, RC_NOERROR, True)
         qc = self.qclass
         if qc != _C_IN and qc != _C_ANY:
             self._count(_C_REFUSED)          # CHAOS, HESIOD: no data of ours
-            return self._opt(tx, self._error(b, tx, RC_REFUSED, True))
+            return self._error(b, tx, RC_REFUSED, True)
         qt = self.qtype
         if qt == _T_PTR and self._reverse():
             return self._ptr(b, tx)
@@ -506,7 +540,7 @@ class Responder:
             if slot == -1:
                 if self.mode == NAMES:
                     self._count(_C_NXDOMAIN)
-                    return self._opt(tx, self._error(b, tx, RC_NXDOMAIN, True))
+                    return self._error(b, tx, RC_NXDOMAIN, True)
                 slot = -2                    # captive: every other name is the portal
         self._header(b, tx, RC_NOERROR)
         pos = self._question(tx)
@@ -555,7 +589,7 @@ class Responder:
             s = -1                           # no name of 255 bytes or less (RFC 1035 2.3.4)
         if s == -1 and self.mode == NAMES:
             self._count(_C_NXDOMAIN)
-            return self._opt(tx, self._error(b, tx, RC_NXDOMAIN, True))
+            return self._error(b, tx, RC_NXDOMAIN, True)
         self._header(b, tx, RC_NOERROR)
         pos = self._question(tx)
         if s == -1:

@@ -38,6 +38,7 @@ class DnsServer:
         self.recv_errors = 0
         self.recv_nomem = 0
         self.internal_errors = 0
+        responder.on_restart = self._restart
         self.sock = sock
         self.poller = None
         if sock is None and bind:
@@ -79,6 +80,12 @@ class DnsServer:
             self.poller.register(s, select.POLLIN)
         self._ipoll = getattr(self.poller, "ipoll", None)
 
+    def _restart(self):
+        # Our counters start again from 0 with the responder's (Responder.restart calls this, at
+        # 2**29 queries), at the same moment, so that the figures stay consistent (sent <=
+        # queries) and none becomes a heap int on a 32-bit board (2**30).
+        self.sent = self.send_errors = self.recv_errors = self.recv_nomem = self.internal_errors = 0
+
     def _ready(self):
         # Ask before reading: a read on an empty socket raises, and an exception allocates.
         if self._ipoll is not None:
@@ -117,8 +124,11 @@ class DnsServer:
             self.recv_nomem += 1
             gc.collect()
             return False
+        # The sender's port, for the responder's loop check: (host, port) on CPython and lwIP,
+        # the raw struct sockaddr_in on the unix port (the port at bytes 2-3, network order).
+        port = addr[1] if len(addr) == 2 else addr[2] << 8 | addr[3]
         try:
-            m = r.handle(r.rx, n, self.tx)
+            m = r.handle(r.rx, n, self.tx, port)
         except Exception as e:  # a bug must not stop DNS, let alone DHCP beside it: count, go on
             self.internal_errors += 1
             if self.log:
@@ -133,6 +143,10 @@ class DnsServer:
         return True
 
     def poll(self, batch=_BATCH):
+        if self.recv_errors | self.recv_nomem | self.internal_errors >= 0x20000000:
+            # Errors grow without queries (a socket that keeps failing): at 2**29 (as
+            # dns._COUNT_RESTART) they restart every counter themselves, the responder's too.
+            self.responder.restart()
         done = 0
         while done < batch and self._step():
             done += 1

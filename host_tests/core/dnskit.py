@@ -21,14 +21,15 @@ def name(text):
     return out + b"\x00"
 
 
-def query(qname, qtype=A, qclass=IN, qid=0x1234, rd=True, edns=False, edns_version=0, opcode=0):
-    """One standard query; with edns an OPT record (RFC 6891) asking for 1232-byte replies."""
+def query(qname, qtype=A, qclass=IN, qid=0x1234, rd=True, edns=False, edns_version=0, opcode=0, edns_do=False):
+    """One standard query; with edns an OPT record (RFC 6891) asking for 1232-byte replies, its
+    DO bit (RFC 3225) set with edns_do."""
     flags1 = (opcode << 3) | (1 if rd else 0)
     ar = 1 if edns else 0
     msg = bytes((qid >> 8, qid & 255, flags1, 0, 0, 1, 0, 0, 0, 0, 0, ar))
     msg += name(qname) + bytes((qtype >> 8, qtype & 255, qclass >> 8, qclass & 255))
     if edns:
-        msg += bytes((0, 0, OPT, 0x04, 0xD0, 0, edns_version, 0, 0, 0, 0))
+        msg += bytes((0, 0, OPT, 0x04, 0xD0, 0, edns_version, 0x80 if edns_do else 0, 0, 0, 0))
     return msg
 
 

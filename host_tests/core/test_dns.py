@@ -2,6 +2,7 @@
 # byte for byte; malformed queries get FORMERR or no reply, never an exception; names come live
 # from the lease table; handle() allocates nothing (micropython.heap_lock() on MicroPython,
 # tracemalloc on CPython).
+import errno
 import dnskit as d
 import dhcpkit as k
 import harness as h
@@ -314,6 +315,187 @@ def test_edns_opt_answered_and_badvers():
     assert p["rcode"] == 0 and p["answers"] == [] and p["additional"][0]["ttl"] >> 24 == 1
 
 
+def test_edns_do_bit_copied():
+    # RFC 3225 section 3: "The DO bit of the query MUST be copied in the response" (dig +dnssec,
+    # validating stubs); clear when the query's is, on BADVERS too.
+    r = captive()
+    for do, version in ((True, 0), (False, 0), (True, 1)):
+        p = d.parse(ask(r, d.query("example.com", edns=True, edns_version=version, edns_do=do)))
+        opt = p["additional"]
+        assert len(opt) == 1 and opt[0]["ttl"] & 0xFFFF == (0x8000 if do else 0), (do, version, p)
+        assert opt[0]["ttl"] >> 24 == version
+
+
+def test_names_hostname_with_domain_answers_by_its_first_label():
+    # Option 12 "may or may not be qualified with the local domain name" (RFC 2132 3.14): a
+    # client that sends "laptop.lan" is "laptop", answered as laptop and laptop.lan, and its
+    # reverse name is laptop.lan, never a label holding a dot (dnsmasq keeps the part before
+    # the first dot likewise).
+    e = h.engine()
+    a1 = _leased(e, 1, b"laptop.lan")
+    a2 = _leased(e, 2, b"Cam.example.")
+    r = names(e)
+    for qn, want in (("laptop", a1), ("laptop.lan", a1), ("LAPTOP.lan", a1), ("cam", a2), ("cam.lan", a2)):
+        p = d.parse(ask(r, d.query(qn)))
+        assert p["rcode"] == 0 and [a["data"] for a in p["answers"]] == [want], (qn, p)
+    rev = ".".join(str(x) for x in reversed(a1)) + ".in-addr.arpa"
+    p = d.parse(ask(r, d.query(rev, d.PTR)))
+    assert p["rcode"] == 0 and p["answers"][0]["data"] == b"\x06laptop\x03lan\x00", p
+    assert d.parse(ask(r, d.query("laptop.lan.lan")))["rcode"] == dns.RC_NXDOMAIN
+
+
+def _opt_rr(version=0, do=True, rdlen=0, name=b"\x00"):
+    # An OPT record (RFC 6891 6.1.2) asking for 1232-byte replies; RDATA follows apart.
+    return name + bytes((0, d.OPT, 0x04, 0xD0, 0, version, 0x80 if do else 0, 0, rdlen >> 8, rdlen & 255))
+
+
+def test_every_reply_to_a_query_with_opt_carries_ours():
+    # RFC 6891 7: without OPT in the reply the client takes the server for one that knows no EDNS
+    # (and a FORMERR about the OPT itself "MUST include an OPT record"). Error replies whose
+    # query's OPT can be found carry ours: past every question and record, as for an answer.
+    r = captive()
+    q = d.query("example.com", qid=0x4242, edns=True, edns_do=True)
+    body = q[12:-11]                                  # the question alone
+    opt = _opt_rr()
+
+    def check(msg, rcode, questions=0, back=True):
+        p = d.parse(ask(r, msg))
+        assert p["id"] == 0x4242 and p["rcode"] == rcode and len(p["question"]) == questions, p
+        want = [(d.OPT, 512, 0x8000)] if back else []     # version 0, no extended RCODE, DO copied
+        assert [(a["type"], a["cls"], a["ttl"]) for a in p["additional"]] == want, p
+    # NOTIMP (an opcode other than QUERY): its sections are walked as a query's
+    for opcode in (1, 2, 4, 5):
+        check(bytes((0x42, 0x42, opcode << 3, 0)) + q[4:], dns.RC_NOTIMP)
+    # QDCOUNT 0 (the header and the OPT) and 2 (both questions walked over): FORMERR
+    check(q[:4] + b"\x00\x00\x00\x00\x00\x00\x00\x01" + opt, dns.RC_FORMERR)
+    check(q[:4] + b"\x00\x02" + q[6:12] + body + body + opt, dns.RC_FORMERR)
+    # Oversized: the shell keeps RX_SIZE bytes; an OPT in them is found though its RDATA (here
+    # a 600-byte padding option, RFC 7830) runs on past them.
+    big = q[:-11] + _opt_rr(rdlen=604) + b"\x00\x0c\x02\x58" + bytes(600)
+    check(big[:dns.RX_SIZE], dns.RC_FORMERR)
+    # A malformed OPT: a second one, its RDATA cut off, a name that is not the root: FORMERR
+    # (with the question, which parsed) and our OPT.
+    check(q[:11] + b"\x02" + body + opt + opt, dns.RC_FORMERR, 1)
+    check(q[:-11] + _opt_rr(rdlen=4), dns.RC_FORMERR, 1)
+    check(q[:-11] + _opt_rr(name=b"\x01a\x00"), dns.RC_FORMERR, 1)
+    # VERSION 1 behind an error found first: that error, with our OPT of version 0 and no
+    # extended RCODE (BADVERS is for a query that parsed, as before).
+    check(bytes((0x42, 0x42, 2 << 3, 0)) + q[4:-11] + _opt_rr(version=1), dns.RC_NOTIMP)
+    check(q[:11] + b"\x02" + body + _opt_rr(version=1) + opt, dns.RC_FORMERR, 1)
+    # Where the OPT cannot be found, no OPT: a question that does not parse hides what follows it,
+    # and an oversized query's OPT past the RX_SIZE bytes kept is not there.
+    check(q[:12] + b"\x01a\xc0\x0c\x00\x01\x00\x01" + opt, dns.RC_FORMERR, 0, False)
+    txt = b"\xc0\x0c\x00\x10\x00\x01\x00\x00\x00\x00\x02\x58" + bytes(600)
+    check((q[:11] + b"\x02" + body + txt + opt)[:dns.RX_SIZE], dns.RC_FORMERR, 0, False)
+    # A query without OPT still gets none, errors included.
+    check(d.query("x", qid=0x4242, opcode=2), dns.RC_NOTIMP, 0, False)
+    check(d.query("x", qid=0x4242)[:4] + b"\x00\x00" + bytes(6), dns.RC_FORMERR, 0, False)
+
+
+def _ask_from(r, msg, port):
+    tx = bytearray(512)
+    b = r.rx
+    b[0:len(msg)] = msg
+    return r.handle(b, len(msg), tx, port)
+
+
+def test_queries_from_loop_ports_get_no_reply():
+    # CVE-2024-2169: a query spoofed "from" a UDP echo, daytime, chargen or time service (or
+    # kpasswd) would make our reply answer it, and theirs us, without end: BIND drops these source
+    # ports (lib/ns/client.c, ns_client_dropport). Port 0 is no port a reply can go to (RFC 768).
+    r = captive()
+    q = d.query("example.com")
+    for port in (0, 7, 13, 19, 37, 464):
+        assert _ask_from(r, q, port) == 0, port
+    for port in (1, 6, 8, 12, 14, 20, 36, 38, 53, 463, 465, 1024, 5353, 65535):
+        assert _ask_from(r, q, port) > 0, port
+    s = r.stats()
+    assert s["bad_port"] == 6 and s["answered"] == 14 and s["queries"] == 20 and s["dropped"] == 0, s
+    assert ask(r, q) and r.stats()["answered"] == 15        # no port given (sans-IO callers): answered
+
+
+class _Sock:
+    # The shell's socket, sans IO: recvfrom gives the queued (datagram, sender) pairs (the sender
+    # as the runtime gives it: (host, port) on CPython and lwIP, the raw 16-byte sockaddr_in on
+    # the unix port; an exception is raised), then EAGAIN; sendto keeps what it is given.
+    def __init__(self, queue):
+        self.queue = list(queue)
+        self.out = []
+
+    def setblocking(self, flag):
+        pass
+
+    def recvfrom(self, n):
+        if not self.queue:
+            raise OSError(errno.EAGAIN, "empty")
+        m, a = self.queue.pop(0)
+        if a is None:
+            raise m
+        return m[:n], a
+
+    def sendto(self, data, addr):
+        self.out.append((bytes(data), addr))
+
+    def close(self):
+        pass
+
+
+def _shell(r, queue=()):
+    from microdhcp import dnsserver   # here: it imports socket, which the qemu port has not
+    sel = dnsserver.select
+    dnsserver.select = None           # no poller: every step reads, until the queue says EAGAIN
+    try:
+        return dnsserver.DnsServer(r, sock=_Sock(queue))
+    finally:
+        dnsserver.select = sel
+
+
+def _raw(port):
+    # struct sockaddr_in as the unix port's recvfrom returns it: family (host order), port and
+    # address (network order), 8 zero bytes.
+    return bytes((2, 0, port >> 8, port & 255, 10, 0, 0, 2)) + bytes(8)
+
+
+def test_shell_drops_queries_from_loop_ports():
+    r = captive()
+    q = d.query("example.com")
+    queue = [(q, ("10.0.0.2", 7)), (q, _raw(19)), (q, ("10.0.0.2", 0)), (q, _raw(464)),
+             (q, ("10.0.0.2", 40000)), (q, _raw(53000))]
+    srv = _shell(r, queue)
+    assert srv.poll() == 6
+    assert [a for _, a in srv.sock.out] == [("10.0.0.2", 40000), _raw(53000)]
+    assert srv.sent == 2 and r.stats()["bad_port"] == 4 and r.stats()["answered"] == 2
+
+
+def test_shell_counters_start_again_with_the_responders():
+    # The shell's counters start again from 0 when the responder's do (at 2**29 queries), at
+    # the same moment: none becomes a heap int on a 32-bit board, and sent stays at most queries.
+    r = captive()
+    q = d.query("example.com")
+    srv = _shell(r, [(q, ("10.0.0.2", 40000))] * 2)
+    srv.send_errors, srv.recv_errors, srv.recv_nomem, srv.internal_errors = 1, 2, 3, 4
+    srv.sent = (1 << 29) - 2
+    r.counters[0] = (1 << 29) - 1
+    assert srv.poll(1) == 1 and r.counter_restarts == 0 and srv.sent == (1 << 29) - 1
+    assert srv.poll(1) == 1 and r.counter_restarts == 1 and list(r.counters)[:2] == [1, 1]
+    assert (srv.sent, srv.send_errors, srv.recv_errors, srv.recv_nomem, srv.internal_errors) == (1, 0, 0, 0, 0)
+    # An error counter that grows without queries (a socket that keeps failing) starts every
+    # counter again itself, at the next poll.
+    for name, exc in (("recv_errors", OSError(errno.EIO, "io")), ("recv_nomem", MemoryError("no room")),
+                      ("internal_errors", None)):
+        srv.sock.queue = [] if exc is None else [(exc, None)]
+        setattr(srv, name, (1 << 29) - 1)
+        restarts = r.counter_restarts
+        srv.poll()                       # recv_errors, recv_nomem: the error makes it 2**29
+        if exc is None:
+            srv.internal_errors += 1     # as serve counts a MemoryError in poll
+        assert r.counter_restarts == restarts and getattr(srv, name) == 1 << 29, name
+        srv.sock.queue = [(q, ("10.0.0.2", 40000))]
+        srv.poll()
+        assert r.counter_restarts == restarts + 1 and getattr(srv, name) == 0, (name, getattr(srv, name))
+        assert srv.sent == r.counters[0] == 1 and r.counters[1] == 1, (name, srv.sent, list(r.counters))
+
+
 def test_opcode_class_refusals():
     r = captive()
     p = d.parse(ask(r, d.query("example.com", opcode=2)))          # STATUS
@@ -345,27 +527,41 @@ def _queries():
 
 
 def _run_all(r, tx, msgs, lock):
+    # msgs: queries, or (query, source port) pairs
     b = r.rx
     total = 0
     for m in msgs:
+        port = 53
+        if isinstance(m, tuple):
+            m, port = m
         n = len(m)
         b[0:n] = m
         if lock is not None:
             lock[0]()
             try:
-                total += r.handle(b, n, tx)
+                total += r.handle(b, n, tx, port)
             finally:
                 lock[1]()
         else:
-            total += r.handle(b, n, tx)
+            total += r.handle(b, n, tx, port)
     return total
 
 
 def test_handle_allocates_nothing():
     e = h.engine()
     _leased(e, 1, b"sensor-1")
+    _leased(e, 2, b"laptop.lan")                 # a name qualified with the domain
     tx = bytearray(512)
     msgs = [m[:dns.RX_SIZE] for m in _queries()]
+    msgs += [d.query("laptop.lan"), d.query("example.com", edns=True, edns_do=True)]
+    # Error replies that carry our OPT (RFC 6891 7): NOTIMP, QDCOUNT 0 and 2, oversized, a
+    # second OPT; and queries from loop ports (dropped) and from others (answered).
+    q = d.query("example.com", edns=True, edns_do=True)
+    body = q[12:-11]
+    msgs += [bytes((0x12, 0x34, 4 << 3, 0)) + q[4:], q[:4] + b"\x00\x00" + q[6:12] + q[-11:],
+             q[:4] + b"\x00\x02" + q[6:12] + body + body + q[-11:], q[:11] + b"\x02" + body + q[-11:] + q[-11:],
+             (q[:-11] + _opt_rr(rdlen=604) + b"\x00\x0c\x02\x58" + bytes(600))[:dns.RX_SIZE],
+             (q, 7), (q, 464), (q, 0), (q, 53), (q, 40000)]
     try:
         import micropython
         lock = (micropython.heap_lock, micropython.heap_unlock)

@@ -133,6 +133,23 @@ while time.time() < end:
 print(n)
 """ % SRV
 
+# One query (hex, argv[1]) from each source port given (argv[2:]): "PORT:LENGTH" or "PORT:none".
+_FROM_PORTS = r"""
+import socket, sys
+out = []
+for port in map(int, sys.argv[2:]):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    s.settimeout(1.0)
+    s.sendto(bytes.fromhex(sys.argv[1]), ("%s", 53))
+    try:
+        out.append("%%d:%%d" %% (port, len(s.recv(2048))))
+    except socket.timeout:
+        out.append("%%d:none" %% port)
+    s.close()
+print(" ".join(out))
+""" % SRV
+
 
 _HTTP_FLOOD = r"""
 import socket, sys, time
@@ -184,6 +201,9 @@ def test_portal_dns_probes_api_and_dhcp_survives_floods(kit_lab, runtime):
         assert re.search(r"example\.com\.\s+\d+\s+IN\s+A\s+192\.168\.4\.1", out), out
         out = dig(lab, c, "example.com", "AAAA")
         assert "status: NOERROR" in out and "ANSWER: 0" in out, out
+        # dig +dnssec: the query's DO bit comes back in our OPT (RFC 3225 3)
+        out = dig(lab, c, "+dnssec", "example.com")
+        assert re.search(r"EDNS: version: 0, flags: do; udp: 512", out), out
         ns = lab.run(c.ns, ["nslookup", "captive.apple.com", SRV], timeout=10).stdout
         assert re.search(r"Address: 192\.168\.4\.1\s*$", ns, re.M), ns
         # Each OS's probe: redirected to the portal, never the "online" answer
@@ -247,19 +267,33 @@ def test_names_mode_and_open_probes(kit_lab, runtime):
     try:
         c, r = lease(lab, "sensor-a")
         c2, r2 = lease(lab, "Sensor-B")
+        c3, r3 = lease(lab, "laptop.lan")    # option 12 qualified with the domain (RFC 2132 3.14)
         for name, want in (("sensor-a.lan", r.ip), ("sensor-a", r.ip), ("sensor-b.lan", r2.ip),
                            ("microdhcp.lan", SRV), ("microdhcp", SRV), ("printer", "192.168.4.77"),
-                           ("Printer.lan", "192.168.4.77")):
+                           ("Printer.lan", "192.168.4.77"), ("laptop", r3.ip), ("laptop.lan", r3.ip)):
             out = dig(lab, c2, name)
             assert "status: NOERROR" in out and re.search(r"\sIN\s+A\s+%s\s" % re.escape(want), out), (name, out)
         for name in ("nothere.lan", "example.com", "sensor-a.other"):
             out = dig(lab, c, name)
             assert "status: NXDOMAIN" in out and "ANSWER: 0" in out, (name, out)
         # reverse lookups (PTR): the lease's hostname, the server's own name, a configured name
-        for ip, want in ((r.ip, "sensor-a.lan."), (SRV, "microdhcp.lan."), ("192.168.4.77", "printer.lan.")):
+        for ip, want in ((r.ip, "sensor-a.lan."), (SRV, "microdhcp.lan."), ("192.168.4.77", "printer.lan."),
+                         (r3.ip, "laptop.lan.")):
             assert dig(lab, c2, "+short", "-x", ip).strip() == want, ip
         ns = lab.run(c.ns, ["nslookup", "sensor-b.lan", SRV], timeout=10).stdout
         assert r2.ip in ns, ns
+        # RFC 6891 7: an error reply to a query with OPT carries ours: dig's (EDNS) STATUS query
+        # gets NOTIMP with it, a header and an OPT (QDCOUNT 0) FORMERR and it (12 + 11 bytes)
+        out = dig(lab, c, "+opcode=status", "sensor-a.lan")
+        assert "status: NOTIMP" in out and "EDNS: version: 0, flags:; udp: 512" in out, out
+        opt_only = "abcd0100000000000000000100002904d0000000000000"
+        assert lab.run(c.ns, ["python3", "-c", _SEND, opt_only], timeout=10).stdout.split() == ["1:23"]
+        # Queries "from" echo, daytime, chargen, time and kpasswd (CVE-2024-2169 loops): no reply,
+        # counted in bad_port; the same query from another port is answered.
+        res = lab.run(c.ns, ["python3", "-c", _FROM_PORTS, _q("sensor-a.lan"), "7", "13", "19", "37", "464",
+                             "40053"], timeout=20).stdout.split()
+        assert res[:5] == ["7:none", "13:none", "19:none", "37:none", "464:none"], res
+        assert res[5].startswith("40053:") and res[5] != "40053:none", res
         # Not captive: the probes get each OS's "online" answer
         for host, path in PROBES:
             cp = lab.run(c.ns, ["curl", "-s", "-m", "5", "-o", "-", "-w", "\n%{http_code}", "-H", "Host: " + host,
@@ -272,6 +306,7 @@ def test_names_mode_and_open_probes(kit_lab, runtime):
         hosts = {x["hostname"]: x["address"] for x in st["leases"]}
         assert hosts.get("sensor-a") == r.ip and hosts.get("Sensor-B") == r2.ip, st
         assert st["counters"]["dns"]["nxdomain"] >= 3 and st["counters"]["dns"]["answered"] >= 5, st
+        assert st["counters"]["dns"]["bad_port"] == 5, st
     finally:
         stop(proc)
 
