@@ -173,9 +173,13 @@ NOT_ON_QEMU = {
         "UDP sockets (microdhcp.board imports net)",
     "test_store.test_no_memory_for_a_compaction_loses_no_lease": "lease file",
     "test_fuzz_mutation.test_replay_seed_corpus": "the fuzz corpus's files (not in the ROMFS image)",
+    "test_dns.test_shell_drops_queries_from_loop_ports": "UDP sockets (microdhcp.dnsserver imports socket)",
+    "test_dns.test_shell_counters_start_again_with_the_responders":
+        "UDP sockets (microdhcp.dnsserver imports socket)",
     # Whole modules (the key is the module): they import socket, which this port does not have.
     "test_kit": "UDP sockets",
     "test_net_datagrams": "UDP sockets",
+    "test_web": "TCP sockets (the portal's HTTP over loopback)",
 }
 # The suite's harness keeps event logs, live sets, dicts of every key and many engines beyond the
 # server's own memory, and MicroPython's allocator spreads long-lived small objects over the heap:

@@ -4,11 +4,13 @@
 # captive-portal API, an example portal page (a Wi-Fi credentials form) and a live status page
 # (/status: lease table and counters, refreshing itself). Allocates per request, like any web
 # server; it runs as one task beside DHCP and DNS, and a failing request never ends the loop.
+import asyncio
 from microdot import Microdot, Request, redirect
 from microdhcp import status
 
-# Request limits: microdot answers 413 for a body over max_content_length and 400 for a header
-# line over max_readline or a request it cannot parse.
+# Request limits: microdot answers 413 for a body over max_content_length and 400 for a request
+# it cannot parse; readline answers 400 for a line over MAX_LINE or a request line and headers over
+# 4096 bytes. A connection lives at most Portal.timeout seconds (request read, answer written).
 MAX_BODY = 2048
 MAX_LINE = 1024
 REFRESH_S = 5
@@ -29,6 +31,22 @@ _OPEN_ANSWERS = {
     "/canonical.html": (200, '<meta http-equiv="refresh" content="0;url=https://support.mozilla.org/kb/captive-portal"/>',
                         "text/html"),
 }
+
+
+async def readline(s):
+    # microdot's Request._safe_readline, bounded (its name is a qstr the firmware has: no flash).
+    # microdot measured a line once read, but MicroPython's Stream.readline keeps all it reads
+    # until a newline comes (extmod/asyncio/stream.py): one client could fill a board's heap with
+    # a line without end, or with endless header lines. Read byte by byte: at most MAX_LINE bytes
+    # a line, and s.n (set per connection, Portal.make_app) for the request line and headers.
+    b = c = await s.read(1)
+    while c and b[-1] != 10:
+        s.n -= 1
+        if len(b) > MAX_LINE or s.n < 0:
+            raise ValueError
+        c = await s.read(1)
+        b += c
+    return b
 
 
 def esc(text):
@@ -57,6 +75,8 @@ class Portal:
     on_credentials(ssid, password)  called when the portal form is submitted (board code)
     """
 
+    timeout = 10
+
     def __init__(self, engine, address, captive=True, clock=None, dns=None, dhcp=None, port=80,
                  on_credentials=None):
         self.engine = engine
@@ -71,7 +91,6 @@ class Portal:
         self.errors = 0
         base = "http://%s%s" % (address, "" if port == 80 else ":%d" % port)
         self.portal_url = base + "/portal"
-        self.api_url = base + "/api/captive"
         self.credentials = None
         self.app = self.make_app()
 
@@ -81,9 +100,23 @@ class Portal:
     def make_app(self):
         Request.max_content_length = MAX_BODY
         Request.max_body_length = MAX_BODY
-        Request.max_readline = MAX_LINE
+        Request._safe_readline = readline
         app = Microdot()
         portal = self
+        h = app.handle_request
+
+        async def handle(s, sock):
+            # microdot waits on a client without end, and a socket error it does not mute ends
+            # the connection's task with its socket open: a client that sends nothing, stops
+            # half-way or reads no answer would keep a socket (a board has about ten) and its
+            # memory for good. Each connection gets `timeout` seconds, then is closed (a server's
+            # timeout for a connection, RFC 9112 9.5).
+            s.n = 4096
+            try:
+                await asyncio.wait_for(h(s, sock), portal.timeout)
+            except Exception:       # the time is up, or a socket error microdot let through
+                await sock.aclose()
+        app.handle_request = handle
 
         @app.before_request
         async def count(req):
@@ -120,9 +153,9 @@ class Portal:
                 form = req.form or {}
                 ssid = form.get("ssid", "")
                 password = form.get("password", "")
-                if not ssid or len(ssid) > 32 or len(password) > 63:
+                if not ssid or len(ssid.encode()) > 32 or len(password.encode()) > 63:
                     # 802.11: an SSID is 1-32 bytes; WPA2 passphrases are at most 63 characters.
-                    return portal.page("Wi-Fi setup", "<p>The network name must be 1-32 characters and the "
+                    return portal.page("Wi-Fi setup", "<p>The network name must be 1-32 bytes and the "
                                        "password at most 63.</p>" + _FORM), 400, _HTML
                 portal.credentials = (ssid, password)
                 if portal.on_credentials is not None:
