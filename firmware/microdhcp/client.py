@@ -89,6 +89,7 @@ C_ACKS = const(19)
 C_NAKS = const(20)
 C_DECLINES = const(21)
 _NCLIENT_COUNT = const(22)   # len(COUNTER_NAMES) of the client (codes.NCOUNT is the server's)
+_COUNT_RESTART = const(0x20000000)   # 2**29, as engine._COUNT_RESTART: see _restart_counters
 COUNTER_NAMES = ("received", "short", "not_reply", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
                  "bad_option_len", "options_too_long", "oversize", "wrong_xid", "wrong_chaddr",
                  "wrong_server", "wrong_client_id", "unexpected", "bad_reply", "sent", "retransmit",
@@ -136,7 +137,7 @@ class Client:
         self.jitter = jitter
         self.discover_tries = discover_tries       # 0: retransmit DISCOVER for ever
         self.request_tries = request_tries or len(self.backoff)
-        self.reboot_tries = reboot_tries
+        self.reboot_tries = reboot_tries or 2      # 0: the default, as request_tries
         self.check = check
         self.decline_wait = decline_wait           # RFC 2131 4.4.1: at least 10 s after DECLINE
         self.renew_min = renew_min                 # RFC 2131 4.4.5: retransmit no sooner than 60 s
@@ -146,6 +147,7 @@ class Client:
         rv = memoryview(self.rx.buf)
         self._rx_yiaddr = rv[_YIADDR:_YIADDR + 4]
         self.counters = array("I", [0] * _NCLIENT_COUNT)
+        self.counter_restarts = 0
         self.state = STOPPED
         self.xid = bytearray(4)
         self.addr = bytearray(4)        # configured (BOUND..REBINDING) or wanted address
@@ -177,6 +179,15 @@ class Client:
     def _discard(self, i):   # counts why a message is ignored; 0: nothing to send
         self.counters[i] += 1
         return 0
+
+    def _restart_counters(self):
+        # Every counter from 0 again when received or sent reaches 2**29 (every other counter
+        # counts some of those), as the server's and the DNS responder's do: none becomes a heap
+        # int at 2**30 on a 32-bit board nor passes 2**32 (CPython's array refuses it).
+        c = self.counters
+        for i in range(_NCLIENT_COUNT):
+            c[i] = 0
+        self.counter_restarts += 1
 
     def _event(self, kind):
         cb = self.on_event
@@ -338,6 +349,8 @@ class Client:
         (EV_*) or 0; anything that is not a well-formed answer to this client's own message in
         this state is dropped and counted."""
         c = self.counters
+        if c[C_RECEIVED] >= _COUNT_RESTART:
+            self._restart_counters()
         c[C_RECEIVED] += 1
         rx = self.rx
         b = rx.buf
@@ -454,12 +467,14 @@ class Client:
         lease = rx.seconds(rx.off[ls])
         s1 = rx.slot(_OPT_RENEWAL_T1)
         s2 = rx.slot(_OPT_REBINDING_T2)
-        # RFC 2131 4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease.
-        t1 = rx.seconds(rx.off[s1]) if rx.cnt[s1] else lease // 2
-        t2 = rx.seconds(rx.off[s2]) if rx.cnt[s2] else lease - lease // 8
-        if t2 > lease:
+        # RFC 2131 4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease. A T1 or T2 of 0 would
+        # renew (rebind) at once after each ACK, an exchange per round trip: taken as not given,
+        # as dhcpcd (src/dhcp.c dhcp_bind) and ISC dhclient (client/dhclient.c dhcpack) do.
+        t1 = rx.seconds(rx.off[s1]) if rx.cnt[s1] else 0
+        t2 = rx.seconds(rx.off[s2]) if rx.cnt[s2] else 0
+        if t2 == 0 or t2 > lease:
             t2 = lease - lease // 8
-        if t1 > t2:
+        if t1 == 0 or t1 > t2:
             t1 = lease // 2 if lease // 2 <= t2 else t2
         self.lease = lease
         self.t1 = t1
@@ -539,13 +554,16 @@ class Client:
 
     # --- messages (RFC 2131 table 5) ------------------------------------------------------
     def _send(self, now, tx, mtype, first):
+        c = self.counters
+        if c[C_SENT] >= _COUNT_RESTART:
+            self._restart_counters()
         if first:
             self.tries = 0
             self._sent0 = now
         else:
-            self.counters[C_RETRANSMIT] += 1
+            c[C_RETRANSMIT] += 1
         self.tries += 1
-        self.counters[C_SENT] += 1
+        c[C_SENT] += 1
         n = self._build(now, tx, mtype)
         if mtype != _DHCPRELEASE and mtype != _DHCPDECLINE:
             self._schedule(now)

@@ -38,6 +38,7 @@ _OPT_SERVER_ID = const(54)
 _OPT_PRL = const(55)
 _OPT_CLIENT_ID = const(61)
 _OPT_END = const(255)
+_MIN_MSG = const(300)         # RFC 1542 section 2.1: a shorter message is padded to 300 bytes
 
 _MAX_TIME = const(0x0FFFFFFF)   # longer times (RFC 2132 9.2: 0xffffffff = infinite) are capped
 TX_MIN = const(1152)            # longest message: header 240 + 53, 61, 50, 54, 12, 55 at most + END, in 64-byte steps
@@ -79,14 +80,16 @@ def write(tx, dirty, mtype, xid, secs, broadcast, ciaddr, mac, client_id, req_ad
     """A BOOTREQUEST in tx: op, htype 1, hlen 6, xid, secs, the broadcast flag, ciaddr (4 bytes
     or None: zero), chaddr = mac, the cookie, option 53 = mtype first, then 61 (client_id, if
     non-empty), 50 (req_addr), 54 (server_id), 12 (hostname), 55 (prl), each left out when None
-    or empty, and END. dirty: how many bytes an earlier message wrote, zeroed first so the
-    padding is zeros (RFC 2131 section 2). Returns the offset after END (the caller pads to the
-    RFC 1542 minimum)."""
+    or empty, and END. Zeroed first: the first `dirty` bytes (what this client's last message
+    wrote) and at least the 300 a short message is sent padded to, so the padding is zeros
+    whatever the buffer held (another client's longer message on a shared tx, as in
+    clientnet.ClientSocket with a list; RFC 2131 section 2). Bytes past both are never sent.
+    Returns the offset after END (the caller pads to the RFC 1542 minimum)."""
     if len(tx) < TX_MIN:
         raise ValueError("tx buffer shorter than TX_MIN")
     z = _Z64
     a = 0
-    while a < dirty:
+    while a < dirty or a < _MIN_MSG:
         tx[a:a + 64] = z
         a += 64
     tx[_OP] = _BOOTREQUEST

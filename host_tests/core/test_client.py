@@ -780,3 +780,111 @@ def test_client_holds_its_offer_through_the_window():
     c.start(0)
     Net(c, e).step(0)
     assert c.wake_at() == 6
+
+
+def _assert_clean(tx, n):
+    # A message of n bytes carries nothing but what it wrote: zeros after END (RFC 2131 section
+    # 2 / RFC 1542 2.1 padding) and in the header fields a client leaves empty.
+    m = k.parse(tx, n)
+    end = 240
+    while tx[end] != 255:
+        end += 2 + tx[end + 1]
+    assert n >= 300 and bytes(tx[end + 1:n]) == bytes(n - end - 1), (m["type"], end, bytes(tx[end + 1:n]))
+    assert bytes(tx[16:28]) == bytes(12) and bytes(tx[34:236]) == bytes(202), m["type"]
+    return m
+
+
+def test_client_shared_tx_carries_no_stale_bytes():
+    """Clients sharing one tx (clientnet.ClientSocket with a list of clients) or a caller
+    switching buffers: a short message written after a longer one (another client's, or whatever
+    the buffer held) is zeros past its END up to the 300 bytes sent (RFC 1542 2.1)."""
+    e = engine()
+    shared = bytearray(1500)
+    b = client(client_id=b"", check=True)     # no 61, no 12: its DECLINE and DISCOVER end at 256
+    b.tx = shared
+    net = Net(b, e)
+    b.start(0)
+    net.step(0)
+    net.step(0)
+    assert b.state == cl.CHECKING
+    b.checked(1, True)
+    net.step(1)
+    assert net.types()[-1] == k.DECLINE
+    a = client(hostname=b"a" * 200)           # a long DISCOVER in the same buffer
+    a.start(2)
+    na = a.poll(2, shared)
+    assert na > 400 and _assert_clean(shared, na)["options"][12] == b"a" * 200
+    nb = b.poll(11, shared)
+    assert _assert_clean(shared, nb)["type"] == k.DISCOVER and nb == 300
+    # The same client, another buffer: RELEASE (250 bytes) into its own, then a DISCOVER into
+    # a buffer full of 0xff.
+    e, c, net = bound(client_id=b"")
+    n = c.release(5, c.tx)
+    _assert_clean(c.tx, n)
+    c.start(6)
+    junk = bytearray(b"\xff" * 1500)
+    n = c.poll(6, junk)
+    assert _assert_clean(junk, n)["type"] == k.DISCOVER
+
+
+def test_client_counters_restart_before_2_30():
+    """As the server's and the DNS responder's (docs/architecture.md), the client's counters
+    start again from 0 when received or sent reaches 2**29, counted in counter_restarts: none
+    becomes a heap int at 2**30 on a 32-bit board."""
+    e, c, net = bound()
+    assert c.counter_restarts == 0
+    c.counters[cl.C_RECEIVED] = 2 ** 29 - 1
+    c.counters[cl.C_ACKS] = 7
+    c.handle(b"\0" * 10, 1)                    # short: counted, 2**29 received
+    assert c.counter("received") == 2 ** 29 and c.counter("short") == 1 and c.counter_restarts == 0
+    c.handle(b"\0" * 10, 1)
+    assert c.counter_restarts == 1 and c.counter("received") == 1 and c.counter("short") == 1
+    assert c.counter("acks") == 0 and c.counter("sent") == 0 and max(c.counters) == 1
+    # sent: a client that only sends (no server answers) restarts too.
+    c.counters[cl.C_SENT] = 2 ** 29
+    assert c.renew_now(2) and c.poll(2, c.tx)
+    assert c.counter_restarts == 2 and c.counter("sent") == 1 and c.counter("received") == 0
+    assert c.state == cl.RENEWING and c.configured
+    if sys.implementation.name == "micropython":      # the restart allocates nothing either
+        import micropython
+        short = b"\0" * 10
+        c.counters[cl.C_RECEIVED] = 2 ** 29
+        micropython.heap_lock()
+        try:
+            c.handle(short, 3)
+        finally:
+            micropython.heap_unlock()
+        assert c.counter_restarts == 3 and c.counter("received") == 1
+
+
+def test_client_reboot_tries_zero_means_the_default():
+    """reboot_tries=0 is the default (2), as request_tries=0 is len(backoff): INIT-REBOOT sends
+    its REQUEST, retransmits it once, then goes to INIT (RFC 2131 3.2)."""
+    c = client(reboot_tries=0)
+    assert c.reboot_tries == 2
+    net = Net(c)
+    c.start(0, k.ip("192.168.4.12"))
+    net.run(0, 20)
+    assert net.types()[:3] == [k.REQUEST, k.REQUEST, k.DISCOVER], net.types()
+    assert c.events[0] == cl.EV_REQUEST_TIMEOUT
+
+
+def test_client_zero_t1_t2_are_the_defaults():
+    """An ACK with T1 (58) or T2 (59) of 0 would renew (rebind) at once after every ACK, an
+    exchange per round trip: 0 is taken as not given, 0.5 / 0.875 of the lease, as dhcpcd
+    (src/dhcp.c dhcp_bind) and ISC dhclient (client/dhclient.c dhcpack) do; udhcpc reads
+    neither option (networking/udhcp/dhcpc.c: renews at half the lease)."""
+    e = engine()
+    for t1, t2 in ((0, 0), (0, 800), (300, 0)):
+        c = client()
+        net = Net(c, e)
+        c.start(0)
+        c.handle(_reply_to(c, e), 0)
+        ack = _set_opt(bytearray(_reply_to(c, e)), 51, b"\0\0\x03\xe8")    # a 1000-second lease
+        _set_opt(ack, 58, bytes((0, 0, t1 >> 8, t1 & 255)))
+        _set_opt(ack, 59, bytes((0, 0, t2 >> 8, t2 & 255)))
+        c.handle(ack, 0)
+        want = (t1 or 500, t2 or 875)
+        assert c.state == cl.BOUND and (c.t1, c.t2) == want, (t1, t2, c.t1, c.t2)
+        net.run(0, 10)
+        assert net.sent == [] and c.state == cl.BOUND and c.wake_at() == want[0]
