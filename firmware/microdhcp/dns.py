@@ -333,28 +333,53 @@ class Responder:
         return best
 
     def _reverse(self):
-        # True when the question is d.c.b.a.in-addr.arpa (RFC 1035 3.5): its address a.b.c.d in
-        # self.raddr. Octets of 1-3 digits up to 255; "in-addr" and "arpa" in any case.
+        # The question's octets under in-addr.arpa (RFC 1035 3.5): d.c.b.a.in-addr.arpa gives 4,
+        # its address a.b.c.d in self.raddr; a name above it (c.b.a.in-addr.arpa, ...) gives its
+        # k octets, the last k bytes of self.raddr. -1 for another name. Octets of 1-3 digits up
+        # to 255; "in-addr" and "arpa" in any case.
         q = self.qname
         ql = self.qlen
         pos = 0
-        for k in range(4):
-            if pos >= ql:
-                return False
+        k = 0
+        while k < 4 and pos < ql and q[pos] < 4:
             n = q[pos]
-            if n < 1 or n > 3:
-                return False
             v = 0
             for i in range(n):
                 c = q[pos + 1 + i]
                 if c < 48 or c > 57:
-                    return False
+                    return -1
                 v = v * 10 + c - 48
             if v > 255:
-                return False
+                return -1
             self.raddr[3 - k] = v
             pos += n + 1
-        return ql - pos == 13 and self._label_eq(q, pos, _ARPA, 0, 13)
+            k += 1
+        if ql - pos == 13 and self._label_eq(q, pos, _ARPA, 0, 13):
+            return k
+        return -1
+
+    def _has_below(self):
+        # Names mode, a name not ours: True when names of ours lie below it, so that NXDOMAIN
+        # would deny them (RFC 8020 2) and NODATA is the answer: the domain and its ancestors
+        # (the root too, over the bare names), in-addr.arpa and the reverse names above the
+        # subnet's addresses (4.168.192.in-addr.arpa for 192.168.4.0/24; dnsmasq answers them
+        # so), or an address with a name asked for another type than PTR.
+        k = self._reverse()
+        if k == 4:
+            return self._reverse_target() != -1
+        if k >= 0:
+            e = self.engine
+            a = self.raddr
+            for i in range(k):
+                if a[4 - k + i] & e.mask[i] != e.network[i]:
+                    return False
+            return True
+        d = self.domain
+        ql = self.qlen
+        j = 0
+        while len(d) - j > ql:               # the domain's labels from the left, until no longer
+            j += d[j] + 1
+        return len(d) - j == ql and self._label_eq(self.qname, 0, d, j, ql)
 
     def _reverse_target(self):
         # Whose address self.raddr is: -2 the server, -3 - i the configuration's name i, a lease's
@@ -422,7 +447,11 @@ class Responder:
     def _header(self, b, tx, rcode):
         tx[0] = b[0]
         tx[1] = b[1]
-        tx[_FLAGS1] = _QR | (b[_FLAGS1] & _OPCODE_MASK) | _AA | (b[_FLAGS1] & _RD)
+        # AA (RFC 1035 4.1.1: an authority for the name asked) on answers from our names only,
+        # NOERROR and NXDOMAIN: not on FORMERR, NOTIMP or REFUSED, which BIND and dnsmasq send
+        # without it (lib/ns/client.c ns_client_error; src/rfc1035.c setup_reply).
+        # (9 >> rcode & 1: 1 for RCODE 0, NOERROR, and 3, NXDOMAIN)
+        tx[_FLAGS1] = _QR | (b[_FLAGS1] & _OPCODE_MASK) | (b[_FLAGS1] & _RD) | (9 >> rcode & 1) * _AA
         tx[_FLAGS2] = rcode      # RA = 0: we do not recurse
         for i in range(4, _HDR):
             tx[i] = 0
@@ -532,19 +561,20 @@ class Responder:
             self._count(_C_REFUSED)          # CHAOS, HESIOD: no data of ours
             return self._error(b, tx, RC_REFUSED, True)
         qt = self.qtype
-        if qt == _T_PTR and self._reverse():
+        if qt == _T_PTR and self._reverse() == 4:
             return self._ptr(b, tx)
         slot = -2
         if self.mode == NAMES or self.hosts:
             slot = self._lookup()
             if slot == -1:
-                if self.mode == NAMES:
+                if self.mode != NAMES:
+                    slot = -2                # captive: every other name is the portal
+                elif not self._has_below():
                     self._count(_C_NXDOMAIN)
                     return self._error(b, tx, RC_NXDOMAIN, True)
-                slot = -2                    # captive: every other name is the portal
         self._header(b, tx, RC_NOERROR)
         pos = self._question(tx)
-        if qt != _T_A and qt != _T_ANY:
+        if qt != _T_A and qt != _T_ANY or slot == -1:
             # AAAA and the rest: the name exists, with no data of that type (RFC 2308 2.2
             # NODATA). An empty AAAA answer sends the client to its IPv4 answer at once.
             self._count(_C_NODATA)
@@ -602,7 +632,7 @@ class Responder:
 
     # --- introspection (allocates) -----------------------------------------------------------
     def stats(self):
-        return dict((COUNTER_NAMES[i], self.counters[i]) for i in range(len(COUNTER_NAMES)))
+        return dict(zip(COUNTER_NAMES, self.counters))
 
 
 def _counter_array():

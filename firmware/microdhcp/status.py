@@ -41,7 +41,7 @@ def counter(engine, name):
 def stats(engine):
     """Every engine counter, {name: value}."""
     c = engine.counters
-    return dict((COUNTER_NAMES[i], c[i]) for i in range(len(COUNTER_NAMES)))
+    return dict(zip(COUNTER_NAMES, c))     # (the array holds one more: C_RESTARTS)
 
 
 def dropped(engine):
@@ -52,7 +52,10 @@ def dropped(engine):
 
 # --- leases --------------------------------------------------------------------------------------
 def slot_info(engine, s, now):
-    """(address, hw address, client id hex or "", hostname, state, seconds left or -1) of slot s."""
+    """(address, hw address, client id hex or "", hostname, state, seconds left) of slot s. Seconds
+    left: on the slot's timer (0 once due, before the engine's tick ends it); -1 when it never
+    ends (a reservation waiting for its client, a lease of no expiry); None when no timer runs
+    (released, expired, free: nothing counts down)."""
     t = engine.table
     p = s * HW_SIZE
     hlen = t.hlen(s)
@@ -65,10 +68,12 @@ def slot_info(engine, s, now):
     # Option 12 is client-supplied bytes (RFC 2132 3.14 allows only ASCII names): anything else
     # is shown as "?" so that a listing never raises on a bad or cut-off name.
     host = "".join([chr(c) if 32 <= c < 127 else "?" for c in t.host[q + 1:q + 1 + t.host[q]]])
-    left = -1
-    if t.hpos[s] and t.expiry[s] != NEVER:
-        left = t.expiry[s] - now
-    return (fmt_ip(engine.cfg.addr(t.offset_of(s))), mac, cid, host, STATE_NAMES[t.state[s]], left)
+    st = t.state[s]
+    left = -1 if st == 6 else None      # codes.RESERVED: a reservation waiting for its client
+    if t.hpos[s]:
+        x = t.expiry[s]
+        left = -1 if x == NEVER else max(x - now, 0)
+    return (fmt_ip(engine.cfg.addr(t.offset_of(s))), mac, cid, host, STATE_NAMES[st], left)
 
 
 def iter_leases(engine, now, all_slots=False):
@@ -117,12 +122,12 @@ def lease_table(engine, now):
         if len(cid) > 22:
             cid = cid[:21] + "+"
         yield "%-15s %-17s %-22s %-15s %-9s %s" % (ip, mac or "-", cid or "-", host or "-", state,
-                                                   "never" if left < 0 else str(left))
+                                                   "-" if left is None else "never" if left < 0 else str(left))
 
 
 def counters_line(engine):
     c = engine.counters
-    parts = ["%s=%d" % (COUNTER_NAMES[i], c[i]) for i in range(len(COUNTER_NAMES)) if c[i]]
+    parts = ["%s=%d" % kv for kv in zip(COUNTER_NAMES, c) if kv[1]]     # (zip: not C_RESTARTS)
     return "counters: dropped=%d %s" % (dropped(engine), " ".join(parts))
 
 
@@ -155,8 +160,8 @@ class EventLog:
         self.net_last = net[3]
         head = ("%d.%d.%d." % (net[0], net[1], net[2])) if self.net3 else ""
         pre = []
-        for k in range(len(EVENT_TAGS)):
-            pre.append(("%s(%s) %s" % (EVENT_TAGS[k], iface or "-", head)).encode())
+        for tag in EVENT_TAGS:
+            pre.append(("%s(%s) %s" % (tag, iface or "-", head)).encode())
         self.prefix = pre
         # struct.pack_into("<ks") copies exactly k bytes (py/modstruct.c, the 's' case); a slice
         # store would move the buffer's whole tail onto itself (docs/performance.md, section 4).

@@ -18,9 +18,11 @@ REFRESH_S = 5
 # What each OS fetches to decide whether it is behind a portal, and the answer that means "no
 # portal". In captive mode every one of them is redirected to the portal page instead, which is
 # what makes each OS open its portal sheet (docs/portal.md lists the sources).
+# A 204's body is () (no bytes: microdot's Response.complete then adds no Content-Length, which
+# RFC 9110 8.6 forbids on a 204; an empty body writes nothing).
 _OPEN_ANSWERS = {
-    "/generate_204": (204, "", "text/plain"),                         # Android, Chrome OS
-    "/gen_204": (204, "", "text/plain"),
+    "/generate_204": (204, (), "text/plain"),                         # Android, Chrome OS
+    "/gen_204": (204, (), "text/plain"),
     "/hotspot-detect.html": (200, "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>",
                              "text/html"),                            # Apple iOS/macOS
     "/library/test/success.html": (200, "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>",
@@ -43,10 +45,25 @@ async def readline(s):
     while c and b[-1] != 10:
         s.n -= 1
         if len(b) > MAX_LINE or s.n < 0:
+            await drain(s)
             raise ValueError
         c = await s.read(1)
         b += c
     return b
+
+
+async def drain(s):
+    # Before a 400 or 413 to a request not read to its end: what the client still sends is read
+    # and dropped, until it stops for 0.2 s or closes (the connection's time limit, Portal.timeout,
+    # bounds it). A socket closed with unread bytes is reset by the OS, which drops what it has
+    # not yet sent of the answer: MicroPython writes it in several small writes, and its reader,
+    # unlike CPython's, reads no more than asked. RFC 9112 9.6 (a server's staged close) for the
+    # why; here the rest is read before the answer, so that the close finds nothing unread.
+    try:
+        while await asyncio.wait_for(s.read(512), 0.2):
+            pass
+    except Exception:
+        pass
 
 
 def esc(text):
@@ -59,7 +76,8 @@ def _table_rows(engine, now):
     rows = []
     for ip, mac, cid, host, state, left in status.iter_leases(engine, now):
         rows.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
-            esc(ip), esc(mac or "-"), esc(host or "-"), esc(state), "never" if left < 0 else "%d s" % left))
+            esc(ip), esc(mac or "-"), esc(host or "-"), esc(state),
+            "-" if left is None else "never" if left < 0 else "%d s" % left))
     return rows
 
 
@@ -127,6 +145,11 @@ class Portal:
             portal.errors += 1
             return "internal error", 500
 
+        @app.errorhandler(413)
+        async def too_large(req):
+            await drain(req.sock[0])        # the body over MAX_BODY is not read: see drain
+            return "Payload too large", 413
+
         @app.route("/status")
         async def status_page(req):
             return portal.status_html(), 200, {"Content-Type": "text/html; charset=utf-8",
@@ -150,7 +173,12 @@ class Portal:
         @app.route("/portal", methods=["GET", "POST"])
         async def portal_page(req):
             if req.method == "POST":
-                form = req.form or {}
+                try:
+                    form = req.form or {}
+                except ValueError:
+                    # a bad %-escape, or bytes that are not UTF-8 (UnicodeError is a ValueError):
+                    # the client's error (RFC 9110 15.5.1, 400), not ours (500): the form again
+                    form = {}
                 ssid = form.get("ssid", "")
                 password = form.get("password", "")
                 if not ssid or len(ssid.encode()) > 32 or len(password.encode()) > 63:

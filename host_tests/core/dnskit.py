@@ -91,13 +91,15 @@ def parse(m):
 
 def check_reply(q, rep):
     """What every reply to query bytes q must satisfy, whatever q was (both fuzzers use it):
-    it parses strictly, echoes ID and RD, has QR=1, AA=1, RA=0, at most one question and, for
-    a reply with a question, the question of the query."""
+    it parses strictly, echoes ID and RD, has QR=1, RA=0, AA=1 on NOERROR and NXDOMAIN only (not
+    on FORMERR, NOTIMP, REFUSED: no authority for what we did not answer, RFC 1035 4.1.1), at
+    most one question and, for a reply with a question, the question of the query."""
     if not rep:
         return None
     p = parse(rep)
     assert p["id"] == (q[0] << 8 | q[1]), "ID not echoed"
-    assert p["qr"] == 1 and p["aa"] == 1 and p["ra"] == 0 and p["tc"] == 0 and p["z"] == 0
+    assert p["qr"] == 1 and p["ra"] == 0 and p["tc"] == 0 and p["z"] == 0
+    assert p["aa"] == (p["rcode"] in (0, 3)), "AA on an error reply, or not on an answer"
     assert p["rd"] == q[2] & 1, "RD not echoed"
     assert len(p["question"]) <= 1
     assert len(p["answers"]) <= 1 and len(p["authority"]) == 0 and len(p["additional"]) <= 1

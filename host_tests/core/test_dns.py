@@ -89,14 +89,18 @@ def test_names_mode_leased_hostnames_bare_and_under_domain():
         p = d.parse(ask(r, d.query(qn)))
         assert p["rcode"] == 0 and p["aa"] == 1, (qn, p)
         assert [a["data"] for a in p["answers"]] == [want], (qn, p)
-    for qn in ("sensor-2", "sensor-1.example", "x.sensor-1.lan", "lan", "sensor", "sensor-1x", "example.com"):
+    for qn in ("sensor-2", "sensor-1.example", "x.sensor-1.lan", "sensor", "sensor-1x", "example.com"):
         p = d.parse(ask(r, d.query(qn)))
         assert p["rcode"] == dns.RC_NXDOMAIN and p["answers"] == [] and p["question"][0][0] == qn, (qn, p)
-    # A name that exists, asked for AAAA: NODATA (NOERROR, no answer), not NXDOMAIN.
+    # A name that exists, asked for AAAA: NODATA (NOERROR, no answer), not NXDOMAIN. The domain
+    # itself ("lan") was NXDOMAIN here once; names exist below it, so it is NODATA too (RFC 8020
+    # 2: NXDOMAIN would deny them all; test_names_above_ours_are_nodata_not_nxdomain).
     p = d.parse(ask(r, d.query("sensor-1.lan", d.AAAA)))
     assert p["rcode"] == 0 and p["answers"] == []
+    p = d.parse(ask(r, d.query("lan")))
+    assert p["rcode"] == 0 and p["answers"] == []
     s = r.stats()
-    assert s["nxdomain"] == 7 and s["answered"] == 7 and s["nodata"] == 1
+    assert s["nxdomain"] == 6 and s["answered"] == 7 and s["nodata"] == 2
 
 
 def test_names_follow_the_lease_table_live():
@@ -224,9 +228,11 @@ def test_reverse_lookups_answer_the_names_of_their_addresses():
     assert ptr(names(e, domain=None), a1) == (0, b"\x08Sensor-1\x00")
     h.release(e, 1, a1)
     assert ptr(r, a1) == (dns.RC_NXDOMAIN, None)                 # released: no name
-    # Not reverse names: the usual rules (a forward name that exists is NODATA for PTR).
+    # Not reverse names: the usual rules (a forward name that exists is NODATA for PTR). The
+    # subnet's reverse zone (4.168.192.in-addr.arpa) was NXDOMAIN here once; the names of its
+    # addresses lie below it, so it is NODATA (RFC 8020 2), as dnsmasq answers it.
     for qn, rcode in (("printer.lan", 0), ("x.4.168.192.in-addr.arpa", dns.RC_NXDOMAIN),
-                      ("256.4.168.192.in-addr.arpa", dns.RC_NXDOMAIN), ("4.168.192.in-addr.arpa", dns.RC_NXDOMAIN),
+                      ("256.4.168.192.in-addr.arpa", dns.RC_NXDOMAIN), ("4.168.192.in-addr.arpa", 0),
                       ("1.4.168.192.in-addr.arpa.example", dns.RC_NXDOMAIN)):
         p = d.parse(ask(r, d.query(qn, d.PTR)))
         assert p["rcode"] == rcode and p["answers"] == [], (qn, p)
@@ -571,6 +577,10 @@ def test_handle_allocates_nothing():
              d.query("20.4.168.192.in-addr.arpa", d.PTR), d.query("1.4.168.192.in-addr.arpa", d.PTR),
              d.query("77.4.168.192.in-addr.arpa", d.PTR), d.query("x.4.168.192.in-addr.arpa", d.PTR)]
     msgs += [d.query("%d.4.168.192.in-addr.arpa" % i, d.PTR) for i in range(10, 20)]   # the pool
+    # names with ours below them (NODATA, RFC 8020 2), and names beside them (NXDOMAIN)
+    msgs += [d.query("lan", 6), d.query("."), d.query("in-addr.arpa"), d.query("4.168.192.in-addr.arpa", d.PTR),
+             d.query("168.192.in-addr.arpa", 6), d.query("5.168.192.in-addr.arpa", d.PTR),
+             d.query("20.4.168.192.in-addr.arpa"), d.query("1.2.3.4.5.in-addr.arpa", d.PTR)]
     hosts = [("printer", "192.168.4.20"), ("nas", "192.168.4.21")]
     for r in (captive(), names(e), captive(hosts=hosts), names(e, hosts=hosts)):
         _run_all(r, tx, msgs, None)                        # warm-up (nothing to warm, but fair)
@@ -604,3 +614,56 @@ def test_dns_counters_start_again_before_they_leave_small_ints():
     n = r.handle(q, len(q), tx)
     assert n and r.counter_restarts == 1
     assert r.counters[0] == 1 and r.counters[1] == 1, list(r.counters)
+
+
+def test_names_above_ours_are_nodata_not_nxdomain():
+    # RFC 8020 2: NXDOMAIN says nothing exists at or below the name (a resolver may drop the whole
+    # subtree from its cache). The domain, its ancestors (the root too: bare names live under it),
+    # in-addr.arpa and the reverse names above the subnet's addresses have names below them:
+    # NOERROR with no answer (NODATA, RFC 2308 2.2), for any type, as dnsmasq answers them; so
+    # has an address with a name asked for another type than PTR. Names below them that are not
+    # ours stay NXDOMAIN. ("arpa" alone is not covered: still NXDOMAIN, flash is short.)
+    e = h.engine()
+    _leased(e, 1, b"sensor-1")
+    r = names(e, hosts=[("printer", "192.168.4.20")])
+    for qn, qt in (("lan", d.A), ("LAN.", d.AAAA), ("lan", 6), (".", 2), ("in-addr.arpa", d.PTR),
+                   ("192.in-addr.arpa", 6), ("168.192.in-addr.arpa", d.PTR), ("4.168.192.In-Addr.Arpa", d.PTR),
+                   ("4.168.192.in-addr.arpa", 6), ("20.4.168.192.in-addr.arpa", d.A)):
+        p = d.parse(ask(r, d.query(qn, qt)))
+        assert p["rcode"] == 0 and p["answers"] == [] and p["aa"] == 1, (qn, p)
+    for qn, qt in (("x.lan", d.A), ("lan.example", d.A), ("5.168.192.in-addr.arpa", d.PTR), ("10.in-addr.arpa", 6),
+                   ("99.4.168.192.in-addr.arpa", d.A), ("x.in-addr.arpa", d.PTR), ("1.2.3.4.5.in-addr.arpa", d.PTR)):
+        p = d.parse(ask(r, d.query(qn, qt)))
+        assert p["rcode"] == dns.RC_NXDOMAIN and p["answers"] == [], (qn, p)
+    s = r.stats()
+    assert s["nodata"] == 10 and s["nxdomain"] == 7, s
+    # A domain of two labels: its parent too. A /22: the third octet is partly the subnet's.
+    e = h.engine(address="10.1.0.1/22", pool=("10.1.0.10", "10.1.0.19"), routers=["10.1.0.1"], dns=["10.1.0.1"])
+    r = dns.Responder(dns.NAMES, k.ip("10.1.0.1"), engine=e, domain="home.lan")
+    for qn, rcode in (("home.lan", 0), ("lan", 0), ("x.lan", dns.RC_NXDOMAIN), ("1.10.in-addr.arpa", 0),
+                      ("3.1.10.in-addr.arpa", 0), ("4.1.10.in-addr.arpa", dns.RC_NXDOMAIN),
+                      ("2.10.in-addr.arpa", dns.RC_NXDOMAIN), ("11.in-addr.arpa", dns.RC_NXDOMAIN)):
+        p = d.parse(ask(r, d.query(qn, 6)))
+        assert p["rcode"] == rcode and p["answers"] == [], (qn, p)
+    # Captive mode is unchanged: A answers the portal, other types NODATA.
+    c = captive(domain="lan")
+    assert [a["data"] for a in d.parse(ask(c, d.query("lan")))["answers"]] == [PORTAL]
+    assert d.parse(ask(c, d.query("4.168.192.in-addr.arpa", d.PTR)))["rcode"] == 0
+
+
+def test_aa_only_on_answers_from_our_data():
+    # RFC 1035 4.1.1: AA says the responder is an authority for the name in the question. A
+    # REFUSED (a class we hold nothing for), a NOTIMP (an opcode we do not serve) or a FORMERR
+    # (a query we could not read) is no such answer: BIND (ns_client_error resets the flags) and
+    # dnsmasq (setup_reply clears AA) leave it clear. NOERROR and NXDOMAIN from our names keep it.
+    e = h.engine()
+    for r in (captive(), names(e)):
+        for q, rcode, aa in ((d.query("microdhcp"), 0, 1), (d.query("microdhcp", d.AAAA), 0, 1),
+                             (d.query("example.com", opcode=2), dns.RC_NOTIMP, 0),
+                             (d.query("version.bind", d.TXT, qclass=d.CH), dns.RC_REFUSED, 0),
+                             (d.query("example.com")[:4] + b"\x00\x02" + d.query("example.com")[6:], dns.RC_FORMERR, 0),
+                             (d.query("x", edns=True, edns_version=1), 0, 1)):
+            p = d.parse(ask(r, q))
+            assert p["rcode"] == rcode and p["aa"] == aa, (r.mode, q, p)
+    p = d.parse(ask(names(e), d.query("nothere")))
+    assert p["rcode"] == dns.RC_NXDOMAIN and p["aa"] == 1, p

@@ -229,9 +229,14 @@ def test_portal_dns_probes_api_and_dhcp_survives_floods(kit_lab, runtime):
         cp = lab.run(c.ns, ["curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "-H",
                             "X-Big: " + "a" * 3000, "http://%s/status" % SRV], timeout=10)
         assert cp.stdout == "400", cp.stdout
-        cp = lab.run(c.ns, ["curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary",
+        # (whole: the answer's body too, though the server read not all the client sent, web.drain)
+        cp = lab.run(c.ns, ["curl", "-s", "-m", "5", "-o", "-", "-w", "\n%{http_code}", "--data-binary",
                             "x" * 5000, "http://%s/portal" % SRV], timeout=10)
-        assert cp.stdout == "413", cp.stdout
+        assert cp.stdout == "Payload too large\n413", cp.stdout
+        # A bad %-escape in the form: 400 with the form again (the client's error), not 500
+        cp = lab.run(c.ns, ["curl", "-s", "-m", "5", "-o", "-", "-w", "\n%{http_code}", "--data",
+                            "ssid=%zz&password=x", "http://%s/portal" % SRV], timeout=10)
+        assert cp.stdout.endswith("\n400") and 'name="ssid"' in cp.stdout, cp.stdout
         # DNS flood from one client while another joins: DHCP answers, DNS still answers
         flood = lab.spawn(c.ns, ["python3", "-c", _FLOOD, _q("flood.example"), "6"])
         time.sleep(1)
@@ -276,6 +281,11 @@ def test_names_mode_and_open_probes(kit_lab, runtime):
         for name in ("nothere.lan", "example.com", "sensor-a.other"):
             out = dig(lab, c, name)
             assert "status: NXDOMAIN" in out and "ANSWER: 0" in out, (name, out)
+        # The domain and the subnet's reverse zone have names below them: NODATA, not NXDOMAIN
+        # (RFC 8020 2), with AA as our answers have it
+        for args in (("lan", "SOA"), ("4.168.192.in-addr.arpa", "PTR"), ("168.192.in-addr.arpa", "NS")):
+            out = dig(lab, c, *args)
+            assert "status: NOERROR" in out and "ANSWER: 0" in out and re.search(r"flags: qr aa rd;", out), (args, out)
         # reverse lookups (PTR): the lease's hostname, the server's own name, a configured name
         for ip, want in ((r.ip, "sensor-a.lan."), (SRV, "microdhcp.lan."), ("192.168.4.77", "printer.lan."),
                          (r3.ip, "laptop.lan.")):
@@ -286,6 +296,7 @@ def test_names_mode_and_open_probes(kit_lab, runtime):
         # gets NOTIMP with it, a header and an OPT (QDCOUNT 0) FORMERR and it (12 + 11 bytes)
         out = dig(lab, c, "+opcode=status", "sensor-a.lan")
         assert "status: NOTIMP" in out and "EDNS: version: 0, flags:; udp: 512" in out, out
+        assert re.search(r"flags: qr rd;", out), out         # no AA on NOTIMP (RFC 1035 4.1.1)
         opt_only = "abcd0100000000000000000100002904d0000000000000"
         assert lab.run(c.ns, ["python3", "-c", _SEND, opt_only], timeout=10).stdout.split() == ["1:23"]
         # Queries "from" echo, daytime, chargen, time and kpasswd (CVE-2024-2169 loops): no reply,
@@ -301,6 +312,10 @@ def test_names_mode_and_open_probes(kit_lab, runtime):
             body, _, code = cp.stdout.rpartition("\n")
             want_code, want_text = OPEN[path]
             assert int(code) == want_code and want_text in body, (path, code, body)
+        # A 204 carries no Content-Length (RFC 9110 8.6)
+        cp = lab.run(c.ns, ["curl", "-s", "-m", "5", "-D", "-", "-o", "/dev/null",
+                            "http://%s:8080/generate_204" % SRV], timeout=10)
+        assert " 204 " in cp.stdout and "content-length" not in cp.stdout.lower(), cp.stdout
         cp = lab.run(c.ns, ["curl", "-s", "-m", "5", "http://%s:8080/status.json" % SRV], timeout=10)
         st = json.loads(cp.stdout)
         hosts = {x["hostname"]: x["address"] for x in st["leases"]}
