@@ -49,6 +49,7 @@ _EXPIRED = const(4)
 _DECLINED = const(5)
 _F_RESERVED = const(1)           # codes.F_RESERVED
 _KEY_SIZE = const(65)            # codes.KEY_SIZE
+_NEVER = const(0x3FFFFFFF)        # codes.NEVER
 
 # The engine's own public numbers, private here (see above); microdhcp.codes is where they are
 # public and documented: message types (RFC 2132 section 9.6), counters, events, destinations.
@@ -253,9 +254,9 @@ class Engine:
         c[_C_RECEIVED] += 1
         self.kid = False
         # First: even a dropped datagram moves time (expiries stay timely). (table.next_due
-        # written out: a method call per message costs more than the test.)
+        # written out: a method call per message costs more than the test; due once past.)
         tb = self.table
-        if tb.hsize and tb.expiry[tb.heap[0]] <= now:
+        if tb.hsize and tb.expiry[tb.heap[0]] < now:
             self.tick(now)
         k = len(data)
         if n < 0 or n > k:
@@ -550,11 +551,15 @@ class Engine:
         if t.state[s] == _OFFERED:
             self.n_offered -= 1
         t.state[s] = _BOUND
+        # The lease ends after second now + lease (tick: a timer fires once its second is past),
+        # held at NEVER (lease_time may be 2**30 - 1): from 2**30 a board's ints are heap objects.
+        x = self.lease
+        x = now + x if x < _NEVER - now else _NEVER
         vt = _fast
         if vt is not None:
-            vt.timer(t, s, now + self.lease)   # set_timer's twin (no Python call)
+            vt.timer(t, s, x)   # set_timer's twin (no Python call)
         else:
-            t.set_timer(s, now + self.lease)
+            t.set_timer(s, x)
         if not renewing and self.on_commit is not None:
             # A new binding reaches the lease store before its ACK leaves (crash safety).
             self.on_commit(s, now)

@@ -55,7 +55,7 @@ def parse(buf, n, track, cnt, off, lns, res):
     if b[0] != 1:
         r[0] = 2        # E_NOT_REQUEST
         return
-    if b[2] < 1 or b[2] > 16:
+    if b[2] > 16:
         r[0] = 3        # E_HLEN
         return
     if b[236] != 99 or b[237] != 130 or b[238] != 83 or b[239] != 99:
@@ -125,6 +125,9 @@ def parse(buf, n, track, cnt, off, lns, res):
         return
     if c[7] and ln[7] < 2:
         r[0] = 7
+        return
+    if not c[7] and not b[2]:
+        r[0] = 3        # E_HLEN: hlen 0 without option 61 (RFC 4390 2.1)
         return
     if not c[3]:
         r[0] = 6

@@ -558,8 +558,12 @@ class LeaseTable:
             self._down(hp[m] - 1)
 
     def next_due(self, now):
-        # Slot whose timer is due at `now`, or -1.
-        if self.hsize and self.expiry[self.heap[0]] <= now:
+        # Slot whose timer is due at `now`, or -1. A timer set to second E is due once E is past
+        # (now > E): RFC 2131 2.2, no reuse "within the requested time", and `now` is whole
+        # seconds (floored) while the client counts its lease from when it sent the request
+        # (4.4.5), maybe late in the second that became the engine's `now`: a lease granted at
+        # `now` for L seconds may run into second now + L, so it is held through that second.
+        if self.hsize and self.expiry[self.heap[0]] < now:
             return self.heap[0]
         return -1
 

@@ -59,7 +59,7 @@ _ZTRACK = b"\0\0\0\0\0\0\0\0\0\0"   # _NTRACK zeros (a literal: no heap)
 _OK = const(0)
 _E_SHORT = const(1)       # shorter than the fixed header and cookie
 _E_NOT_REQUEST = const(2) # op is not BOOTREQUEST
-_E_HLEN = const(3)        # hlen outside 1..16
+_E_HLEN = const(3)        # hlen over 16, or 0 without option 61
 _E_COOKIE = const(4)      # magic cookie missing (a BOOTP client, or garbage)
 _E_OPTION = const(5)      # an option runs past the end of its field
 _E_NO_TYPE = const(6)     # no usable option 53
@@ -154,7 +154,7 @@ class Request:
             return _E_SHORT
         if b[_OP] != _BOOTREQUEST:
             return _E_NOT_REQUEST
-        if b[_HLEN] < 1 or b[_HLEN] > _CHADDR_LEN:
+        if b[_HLEN] > _CHADDR_LEN:
             return _E_HLEN
         # RFC 2131 section 3: the first four octets of options are 99.130.83.99.
         if b[_COOKIE] != 99 or b[_COOKIE + 1] != 130 or b[_COOKIE + 2] != 83 or b[_COOKIE + 3] != 99:
@@ -182,6 +182,10 @@ class Request:
         # RFC 2132 9.14: a client identifier has a type and at least one octet.
         if cnt[_CLIENT_ID] and ln[_CLIENT_ID] < 2:
             return _E_BAD_LEN
+        # hlen 0, no chaddr (RFC 4390 2.1, IPoIB; RFC 2855, IEEE 1394): the client identifier, a
+        # MUST there, names the client; without it htype alone would name every such client.
+        elif not cnt[_CLIENT_ID] and not b[_HLEN]:
+            return _E_HLEN
         if not cnt[_MSG_TYPE]:
             return _E_NO_TYPE
         t = self.buf[self.off[_MSG_TYPE]]

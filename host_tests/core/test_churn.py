@@ -133,7 +133,7 @@ def simulate(days=90, lease=DAY, clients=254, seed=2024, heap=False, log=None):
         t_next = events[0][0]
         t = e.table
         if t.hsize:
-            due = t.expiry[t.heap[0]]
+            due = t.expiry[t.heap[0]] + 1   # due once its second is past (leases.next_due)
             if due < t_next:
                 t_next = due
         if next_check < t_next:

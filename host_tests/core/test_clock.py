@@ -84,7 +84,7 @@ def test_clock_lease_expiry_across_wraps():
         elapsed += step
         e.tick(c.now())
         assert h.state(e, x) == "bound", elapsed
-    advance(lease * 1000 - 1000 - elapsed)   # its last second: still bound
+    advance(lease * 1000 - elapsed)   # its last second (RFC 2131 2.2, leases.next_due): still bound
     e.tick(c.now())
     assert h.state(e, x) == "bound"
     advance(1000)

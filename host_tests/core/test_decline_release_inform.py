@@ -19,8 +19,8 @@ def test_rfc2131_s4_3_3_decline_quarantines_address():
     assert y != x
     assert h.discover(e, 2, 12, options=((50, x),)) is None  # nobody gets x (pool: only x left)
     assert h.init_reboot(e, 2, x, 13)["type"] == k.NAK
-    assert h.discover(e, 2, 609) is None
-    r = h.discover(e, 2, 610)                        # quarantine over
+    assert h.discover(e, 2, 610) is None             # through second 10 + 600 (leases.next_due)
+    r = h.discover(e, 2, 611)                        # quarantine over
     assert r["yiaddr"] == x
 
 
@@ -112,5 +112,7 @@ def test_rfc2131_s4_3_5_inform_from_pool_address_keeps_binding():
     x = h.dora(e, 1)["yiaddr"]
     r = h.inform(e, 1, x, 500)
     assert r["type"] == k.ACK and 51 not in r["options"]
-    e.tick(1000)
+    e.tick(1000)                                     # the lease's last second (RFC 2131 2.2)
+    assert h.state(e, x) == "bound"
+    e.tick(1001)
     assert h.state(e, x) == "expired"

@@ -118,10 +118,10 @@ def test_rfc2131_s4_3_1_offer_hold():
     x = r["yiaddr"]
     assert h.state(e, x) == "offered"
     assert h.discover(e, 2, 101, options=((50, x),)) is None     # not to another client
-    assert h.discover(e, 2, 129) is None
-    nak = h.init_reboot(e, 2, x, 129)                              # nor by a REQUEST
+    assert h.discover(e, 2, 130) is None                           # held through 100 + 30
+    nak = h.init_reboot(e, 2, x, 130)                              # nor by a REQUEST
     assert nak["type"] == k.NAK
-    r = h.discover(e, 2, 130)                                      # hold over: returned
+    r = h.discover(e, 2, 131)                                      # hold over: returned
     assert r["yiaddr"] == x
     assert h.kinds(e).count(EV_OFFER) == 2
 

@@ -17,7 +17,7 @@ def test_events_lifecycle_slots_and_counters():
     y = h.dora(e, 2, 61)["yiaddr"]
     h.decline(e, 2, y, 62)
     z = h.dora(e, 3, 63)["yiaddr"]
-    e.tick(163)
+    e.tick(164)             # bound at 63 for 100 s: through second 163 (leases.next_due)
     want = [(EV_OFFER, off["yiaddr"]), (EV_BOUND, off["yiaddr"]), (EV_RENEWED, off["yiaddr"]),
             (EV_RELEASED, off["yiaddr"]), (EV_OFFER, y), (EV_BOUND, y), (EV_DECLINED, y),
             (EV_OFFER, z), (EV_BOUND, z), (EV_EXPIRED, z)]

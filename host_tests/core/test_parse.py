@@ -207,9 +207,43 @@ def test_rfc2132_s2_truncated_in_file_field_dropped():
     dropped_as("bad_option", k.raw(options, file=bytes(file)))
 
 
-def test_rfc2131_s2_hlen_0_dropped():
-    """RFC 2131 section 2: hlen is the hardware address length, 1-16 (chaddr is 16 bytes)."""
+def test_rfc2131_s2_hlen_0_without_client_id_dropped():
+    """hlen 0 leaves htype alone to name the client (RFC 2131 4.2): without option 61 every such
+    client would be one, so the message is dropped (RFC 4390 2.1 makes 61 a MUST with hlen 0)."""
     dropped_as("bad_hlen", k.msg(k.DISCOVER, 1, hlen=0))
+
+
+def test_rfc4390_s2_1_infiniband_hlen_0_with_client_id_served():
+    """RFC 4390 2.1 (DHCP over InfiniBand; RFC 2855 for IEEE 1394 alike): 'htype' 32, 'hlen' 0,
+    'chaddr' zeroed, the 'client-identifier' option MUST be used. The client id names the client
+    (RFC 2131 4.2): OFFER and ACK, hlen 0 and the zero chaddr echoed, the reply broadcast (RFC
+    4390 2.2: the client sets the BROADCAST flag; IPoIB has no chaddr to unicast to)."""
+    cid = bytes((0xff, 0, 0, 0, 1,                         # RFC 4361: type 255, IAID 1,
+                 0, 4)) + bytes(range(1, 17))              # DUID-UUID (type 4), 16 bytes
+    head = dict(htype=32, hlen=0, chaddr=bytes(16), flags=0x8000)
+    options = bytes((0x35, 0x01, 0x01,                     # 53 message type = DISCOVER
+                     0x3d, len(cid))) + cid + bytes((      # 61 client id (23 bytes)
+                     0xff,))                               # END
+    e = h.engine()
+    r = h.send(e, k.raw(options, **head))
+    assert r is not None and r["type"] == k.OFFER, status.stats(e)
+    assert r["htype"] == 32 and r["hlen"] == 0 and r["chaddr"] == bytes(16)
+    assert r["flags"] == 0x8000 and r["options"][61] == cid
+    assert e.dst_kind == codes.DST_BROADCAST
+    y = r["yiaddr"]
+    options = bytes((0x35, 0x01, 0x03,                     # 53 message type = REQUEST
+                     0x32, 0x04)) + y + bytes((            # 50 requested address = the offer
+                     0x36, 0x04)) + h.SERVER + bytes((     # 54 server id = us (SELECTING)
+                     0x3d, len(cid))) + cid + bytes((      # 61 client id
+                     0xff,))                               # END
+    r = h.send(e, k.raw(options, **head))
+    assert r["type"] == k.ACK and r["yiaddr"] == y and r["hlen"] == 0
+    assert h.state(e, y) == "bound"
+    # another IPoIB client (its own client id, the same zero chaddr) is another client
+    cid2 = cid[:-1] + b"\x99"
+    options = bytes((0x35, 0x01, 0x01, 0x3d, len(cid2))) + cid2 + b"\xff"
+    r = h.send(e, k.raw(options, **head))
+    assert r["type"] == k.OFFER and r["yiaddr"] != y
 
 
 def test_rfc2131_s2_hlen_17_dropped():

@@ -102,10 +102,10 @@ def test_rfc2131_s4_3_2_renewing_ack_unicast_and_extended():
     assert e.dst_kind == DST_UNICAST and bytes(e.dst) == x and e.dst_port == 68
     assert e.log[-1][0] == EV_RENEWED
     e.tick(1000)
-    e.tick(1599)
+    e.tick(1600)     # the lease's last second (RFC 2131 2.2, test below)
     assert EV_EXPIRED not in h.kinds(e)
     assert h.state(e, x) == "bound"
-    e.tick(1600)
+    e.tick(1601)
     assert h.kinds(e)[-1] == EV_EXPIRED and h.state(e, x) == "expired"
 
 
@@ -117,8 +117,46 @@ def test_rfc2131_s4_3_2_rebinding_ack_and_extended():
     assert r["type"] == k.ACK and r["yiaddr"] == x
     e.tick(1000)
     assert h.state(e, x) == "bound"
-    e.tick(1900)
+    e.tick(1901)
     assert h.state(e, x) == "expired"
+
+
+def test_rfc2131_s2_2_lease_held_through_its_last_second():
+    """2.2: the server "guarantees not to reallocate that address within the requested time".
+    `now` is whole seconds (clock.py floors): a REQUEST read in second 0 may have left the client
+    at 0.9, and the client counts its 100 s from then (4.4.5), so the lease runs into second 100.
+    Through second 100 the address stays the client's: another client asking for it (option 50)
+    gets another one, and a renewal then is a renewal (EV_RENEWED), not an expiry and a new
+    binding. From second 101 it has ended."""
+    e = h.engine(lease_time=100, min_lease=10)
+    x = h.dora(e, 1, 0)["yiaddr"]
+    r = h.discover(e, 2, 100, options=((50, x),))      # 50 = the bound address, in its last second
+    assert r["type"] == k.OFFER and r["yiaddr"] != x
+    assert h.state(e, x) == "bound" and EV_EXPIRED not in h.kinds(e)
+    assert h.renew(e, 1, x, 100)["type"] == k.ACK      # renewed at second 100 ...
+    assert h.kinds(e)[-1] == EV_RENEWED                # ... as a renewal
+    e.tick(200)
+    assert h.state(e, x) == "bound"
+    e.tick(201)
+    assert h.state(e, x) == "expired"
+
+
+def test_lease_time_at_its_largest_keeps_expiry_a_small_int():
+    """lease_time may be up to 2**30 - 1 (configure.py: a small int on a 32-bit board). The
+    expiry, now + lease, must stay at or below codes.NEVER: from 2**30 it is a heap int on a
+    32-bit board, made by every bind and read by every handle() after (the heap's first timer
+    is checked per message), against the engine's allocation-free contract (test_alloc). It is
+    held at NEVER, as the lease store holds a restored lease (store.LeaseStore._hold)."""
+    from microdhcp.codes import NEVER
+    e = h.engine(lease_time=NEVER, min_lease=10)
+    ack = h.dora(e, 1, 5)
+    assert k.be32(ack["options"][51]) == NEVER
+    x = ack["yiaddr"]
+    s = h.slot_of(e, x)
+    assert e.table.expiry[s] == NEVER
+    assert h.renew(e, 1, x, 1000)["type"] == k.ACK
+    assert e.table.expiry[s] == NEVER and h.state(e, x) == "bound"
+    assert max(e.table.expiry) <= NEVER
 
 
 def test_rfc2131_s4_3_2_renew_after_expiry_rebinds():
