@@ -169,20 +169,22 @@ def test_a_silent_or_stalled_client_is_let_go():
     assert silent is not None and stalled is not None, (silent, stalled)
 
 
+def _post(form):
+    # The portal form as a browser posts it (application/x-www-form-urlencoded).
+    return (b"POST /portal HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(form), form))
+
+
 def test_the_portal_form_counts_bytes():
     # docs/portal.md: SSID 1-32 bytes, passphrase at most 63 (802.11); 20 x "e-acute" is 40 bytes.
     web = _web()
     got = []
     p = _portal(web, on_credentials=lambda s, pw: got.append((s, pw)))
 
-    def post(form):
-        return (b"POST /portal HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                b"Content-Length: %d\r\n\r\n%s" % (len(form), form))
-
     async def client(port):
-        return [await _exchange(port, post(b"ssid=" + b"%C3%A9" * 20 + b"&password=secret123")),
-                await _exchange(port, post(b"ssid=net&password=" + b"%C3%A9" * 40)),
-                await _exchange(port, post(b"ssid=" + b"%C3%A9" * 16 + b"&password=secret123"))]
+        return [await _exchange(port, _post(b"ssid=" + b"%C3%A9" * 20 + b"&password=secret123")),
+                await _exchange(port, _post(b"ssid=net&password=" + b"%C3%A9" * 40)),
+                await _exchange(port, _post(b"ssid=" + b"%C3%A9" * 16 + b"&password=secret123"))]
     long_ssid, long_pw, ok = _serve(p, 46100, client)
     assert long_ssid.startswith(b"HTTP/1.0 400 ") and long_pw.startswith(b"HTTP/1.0 400 "), (long_ssid, long_pw)
     assert ok.startswith(b"HTTP/1.0 200 ") and got == [("\u00e9" * 16, "secret123")], (ok, got)
@@ -272,14 +274,10 @@ def test_a_bad_escape_in_the_form_is_400_with_the_form():
     got = []
     p = _portal(web, on_credentials=lambda s, pw: got.append((s, pw)))
 
-    def post(form):
-        return (b"POST /portal HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                b"Content-Length: %d\r\n\r\n%s" % (len(form), form))
-
     async def client(port):
         res = []
         for f in (b"ssid=%zz&password=x", b"ssid=%FF%FEa&password=x", b"ssid=a&password=%C3", b"%zq=1&ssid=a"):
-            res.append(await _exchange(port, post(f)))
+            res.append(await _exchange(port, _post(f)))
         return res
     for answer in _serve(p, 46900, client):
         assert answer.startswith(b"HTTP/1.0 400 ") and b'name="ssid"' in answer, answer
