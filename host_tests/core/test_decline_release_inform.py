@@ -106,6 +106,18 @@ def test_rfc2131_s4_3_5_inform():
     assert all(st == 0 for st in e.table.state)   # nothing bound or offered
 
 
+def test_known_clients_only_drops_unknown_discover_but_answers_inform():
+    """known_clients_only (docs/security.md): an unknown client gets no address (DISCOVER
+    dropped, counted in unknown_client), but its INFORM, which asks options for an address it
+    configured itself (4.3.5), is answered; no slot changes."""
+    e = h.engine(known_clients_only=True)
+    assert h.discover(e, 1, 1) is None and status.stats(e)["unknown_client"] == 1
+    c = k.ip("192.168.4.50")
+    r = h.inform(e, 1, c, 2)
+    assert r["type"] == k.ACK and r["yiaddr"] == b"\0\0\0\0" and 51 not in r["options"]
+    assert all(st == 0 for st in e.table.state)
+
+
 def test_rfc2131_s4_3_5_inform_from_pool_address_keeps_binding():
     """4.3.5: an INFORM from a bound client leaves its lease alone."""
     e = h.engine(lease_time=1000, min_lease=10)
