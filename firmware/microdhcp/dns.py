@@ -185,7 +185,6 @@ class Responder:
         self.counters = _counter_array()
         self.counter_restarts = 0
         self.on_restart = None      # called by restart(): the shell (dnsserver) restarts its counters
-        self.last_rcode = 0
         self.raddr = bytearray(4)   # the address of a reverse (in-addr.arpa) question
 
     # --- parsing ---------------------------------------------------------------------------
@@ -455,7 +454,6 @@ class Responder:
         tx[_FLAGS2] = rcode      # RA = 0: we do not recurse
         for i in range(4, _HDR):
             tx[i] = 0
-        self.last_rcode = rcode
 
     def _error(self, b, tx, rcode, with_question):
         # FORMERR/NOTIMP/REFUSED/NXDOMAIN: the header, the question when it parsed (RFC 1035
