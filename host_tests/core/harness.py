@@ -6,6 +6,16 @@ import dhcpkit as k
 SERVER = k.ip("192.168.4.1")
 
 
+class Now:
+    """A clock that says what t holds (seconds); tests set t to move time."""
+
+    def __init__(self, t=0):
+        self.t = t
+
+    def now(self):
+        return self.t
+
+
 def engine(events=None, tx_size=1500, **cfg):
     cfg.setdefault("address", "192.168.4.1/24")
     cfg.setdefault("pool", ("192.168.4.10", "192.168.4.19"))

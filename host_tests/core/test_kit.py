@@ -37,17 +37,9 @@ def _bound(base):
     raise OSError("no free port")
 
 
-class _Clock:
-    def __init__(self):
-        self.t = 0
-
-    def now(self):
-        return self.t
-
-
 def test_dhcp_and_dns_on_one_loop():
     e = h.engine()
-    clock = _Clock()
+    clock = h.Now()
     ds, dport = _bound(42000)
     ns, nport = _bound(43000)
     dhcp = Server(e, clock=clock, sock=ds)
@@ -108,7 +100,7 @@ class _Once:
 
 def test_a_dhcp_task_that_ends_is_said_and_started_again():
     part = _Once()
-    clock = _Clock()
+    clock = h.Now()
     logged = []
 
     async def stopper():

@@ -7,6 +7,7 @@ import sys
 import socket
 import time
 import dhcpkit as k
+import harness as h
 from microdhcp.config import Config
 from microdhcp.engine import Engine
 from microdhcp.net import Server
@@ -376,14 +377,6 @@ def test_attribute_maps_on_the_packet_path_keep_free_slots():
 
 
 
-class _At:
-    def __init__(self, t):
-        self.t = t
-
-    def now(self):
-        return self.t
-
-
 def test_an_expiry_callback_that_raises_is_counted_and_serving_goes_on():
     # poll() runs the engine's expiries before it reads: an on_event that raises there (a board's
     # EXPIRE line that finds no memory) is counted and logged as in _step, not thrown out of the
@@ -393,7 +386,7 @@ def test_an_expiry_callback_that_raises_is_counted_and_serving_goes_on():
     try:
         srv = r.srv
         srv.log = logged.append
-        srv.clock = _At(0)
+        srv.clock = h.Now(0)
         r.send(_discover(80))
         r.settle()
         assert srv.poll(100) == 1
@@ -405,7 +398,7 @@ def test_an_expiry_callback_that_raises_is_counted_and_serving_goes_on():
         def failing(kind, slot):
             raise MemoryError("no room for the line")
         r.e.on_event = failing
-        srv.clock = _At(r.e.cfg.lease_time + 1)
+        srv.clock = h.Now(r.e.cfg.lease_time + 1)
         assert srv.poll(0) == 0                # no exception out of poll
         assert srv.internal_errors == 1 and "MemoryError" in logged[-1], logged
         r.e.on_event = None

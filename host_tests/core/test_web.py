@@ -305,23 +305,15 @@ def test_time_left_says_no_timer_apart_from_never():
         got[k.ip(ip)] = (state, left)
     assert got == want, got
     shown = {"bound": "%d s" % lease, "released": "-", "expired": "-", "reserved": "never"}
-    html = web.Portal(e, "192.168.4.1", captive=False, clock=_Clock(now)).status_html()
+    html = web.Portal(e, "192.168.4.1", captive=False, clock=h.Now(now)).status_html()
     for state, text in shown.items():
         assert "<td>%s</td><td>%s</td></tr>" % (state, text) in html, (state, html)
     table = list(status.lease_table(e, now))
     lasts = dict((line.split()[-2], line.split()[-1]) for line in table[1:])
     assert lasts == {"bound": str(lease), "released": "-", "expired": "-", "reserved": "never"}, table
-    js = web.Portal(e, "192.168.4.1", captive=False, clock=_Clock(now)).status_dict()["leases"]
+    js = web.Portal(e, "192.168.4.1", captive=False, clock=h.Now(now)).status_dict()["leases"]
     assert sorted((x["state"], x["left"]) for x in js if x["state"] != "bound") == [
         ("expired", None), ("released", None), ("reserved", -1)], js
-
-
-class _Clock:
-    def __init__(self, t):
-        self.t = t
-
-    def now(self):
-        return self.t
 
 
 def test_error_answers_reach_a_client_that_sent_more():
