@@ -124,8 +124,8 @@ class DnsServer:
             self.recv_nomem += 1
             gc.collect()
             return False
-        # The sender's port, for the responder's loop check: (host, port) on CPython and lwIP,
-        # the raw struct sockaddr_in on the unix port (the port at bytes 2-3, network order).
+        # The sender's port (loop check): (host, port) on CPython and lwIP, the unix port's raw
+        # sockaddr_in (ports/unix/modsocket.c:82, :323): the port at bytes 2-3, network order.
         port = addr[1] if len(addr) == 2 else addr[2] << 8 | addr[3]
         try:
             m = r.handle(r.rx, n, self.tx, port)
