@@ -6,7 +6,8 @@
 # bound leases, read live from the engine's lease table, under the domain and bare, plus the
 # server's own name, and NXDOMAIN for everything else. Names set in the configuration (hosts)
 # answer in both modes, before any lease's. Reverse lookups (PTR, RFC 1035 3.5 in-addr.arpa) of
-# those addresses answer their names. handle() allocates nothing after
+# those addresses answer their names. In both modes localhost names answer the loopback address
+# and invalid names NXDOMAIN (RFC 6761 6.3, 6.4). handle() allocates nothing after
 # construction (host_tests/core/test_dns.py proves it under micropython.heap_lock()).
 try:
     from micropython import const
@@ -53,6 +54,9 @@ UDP_MAX = const(512)
 RX_SIZE = const(UDP_MAX + 1)   # one byte more, so that the shell can tell an oversized datagram
 _PTR = const(0xC0)             # RFC 1035 4.1.4: the top two bits set mark a compression pointer
 _ARPA = b"\x07in-addr\x04arpa"   # RFC 1035 3.5: the reverse domain, wire form (a literal: no heap)
+_LOCALHOST = b"\x09localhost"   # RFC 6761 6.3: this name and every name below it are the loopback
+_LOOPBACK = b"\x7f\x00\x00\x01"   # 127.0.0.1, the address those names answer
+_INVALID = b"\x07invalid"       # RFC 6761 6.4: this name and every name below it do not exist
 _MAX_HOPS = const(32)          # pointers followed per name: more is a loop (or an attack)
 _EDNS_SIZE = const(512)        # the UDP payload size we advertise (RFC 6891 6.2.3): no bigger replies
 _TTL_MAX = const(1 << 29)      # below 2**30: TTLs stay small ints on 32-bit boards
@@ -232,6 +236,7 @@ class Responder:
                 ql += c + 1
             pos += c + 1
         if store:
+            q[ql] = 0                    # the root: a name of no label leaves none of the last one
             self.qlen = ql
         return end
 
@@ -559,10 +564,25 @@ class Responder:
             self._count(_C_REFUSED)          # CHAOS, HESIOD: no data of ours
             return self._error(b, tx, RC_REFUSED, True)
         qt = self.qtype
-        if qt == _T_PTR and self._reverse() == 4:
-            return self._ptr(b, tx)
+        q = self.qname
+        t = 0                                # the offset of the last label (the root: 0, its 0)
+        while t + q[t] + 1 < self.qlen:
+            t += q[t] + 1
+        a = self.address
         slot = -2
-        if self.mode == NAMES or self.hosts:
+        if self._label_eq(q, t, _INVALID, 0, 8):
+            # RFC 6761 6.4 items 4 and 5: "invalid." and the names below it are NXDOMAIN, in
+            # both modes (captive mode's catch-all gave them the portal).
+            self._count(_C_NXDOMAIN)
+            return self._error(b, tx, RC_NXDOMAIN, True)
+        if self._label_eq(q, t, _LOCALHOST, 0, 10):
+            # RFC 6761 6.3 items 4 and 5: "localhost." and the names below it answer an address
+            # query with the loopback address and every other type negatively (NODATA: we serve
+            # no AAAA), before any portal, lease or configured name.
+            a = _LOOPBACK
+        elif qt == _T_PTR and self._reverse() == 4:
+            return self._ptr(b, tx)
+        elif self.mode == NAMES or self.hosts:
             slot = self._lookup()
             if slot == -1:
                 if self.mode != NAMES:
@@ -581,7 +601,6 @@ class Responder:
         if slot >= 0:
             self._put_slot_addr(tx, pos + 12, slot)
         else:
-            a = self.address
             j = 0
             if slot < -2:
                 a = self.host_addrs

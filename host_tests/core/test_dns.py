@@ -581,6 +581,8 @@ def test_handle_allocates_nothing():
     msgs += [d.query("lan", 6), d.query("."), d.query("in-addr.arpa"), d.query("4.168.192.in-addr.arpa", d.PTR),
              d.query("168.192.in-addr.arpa", 6), d.query("5.168.192.in-addr.arpa", d.PTR),
              d.query("20.4.168.192.in-addr.arpa"), d.query("1.2.3.4.5.in-addr.arpa", d.PTR)]
+    # RFC 6761: localhost names (the loopback; NODATA for other types) and invalid ones (NXDOMAIN)
+    msgs += [d.query("localhost"), d.query("app.LOCALHOST", d.AAAA), d.query("x.invalid"), d.query("invalid", d.PTR)]
     hosts = [("printer", "192.168.4.20"), ("nas", "192.168.4.21")]
     for r in (captive(), names(e), captive(hosts=hosts), names(e, hosts=hosts)):
         _run_all(r, tx, msgs, None)                        # warm-up (nothing to warm, but fair)
@@ -667,3 +669,54 @@ def test_aa_only_on_answers_from_our_data():
             assert p["rcode"] == rcode and p["aa"] == aa, (r.mode, q, p)
     p = d.parse(ask(names(e), d.query("nothere")))
     assert p["rcode"] == dns.RC_NXDOMAIN and p["aa"] == 1, p
+
+
+LOOPBACK = k.ip("127.0.0.1")
+
+
+def test_localhost_names_answer_the_loopback_address():
+    # RFC 6761 6.3 (items 4 and 5): a DNS server answers an address query for "localhost." or a
+    # name under it with the loopback address, and every other type negatively, in both modes:
+    # captive mode gave the portal's address, names mode a lease's (clients that send
+    # "localhost" as their hostname are common) or NXDOMAIN. The responder serves no AAAA
+    # record, so AAAA is NODATA, as for every other name. "localhost.lan" is no localhost
+    # name: the usual rules.
+    e = h.engine()
+    cam = _leased(e, 1, b"localhost")
+    hosts = [("printer", "192.168.4.20")]
+    for r in (captive(hosts=hosts, domain="lan"), names(e, hosts=hosts)):
+        for qn in ("localhost", "LocalHost.", "app.localhost", "printer.localhost", "a.b.LOCALHOST"):
+            for qt in (d.A, d.ANY):
+                p = d.parse(ask(r, d.query(qn, qt)))
+                assert p["rcode"] == 0 and p["aa"] == 1, (r.mode, qn, p)
+                assert [(a["type"], a["data"]) for a in p["answers"]] == [(d.A, LOOPBACK)], (r.mode, qn, p)
+            for qt in (d.AAAA, d.MX, d.PTR):
+                p = d.parse(ask(r, d.query(qn, qt)))
+                assert p["rcode"] == 0 and p["answers"] == [], (r.mode, qn, qt, p)
+        # the root after a localhost name: no trace of the name before
+        p = d.parse(ask(r, d.query(".", d.AAAA)))
+        assert p["rcode"] == 0 and p["answers"] == [], (r.mode, p)
+    c = captive(domain="lan")
+    for qn in ("localhost.lan", "localhostx", "xlocalhost", "localhost.example"):
+        assert [a["data"] for a in d.parse(ask(c, d.query(qn)))["answers"]] == [PORTAL], qn
+    r = names(e)
+    assert [a["data"] for a in d.parse(ask(r, d.query("localhost.lan")))["answers"]] == [cam]
+    assert d.parse(ask(r, d.query("localhostx")))["rcode"] == dns.RC_NXDOMAIN
+
+
+def test_invalid_names_are_nxdomain():
+    # RFC 6761 6.4 item 4: DNS servers answer "invalid." and every name under it with NXDOMAIN.
+    # Captive mode gave them the portal's address; names mode a lease's or a configured name's
+    # for the bare label. "invalid.lan" is no such name: the usual rules.
+    e = h.engine()
+    _leased(e, 1, b"invalid")
+    hosts = [("printer", "192.168.4.20")]
+    for r in (captive(hosts=hosts, domain="lan"), names(e, hosts=hosts)):
+        for qn in ("invalid", "INVALID.", "x.invalid", "printer.invalid", "microdhcp.Invalid"):
+            for qt in (d.A, d.AAAA, d.ANY, d.PTR):
+                p = d.parse(ask(r, d.query(qn, qt)))
+                assert p["rcode"] == dns.RC_NXDOMAIN and p["aa"] == 1 and p["answers"] == [], (r.mode, qn, p)
+    c = captive(domain="lan")
+    for qn in ("invalid.lan", "invalidx", "x.invalid.example"):
+        assert [a["data"] for a in d.parse(ask(c, d.query(qn)))["answers"]] == [PORTAL], qn
+
