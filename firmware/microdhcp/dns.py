@@ -339,8 +339,8 @@ class Responder:
     def _reverse(self):
         # The question's octets under in-addr.arpa (RFC 1035 3.5): d.c.b.a.in-addr.arpa gives 4,
         # its address a.b.c.d in self.raddr; a name above it (c.b.a.in-addr.arpa, ...) gives its
-        # k octets, the last k bytes of self.raddr. -1 for another name. Octets of 1-3 digits up
-        # to 255; "in-addr" and "arpa" in any case.
+        # k octets, the last k bytes of self.raddr; "arpa" gives 0, as in-addr.arpa. -1 for
+        # another name. Octets of 1-3 digits up to 255; "in-addr" and "arpa" in any case.
         q = self.qname
         ql = self.qlen
         pos = 0
@@ -358,32 +358,46 @@ class Responder:
             self.raddr[3 - k] = v
             pos += n + 1
             k += 1
-        if ql - pos == 13 and self._label_eq(q, pos, _ARPA, 0, 13):
+        n = ql - pos
+        if (n == 13 or n == 5 and not k) and self._label_eq(q, pos, _ARPA, 13 - n, n):
             return k
         return -1
 
     def _has_below(self):
         # Names mode, a name not ours: True when names of ours lie below it, so that NXDOMAIN
         # would deny them (RFC 8020 2) and NODATA is the answer: the domain and its ancestors
-        # (the root too, over the bare names), in-addr.arpa and the reverse names above the
+        # (the root too, over the bare names), arpa, in-addr.arpa and the reverse names above the
         # subnet's addresses (4.168.192.in-addr.arpa for 192.168.4.0/24; dnsmasq answers them
-        # so), or an address with a name asked for another type than PTR.
+        # so; the server's own address is in the subnet, configure derives the one from the
+        # other) and above the configured names' addresses, or an address with a name asked for
+        # another type than PTR.
         k = self._reverse()
         if k == 4:
             return self._reverse_target() != -1
         if k >= 0:
             e = self.engine
-            a = self.raddr
-            for i in range(k):
-                if a[4 - k + i] & e.mask[i] != e.network[i]:
-                    return False
-            return True
+            if self._leads(e.network, 0, e.mask, k):
+                return True
+            h = self.host_addrs
+            for j in range(0, len(h), 4):
+                if self._leads(h, j, b"\xff\xff\xff", k):
+                    return True
+            return False
         d = self.domain
         ql = self.qlen
         j = 0
         while len(d) - j > ql:               # the domain's labels from the left, until no longer
             j += d[j] + 1
         return len(d) - j == ql and self._label_eq(self.qname, 0, d, j, ql)
+
+    def _leads(self, a, j, m, k):
+        # True when the reverse name's k octets (the last k bytes of self.raddr) are the first k
+        # of the address at a[j], under the mask m.
+        r = self.raddr
+        for i in range(k):
+            if (a[j + i] ^ r[4 - k + i]) & m[i]:
+                return False
+        return True
 
     def _reverse_target(self):
         # Whose address self.raddr is: -2 the server, -3 - i the configuration's name i, a lease's
