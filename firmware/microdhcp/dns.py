@@ -368,8 +368,8 @@ class Responder:
         # would deny them (RFC 8020 2) and NODATA is the answer: the domain and its ancestors
         # (the root too, over the bare names), arpa, in-addr.arpa and the reverse names above the
         # subnet's addresses (4.168.192.in-addr.arpa for 192.168.4.0/24; dnsmasq answers them
-        # so; the server's own address is in the subnet, configure derives the one from the
-        # other) and above the configured names' addresses, or an address with a name asked for
+        # so; the server's own address is among them: configure.py:104 derives the network from
+        # it) and above the configured names' addresses, or an address with a name asked for
         # another type than PTR.
         k = self._reverse()
         if k == 4:
@@ -579,7 +579,7 @@ class Responder:
             return self._error(b, tx, RC_REFUSED, True)
         qt = self.qtype
         q = self.qname
-        t = 0                                # the offset of the last label (the root: 0, its 0)
+        t = 0                                # the last label's offset (the root's: 0, a 0 there)
         while t + q[t] + 1 < self.qlen:
             t += q[t] + 1
         a = self.address
