@@ -6,7 +6,8 @@
 # bound leases, read live from the engine's lease table, under the domain and bare, plus the
 # server's own name, and NXDOMAIN for everything else. Names set in the configuration (hosts)
 # answer in both modes, before any lease's. Reverse lookups (PTR, RFC 1035 3.5 in-addr.arpa) of
-# those addresses answer their names. handle() allocates nothing after
+# those addresses answer their names. In both modes localhost names answer the loopback address
+# and invalid names NXDOMAIN (RFC 6761 6.3, 6.4). handle() allocates nothing after
 # construction (host_tests/core/test_dns.py proves it under micropython.heap_lock()).
 try:
     from micropython import const
@@ -53,6 +54,9 @@ UDP_MAX = const(512)
 RX_SIZE = const(UDP_MAX + 1)   # one byte more, so that the shell can tell an oversized datagram
 _PTR = const(0xC0)             # RFC 1035 4.1.4: the top two bits set mark a compression pointer
 _ARPA = b"\x07in-addr\x04arpa"   # RFC 1035 3.5: the reverse domain, wire form (a literal: no heap)
+_LOCALHOST = b"\x09localhost"   # RFC 6761 6.3: this name and every name below it are the loopback
+_LOOPBACK = b"\x7f\x00\x00\x01"   # 127.0.0.1, the address those names answer
+_INVALID = b"\x07invalid"       # RFC 6761 6.4: this name and every name below it do not exist
 _MAX_HOPS = const(32)          # pointers followed per name: more is a loop (or an attack)
 _EDNS_SIZE = const(512)        # the UDP payload size we advertise (RFC 6891 6.2.3): no bigger replies
 _TTL_MAX = const(1 << 29)      # below 2**30: TTLs stay small ints on 32-bit boards
@@ -232,6 +236,7 @@ class Responder:
                 ql += c + 1
             pos += c + 1
         if store:
+            q[ql] = 0                    # the root: a name of no label leaves none of the last one
             self.qlen = ql
         return end
 
@@ -334,8 +339,8 @@ class Responder:
     def _reverse(self):
         # The question's octets under in-addr.arpa (RFC 1035 3.5): d.c.b.a.in-addr.arpa gives 4,
         # its address a.b.c.d in self.raddr; a name above it (c.b.a.in-addr.arpa, ...) gives its
-        # k octets, the last k bytes of self.raddr. -1 for another name. Octets of 1-3 digits up
-        # to 255; "in-addr" and "arpa" in any case.
+        # k octets, the last k bytes of self.raddr; "arpa" gives 0, as in-addr.arpa. -1 for
+        # another name. Octets of 1-3 digits up to 255; "in-addr" and "arpa" in any case.
         q = self.qname
         ql = self.qlen
         pos = 0
@@ -353,32 +358,46 @@ class Responder:
             self.raddr[3 - k] = v
             pos += n + 1
             k += 1
-        if ql - pos == 13 and self._label_eq(q, pos, _ARPA, 0, 13):
+        n = ql - pos
+        if (n == 13 or n == 5 and not k) and self._label_eq(q, pos, _ARPA, 13 - n, n):
             return k
         return -1
 
     def _has_below(self):
         # Names mode, a name not ours: True when names of ours lie below it, so that NXDOMAIN
         # would deny them (RFC 8020 2) and NODATA is the answer: the domain and its ancestors
-        # (the root too, over the bare names), in-addr.arpa and the reverse names above the
+        # (the root too, over the bare names), arpa, in-addr.arpa and the reverse names above the
         # subnet's addresses (4.168.192.in-addr.arpa for 192.168.4.0/24; dnsmasq answers them
-        # so), or an address with a name asked for another type than PTR.
+        # so; the server's own address is among them: configure.py:104 derives the network from
+        # it) and above the configured names' addresses, or an address with a name asked for
+        # another type than PTR.
         k = self._reverse()
         if k == 4:
             return self._reverse_target() != -1
         if k >= 0:
             e = self.engine
-            a = self.raddr
-            for i in range(k):
-                if a[4 - k + i] & e.mask[i] != e.network[i]:
-                    return False
-            return True
+            if self._leads(e.network, 0, e.mask, k):
+                return True
+            h = self.host_addrs
+            for j in range(0, len(h), 4):
+                if self._leads(h, j, b"\xff\xff\xff", k):
+                    return True
+            return False
         d = self.domain
         ql = self.qlen
         j = 0
         while len(d) - j > ql:               # the domain's labels from the left, until no longer
             j += d[j] + 1
         return len(d) - j == ql and self._label_eq(self.qname, 0, d, j, ql)
+
+    def _leads(self, a, j, m, k):
+        # True when the reverse name's k octets (the last k bytes of self.raddr) are the first k
+        # of the address at a[j], under the mask m.
+        r = self.raddr
+        for i in range(k):
+            if (a[j + i] ^ r[4 - k + i]) & m[i]:
+                return False
+        return True
 
     def _reverse_target(self):
         # Whose address self.raddr is: -2 the server, -3 - i the configuration's name i, a lease's
@@ -559,10 +578,25 @@ class Responder:
             self._count(_C_REFUSED)          # CHAOS, HESIOD: no data of ours
             return self._error(b, tx, RC_REFUSED, True)
         qt = self.qtype
-        if qt == _T_PTR and self._reverse() == 4:
-            return self._ptr(b, tx)
+        q = self.qname
+        t = 0                                # the last label's offset (the root's: 0, a 0 there)
+        while t + q[t] + 1 < self.qlen:
+            t += q[t] + 1
+        a = self.address
         slot = -2
-        if self.mode == NAMES or self.hosts:
+        if self._label_eq(q, t, _INVALID, 0, 8):
+            # RFC 6761 6.4 items 4 and 5: "invalid." and the names below it are NXDOMAIN, in
+            # both modes (captive mode's catch-all gave them the portal).
+            self._count(_C_NXDOMAIN)
+            return self._error(b, tx, RC_NXDOMAIN, True)
+        if self._label_eq(q, t, _LOCALHOST, 0, 10):
+            # RFC 6761 6.3 items 4 and 5: "localhost." and the names below it answer an address
+            # query with the loopback address and every other type negatively (NODATA: we serve
+            # no AAAA), before any portal, lease or configured name.
+            a = _LOOPBACK
+        elif qt == _T_PTR and self._reverse() == 4:
+            return self._ptr(b, tx)
+        elif self.mode == NAMES or self.hosts:
             slot = self._lookup()
             if slot == -1:
                 if self.mode != NAMES:
@@ -581,7 +615,6 @@ class Responder:
         if slot >= 0:
             self._put_slot_addr(tx, pos + 12, slot)
         else:
-            a = self.address
             j = 0
             if slot < -2:
                 a = self.host_addrs

@@ -580,8 +580,11 @@ def test_handle_allocates_nothing():
     # names with ours below them (NODATA, RFC 8020 2), and names beside them (NXDOMAIN)
     msgs += [d.query("lan", 6), d.query("."), d.query("in-addr.arpa"), d.query("4.168.192.in-addr.arpa", d.PTR),
              d.query("168.192.in-addr.arpa", 6), d.query("5.168.192.in-addr.arpa", d.PTR),
-             d.query("20.4.168.192.in-addr.arpa"), d.query("1.2.3.4.5.in-addr.arpa", d.PTR)]
-    hosts = [("printer", "192.168.4.20"), ("nas", "192.168.4.21")]
+             d.query("20.4.168.192.in-addr.arpa"), d.query("1.2.3.4.5.in-addr.arpa", d.PTR),
+             d.query("arpa", 6), d.query("x.arpa"), d.query("0.10.in-addr.arpa", d.PTR), d.query("11.in-addr.arpa")]
+    # RFC 6761: localhost names (the loopback; NODATA for other types) and invalid ones (NXDOMAIN)
+    msgs += [d.query("localhost"), d.query("app.LOCALHOST", d.AAAA), d.query("x.invalid"), d.query("invalid", d.PTR)]
+    hosts = [("printer", "192.168.4.20"), ("nas", "192.168.4.21"), ("far", "10.0.0.5")]
     for r in (captive(), names(e), captive(hosts=hosts), names(e, hosts=hosts)):
         _run_all(r, tx, msgs, None)                        # warm-up (nothing to warm, but fair)
         if lock is not None:
@@ -622,7 +625,8 @@ def test_names_above_ours_are_nodata_not_nxdomain():
     # in-addr.arpa and the reverse names above the subnet's addresses have names below them:
     # NOERROR with no answer (NODATA, RFC 2308 2.2), for any type, as dnsmasq answers them; so
     # has an address with a name asked for another type than PTR. Names below them that are not
-    # ours stay NXDOMAIN. ("arpa" alone is not covered: still NXDOMAIN, flash is short.)
+    # ours stay NXDOMAIN. ("arpa" and the parents of a configured address outside the subnet:
+    # test_arpa_and_reverse_parents_of_configured_addresses_are_nodata.)
     e = h.engine()
     _leased(e, 1, b"sensor-1")
     r = names(e, hosts=[("printer", "192.168.4.20")])
@@ -667,3 +671,81 @@ def test_aa_only_on_answers_from_our_data():
             assert p["rcode"] == rcode and p["aa"] == aa, (r.mode, q, p)
     p = d.parse(ask(names(e), d.query("nothere")))
     assert p["rcode"] == dns.RC_NXDOMAIN and p["aa"] == 1, p
+
+
+LOOPBACK = k.ip("127.0.0.1")
+
+
+def test_localhost_names_answer_the_loopback_address():
+    # RFC 6761 6.3 (items 4 and 5): a DNS server answers an address query for "localhost." or a
+    # name under it with the loopback address, and every other type negatively, in both modes:
+    # captive mode gave the portal's address, names mode a lease's (clients that send
+    # "localhost" as their hostname are common) or NXDOMAIN. The responder serves no AAAA
+    # record, so AAAA is NODATA, as for every other name. "localhost.lan" is no localhost
+    # name: the usual rules.
+    e = h.engine()
+    cam = _leased(e, 1, b"localhost")
+    hosts = [("printer", "192.168.4.20")]
+    for r in (captive(hosts=hosts, domain="lan"), names(e, hosts=hosts)):
+        for qn in ("localhost", "LocalHost.", "app.localhost", "printer.localhost", "a.b.LOCALHOST"):
+            for qt in (d.A, d.ANY):
+                p = d.parse(ask(r, d.query(qn, qt)))
+                assert p["rcode"] == 0 and p["aa"] == 1, (r.mode, qn, p)
+                assert [(a["type"], a["data"]) for a in p["answers"]] == [(d.A, LOOPBACK)], (r.mode, qn, p)
+            for qt in (d.AAAA, d.MX, d.PTR):
+                p = d.parse(ask(r, d.query(qn, qt)))
+                assert p["rcode"] == 0 and p["answers"] == [], (r.mode, qn, qt, p)
+        # the root after a localhost name: no trace of the name before
+        p = d.parse(ask(r, d.query(".", d.AAAA)))
+        assert p["rcode"] == 0 and p["answers"] == [], (r.mode, p)
+    c = captive(domain="lan")
+    for qn in ("localhost.lan", "localhostx", "xlocalhost", "localhost.example"):
+        assert [a["data"] for a in d.parse(ask(c, d.query(qn)))["answers"]] == [PORTAL], qn
+    r = names(e)
+    assert [a["data"] for a in d.parse(ask(r, d.query("localhost.lan")))["answers"]] == [cam]
+    assert d.parse(ask(r, d.query("localhostx")))["rcode"] == dns.RC_NXDOMAIN
+
+
+def test_invalid_names_are_nxdomain():
+    # RFC 6761 6.4 item 4: DNS servers answer "invalid." and every name under it with NXDOMAIN.
+    # Captive mode gave them the portal's address; names mode a lease's or a configured name's
+    # for the bare label. "invalid.lan" is no such name: the usual rules.
+    e = h.engine()
+    _leased(e, 1, b"invalid")
+    hosts = [("printer", "192.168.4.20")]
+    for r in (captive(hosts=hosts, domain="lan"), names(e, hosts=hosts)):
+        for qn in ("invalid", "INVALID.", "x.invalid", "printer.invalid", "microdhcp.Invalid"):
+            for qt in (d.A, d.AAAA, d.ANY, d.PTR):
+                p = d.parse(ask(r, d.query(qn, qt)))
+                assert p["rcode"] == dns.RC_NXDOMAIN and p["aa"] == 1 and p["answers"] == [], (r.mode, qn, p)
+    c = captive(domain="lan")
+    for qn in ("invalid.lan", "invalidx", "x.invalid.example"):
+        assert [a["data"] for a in d.parse(ask(c, d.query(qn)))["answers"]] == [PORTAL], qn
+
+
+def test_arpa_and_reverse_parents_of_configured_addresses_are_nodata():
+    # RFC 8020 2: NXDOMAIN says nothing exists below the name. "arpa" has in-addr.arpa below it,
+    # and a configured name's address outside the subnet (--dns-host nas=10.0.0.5) has its reverse
+    # name 5.0.0.10.in-addr.arpa answered, so 10.in-addr.arpa, 0.10... and 0.0.10... are NODATA
+    # in names mode, as the subnet's reverse names are. Names beside them stay NXDOMAIN.
+    e = h.engine()
+    r = names(e, hosts=[("nas", "10.0.0.5"), ("printer", "192.168.4.20")])
+    for qn, qt in (("arpa", d.A), ("ARPA.", 6), ("arpa", d.PTR), ("10.in-addr.arpa", d.PTR),
+                   ("0.10.in-addr.arpa", 6), ("0.0.10.In-Addr.Arpa", d.PTR), ("5.0.0.10.in-addr.arpa", d.A)):
+        p = d.parse(ask(r, d.query(qn, qt)))
+        assert p["rcode"] == 0 and p["answers"] == [] and p["aa"] == 1, (qn, p)
+    p = d.parse(ask(r, d.query("5.0.0.10.in-addr.arpa", d.PTR)))
+    assert p["rcode"] == 0 and p["answers"][0]["data"] == b"\x03nas\x03lan\x00", p
+    for qn, qt in (("x.arpa", d.A), ("11.in-addr.arpa", d.PTR), ("1.10.in-addr.arpa", 6),
+                   ("1.0.10.in-addr.arpa", d.PTR), ("6.0.0.10.in-addr.arpa", d.PTR), ("arpa.lan", d.A),
+                   ("1.arpa", d.A)):
+        p = d.parse(ask(r, d.query(qn, qt)))
+        assert p["rcode"] == dns.RC_NXDOMAIN and p["answers"] == [], (qn, p)
+    # Without configured names "arpa" is NODATA too (in-addr.arpa is below it, and the subnet's).
+    assert d.parse(ask(names(e), d.query("arpa", 6)))["rcode"] == 0
+    # Captive mode never said NXDOMAIN for these: A is the portal, other types NODATA.
+    c = captive(hosts=[("nas", "10.0.0.5")])
+    for qn in ("arpa", "10.in-addr.arpa", "0.0.10.in-addr.arpa"):
+        assert [a["data"] for a in d.parse(ask(c, d.query(qn)))["answers"]] == [PORTAL], qn
+        p = d.parse(ask(c, d.query(qn, d.PTR)))
+        assert p["rcode"] == 0 and p["answers"] == [], (qn, p)

@@ -20,7 +20,8 @@ def seeds():
     return [q("example.com"), q("sensor-1.lan", d.AAAA), q("sensor-1"), q("microdhcp.lan", edns=True),
             q("a.b.c.d.e.f", d.ANY, qid=7, rd=False), q("version.bind", d.TXT, d.CH),
             q("x", edns=True, edns_version=1), q("1.4.168.192.in-addr.arpa", d.PTR),
-            q("20.4.168.192.IN-ADDR.ARPA", d.PTR), q("10.4.168.192.in-addr.arpa", d.PTR), q("printer.lan")]
+            q("20.4.168.192.IN-ADDR.ARPA", d.PTR), q("10.4.168.192.in-addr.arpa", d.PTR), q("printer.lan"),
+            q("app.localhost"), q("x.invalid", d.AAAA), q("arpa", 6)]
 
 
 def mutate(r, m):
