@@ -154,3 +154,19 @@ def test_probe_extra_options_inserted_before_end():
     assert m["options"][60] == b"probe" and m["options"][77] == b"\x01"
     assert m["order"][:2] == [53, 61] and m["order"][-2:] == [60, 77]
     assert m["options"][55] == cl.DEFAULT_PRL and n2 >= 300 and len(tx) == 1500
+
+
+def test_client_counts_from_the_command_line_are_checked_by_argparse(capsys):
+    # --offer-window and --tries reach Client(), which refuses a negative value (ValueError): the
+    # command says so as a usage error (exit 2, the flag named) before any socket is opened,
+    # not as a traceback after.
+    import pytest
+    p = dc.build_parser()
+    for argv, flag in ((["client", "--iface", "lo", "--offer-window", "-1"], "--offer-window"),
+                       (["swarm", "--iface", "lo", "-n", "2", "--tries", "-1"], "--tries"),
+                       (["swarm", "--iface", "lo", "-n", "2", "--tries", "x"], "--tries")):
+        with pytest.raises(SystemExit) as e:
+            p.parse_args(argv)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and "argument %s: must be a whole number from 0 to 65535" % flag in err, err
+    assert p.parse_args(["swarm", "--iface", "lo", "-n", "2", "--tries", "0"]).tries == 0

@@ -109,6 +109,52 @@ def test_dns_names_of_the_host_command_are_checked_before_it_serves(runtime):
     assert opts["--dns-host"] == [("printer", "192.168.4.20"), ("nas", "10.0.0.5")]
 
 
+_NUMERIC = [row[1] for row in SETTINGS if row[2] == "int"] + ["--http", "--exit-after"]
+
+
+def _said(r, want):
+    return r.returncode == 2 and r.stderr.startswith("microdhcp: " + want + "\n") and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("runtime", ["python3", "micropython"])
+def test_a_negative_number_is_a_usage_error_that_says_the_range(runtime):
+    # Every numeric flag given -5 (and --option's code): exit 2 with the flag and its range, before
+    # any socket is opened. It said "'-5' is not a whole number", and --exit-after's check came
+    # after the server had bound its port (a traceback for "abc").
+    exe, env = _host_command(runtime)
+    for flag in _NUMERIC:
+        r = subprocess.run([exe, "-m", "microdhcp", "--address", "192.168.4.1/24", flag, "-5"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert _said(r, "%s '-5' must be a whole number from %d to %d" % ((flag,) + cli._RANGES[flag])), (flag, r.stderr)
+        assert "serving on" not in r.stdout, (flag, r.stdout)
+    for bad in ("-5", "x", "255"):
+        r = subprocess.run([exe, "-m", "microdhcp", "--address", "192.168.4.1/24", "--option", bad + "=01"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert _said(r, "--option code '%s' must be a whole number from 1 to 254" % bad), (bad, r.stderr)
+
+
+def test_numeric_flags_take_whole_numbers_in_a_range_no_narrower_than_configs():
+    # Text that is not a whole number, or one outside the flag's range: the same usage error.
+    # _RANGES only words it: Config refuses just below and just above each range, so the command
+    # line never refuses a value that Config would take.
+    assert sorted(cli._RANGES) == sorted(_NUMERIC + ["--option code"])
+    for flag in _NUMERIC:
+        lo, hi = cli._RANGES[flag]
+        for bad in ("abc", "1.5", "\u00b2", str(lo - 1), str(hi + 1)):
+            with pytest.raises(cli.UsageError) as e:
+                cli.build_config(cli.parse_args(["--address", "192.168.4.1/24", flag, bad]))
+            assert str(e.value) == "%s %r must be a whole number from %d to %d" % (flag, bad, lo, hi), str(e.value)
+    for name, flag, typ, default, text in SETTINGS:
+        if typ == "int":
+            for v in (cli._RANGES[flag][0] - 1, cli._RANGES[flag][1] + 1):
+                with pytest.raises(ValueError):
+                    Config("192.168.4.1/24", **{name: v}) if name != "prefix" else Config("192.168.4.1", prefix=v)
+    for code in (0, 255):
+        with pytest.raises(ValueError):
+            Config("192.168.4.1/24", raw_options={code: "01"})
+    assert cli._int({"--lease": "600"}, "--lease") == 600 and cli._int({}, "--http", 80) == 80
+
+
 def test_docs_table_is_the_table():
     with open(configdoc.DOC) as f:
         text = f.read()

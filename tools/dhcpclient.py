@@ -624,6 +624,17 @@ def swarm(args):
     return 0 if bound == args.n else 2
 
 
+def _count(text):
+    # A count or time that reaches Client() (offer_window, discover_tries): its range there.
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError("must be a whole number from 0 to 65535, not %r" % text)
+    return n
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="microdhcp")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -646,14 +657,14 @@ def build_parser():
     cp.add_argument("--broadcast", action="store_true")
     cp.add_argument("--no-check", action="store_true", help="no ARP check of the offered address")
     cp.add_argument("--arp-wait", type=float, default=1.0, help="ARP probe time, seconds (default 1)")
-    cp.add_argument("--offer-window", type=int, default=0)
+    cp.add_argument("--offer-window", type=_count, default=0)
     cp.add_argument("--address", help="remembered address: start in INIT-REBOOT (RFC 2131 3.2)")
     cp.add_argument("--timeout", type=int, default=0, help="give up (exit 2) without a lease after S s")
     sw = sub.add_parser("swarm", help="N clients with distinct MACs: DORA, renew, release")
     sw.add_argument("--iface", required=True)
     sw.add_argument("-n", type=int, required=True)
     sw.add_argument("--renew", action="store_true", help="renew once bound (before T1)")
-    sw.add_argument("--tries", type=int, default=4, help="DISCOVER tries per client")
+    sw.add_argument("--tries", type=_count, default=4, help="DISCOVER tries per client (0: no limit)")
     sw.add_argument("--timeout", type=int, default=60)
     sw.add_argument("--json", action="store_true")
     return p

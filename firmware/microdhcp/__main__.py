@@ -103,13 +103,34 @@ def parse_args(argv):
     return opts
 
 
+# Each numeric flag's range, for its usage error. Config checks each setting again, and how they
+# relate (T1 < T2 < lease, max_offers up to the table size, ...): these only word the error, and
+# may be wider than Config's (test_settings checks that Config refuses just outside each).
+_MAX_S = 0x3FFFFFFF     # configure._MAX_LEASE: seconds stay small ints on a 32-bit port
+_RANGES = {"--prefix": (8, 30), "--lease": (1, _MAX_S), "--min-lease": (1, _MAX_S), "--renew-time": (1, _MAX_S),
+           "--rebind-time": (1, _MAX_S), "--offer-hold": (1, _MAX_S), "--decline-hold": (1, _MAX_S),
+           "--mtu": (68, 65535), "--ipv6-only-wait": (300, _MAX_S), "--capacity": (1, 32768),
+           "--hostname-len": (0, 63), "--max-offers": (1, 32768), "--offer-interval": (0, _MAX_S),
+           "--id-cells": (0, 60000), "--http": (1, 65535), "--exit-after": (0, _MAX_S),
+           "--option code": (1, 254)}
+
+
 def _int(opts, name, default=None):
+    # A numeric flag's value, or default when it is not given.
     v = opts.get(name)
-    if v is None:
-        return default
-    if not v.isdigit():
-        raise UsageError("%s %r is not a whole number" % (name, v))
-    return int(v)
+    return default if v is None else _whole(v, name)
+
+
+def _whole(text, what):
+    # text as a whole number in what's range (_RANGES), else a usage error naming what and the range.
+    lo, hi = _RANGES[what]
+    try:
+        n = int(text)
+    except ValueError:
+        n = lo - 1
+    if n < lo or n > hi:
+        raise UsageError("%s %r must be a whole number from %d to %d" % (what, text, lo, hi))
+    return n
 
 
 # How each repeatable flag's value is written (the usage's placeholders), for its error message.
@@ -126,6 +147,9 @@ def build_config(opts):
     # Every server setting given on the command line, converted by its type in the settings
     # table; the rest take Config's defaults.
     from microdhcp.config import Config
+    # The host command's own numbers too, now: run() reads them after the sockets are open.
+    _int(opts, "--http")
+    _int(opts, "--exit-after")
     kit_opts(opts)
     kw = {}
     for flag in opts:
@@ -144,9 +168,7 @@ def build_config(opts):
             raw = {}
             for item in v:
                 code, value = _pair(item, flag)
-                if not code.isdigit():
-                    raise UsageError("%s code %r is not a number" % (flag, code))
-                raw[int(code)] = value
+                raw[_whole(code, "--option code")] = value
             v = raw
         kw[name] = v
     return Config(**kw)
@@ -155,8 +177,6 @@ def build_config(opts):
 def kit_opts(opts):
     # --portal / --names: clients must ask this server for names (option 6), and with --portal
     # find the captive-portal API (option 114, RFC 8910) at our HTTP server.
-    if "--http" in opts:
-        _int(opts, "--http")
     if not (opts.get("--portal") or opts.get("--names")):
         for flag in ("--dns-host", "--dns-name"):
             if flag in opts:

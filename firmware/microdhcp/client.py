@@ -105,9 +105,20 @@ DEFAULT_PRL = bytes((1, 3, 6, 12, 15, 28, 42, 51, 58, 59))
 _ZERO4 = bytes(4)
 
 
+_ARG_MAX = const(65535)   # the largest count or time Client() takes: no sum with one reaches 2**30
+
+
 def _rand16():
     import random
     return random.getrandbits(16)
+
+
+def _whole(name, v, lo):
+    # A count or a time (seconds) given to Client(): a whole number from lo to _ARG_MAX, else a
+    # ValueError that names it (a negative count ended an exchange before its first message).
+    if not isinstance(v, int) or v < lo or v > _ARG_MAX:
+        raise ValueError("%s=%r must be a whole number from %d to %d" % (name, v, lo, _ARG_MAX))
+    return v
 
 
 class Client:
@@ -115,7 +126,9 @@ class Client:
     RFC 2132 9.14); b"" sends none. Choice policy: the first OFFER wins, unless prefer_server /
     prefer_addr (4 bytes) name one; offers are collected for offer_window seconds after the
     first. backoff: retransmission delays (RFC 2131 4.1: 4, 8, 16, 32, 64 s), each randomized by
-    +-jitter seconds. check=True stops at CHECKING after the ACK until checked() is called."""
+    +-jitter seconds. check=True stops at CHECKING after the ACK until checked() is called.
+    Counts and times are whole numbers up to 65535 (backoff's delays and renew_min from 1, the
+    others from 0); anything else is a ValueError naming the argument."""
 
     def __init__(self, mac, client_id=None, hostname=None, prl=DEFAULT_PRL, broadcast=False,
                  offer_window=0, prefer_server=None, prefer_addr=None, backoff=(4, 8, 16, 32, 64),
@@ -130,17 +143,21 @@ class Client:
         if len(self.client_id) == 1 or len(self.client_id) > 255 or len(self.hostname) > 255 or len(self.prl) > 255:
             raise ValueError("option too long (or client id of one byte)")
         self.broadcast = broadcast
-        self.offer_window = offer_window
+        self.offer_window = _whole("offer_window", offer_window, 0)
         self.prefer_server = bytes(prefer_server) if prefer_server else None
         self.prefer_addr = bytes(prefer_addr) if prefer_addr else None
-        self.backoff = tuple(backoff)
-        self.jitter = jitter
-        self.discover_tries = discover_tries       # 0: retransmit DISCOVER for ever
-        self.request_tries = request_tries or len(self.backoff)
-        self.reboot_tries = reboot_tries or 2      # 0: the default, as request_tries
+        bo = self.backoff = tuple(backoff)
+        for d in bo or (bo,):           # each delay; () itself when there is none
+            _whole("backoff", d, 1)
+        self.jitter = _whole("jitter", jitter, 0)
+        self.discover_tries = _whole("discover_tries", discover_tries, 0)   # 0: DISCOVER for ever
+        self.request_tries = _whole("request_tries", request_tries, 0) or len(bo)
+        self.reboot_tries = _whole("reboot_tries", reboot_tries, 0) or 2   # 0: the default, as request_tries
         self.check = check
-        self.decline_wait = decline_wait           # RFC 2131 4.4.1: at least 10 s after DECLINE
-        self.renew_min = renew_min                 # RFC 2131 4.4.5: retransmit no sooner than 60 s
+        self.decline_wait = _whole("decline_wait", decline_wait, 0)   # RFC 2131 4.4.1: at least 10 s after DECLINE
+        # RFC 2131 4.4.5: retransmit no sooner than 60 s. At least 1: time is whole seconds, and a
+        # wait of 0 in the last second before T2 or the end sent a REQUEST on every poll.
+        self.renew_min = _whole("renew_min", renew_min, 1)
         self.rand = rand or _rand16
         self.on_event = on_event
         self.rx = Reply()

@@ -9,11 +9,13 @@ from microdot import Microdot, Request, redirect
 from microdhcp import status
 
 # Request limits: microdot answers 413 for a body over max_content_length and 400 for a request
-# it cannot parse; readline answers 400 for a line over MAX_LINE or a request line and headers over
-# 4096 bytes. A connection lives at most Portal.timeout seconds (request read, answer written).
+# it cannot parse (both after drain()); readline answers 400 for a line over MAX_LINE or a request
+# line and headers over 4096 bytes. A connection lives at most Portal.timeout seconds (request
+# read, answer written).
 MAX_BODY = 2048
 MAX_LINE = 1024
 REFRESH_S = 5
+DRAIN_S = 0.2       # drain(): a client silent this long has sent all it will
 
 # What each OS fetches to decide whether it is behind a portal, and the answer that means "no
 # portal". In captive mode every one of them is redirected to the portal page instead, which is
@@ -45,11 +47,25 @@ async def readline(s):
     while c and b[-1] != 10:
         s.n -= 1
         if len(b) > MAX_LINE or s.n < 0:
-            await drain(s)
-            raise ValueError
+            raise ValueError        # a 400, after parse() has drained the rest
         c = await s.read(1)
         b += c
     return b
+
+
+_create = Request.create
+
+
+async def parse(app, s, *a):
+    # Request.create, as Portal.make_app sets it. A request whose head microdot cannot parse (a
+    # request line that is not three words, a header line without a colon, a Content-Length that
+    # is not a number, readline's limits) makes create raise, and handle_request answers 400 with
+    # the rest unread (microdot.py 2.7.0 lines 1418-1426, 1567-1568): drained first, as for 413.
+    try:
+        return await _create(app, s, *a)
+    except Exception:
+        await drain(s)
+        raise
 
 
 async def drain(s):
@@ -60,7 +76,7 @@ async def drain(s):
     # unlike CPython's, reads no more than asked. RFC 9112 9.6 (a server's staged close) for the
     # why; here the rest is read before the answer, so that the close finds nothing unread.
     try:
-        while await asyncio.wait_for(s.read(512), 0.2):
+        while await asyncio.wait_for(s.read(512), DRAIN_S):
             pass
     except Exception:
         pass
@@ -119,6 +135,7 @@ class Portal:
         Request.max_content_length = MAX_BODY
         Request.max_body_length = MAX_BODY
         Request._safe_readline = readline
+        Request.create = parse
         app = Microdot()
         portal = self
         h = app.handle_request

@@ -888,3 +888,52 @@ def test_client_zero_t1_t2_are_the_defaults():
         assert c.state == cl.BOUND and (c.t1, c.t2) == want, (t1, t2, c.t1, c.t2)
         net.run(0, 10)
         assert net.sent == [] and c.state == cl.BOUND and c.wake_at() == want[0]
+
+
+def _refused(kw, value, words):
+    # Client(**{kw: value}) raises ValueError whose text holds each of `words`.
+    try:
+        client(**{kw: value})
+    except ValueError as e:
+        for w in words:
+            assert w in str(e), (kw, value, str(e))
+        return
+    raise AssertionError("%s=%r accepted" % (kw, value))
+
+
+def test_client_renewal_retransmits_at_most_once_a_second():
+    """RFC 2131 4.4.5: without an answer in RENEWING (REBINDING) the client waits half the time
+    left until T2 (the lease's end), down to a minimum of 60 seconds, before it retransmits.
+    renew_min lowers that minimum, but below 1 s the wait was 0 in the last second before T2 or
+    the end: a REQUEST on every poll (ClientSocket.step polls at once while wake_at() <= now).
+    renew_min < 1 is refused; with 1, polling 20 times a second from T1 to the lease's end sends
+    at most one REQUEST per second, and few in all."""
+    _refused("renew_min", 0, ("renew_min=0", "from 1 to"))
+    for rm in (1, 60):
+        e, c, net = bound(renew_min=rm)           # bound at 0: T1 500, T2 875, end 1000
+        net.drop_all = True
+        for t in range(c.t1, c.lease + 1):
+            for _ in range(20):
+                net.step(t)
+        times = [t for t, m, _, _ in net.sent if m["type"] == k.REQUEST and t >= c.t1]
+        assert len(times) == len(set(times)), (rm, times)
+        assert times[0] == c.t1 and c.t2 in times and 874 >= max(t for t in times if t < c.t2), (rm, times)
+        # halving 375 s (to T2) and 125 s (to the end) down to 1 s: at most 10 and 8 REQUESTs
+        assert len(times) <= 18, (rm, times)
+        assert c.events[-1] == cl.EV_EXPIRED, (rm, c.events)
+
+
+def test_client_refuses_counts_and_times_out_of_range():
+    """A negative count made an exchange end without a message (reboot_tries=-1: INIT-REBOOT
+    went to INIT at once), a negative time went back in time; now each is refused at
+    construction, naming the argument, the value and the range."""
+    for kw, lo in (("offer_window", 0), ("jitter", 0), ("discover_tries", 0), ("request_tries", 0),
+                   ("reboot_tries", 0), ("decline_wait", 0), ("renew_min", 1)):
+        for bad in (lo - 1, -5, 65536, 2.5):
+            _refused(kw, bad, ("%s=%r" % (kw, bad), "whole number from %d to 65535" % lo))
+        for good in (lo, 65535):
+            assert getattr(client(**{kw: good}), kw) == good or good == 0, (kw, good)
+    for bo, words in (((), "backoff=()"), ((4, 0), "backoff=0"), ((-4,), "backoff=-4"),
+                      ((4, 70000), "backoff=70000"), ((4, 2.5), "backoff=2.5")):
+        _refused("backoff", bo, (words, "from 1 to 65535"))
+    assert client(backoff=(1, 65535)).backoff == (1, 65535)
