@@ -382,6 +382,9 @@ class Engine:
             return self._drop(_C_EXHAUSTED)
         if not self._take(s, cl):
             return self._drop(_C_ID_ARENA_FULL)
+        # A client that holds a lease and asks for none is offered lease_time too, not what is left
+        # of its lease (RFC 2131 4.3.1's first rule): the ACK that follows grants lease_time from
+        # then, and 3.1 step 5 wants the two not to conflict (docs/architecture.md; dnsmasq alike).
         self.lease = self._lease_for() if req.cnt[_LEASE] else cfg.lease_time
         # RFC 4039 section 4: with rapid commit both enabled and asked for, bind at once.
         if cfg.rapid_commit and req.cnt[_RAPID]:
