@@ -49,6 +49,16 @@ def _ip_list(value, what):
     return [ipv4.parse_ip(v, what) for v in value]
 
 
+def _parse_cidr(text, what):
+    text = str(text)
+    if "/" not in text:
+        raise ValueError("%s %r needs a prefix length, e.g. 10.0.0.0/8" % (what, text))
+    a, p = text.split("/", 1)
+    if not p.isdigit() or int(p) > 32:
+        raise ValueError("%s %r: prefix length must be 0-32" % (what, text))
+    return ipv4.parse_ip(a, what), int(p)
+
+
 def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, min_lease=60,
          renew_time=None, rebind_time=None, offer_hold=30, decline_hold=600,
          routers=None, dns=None, domain=None, broadcast=None, mtu=None, ntp=None,
@@ -284,14 +294,7 @@ def _routes(routes, routers):
     has_default = False
     for item in routes:
         dest, gw = item
-        dest = str(dest)
-        if "/" not in dest:
-            raise ValueError("route destination %r needs a prefix length, e.g. 10.0.0.0/8" % dest)
-        a, p = dest.split("/", 1)
-        if not p.isdigit() or int(p) > 32:
-            raise ValueError("route destination %r: prefix length must be 0-32" % dest)
-        net = ipv4.parse_ip(a, "route destination")
-        width = int(p)
+        net, width = _parse_cidr(dest, "route destination")
         if width == 0:
             has_default = True
         out.append(width)
