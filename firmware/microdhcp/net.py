@@ -47,6 +47,7 @@ _SERVE_BATCH = const(32)       # serve_forever() owns the loop, so it may drain 
 # poll() events that mean the socket is gone: HUP, or NVAL (0x20) as lwIP reports a closed socket.
 # Not POLLERR: Linux may raise it for a UDP socket that is still usable.
 _CLOSED = getattr(select, "POLLHUP", 16) | 0x20
+_C_RECEIVED = const(0)         # codes.C_RECEIVED: engine.counters[_C_RECEIVED], every datagram handled
 _COUNT_RESTART = const(0x20000000)   # engine._COUNT_RESTART: counters start again from 0 at 2**29
 
 
@@ -465,11 +466,12 @@ class Server:
         # `received` does (from 2**30 a board's ints are heap objects): the engine's in the tick
         # below (counted in its counters[codes.C_RESTARTS]) and ours here, at the same moment.
         # `received` is taken one early: else handle()'s own tick (for a timer due at the batch's
-        # first datagram) could restart the engine's without ours. Ours: errors grow without
-        # datagrams (a socket that keeps failing), sent after a tick of the application's own.
-        if c[0] + 1 | self.sent | self.send_errors | self.recv_errors | self.recv_nomem | self.empty | \
-                self.internal_errors >= _COUNT_RESTART:
-            c[0] = _COUNT_RESTART
+        # first datagram) could restart the engine's without ours. Ours are checked too: errors
+        # grow without datagrams (a socket that keeps failing), and sent would go on after a
+        # restart in a tick of the application's own.
+        if c[_C_RECEIVED] + 1 | self.sent | self.send_errors | self.recv_errors | self.recv_nomem | \
+                self.empty | self.rebinds | self.internal_errors >= _COUNT_RESTART:
+            c[_C_RECEIVED] = _COUNT_RESTART
             self.sent = self.send_errors = self.recv_errors = self.recv_nomem = self.empty = self.rebinds = \
                 self.internal_errors = 0
         try:

@@ -446,8 +446,9 @@ def test_shell_counters_start_again_with_the_engines():
     # engine.counters[C_RESTARTS]), at the same moment: from 2**30 each would be a heap int on a
     # 32-bit board, and sent stays at most `received`. poll() takes `received` one early, so that
     # the engine's restart falls in poll's own tick, not in handle()'s. Those that grow without
-    # datagrams (a socket that keeps failing), or sent after a tick of the application's own,
-    # start every counter again themselves when one reaches 2**29, at the next poll.
+    # datagrams (a socket that keeps failing), or sent after a restart in a tick of the
+    # application's own, start every counter again themselves when one reaches 2**29, at the next
+    # poll.
     from microdhcp.codes import C_RESTARTS
     import microdhcp.engine as eng
     import microdhcp.net as net
@@ -471,13 +472,14 @@ def test_shell_counters_start_again_with_the_engines():
         assert c[C_RESTARTS] == 1 and c[0] == 1 and status.counter(r.e, "offer") == 1
         assert [getattr(srv, n) for n in names] == [1, 0, 0, 0, 0, 0, 0], [getattr(srv, n) for n in names]
         assert [m["xid"] for m in r.replies(2)] == [bytes((7, 7, 7, 90)), bytes((7, 7, 7, 91))]
-        for name in ("recv_errors", "recv_nomem", "empty", "internal_errors", "sent", "send_errors"):
+        for name in ("recv_errors", "recv_nomem", "empty", "rebinds", "internal_errors", "sent", "send_errors"):
             srv.rebinds = 3
             restarts = c[C_RESTARTS]
             if name == "sent":
+                srv.sent = 7
                 c[0] = 1 << 29
                 r.e.tick(0)                        # the application's own tick restarts the engine's alone
-                assert c[C_RESTARTS] == restarts + 1 and srv.rebinds == 3
+                assert c[C_RESTARTS] == restarts + 1 and srv.sent == 7
                 restarts += 1
             setattr(srv, name, 1 << 29)
             srv.poll()
