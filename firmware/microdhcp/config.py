@@ -34,7 +34,9 @@ class Config:
     :param renew_time: T1 (option 58); default half the lease (RFC 2131 4.4.5).
     :param rebind_time: T2 (option 59); default 7/8 of the lease.
     :param offer_hold: Seconds an offered address stays reserved for its client.
-    :param decline_hold: Seconds a declined address stays out of the pool (RFC 2131 4.3.3).
+    :param decline_hold: Seconds a declined address stays out of the pool (RFC 2131 4.3.3). Every
+                         time in seconds is 1 to 2**30 - 1; what would end past second 2**30 - 1 of
+                         the server clock ends there: never (docs/configuration.md).
     :param routers: Routers (option 3): a list or a comma-separated string.
     :param dns: DNS servers (option 6).
     :param domain: Domain name (option 15).

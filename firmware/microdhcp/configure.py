@@ -49,22 +49,6 @@ def _ip_list(value, what):
     return [ipv4.parse_ip(v, what) for v in value]
 
 
-def _encode_name(name, what):
-    # RFC 1035 3.1 wire form without compression (RFC 3397 allows, does not require, it).
-    out = bytearray()
-    name = name.strip().rstrip(".")
-    if not name:
-        raise ValueError("%s is empty" % what)
-    for label in name.split("."):
-        lb = label.encode()
-        if not lb or len(lb) > 63:
-            raise ValueError("%s %r has an empty label or one longer than 63 bytes" % (what, name))
-        out.append(len(lb))
-        out.extend(lb)
-    out.append(0)
-    return bytes(out)
-
-
 def _parse_cidr(text, what):
     text = str(text)
     if "/" not in text:
@@ -262,7 +246,21 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     if domain_search:
         if isinstance(domain_search, str):
             domain_search = [s for s in domain_search.replace(" ", "").split(",") if s]
-        opts[_OPT_DOMAIN_SEARCH] = b"".join([_encode_name(s, "search domain") for s in domain_search])
+        # RFC 1035 3.1 wire form without compression (RFC 3397 allows, does not require, it);
+        # written here, not in a function of its own: one use, and a function costs flash.
+        out = bytearray()
+        for name in domain_search:
+            name = name.strip().rstrip(".")
+            if not name:
+                raise ValueError("search domain is empty")
+            for label in name.split("."):
+                lb = label.encode()
+                if not lb or len(lb) > 63:
+                    raise ValueError("search domain %r has an empty label or one longer than 63 bytes" % name)
+                out.append(len(lb))
+                out.extend(lb)
+            out.append(0)
+        opts[_OPT_DOMAIN_SEARCH] = bytes(out)
     rt = _routes(routes, r)
     if rt:
         opts[_OPT_CLASSLESS_ROUTES] = rt

@@ -357,7 +357,8 @@ class Engine:
             if t.state[cl] == _DECLINED:
                 self._event(_EV_NOADDR, -1)
                 return self._drop(_C_EXHAUSTED)
-            # Per-client rate limit: an OFFERED slot's expiry is its last OFFER + offer_hold.
+            # Per-client rate limit: an OFFERED slot's expiry is its last OFFER + offer_hold
+            # (held at NEVER, that OFFER looks older than it is: a hold near 2**30, or ~34 years up).
             if cfg.offer_interval and t.state[cl] == _OFFERED and \
                     now - (t.expiry[cl] - cfg.offer_hold) < cfg.offer_interval:
                 return self._drop(_C_RATE_LIMITED)
@@ -381,6 +382,9 @@ class Engine:
             return self._drop(_C_EXHAUSTED)
         if not self._take(s, cl):
             return self._drop(_C_ID_ARENA_FULL)
+        # A client that holds a lease and asks for none is offered lease_time too, not what is left
+        # of its lease (RFC 2131 4.3.1's first rule): the ACK that follows grants lease_time from
+        # then, and 3.1 step 5 wants the two not to conflict (docs/architecture.md; dnsmasq alike).
         self.lease = self._lease_for() if req.cnt[_LEASE] else cfg.lease_time
         # RFC 4039 section 4: with rapid commit both enabled and asked for, bind at once.
         if cfg.rapid_commit and req.cnt[_RAPID]:
@@ -390,11 +394,16 @@ class Engine:
             if st != _OFFERED:
                 self.n_offered += 1
             t.state[s] = _OFFERED
+            # Held through second now + offer_hold, at most NEVER (offer_hold may be 2**30 - 1, and
+            # `now` grows), as _bind holds a lease: from 2**30 a board's ints are heap objects.
+            x = _NEVER - now
+            if cfg.offer_hold < x:
+                x = cfg.offer_hold
             vt = _fast
             if vt is not None:
-                vt.timer(t, s, now + cfg.offer_hold)   # set_timer's twin (no Python call)
+                vt.timer(t, s, now + x)   # set_timer's twin (no Python call)
             else:
-                t.set_timer(s, now + cfg.offer_hold)
+                t.set_timer(s, now + x)
         if self.on_event is not None:
             self.on_event(_EV_OFFER, s)
         self.counters[_C_OFFER] += 1
@@ -588,7 +597,10 @@ class Engine:
         self.counters[_C_DECLINE] += 1
         self._event(_EV_DECLINED, s)
         t.state[s] = _DECLINED
-        t.set_timer(s, now + self.cfg.decline_hold)
+        x = _NEVER - now            # the quarantine ends at most at NEVER, as in _discover
+        if self.cfg.decline_hold < x:
+            x = self.cfg.decline_hold
+        t.set_timer(s, now + x)
         if not t.flags[s] & _F_RESERVED:
             t.clear_key(s)
         self._commit(s, now)

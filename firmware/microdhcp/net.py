@@ -47,6 +47,8 @@ _SERVE_BATCH = const(32)       # serve_forever() owns the loop, so it may drain 
 # poll() events that mean the socket is gone: HUP, or NVAL (0x20) as lwIP reports a closed socket.
 # Not POLLERR: Linux may raise it for a UDP socket that is still usable.
 _CLOSED = getattr(select, "POLLHUP", 16) | 0x20
+_C_RECEIVED = const(0)         # codes.C_RECEIVED: engine.counters[_C_RECEIVED], every datagram handled
+_COUNT_RESTART = const(0x20000000)   # engine._COUNT_RESTART: counters start again from 0 at 2**29
 
 
 # Looked up once: getattr with a default, where the name is missing (the unix port's errno has no
@@ -64,13 +66,6 @@ def _would_block(e):
 
 class PortInUse(OSError):
     pass
-
-
-def _port_in_use_message(iface):
-    return ("UDP port 67 is already in use%s. Another DHCP server holds it: on ESP32 and Pico W "
-            "that is the firmware's own server, started when the access point comes up. Bind before "
-            "ap.active(True) (see boards/), or stop the other server (on Linux: dnsmasq, dhcpd, kea, "
-            "NetworkManager's shared mode)." % ((" on " + iface) if iface else ""))
 
 
 class Server:
@@ -163,7 +158,11 @@ class Server:
         except OSError as e:
             s.close()
             if e.args and e.args[0] == errno.EADDRINUSE:
-                raise PortInUse(errno.EADDRINUSE, _port_in_use_message(self.iface))
+                raise PortInUse(errno.EADDRINUSE, "UDP port 67 is already in use%s. Another DHCP server holds it: "
+                                "on ESP32 and Pico W that is the firmware's own server, started when the access point "
+                                "comes up. Bind before ap.active(True) (see boards/), or stop the other server (on "
+                                "Linux: dnsmasq, dhcpd, kea, NetworkManager's shared mode)."
+                                % ((" on " + self.iface) if self.iface else ""))
             if e.args and e.args[0] in (errno.EACCES, getattr(errno, "EPERM", 1)):
                 raise OSError(e.args[0], "binding UDP port 67 needs root (or CAP_NET_BIND_SERVICE)")
             raise
@@ -462,6 +461,19 @@ class Server:
         """Handles the datagrams waiting (up to `batch`) and due expiries. Returns how many
         datagrams were read. Waits up to timeout_ms for the first one."""
         now = self.clock.now()
+        c = self.engine.counters
+        # Every counter starts again from 0 when one reaches 2**29, as the engine's do when
+        # `received` does (from 2**30 a board's ints are heap objects): the engine's in the tick
+        # below (counted in its counters[codes.C_RESTARTS]) and ours here, at the same moment.
+        # `received` is taken one early: else handle()'s own tick (for a timer due at the batch's
+        # first datagram) could restart the engine's without ours. Ours are checked too: errors
+        # grow without datagrams (a socket that keeps failing), and sent would go on after a
+        # restart in a tick of the application's own.
+        if c[_C_RECEIVED] + 1 | self.sent | self.send_errors | self.recv_errors | self.recv_nomem | \
+                self.empty | self.rebinds | self.internal_errors >= _COUNT_RESTART:
+            c[_C_RECEIVED] = _COUNT_RESTART
+            self.sent = self.send_errors = self.recv_errors = self.recv_nomem = self.empty = self.rebinds = \
+                self.internal_errors = 0
         try:
             self.engine.tick(now)
         except Exception as e:  # an expiry's on_event that raised: as in _step, count, log, go on

@@ -48,6 +48,25 @@ def send(e, data, now=0):
     return k.parse(e.tx, n)
 
 
+def send_locked(e, data, now=0):
+    """send() with handle() under micropython.heap_lock() where there is one (MicroPython): a
+    handle() that makes a heap object raises MemoryError, as on a board's locked serve path
+    (net.Server._batch). Set e.on_event = None first: the harness's event log appends."""
+    try:
+        from micropython import heap_lock, heap_unlock
+    except ImportError:
+        heap_lock = heap_unlock = None
+    if heap_lock is None:
+        n = e.handle(data, now, e.tx)
+    else:
+        heap_lock()
+        try:
+            n = e.handle(data, now, e.tx)
+        finally:
+            heap_unlock()
+    return k.parse(e.tx, n) if n else None
+
+
 def discover(e, client=1, now=0, options=(), **kw):
     return send(e, k.msg(k.DISCOVER, client, options, **kw), now)
 

@@ -24,6 +24,25 @@ def test_rfc2131_s4_3_3_decline_quarantines_address():
     assert r["yiaddr"] == x
 
 
+def test_decline_hold_past_never_is_held_at_never_with_the_heap_locked():
+    """The quarantine's end, now + decline_hold, stays at or below codes.NEVER (2**30 - 1), as a
+    lease's does (engine._bind): from 2**30 it is a heap int on a 32-bit board, which handle() may
+    not make (its heap is locked here). decline_hold may be up to 2**30 - 1 (configure.py): past
+    NEVER the address stays out of the pool at NEVER, a timer that never fires (leases.next_due)."""
+    from microdhcp.codes import NEVER
+    for hold, now in ((600, NEVER - 100), (NEVER, 5)):
+        e = h.engine(pool=("192.168.4.10", "192.168.4.11"), decline_hold=hold)
+        x = h.dora(e, 1, now)["yiaddr"]
+        e.on_event = None
+        assert h.send_locked(e, k.msg(k.DECLINE, 1, ((50, x), (54, h.SERVER))), now + 1) is None
+        s = h.slot_of(e, x)
+        assert h.state(e, x) == "declined" and e.table.expiry[s] == NEVER, (hold, e.table.expiry[s])
+        e.tick(NEVER)                                               # never due
+        assert h.state(e, x) == "declined"
+        assert h.send_locked(e, k.msg(k.DISCOVER, 2, ((50, x),)), now + 2)["yiaddr"] != x
+        assert max(e.table.expiry) <= NEVER
+
+
 def test_rfc2131_s4_3_3_decline_of_offer():
     """4.3.3: a DECLINE of an offered (not yet bound) address also quarantines it."""
     e = h.engine(decline_hold=100)

@@ -126,6 +126,43 @@ def test_rfc2131_s4_3_1_offer_hold():
     assert h.kinds(e).count(EV_OFFER) == 2
 
 
+def test_offer_to_a_bound_client_carries_the_lease_its_ack_grants():
+    """4.3.1's first rule would offer a bound client that asks for no lease time what is left of
+    its lease; 3.1 step 5 wants the ACK's parameters not to conflict with the OFFER's, and the ACK
+    grants lease_time from its REQUEST (not shortened), so the OFFER says lease_time, as dnsmasq's
+    does (docs/architecture.md)."""
+    e = h.engine(lease_time=3600)
+    x = h.dora(e, 1, 0)["yiaddr"]
+    offer = h.discover(e, 1, 3000)                          # 600 s left
+    assert offer["yiaddr"] == x and k.be32(offer["options"][51]) == 3600
+    ack = h.request_selecting(e, 1, x, 3001)
+    assert k.be32(ack["options"][51]) == 3600 and e.table.expiry[h.slot_of(e, x)] == 3001 + 3600
+
+
+def test_offer_hold_past_never_is_held_at_never_with_the_heap_locked():
+    """The offer's expiry, now + offer_hold, stays at or below codes.NEVER (2**30 - 1), as a lease's
+    does (engine._bind): from 2**30 it is a heap int on a 32-bit board, which handle() may not make
+    (its heap is locked here) and which every later handle() would read (the heap's first timer).
+    offer_hold may be up to 2**30 - 1 (configure.py), and `now` grows with uptime: past NEVER the
+    offer is held at NEVER, a timer that never fires (leases.next_due: due at a `now` past it, and
+    `now` stays below 2**30), and the client is still served."""
+    from microdhcp.codes import NEVER
+    for hold, now in ((30, NEVER - 10), (NEVER, 5), (NEVER - 5, 5)):
+        e = h.engine(offer_hold=hold)
+        e.on_event = None
+        r = h.send_locked(e, k.msg(k.DISCOVER, 1, ()), now)
+        assert r is not None and r["type"] == k.OFFER, (hold, now)
+        x = r["yiaddr"]
+        assert e.table.expiry[h.slot_of(e, x)] == NEVER, (hold, now, e.table.expiry[h.slot_of(e, x)])
+        e.tick(NEVER)                                               # never due
+        assert h.state(e, x) == "offered"
+        r = h.send_locked(e, k.msg(k.DISCOVER, 1, ()), now + 1)      # offered again: held again
+        assert r["yiaddr"] == x and e.table.expiry[h.slot_of(e, x)] == NEVER
+        r = h.send_locked(e, k.msg(k.REQUEST, 1, ((50, x), (54, h.SERVER))), now + 2)
+        assert r["type"] == k.ACK and h.state(e, x) == "bound"
+        assert max(e.table.expiry) <= NEVER
+
+
 def test_rfc2131_s4_3_1_offer_event_and_slot():
     """4.3.1: the offer is reported with the slot of the offered address."""
     e = h.engine()

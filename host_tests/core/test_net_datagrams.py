@@ -11,6 +11,7 @@ import harness as h
 from microdhcp.config import Config
 from microdhcp.engine import Engine
 from microdhcp.net import Server
+from microdhcp import status
 
 _MP = sys.implementation.name == "micropython"
 
@@ -436,5 +437,57 @@ def test_a_read_error_is_counted_as_one_not_as_an_empty_datagram():
         srv.poll(100)
         assert srv.recv_errors == 1 and srv.empty == 0, (srv.recv_errors, srv.empty)
         assert [m["xid"] for m in r.replies(1)] == [bytes((7, 7, 7, 82))]   # the datagram behind it is served
+    finally:
+        r.close()
+
+
+def test_shell_counters_start_again_with_the_engines():
+    # The shell's counters start again from 0 with the engine's (at 2**29 datagrams; counted in
+    # engine.counters[C_RESTARTS]), at the same moment: from 2**30 each would be a heap int on a
+    # 32-bit board, and sent stays at most `received`. poll() takes `received` one early, so that
+    # the engine's restart falls in poll's own tick, not in handle()'s. Those that grow without
+    # datagrams (a socket that keeps failing), or sent after a restart in a tick of the
+    # application's own, start every counter again themselves when one reaches 2**29, at the next
+    # poll.
+    from microdhcp.codes import C_RESTARTS
+    import microdhcp.engine as eng
+    import microdhcp.net as net
+    if hasattr(net, "_COUNT_RESTART"):             # CPython keeps private constants
+        assert net._COUNT_RESTART == eng._COUNT_RESTART == 1 << 29
+    names = ("sent", "send_errors", "recv_errors", "recv_nomem", "empty", "rebinds", "internal_errors")
+    r = Rig()
+    try:
+        srv = r.srv
+        c = r.e.counters
+        for i, name in enumerate(names):
+            setattr(srv, name, i + 1)
+        srv.sent = (1 << 29) - 2
+        c[0] = (1 << 29) - 2                       # received
+        r.send(_discover(90))
+        r.settle()
+        assert srv.poll(100) == 1 and c[C_RESTARTS] == 0 and c[0] == srv.sent == (1 << 29) - 1
+        r.send(_discover(91))
+        r.settle()
+        assert srv.poll(100) == 1                  # its tick restarts the engine's counters, and ours
+        assert c[C_RESTARTS] == 1 and c[0] == 1 and status.counter(r.e, "offer") == 1
+        assert [getattr(srv, n) for n in names] == [1, 0, 0, 0, 0, 0, 0], [getattr(srv, n) for n in names]
+        assert [m["xid"] for m in r.replies(2)] == [bytes((7, 7, 7, 90)), bytes((7, 7, 7, 91))]
+        for name in ("recv_errors", "recv_nomem", "empty", "rebinds", "internal_errors", "sent", "send_errors"):
+            srv.rebinds = 3
+            restarts = c[C_RESTARTS]
+            if name == "sent":
+                srv.sent = 7
+                c[0] = 1 << 29
+                r.e.tick(0)                        # the application's own tick restarts the engine's alone
+                assert c[C_RESTARTS] == restarts + 1 and srv.sent == 7
+                restarts += 1
+            setattr(srv, name, 1 << 29)
+            srv.poll()
+            assert c[C_RESTARTS] == restarts + 1, name
+            assert [getattr(srv, n) for n in names] == [0] * len(names), (name, [getattr(srv, n) for n in names])
+            assert c[0] == 0
+        r.send(_discover(92))                      # and serving goes on
+        r.settle()
+        assert srv.poll(100) == 1 and srv.sent == 1 and c[0] == 1
     finally:
         r.close()
