@@ -133,6 +133,20 @@ def test_a_negative_number_is_a_usage_error_that_says_the_range(runtime):
         assert _said(r, "--option code '%s' must be a whole number from 1 to 254" % bad), (bad, r.stderr)
 
 
+@pytest.mark.parametrize("runtime", ["python3", "micropython"])
+def test_special_use_dns_names_are_refused_before_serving(runtime):
+    # localhost and invalid always answer the loopback address and NXDOMAIN (RFC 6761 6.3, 6.4),
+    # so a --domain, --dns-name or --dns-host name ending so could never answer: exit 2 with the
+    # flag and why, before any socket is opened (the --domain one was a traceback once serving).
+    exe, env = _host_command(runtime)
+    for args, flag, name in ((["--names", "--domain", "home.localhost"], "--domain", "home.localhost"),
+                             (["--portal", "--dns-name", "Invalid"], "--dns-name", "Invalid")):
+        r = subprocess.run([exe, "-m", "microdhcp", "--address", "192.168.4.1/24"] + args, env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert _said(r, "bad configuration: %s %r ends in a special-use name (RFC 6761: localhost is the loopback address, "
+                        "invalid does not exist); pick another" % (flag, name)), (args, r.stderr)
+
+
 def test_numeric_flags_take_whole_numbers_in_a_range_no_narrower_than_configs():
     # Text that is not a whole number, or one outside the flag's range: the same usage error.
     # _RANGES only words it: Config refuses just below and just above each range, so the command

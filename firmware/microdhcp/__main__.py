@@ -187,6 +187,8 @@ def kit_opts(opts):
     own = dns.one_label(opts.get("--dns-name", "microdhcp"), "--dns-name")
     opts["--dns-host"] = [tuple(_pair(h, "--dns-host")) for h in opts.get("--dns-host", ())]
     dns.host_table(opts["--dns-host"], own)
+    if "--domain" in opts:
+        dns.not_special(opts["--domain"], "--domain")
     ip = opts["--address"].split("/")[0]
     if "--dns" not in opts:
         opts["--dns"] = ip

@@ -98,7 +98,16 @@ def one_label(name, what):
     if not ok:
         raise ValueError("%s %r is not a host name: give one label of letters, digits and hyphens (up to 63, "
                          "no hyphen at either end); it answers as NAME and NAME.DOMAIN" % (what, name))
+    not_special(name, what)
     return bytes([len(name)]) + name.encode()
+
+
+def not_special(name, what):
+    # handle() answers localhost names with 127.0.0.1 and invalid names NXDOMAIN before any of
+    # ours (RFC 6761 6.3, 6.4): a name or a domain ending so could never answer. Construction only.
+    if name.strip(".").rsplit(".", 1)[-1].lower() in ("localhost", "invalid"):
+        raise ValueError("%s %r ends in a special-use name (RFC 6761: localhost is the loopback address, "
+                         "invalid does not exist); pick another" % (what, name))
 
 
 def host_table(hosts, own):
@@ -170,6 +179,8 @@ class Responder:
         self.mode = mode
         self.address = bytes(address)
         self.engine = engine
+        if domain:
+            not_special(domain, "domain")
         self.domain = _encode_labels(domain) if domain else b""
         self.own = one_label(own_name, "own_name") if own_name else b""
         # The configuration's names (host_table): they answer before a lease's name (a client

@@ -196,6 +196,24 @@ def test_configured_hosts_checked_at_construction():
         raise AssertionError("accepted own_name %r" % bad)
 
 
+def test_special_use_names_are_refused_at_construction():
+    # localhost and invalid always answer the loopback address and NXDOMAIN (RFC 6761 6.3, 6.4):
+    # a configured host, an own name or a domain of that name could never answer, so each is
+    # refused with a message that says why, in any case.
+    for kw, what in (({"hosts": [("localhost", "192.168.4.2")]}, "DNS host name"),
+                     ({"hosts": [("Invalid", "192.168.4.2")]}, "DNS host name"),
+                     ({"own_name": "LOCALHOST"}, "own_name"),
+                     ({"domain": "invalid"}, "domain"), ({"domain": "home.localhost."}, "domain")):
+        try:
+            captive(**kw)
+        except ValueError as e:
+            assert what in str(e) and "RFC 6761" in str(e), (kw, str(e))
+            continue
+        raise AssertionError("accepted %r" % (kw,))
+    # Names that only hold those words are fine.
+    captive(hosts=[("localhost2", "192.168.4.2")], own_name="invalids", domain="localhost.lan")
+
+
 def test_reverse_lookups_answer_the_names_of_their_addresses():
     # PTR for d.c.b.a.in-addr.arpa (RFC 1035 3.5): a bound lease's hostname (names mode), the
     # server's own name, a configured name; under the domain when there is one. Names mode:
