@@ -73,7 +73,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     if isinstance(address, str) and "/" in address:
         address, p = address.split("/", 1)
         if not p.isdigit():
-            raise ValueError("address prefix %r is not a number (write 192.168.4.1/24)" % p)
+            raise ValueError("address prefix %r is not /8 to /30 (write 192.168.4.1/24)" % p)
         prefix = int(p)
     cfg.server = ipv4.parse_ip(address, "server address")
     if prefix is None:

@@ -64,6 +64,11 @@ def test_config_bad_captive_portal():
 
 def test_config_other_errors():
     has(err(address="192.168.4.1/31"), "/8 to /30")
+    # Not a number at all, or a negative one: the same range, not "is not a number" for -5.
+    for p in ("-5", "x", ""):
+        m = err(address="192.168.4.1/" + p)
+        has(m, repr(p), "/8 to /30", "192.168.4.1/24")
+        assert "not a number" not in m, m
     has(err(address="192.168.4.300/24"), "0-255")
     has(err(reservations=[("02:00:00:00:01", "192.168.4.20")]), "not a MAC address", "02:00:00:00:00:01")
     has(err(routers=["10.0.0.1"]), "router 10.0.0.1", "not in 192.168.4.0/24")
