@@ -164,7 +164,13 @@ def test_client_counts_from_the_command_line_are_checked_by_argparse(capsys):
     p = dc.build_parser()
     for argv, flag in ((["client", "--iface", "lo", "--offer-window", "-1"], "--offer-window"),
                        (["swarm", "--iface", "lo", "-n", "2", "--tries", "-1"], "--tries"),
-                       (["swarm", "--iface", "lo", "-n", "2", "--tries", "x"], "--tries")):
+                       (["swarm", "--iface", "lo", "-n", "2", "--tries", "x"], "--tries"),
+                       # the same range for the other counts and times (a negative --wait or
+                       # --timeout was taken as given, a negative -n made no client and no error)
+                       (["probe", "--iface", "lo", "--wait", "-1"], "--wait"),
+                       (["client", "--iface", "lo", "--timeout", "-5"], "--timeout"),
+                       (["swarm", "--iface", "lo", "-n", "-2"], "-n"),
+                       (["swarm", "--iface", "lo", "-n", "2", "--timeout", "-1"], "--timeout")):
         with pytest.raises(SystemExit) as e:
             p.parse_args(argv)
         err = capsys.readouterr().err

@@ -625,7 +625,8 @@ def swarm(args):
 
 
 def _count(text):
-    # A count or time that reaches Client() (offer_window, discover_tries): its range there.
+    # A count or a time in seconds: the range Client() takes for its own (offer_window,
+    # discover_tries), used for every count and time of the command line.
     try:
         n = int(text)
     except ValueError:
@@ -640,7 +641,7 @@ def build_parser():
     sub = p.add_subparsers(dest="cmd", required=True)
     pr = sub.add_parser("probe", help="list every DHCP server on the segment")
     pr.add_argument("--iface", required=True)
-    pr.add_argument("--wait", type=int, default=3, help="offer window, seconds (default 3)")
+    pr.add_argument("--wait", type=_count, default=3, help="offer window, seconds (default 3)")
     pr.add_argument("--mac", help="chaddr (default: the interface's MAC)")
     pr.add_argument("--client-id", help="option 61 as hex (default: 01 + MAC)")
     pr.add_argument("--hostname")
@@ -659,13 +660,13 @@ def build_parser():
     cp.add_argument("--arp-wait", type=float, default=1.0, help="ARP probe time, seconds (default 1)")
     cp.add_argument("--offer-window", type=_count, default=0)
     cp.add_argument("--address", help="remembered address: start in INIT-REBOOT (RFC 2131 3.2)")
-    cp.add_argument("--timeout", type=int, default=0, help="give up (exit 2) without a lease after S s")
+    cp.add_argument("--timeout", type=_count, default=0, help="give up (exit 2) without a lease after S s")
     sw = sub.add_parser("swarm", help="N clients with distinct MACs: DORA, renew, release")
     sw.add_argument("--iface", required=True)
-    sw.add_argument("-n", type=int, required=True)
+    sw.add_argument("-n", type=_count, required=True)
     sw.add_argument("--renew", action="store_true", help="renew once bound (before T1)")
     sw.add_argument("--tries", type=_count, default=4, help="DISCOVER tries per client (0: no limit)")
-    sw.add_argument("--timeout", type=int, default=60)
+    sw.add_argument("--timeout", type=_count, default=60)
     sw.add_argument("--json", action="store_true")
     return p
 
