@@ -447,6 +447,22 @@ def test_item3_a_password_wpa2_cannot_take_is_refused_not_opened(boards, passwor
     assert not st["ap_up"] and st["ap_security"] is None and st["app_sockets"] == 0, st
 
 
+@pytest.mark.parametrize("board,flavour,override,words", [
+    ("esp32_ap", "esp32", "del SSID", "SSID must be"), ("rp2_pico_w", "pico_w", "SSID = 'x' * 33", "SSID must be"),
+    ("esp32_ap", "esp32", "PASSWORD = 12345678", "PASSWORD must be"),
+    ("rp2_pico_w", "pico_w", "CHANNEL = '6'", "CHANNEL must be"), ("esp32_ap", "esp32", "CHANNEL = 262", "CHANNEL must be")])
+def test_an_ap_setting_the_firmware_would_refuse_or_cut_is_said_at_start_up(boards, board, flavour, override, words):
+    # A missing SSID was an AttributeError, a number for PASSWORD a TypeError; a text CHANNEL or a
+    # 33-byte SSID went to the firmware (TypeError there, or cut to fit: core/test_board_config.py).
+    b = boards(board, flavour, {}, override)
+    b.serving()
+    text = "\n".join(b.console)
+    assert "access point not started: " + words in text and "NOT SERVING" in text, text
+    assert "Traceback" not in text, text
+    st = b.state()
+    assert not st["ap_up"] and st["app_sockets"] == 0, st
+
+
 @pytest.mark.parametrize("delay,device,bcast", [("1200", "ap", "255.255.255.255"), ("never", None, "192.168.4.255")])
 def test_item4_ifname_none_until_the_netif_exists(boards, delay, device, bcast):
     # ESP32 config('ifname') is None until ESP-IDF has made the netif (network_common.c:329-335);

@@ -93,12 +93,18 @@ def ap_settings(network, c, pico):
     Security is always passed explicitly: without it ESP32 keeps the AP as it was (open on a fresh
     board: ports/esp32/network_wlan.c:565-579 sets authmode only from security=/authmode=), and
     Pico W keeps what rp2 set at boot, WPA2 with the key "picoW123" (ports/rp2/main.c:196-197)."""
+    # Counted in bytes, as the firmware stores them: a longer SSID or key is cut to fit, not refused
+    # (ESP32: SSID 32 bytes, key 63, ports/esp32/network_wlan.c:555, :576; cyw43: 32 and 64,
+    # cyw43-driver src/cyw43.h:431-434, :445-448), and the AP would differ from config.py.
+    ssid = getattr(c, "SSID", None)
+    if not isinstance(ssid, str) or not 0 < len(ssid.encode()) <= 32:
+        return "SSID must be 1 to 32 bytes of text"
     kw = {"ssid": c.SSID}
     pw = getattr(c, "PASSWORD", None)
     wlan = network.WLAN
     if pw:
-        if not 8 <= len(pw) <= 63:
-            return "PASSWORD must be 8 to 63 characters for WPA2 (it is %d)" % len(pw)
+        if not isinstance(pw, str) or not 7 < len(pw.encode()) < 64:
+            return "PASSWORD must be 8 to 63 bytes of text for WPA2 (\"\": open)"
         # Pico W: cyw43's WPA2-AES. ESP32: WLAN.SEC_WPA2 from v1.23 (ports/esp32/network_wlan.c:805);
         # before that only the module constant network.AUTH_WPA2_PSK (modnetwork_globals.h:29,
         # v1.20.0 line 25).
@@ -114,8 +120,13 @@ def ap_settings(network, c, pico):
         # from v1.23 on both ports (extmod/network_cyw43.c:587); 0 is CYW43_AUTH_OPEN
         # (cyw43_ll.h:170) and ESP-IDF's WIFI_AUTH_OPEN (network.AUTH_OPEN on ESP32).
         kw["security"] = getattr(wlan, "SEC_OPEN", getattr(network, "AUTH_OPEN", 0))
-    if getattr(c, "CHANNEL", None):
-        kw["channel"] = c.CHANNEL
+    # Both firmwares keep the channel in a byte (network_wlan.c:582: 262 is channel 6; cyw43.h:418-420)
+    # and cyw43 sets it without reading the answer (cyw43-driver src/cyw43_ll.c:2233).
+    ch = getattr(c, "CHANNEL", None)
+    if ch is not None:
+        if type(ch) is not int or not 0 < ch < 15:
+            return "CHANNEL must be 1 to 14, or None"
+        kw["channel"] = ch
     # ESP32: how many stations the AP admits (ports/esp32/network_wlan.c:627-630, max_clients ->
     # ESP-IDF's max_connection); left out, ESP-IDF's own default holds (10 as ESP-IDF v5.5.1
     # documents it, docs/boards.md). cyw43 has no such setting (extmod/network_cyw43.c config).
@@ -123,8 +134,8 @@ def ap_settings(network, c, pico):
     if mc is not None:
         if pico:
             return "MAX_CLIENTS is an ESP32 setting: the Pico W's firmware has none; remove it"
-        if not isinstance(mc, int) or isinstance(mc, bool) or mc < 1:
-            return "MAX_CLIENTS must be a whole number of stations, 1 or more (it is %r)" % (mc,)
+        if type(mc) is not int or mc < 1:
+            return "MAX_CLIENTS must be a whole number of stations, 1 or more"
         kw["max_clients"] = mc
     return kw
 
@@ -469,14 +480,12 @@ def _pico_free_port(b, network, ap, accept):
         sta = network.WLAN(network.STA_IF).active()
     except (AttributeError, OSError, ValueError):
         sta = False
+    held = "UDP port 67 still held after ap.active(False) (the firmware's DHCP server keeps it there before v1.28)"
     if sta:
-        b.port_error = ("the AP was up before main.py and UDP port 67 is still held after ap.active(False) "
-                        "(the firmware's DHCP server keeps it there before v1.28); WLAN.deinit() would free "
-                        "it but end the station link: start the AP from main.py only, power-cycle, or use "
-                        "firmware v1.28+")
+        b.port_error = ("the AP was up before main.py: %s; WLAN.deinit() would free it but end the station "
+                        "link: start the AP from main.py only, power-cycle, or use firmware v1.28+" % held)
         return False
-    log("microdhcp: UDP port 67 still held after ap.active(False) (the firmware's DHCP server keeps it "
-        "there before v1.28): WLAN.deinit()")
+    log("microdhcp: %s: WLAN.deinit()" % held)
     ap.deinit()
     return b.bind(accept, 0)
 
