@@ -30,8 +30,7 @@ _LIMITED = b"\xff\xff\xff\xff"
 _CYW43_WPA2_AES = 0x00400004
 
 
-def log(line):
-    print(line)
+log = print     # one line to the console (tests and the kit replace or pass it on)
 
 
 # config.py names that belong to the board, not to the server (every other capitalised name is a
@@ -56,6 +55,10 @@ def make_config(c):
     try:
         return Config(**kw)
     except TypeError as e:
+        # ADDRESS is Config's one required argument: its absence is a TypeError in words of no use
+        # on a board ("function missing required positional argument #1").
+        if "address" not in kw:
+            raise ValueError('config.py needs ADDRESS, e.g. "192.168.4.1/24"')
         if "keyword" not in str(e):
             raise
         # Config names the unknown keyword (in quotes, on both runtimes): name it as config.py
@@ -112,7 +115,7 @@ def ap_settings(network, c, pico):
         if sec is None:
             sec = getattr(network, "AUTH_WPA2_PSK", None)
         if sec is None:
-            return "this firmware names no WPA2 security mode; refusing to start an open access point"
+            return "this firmware names no WPA2 mode"     # (every ESP32 version has AUTH_WPA2_PSK)
         kw["key"] = pw
         kw["security"] = sec
     else:

@@ -62,3 +62,24 @@ def test_channel_out_of_range_or_not_a_number_is_said():
     for good in (1, 6, 13, 14):
         assert _settings(SSID="ap", PASSWORD="", CHANNEL=good)["channel"] == good
     assert "channel" not in _settings(SSID="ap", PASSWORD="", CHANNEL=None)   # the firmware's default
+
+
+def test_a_config_py_without_address_names_it():
+    # Config's address is its one required argument: without ADDRESS in config.py the board
+    # stopped with "function missing required positional argument #1" (MicroPython's words) or
+    # "missing 1 required positional argument: 'address'" (CPython's).
+    class UserConfig:
+        SSID = "ap"
+        POOL = ("192.168.4.2", "192.168.4.254")
+    for value in (None, "absent"):
+        if value is None:
+            UserConfig.ADDRESS = None
+        elif hasattr(UserConfig, "ADDRESS"):
+            del UserConfig.ADDRESS
+        try:
+            board.make_config(UserConfig)
+            raise AssertionError("no error")
+        except ValueError as e:
+            assert "ADDRESS" in str(e) and "192.168.4.1/24" in str(e), str(e)
+    UserConfig.ADDRESS = "192.168.4.1/24"
+    assert board.make_config(UserConfig).pool_size == 253
