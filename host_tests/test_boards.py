@@ -291,6 +291,8 @@ def test_pico_w_out_of_udp_pcbs_falls_back(boards):
     b = boards("rp2_pico_w", "pico_w", {"MICRODHCP_SIM_STA": "up", "MICRODHCP_SIM_PCBS": "2"})
     text = "\n".join(b.console)
     assert "cannot open UDP port 67" in text and "NOT SERVING" in text, text
+    # In words (errors.describe), as every start-up message: it said "OSError(12,)" (MicroPython's repr).
+    assert "cannot open UDP port 67: ENOMEM" in text and "OSError" not in text, text
 
 
 # --- lwIP socket behaviours ------------------------------------------------------------------

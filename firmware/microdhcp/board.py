@@ -294,8 +294,10 @@ class Board:
                 raise _no_room(self.cfg) from None
             except OSError as e:
                 # rp2 lwIP: ENOMEM when its 5 UDP pcbs are all taken (mDNS holds one from
-                # power-up, DHCP client, DNS; extmod/lwip-include/lwipopts_common.h:70).
-                self.port_error = "cannot open UDP port 67: %r" % (e,)
+                # power-up, DHCP client, DNS; extmod/lwip-include/lwipopts_common.h:70). In words,
+                # not MicroPython's "OSError(12,)".
+                from microdhcp.errors import describe
+                self.port_error = "cannot open UDP port 67: " + describe(e)
                 return False
             self.port_error = None
             return True

@@ -83,3 +83,25 @@ def test_a_config_py_without_address_names_it():
             assert "ADDRESS" in str(e) and "192.168.4.1/24" in str(e), str(e)
     UserConfig.ADDRESS = "192.168.4.1/24"
     assert board.make_config(UserConfig).pool_size == 253
+
+
+def test_a_socket_that_cannot_be_opened_is_said_in_words():
+    # Board.bind: an OSError other than EADDRINUSE (rp2 lwIP: ENOMEM, its 5 UDP pcbs taken) is the
+    # NOT SERVING reason; it read "OSError(12,)" on MicroPython. errors.describe words it.
+    from microdhcp.config import Config
+
+    class UserConfig:
+        pass
+
+    b = board.Board(UserConfig, Config("192.168.4.1/24"))
+    real = board.Server
+
+    def no_pcb(*args, **kwargs):
+        raise OSError(12)
+
+    board.Server = no_pcb
+    try:
+        assert b.bind() is False
+    finally:
+        board.Server = real
+    assert b.port_error == "cannot open UDP port 67: ENOMEM", b.port_error
