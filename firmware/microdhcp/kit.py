@@ -86,7 +86,8 @@ def run_board(b, portal=True, http_port=80, on_credentials=None, domain=None):
                           hosts=getattr(c, "DNS_HOSTS", None) or ())
         dns_server = DnsServer(r, iface=b.device, log=board.log)
     except (OSError, ValueError, MemoryError) as x:
-        board.log("microdhcp: no DNS (%r); DHCP goes on" % (x,))
+        from microdhcp.errors import describe       # in words: "EADDRINUSE", not "OSError(112,)"
+        board.log("microdhcp: no DNS (%s); DHCP goes on" % describe(x))
     web = None
     try:
         from microdhcp.web import Portal

@@ -274,6 +274,60 @@ def test_a_board_kit_whose_dns_or_web_part_finds_no_heap_still_serves_dhcp():
             sys.modules["microdhcp.web"] = real_web
     text = "\n".join(lines)
     assert Dhcp.serves == 1 and FakeBoard.closed == 1, (Dhcp.serves, text)
-    assert "no DNS (MemoryError" in text and "no HTTP (MemoryError" in text, text
+    assert "no DNS (memory allocation failed" in text and "no HTTP (MemoryError" in text, text
     assert "kit serving 192.168.4.0/24: dns off, http off" in text, text
     assert "frozen if the heap is short" in text, text
+
+
+def test_a_board_kit_whose_dns_port_is_taken_says_it_in_words():
+    # kit.run_board: UDP 53 already held is said through errors.describe ("EADDRINUSE: ..."), as
+    # the board's other start-up messages are; it read "OSError(112,)" on an ESP32.
+    import errno
+    import microdhcp.dnsserver as dnsserver
+    import microdhcp.board as board
+    from microdhcp.config import Config
+
+    def taken(*args, **kwargs):
+        raise OSError(errno.EADDRINUSE)
+
+    clock = h.Now()
+
+    class Dhcp:
+        async def serve(self):
+            clock.t = 10
+
+    class UserConfig:
+        RUN_SECONDS = 5
+
+    class FakeBoard:
+        c = UserConfig
+        server = Dhcp()
+        device = None
+
+        def __init__(self):
+            self.cfg = Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.19"))
+            self.engine = h.engine()
+            self.clock = clock
+
+        def open_store(self):
+            pass
+
+        def close(self):
+            pass
+
+    lines = []
+    real_log, real_dns, real_web = board.log, dnsserver.DnsServer, sys.modules.get("microdhcp.web")
+    board.log = lines.append
+    dnsserver.DnsServer = taken
+    sys.modules["microdhcp.web"] = None      # no microdot: an ImportError, said too
+    try:
+        kit.run_board(FakeBoard())
+    finally:
+        board.log = real_log
+        dnsserver.DnsServer = real_dns
+        if real_web is None:
+            del sys.modules["microdhcp.web"]
+        else:
+            sys.modules["microdhcp.web"] = real_web
+    text = "\n".join(lines)
+    assert "microdhcp: no DNS (EADDRINUSE" in text and "OSError" not in text, text
