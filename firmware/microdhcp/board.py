@@ -190,11 +190,14 @@ class StationFilter:
         self.macs = bytes(out)
 
     def _known(self, rx):
+        # byte by byte: a slice compare would allocate two bytes objects per station and packet
         m = self.macs
         for p in range(0, len(m), 6):
-            if m[p] == rx[_CHADDR] and m[p + 1] == rx[_CHADDR + 1] and m[p + 2] == rx[_CHADDR + 2] and \
-                    m[p + 3] == rx[_CHADDR + 3] and m[p + 4] == rx[_CHADDR + 4] and m[p + 5] == rx[_CHADDR + 5]:
-                return True
+            i = 0
+            while m[p + i] == rx[_CHADDR + i]:
+                i += 1
+                if i == 6:
+                    return True
         return False
 
     def __call__(self, engine, rx, n):

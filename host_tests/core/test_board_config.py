@@ -105,3 +105,37 @@ def test_a_socket_that_cannot_be_opened_is_said_in_words():
     finally:
         board.Server = real
     assert b.port_error == "cannot open UDP port 67: ENOMEM", b.port_error
+
+
+def test_station_filter_answers_associated_stations_only():
+    # board.StationFilter (Pico W; ESP32 without SO_BINDTODEVICE): a request whose chaddr is an
+    # associated station's MAC passes, one that shares only its first five bytes does not; the
+    # list (cyw43 [(mac,)], ESP32 [(mac, ip)]) is read again on a miss at most once a second.
+    macs = [b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02", b"\xaa\xbb\xcc\xdd\xee\xff"]
+
+    class AP:
+        reads = 0
+        stations = [(macs[0],), (macs[1], None)]
+
+        def status(self, what):
+            AP.reads += 1
+            return AP.stations
+
+    t = [0]
+    f = board.StationFilter(AP(), ticks_ms=lambda: t[0], ticks_diff=lambda a, b: a - b)
+
+    def request(mac, htype=1, hlen=6):
+        rx = bytearray(300)
+        rx[0], rx[1], rx[2] = 1, htype, hlen
+        rx[28:34] = mac
+        return rx
+
+    assert f(None, request(macs[1]), 300) and f(None, request(macs[0]), 300)
+    assert AP.reads == 1
+    assert not f(None, request(macs[1][:5] + b"\x03"), 300)             # a miss: no new read yet
+    assert not f(None, request(macs[2]), 300) and AP.reads == 1
+    AP.stations = AP.stations + [(macs[2], "192.168.4.9")]
+    t[0] = 1000                                                         # a second later: read again
+    assert f(None, request(macs[2]), 300) and AP.reads == 2
+    assert not f(None, request(macs[2], htype=6), 300)                  # not Ethernet/Wi-Fi
+    assert not f(None, request(macs[0]), 33)                            # too short for a chaddr
