@@ -136,7 +136,7 @@ def ap_settings(network, c, pico):
     mc = getattr(c, "MAX_CLIENTS", None)
     if mc is not None:
         if pico:
-            return "MAX_CLIENTS is an ESP32 setting: the Pico W's firmware has none; remove it"
+            return "MAX_CLIENTS is an ESP32 setting: remove it"
         if type(mc) is not int or mc < 1:
             return "MAX_CLIENTS must be a whole number of stations, 1 or more"
         kw["max_clients"] = mc
@@ -407,7 +407,7 @@ class Board:
         """EADDRINUSE: someone else holds UDP 67 (on ESP32/Pico W the firmware's own server).
         Serve nothing, leave that server in place, and say so on the console and the LED."""
         msg = ("microdhcp: NOT SERVING. %s\nmicrodhcp: fallback: the firmware's own DHCP server (if any) "
-               "keeps answering; fix the cause and reset the board." % (self.port_error,))
+               "answers; fix the cause and reset the board." % (self.port_error,))
         log(msg)
         led = self._led()
         n = 0
