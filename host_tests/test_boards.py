@@ -291,6 +291,8 @@ def test_pico_w_out_of_udp_pcbs_falls_back(boards):
     b = boards("rp2_pico_w", "pico_w", {"MICRODHCP_SIM_STA": "up", "MICRODHCP_SIM_PCBS": "2"})
     text = "\n".join(b.console)
     assert "cannot open UDP port 67" in text and "NOT SERVING" in text, text
+    # In words (errors.describe), as every start-up message: it said "OSError(12,)" (MicroPython's repr).
+    assert "cannot open UDP port 67: ENOMEM" in text and "OSError" not in text, text
 
 
 # --- lwIP socket behaviours ------------------------------------------------------------------
@@ -445,6 +447,22 @@ def test_item3_a_password_wpa2_cannot_take_is_refused_not_opened(boards, passwor
     assert "access point not started" in text and "NOT SERVING" in text, text
     st = b.state()
     assert not st["ap_up"] and st["ap_security"] is None and st["app_sockets"] == 0, st
+
+
+@pytest.mark.parametrize("board,flavour,override,words", [
+    ("esp32_ap", "esp32", "del SSID", "SSID must be"), ("rp2_pico_w", "pico_w", "SSID = 'x' * 33", "SSID must be"),
+    ("esp32_ap", "esp32", "PASSWORD = 12345678", "PASSWORD must be"),
+    ("rp2_pico_w", "pico_w", "CHANNEL = '6'", "CHANNEL must be"), ("esp32_ap", "esp32", "CHANNEL = 262", "CHANNEL must be")])
+def test_an_ap_setting_the_firmware_would_refuse_or_cut_is_said_at_start_up(boards, board, flavour, override, words):
+    # A missing SSID was an AttributeError, a number for PASSWORD a TypeError; a text CHANNEL or a
+    # 33-byte SSID went to the firmware (TypeError there, or cut to fit: core/test_board_config.py).
+    b = boards(board, flavour, {}, override)
+    b.serving()
+    text = "\n".join(b.console)
+    assert "access point not started: " + words in text and "NOT SERVING" in text, text
+    assert "Traceback" not in text, text
+    st = b.state()
+    assert not st["ap_up"] and st["app_sockets"] == 0, st
 
 
 @pytest.mark.parametrize("delay,device,bcast", [("1200", "ap", "255.255.255.255"), ("never", None, "192.168.4.255")])

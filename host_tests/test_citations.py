@@ -54,6 +54,9 @@ FACTS = (
     ("py/smallint.h", 37, 42, "MP_SMALL_INT_MIN"),                       # 31-bit small ints
     ("extmod/vfs_posix_file.c", 351, 351, "mp_sys_stdout_obj"),          # unix sys.stdout is a stream
     ("shared/runtime/sys_stdio_mphal.c", 108, 108, "mp_stream_write_obj"),   # ... and on the boards
+    ("ports/esp32/network_wlan.c", 555, 555, "MIN(len, sizeof(cfg.ap.ssid))"),        # a longer SSID cut
+    ("ports/esp32/network_wlan.c", 576, 576, "MIN(len, sizeof(cfg.ap.password) - 1)"),  # ... a key too
+    ("ports/esp32/network_wlan.c", 582, 582, "uint8_t channel = mp_obj_get_int"),     # a channel in a byte
 )
 
 

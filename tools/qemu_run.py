@@ -178,6 +178,7 @@ NOT_ON_QEMU = {
         "UDP sockets (microdhcp.dnsserver imports socket)",
     # Whole modules (the key is the module): they import socket, which this port does not have.
     "test_kit": "UDP sockets",
+    "test_board_config": "UDP sockets (microdhcp.board imports net)",
     "test_net_datagrams": "UDP sockets",
     "test_web": "TCP sockets (the portal's HTTP over loopback)",
 }

@@ -3,7 +3,7 @@
 # Copied to the board's root by `make deploy BOARD=esp32_captive PORT=...`; read by main.py at boot.
 
 SSID = "microdhcp-setup"            # the access point's network name
-PASSWORD = "change-me-please"       # WPA2, 8-63 characters; "" or None for an open AP
+PASSWORD = "change-me-please"       # WPA2, 8-63 characters (bytes in UTF-8); "" or None for an open AP
 CHANNEL = 6                         # 1-13
 MAX_CLIENTS = None                  # stations the AP admits; None: ESP-IDF's default (10); at most 15
 

@@ -3,7 +3,7 @@
 # point running microdhcp. Copied to the board's root by `make deploy BOARD=rp2_pico_w PORT=...`.
 
 SSID = "microdhcp"                  # the access point's network name
-PASSWORD = "change-me-please"       # WPA2, 8-63 characters; "" or None for an open AP (set explicitly)
+PASSWORD = "change-me-please"       # WPA2, 8-63 characters (bytes in UTF-8); "" or None for an open AP (set explicitly)
 CHANNEL = None                      # None: the firmware's default
 
 ADDRESS = "192.168.4.1/24"          # the board's address on the AP, and the subnet served

@@ -3,7 +3,7 @@
 # kit. Copied to the board's root by `make deploy BOARD=rp2_pico_w_captive PORT=...`.
 
 SSID = "microdhcp-setup"            # the access point's network name
-PASSWORD = "change-me-please"       # WPA2, 8-63 characters; "" or None for an open AP
+PASSWORD = "change-me-please"       # WPA2, 8-63 characters (bytes in UTF-8); "" or None for an open AP
 CHANNEL = None                      # None: the firmware's default
 
 ADDRESS = "192.168.4.1/24"          # the board's address on the AP, and the subnet served

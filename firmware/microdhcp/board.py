@@ -30,8 +30,7 @@ _LIMITED = b"\xff\xff\xff\xff"
 _CYW43_WPA2_AES = 0x00400004
 
 
-def log(line):
-    print(line)
+log = print     # one line to the console (tests and the kit replace or pass it on)
 
 
 # config.py names that belong to the board, not to the server (every other capitalised name is a
@@ -56,6 +55,10 @@ def make_config(c):
     try:
         return Config(**kw)
     except TypeError as e:
+        # ADDRESS is Config's one required argument: its absence is a TypeError in words of no use
+        # on a board ("function missing required positional argument #1").
+        if "address" not in kw:
+            raise ValueError('config.py needs ADDRESS, e.g. "192.168.4.1/24"')
         if "keyword" not in str(e):
             raise
         # Config names the unknown keyword (in quotes, on both runtimes): name it as config.py
@@ -93,12 +96,18 @@ def ap_settings(network, c, pico):
     Security is always passed explicitly: without it ESP32 keeps the AP as it was (open on a fresh
     board: ports/esp32/network_wlan.c:565-579 sets authmode only from security=/authmode=), and
     Pico W keeps what rp2 set at boot, WPA2 with the key "picoW123" (ports/rp2/main.c:196-197)."""
+    # Counted in bytes, as the firmware stores them: a longer SSID or key is cut to fit, not refused
+    # (ESP32: SSID 32 bytes, key 63, ports/esp32/network_wlan.c:555, :576; cyw43: 32 and 64,
+    # cyw43-driver src/cyw43.h:431-434, :445-448), and the AP would differ from config.py.
+    ssid = getattr(c, "SSID", None)
+    if not isinstance(ssid, str) or not 0 < len(ssid.encode()) <= 32:
+        return "SSID must be 1 to 32 bytes of text"
     kw = {"ssid": c.SSID}
     pw = getattr(c, "PASSWORD", None)
     wlan = network.WLAN
     if pw:
-        if not 8 <= len(pw) <= 63:
-            return "PASSWORD must be 8 to 63 characters for WPA2 (it is %d)" % len(pw)
+        if not isinstance(pw, str) or not 7 < len(pw.encode()) < 64:
+            return "PASSWORD must be 8 to 63 bytes of text for WPA2 (\"\": open)"
         # Pico W: cyw43's WPA2-AES. ESP32: WLAN.SEC_WPA2 from v1.23 (ports/esp32/network_wlan.c:805);
         # before that only the module constant network.AUTH_WPA2_PSK (modnetwork_globals.h:29,
         # v1.20.0 line 25).
@@ -106,7 +115,7 @@ def ap_settings(network, c, pico):
         if sec is None:
             sec = getattr(network, "AUTH_WPA2_PSK", None)
         if sec is None:
-            return "this firmware names no WPA2 security mode; refusing to start an open access point"
+            return "this firmware names no WPA2 mode"     # (every ESP32 version has AUTH_WPA2_PSK)
         kw["key"] = pw
         kw["security"] = sec
     else:
@@ -114,17 +123,22 @@ def ap_settings(network, c, pico):
         # from v1.23 on both ports (extmod/network_cyw43.c:587); 0 is CYW43_AUTH_OPEN
         # (cyw43_ll.h:170) and ESP-IDF's WIFI_AUTH_OPEN (network.AUTH_OPEN on ESP32).
         kw["security"] = getattr(wlan, "SEC_OPEN", getattr(network, "AUTH_OPEN", 0))
-    if getattr(c, "CHANNEL", None):
-        kw["channel"] = c.CHANNEL
+    # Both firmwares keep the channel in a byte (network_wlan.c:582: 262 is channel 6; cyw43.h:418-420)
+    # and cyw43 sets it without reading the answer (cyw43-driver src/cyw43_ll.c:2233).
+    ch = getattr(c, "CHANNEL", None)
+    if ch is not None:
+        if type(ch) is not int or not 0 < ch < 15:
+            return "CHANNEL must be 1 to 14, or None"
+        kw["channel"] = ch
     # ESP32: how many stations the AP admits (ports/esp32/network_wlan.c:627-630, max_clients ->
     # ESP-IDF's max_connection); left out, ESP-IDF's own default holds (10 as ESP-IDF v5.5.1
     # documents it, docs/boards.md). cyw43 has no such setting (extmod/network_cyw43.c config).
     mc = getattr(c, "MAX_CLIENTS", None)
     if mc is not None:
         if pico:
-            return "MAX_CLIENTS is an ESP32 setting: the Pico W's firmware has none; remove it"
-        if not isinstance(mc, int) or isinstance(mc, bool) or mc < 1:
-            return "MAX_CLIENTS must be a whole number of stations, 1 or more (it is %r)" % (mc,)
+            return "MAX_CLIENTS is an ESP32 setting: remove it"
+        if type(mc) is not int or mc < 1:
+            return "MAX_CLIENTS must be a whole number of stations, 1 or more"
         kw["max_clients"] = mc
     return kw
 
@@ -176,11 +190,14 @@ class StationFilter:
         self.macs = bytes(out)
 
     def _known(self, rx):
+        # byte by byte: a slice compare would allocate two bytes objects per station and packet
         m = self.macs
         for p in range(0, len(m), 6):
-            if m[p] == rx[_CHADDR] and m[p + 1] == rx[_CHADDR + 1] and m[p + 2] == rx[_CHADDR + 2] and \
-                    m[p + 3] == rx[_CHADDR + 3] and m[p + 4] == rx[_CHADDR + 4] and m[p + 5] == rx[_CHADDR + 5]:
-                return True
+            i = 0
+            while m[p + i] == rx[_CHADDR + i]:
+                i += 1
+                if i == 6:
+                    return True
         return False
 
     def __call__(self, engine, rx, n):
@@ -280,8 +297,10 @@ class Board:
                 raise _no_room(self.cfg) from None
             except OSError as e:
                 # rp2 lwIP: ENOMEM when its 5 UDP pcbs are all taken (mDNS holds one from
-                # power-up, DHCP client, DNS; extmod/lwip-include/lwipopts_common.h:70).
-                self.port_error = "cannot open UDP port 67: %r" % (e,)
+                # power-up, DHCP client, DNS; extmod/lwip-include/lwipopts_common.h:70). In words,
+                # not MicroPython's "OSError(12,)".
+                from microdhcp.errors import describe
+                self.port_error = "cannot open UDP port 67: " + describe(e)
                 return False
             self.port_error = None
             return True
@@ -388,7 +407,7 @@ class Board:
         """EADDRINUSE: someone else holds UDP 67 (on ESP32/Pico W the firmware's own server).
         Serve nothing, leave that server in place, and say so on the console and the LED."""
         msg = ("microdhcp: NOT SERVING. %s\nmicrodhcp: fallback: the firmware's own DHCP server (if any) "
-               "keeps answering; fix the cause and reset the board." % (self.port_error,))
+               "answers; fix the cause and reset the board." % (self.port_error,))
         log(msg)
         led = self._led()
         n = 0
@@ -469,14 +488,12 @@ def _pico_free_port(b, network, ap, accept):
         sta = network.WLAN(network.STA_IF).active()
     except (AttributeError, OSError, ValueError):
         sta = False
+    held = "UDP port 67 still held after ap.active(False) (the firmware's DHCP server keeps it there before v1.28)"
     if sta:
-        b.port_error = ("the AP was up before main.py and UDP port 67 is still held after ap.active(False) "
-                        "(the firmware's DHCP server keeps it there before v1.28); WLAN.deinit() would free "
-                        "it but end the station link: start the AP from main.py only, power-cycle, or use "
-                        "firmware v1.28+")
+        b.port_error = ("the AP was up before main.py: %s; WLAN.deinit() would free it but end the station "
+                        "link: start the AP from main.py only, power-cycle, or use firmware v1.28+" % held)
         return False
-    log("microdhcp: UDP port 67 still held after ap.active(False) (the firmware's DHCP server keeps it "
-        "there before v1.28): WLAN.deinit()")
+    log("microdhcp: %s: WLAN.deinit()" % held)
     ap.deinit()
     return b.bind(accept, 0)
 

@@ -8,11 +8,12 @@ import errno
 
 
 def errno_of(e):
-    # MicroPython puts the number in args[0]; CPython also has .errno.
+    # MicroPython puts the number in args[0]; CPython also has .errno. MicroPython answers .errno
+    # with args[0] for every exception (a MemoryError's text too): only an int is a number.
     n = getattr(e, "errno", None)
-    if n is None and getattr(e, "args", None) and isinstance(e.args[0], int):
+    if n is None and getattr(e, "args", None):
         n = e.args[0]
-    return n
+    return n if isinstance(n, int) else None
 
 
 def name_of(n):

@@ -66,7 +66,7 @@ def run_board(b, portal=True, http_port=80, on_credentials=None, domain=None):
     """A board's kit (boards/*_captive/main.py): DHCP on b.server (microdhcp.board.Board, already
     bound), DNS on UDP 53 (captive catch-all with portal=True, else leased names) and HTTP on
     http_port when microdot is installed. A part that cannot start is said on the console and
-    left out; DHCP is served whatever happens to the others. Bounded by config RUN_SECONDS.
+    left out (a MemoryError too); DHCP is served whatever happens to the others. Bounded by config RUN_SECONDS.
     Config DNS_HOSTS: [(name, "a.b.c.d"), ...], names the DNS answers in both modes (dns.Responder's
     hosts); a bad one is said on the console, with DNS left out."""
     from microdhcp import board, dns, status
@@ -85,15 +85,19 @@ def run_board(b, portal=True, http_port=80, on_credentials=None, domain=None):
         r = dns.Responder(dns.CAPTIVE if portal else dns.NAMES, e.server, engine=e, domain=domain,
                           hosts=getattr(c, "DNS_HOSTS", None) or ())
         dns_server = DnsServer(r, iface=b.device, log=board.log)
-    except (OSError, ValueError) as x:
-        board.log("microdhcp: no DNS (%r); DHCP goes on" % (x,))
+    except (OSError, ValueError, MemoryError) as x:
+        from microdhcp.errors import describe       # in words: "EADDRINUSE", not "OSError(112,)"
+        board.log("microdhcp: no DNS (%s); DHCP goes on" % describe(x))
     web = None
     try:
         from microdhcp.web import Portal
         web = Portal(e, fmt_ip(e.server), captive=portal, clock=b.clock, dns=dns_server, dhcp=b.server,
                      port=http_port, on_credentials=on_credentials)
-    except ImportError as x:
-        board.log("microdhcp: no HTTP (%r: install microdot with mip, docs/portal.md); DHCP goes on" % (x,))
+    except (ImportError, MemoryError) as x:
+        # MemoryError: the web part needs ~64 KB of heap loaded from source, more than an ESP32
+        # without PSRAM may have free (docs/portal.md, Figures); DHCP was bound already.
+        board.log("microdhcp: no HTTP (%r: install microdot with mip, frozen if the heap is short, "
+                  "docs/portal.md); DHCP goes on" % (x,))
     board.log("microdhcp: kit serving %s: dns %s, http %s" % (
         b.cfg.subnet_text, ("captive" if portal else "names") if dns_server else "off",
         ("port %d" % http_port) if web else "off"))

@@ -212,3 +212,122 @@ def test_dns_goes_on_after_a_read_that_found_no_memory():
     finally:
         cli.close()
         dnss.close()
+
+
+def test_a_board_kit_whose_dns_or_web_part_finds_no_heap_still_serves_dhcp():
+    # kit.run_board: "a part that cannot start is said on the console and left out; DHCP is served
+    # whatever happens to the others". The web part takes ~64 KB of heap loaded from source
+    # (docs/portal.md), more than an ESP32 without PSRAM may have free: a MemoryError from it (or
+    # from the DNS shell's buffers) ended the board's start-up with DHCP already bound, unserved.
+    import microdhcp.dnsserver as dnsserver
+    from microdhcp.config import Config
+
+    def no_heap(*args, **kwargs):
+        raise MemoryError("memory allocation failed, allocating 4096 bytes")
+
+    class FakeWeb:          # stands for microdhcp.web: its import (microdot) or its Portal
+        Portal = no_heap
+
+    clock = h.Now()
+
+    class Dhcp:
+        serves = 0
+
+        async def serve(self):
+            Dhcp.serves += 1
+            clock.t = 10            # the run ends at the supervisor's next look
+
+    class UserConfig:
+        RUN_SECONDS = 5
+
+    class FakeBoard:
+        c = UserConfig
+        server = Dhcp()
+        device = None
+        closed = 0
+
+        def __init__(self):
+            self.cfg = Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.19"))
+            self.engine = h.engine()
+            self.clock = clock
+
+        def open_store(self):
+            pass
+
+        def close(self):
+            FakeBoard.closed += 1
+
+    import microdhcp.board as board
+    lines = []
+    real_log, real_dns, real_web = board.log, dnsserver.DnsServer, sys.modules.get("microdhcp.web")
+    board.log = lines.append
+    dnsserver.DnsServer = no_heap
+    sys.modules["microdhcp.web"] = FakeWeb
+    try:
+        kit.run_board(FakeBoard())
+    finally:
+        board.log = real_log
+        dnsserver.DnsServer = real_dns
+        if real_web is None:
+            del sys.modules["microdhcp.web"]
+        else:
+            sys.modules["microdhcp.web"] = real_web
+    text = "\n".join(lines)
+    assert Dhcp.serves == 1 and FakeBoard.closed == 1, (Dhcp.serves, text)
+    assert "no DNS (memory allocation failed" in text and "no HTTP (MemoryError" in text, text
+    assert "kit serving 192.168.4.0/24: dns off, http off" in text, text
+    assert "frozen if the heap is short" in text, text
+
+
+def test_a_board_kit_whose_dns_port_is_taken_says_it_in_words():
+    # kit.run_board: UDP 53 already held is said through errors.describe ("EADDRINUSE: ..."), as
+    # the board's other start-up messages are; it read "OSError(112,)" on an ESP32.
+    import errno
+    import microdhcp.dnsserver as dnsserver
+    import microdhcp.board as board
+    from microdhcp.config import Config
+
+    def taken(*args, **kwargs):
+        raise OSError(errno.EADDRINUSE)
+
+    clock = h.Now()
+
+    class Dhcp:
+        async def serve(self):
+            clock.t = 10
+
+    class UserConfig:
+        RUN_SECONDS = 5
+
+    class FakeBoard:
+        c = UserConfig
+        server = Dhcp()
+        device = None
+
+        def __init__(self):
+            self.cfg = Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.19"))
+            self.engine = h.engine()
+            self.clock = clock
+
+        def open_store(self):
+            pass
+
+        def close(self):
+            pass
+
+    lines = []
+    real_log, real_dns, real_web = board.log, dnsserver.DnsServer, sys.modules.get("microdhcp.web")
+    board.log = lines.append
+    dnsserver.DnsServer = taken
+    sys.modules["microdhcp.web"] = None      # no microdot: an ImportError, said too
+    try:
+        kit.run_board(FakeBoard())
+    finally:
+        board.log = real_log
+        dnsserver.DnsServer = real_dns
+        if real_web is None:
+            del sys.modules["microdhcp.web"]
+        else:
+            sys.modules["microdhcp.web"] = real_web
+    text = "\n".join(lines)
+    assert "microdhcp: no DNS (EADDRINUSE" in text and "OSError" not in text, text

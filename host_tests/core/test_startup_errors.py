@@ -133,6 +133,12 @@ def test_describe_names_errors_in_words():
     # Anything else: the error's name, never a bare tuple.
     txt = describe(OSError(EADDRNOTAVAIL))
     assert ("EADDRNOTAVAIL" in txt or "errno 99" in txt) and "(" not in txt.split(":")[0], txt
+    # An error that is not an OSError is its own text: MicroPython answers e.errno with args[0] for
+    # every exception, which made this "errno memory allocation failed, ...".
+    for e, text in ((MemoryError("memory allocation failed, allocating 8 bytes"),
+                     "memory allocation failed, allocating 8 bytes"), (ValueError("bad name"), "bad name"),
+                    (MemoryError(), "MemoryError")):
+        assert describe(e) == text, (describe(e), text)
 
 
 def test_a_server_that_does_not_fit_is_said_as_a_configuration_error():
