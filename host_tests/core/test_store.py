@@ -695,14 +695,15 @@ class CutFile:
 
 class CutFS:
     """The store's `open` and `os`, with `budget` units of work before the disk fails: a byte
-    written is a unit, so is a rename or a remove. fail() raises `error` (a PowerCut, or an
-    OSError such as ENOSPC); after a power cut nothing reaches the disk any more."""
+    written is a unit, so is a rename or a remove under power cuts. fail() raises `error` (an
+    OSError such as ENOSPC), or cuts the power (error None): nothing reaches the disk after."""
 
     def __init__(self, budget, error=None):
         self.budget = budget
         self.error = error
         self.used = 0
         self.dead = False
+        self.failed = False
 
     def spend(self, n):
         if self.dead:
@@ -713,13 +714,15 @@ class CutFS:
         return n
 
     def fail(self):
+        self.failed = True
         if self.error is None:
             self.dead = True
             raise PowerCut()
         raise self.error
 
     def step(self):
-        if self.spend(1) < 1:
+        # A rename or a remove: one unit under power cuts; a full flash does not refuse them.
+        if self.error is None and self.spend(1) < 1:
             self.fail()
 
     def open(self, path, mode="r"):
@@ -838,4 +841,64 @@ def test_a_directory_or_unreadable_file_is_left_alone():
     finally:
         if "open" in S.__dict__:
             del S.open
+        d.clean()
+
+
+def test_power_cut_or_full_flash_at_any_byte_of_a_commit():
+    """A commit appends a record, or (journal full) compacts: a power cut at any byte of either,
+    or at the rename, or ENOSPC there, loses no lease ACKed before it; after ENOSPC the server
+    serves on and the lost write is said (persistent False), no temp file is left."""
+    cfg = {"lease_time": 10 ** 6, "decline_hold": 10 ** 6, "pool": ("192.168.4.10", "192.168.4.17")}
+    d = TmpDir("cutc")
+    try:
+        p = d.file()
+        e, st = opened(p, cfg=cfg, max_records=8)
+        got = {}
+        for c in range(1, 6):
+            got[c] = h.dora(e, c, 10, name(c))["yiaddr"]
+        st.close()
+        base = read(p)
+        cuts = 0
+        for c_new in (6, 7):       # 6 appends (the journal is full then), 7 compacts
+            for error in (None, OSError(28, "No space left on device")):
+                budget = 0
+                while True:
+                    write(p, base)
+                    for f in (p + ".tmp", p + ".bad"):
+                        if exists(f):
+                            os.remove(f)
+                    e1, st1 = opened(p, now=20, cfg=cfg, max_records=8, durable=False)
+                    for c in range(6, c_new):
+                        h.dora(e1, c, 20, name(c))
+                    fs = CutFS(budget, error)
+                    S.open = fs.open
+                    S.os = fs
+                    st1.f = CutFile(fs, st1.f)       # the journal, opened at start-up
+                    try:
+                        h.dora(e1, c_new, 20, name(c_new))
+                        if error is not None:
+                            assert st1.persistent != fs.failed, (budget, st1.problem)
+                    except PowerCut:
+                        pass
+                    finally:
+                        del S.open
+                        S.os = os
+                    st1.close()
+                    if error is not None:
+                        assert not exists(p + ".tmp"), (c_new, budget, st1.count, st1.limit, fs.failed)
+                    e2, st2 = opened(p, now=100, cfg=cfg)
+                    lost = [c for c in range(1, c_new) if bound_addr(e2, c) is None]
+                    assert not lost, "%s at unit %d of client %d's commit: %r lost (%s)" % (
+                        "power cut" if error is None else "ENOSPC", budget, c_new, lost, st2.message)
+                    st2.close()
+                    cuts += 1
+                    if fs.used < budget:
+                        assert st1.compactions == c_new - 6, (c_new, st1.compactions)
+                        break
+                    budget += 1
+        print("store: %d power cuts and full-flash failures in commits, no lease lost" % cuts)
+    finally:
+        if "open" in S.__dict__:
+            del S.open
+        S.os = os
         d.clean()
