@@ -479,10 +479,9 @@ class LeaseStore:
         full = cfg.lease_time if st == _BOUND else cfg.decline_hold
         if left < full:
             left = full
-        t = self._t + left
-        if t > _NEVER or left >= _NEVER:
-            t = _NEVER
-        self.engine.table.set_timer(s, t)
+        t = self._t
+        # Compared before the sum: start + left may pass 2**30 (a heap int on a 32-bit board).
+        self.engine.table.set_timer(s, _NEVER if left >= _NEVER - t else t + left)
 
     def _forget(self, s):
         # s no longer remembers a client: free for anyone (never a reservation here).

@@ -7,7 +7,7 @@ import dhcpkit as k
 from microdhcp import status
 from microdhcp import store as S
 from microdhcp.store import LeaseStore
-from microdhcp.codes import FREE, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED, HW_SIZE, STATE_NAMES
+from microdhcp.codes import FREE, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED, HW_SIZE, STATE_NAMES, NEVER
 import invariants as inv
 from tmpfiles import TmpDir, exists
 from invariants import key_of
@@ -901,4 +901,41 @@ def test_power_cut_or_full_flash_at_any_byte_of_a_commit():
         if "open" in S.__dict__:
             del S.open
         S.os = os
+        d.clean()
+
+
+def test_loading_an_endless_lease_builds_no_big_int():
+    """A lease of NEVER (lease_time 2**30 - 1, the host command's --lease maximum) loaded at a
+    time after 0: start time + seconds left reached 2**30, a heap int on a 32-bit board (and an
+    OverflowError where a port has no long ints). It is held at NEVER, computed with no sum over
+    2**30 (checked under heap_lock on MicroPython; the 32-bit build is the one where it can fail)."""
+    d = TmpDir("never")
+    try:
+        cfg = {"lease_time": NEVER, "decline_hold": NEVER - 5}
+        e, st = opened(d.file(), cfg=cfg)
+        a = h.dora(e, 1, 0, name(1))["yiaddr"]
+        st.close()
+        e2, st2 = opened(d.file(), now=1000, cfg=cfg)
+        s = e2.table.slot_of(e2.cfg.offset(a))
+        assert e2.table.state[s] == BOUND and e2.table.expiry[s] == NEVER, e2.table.expiry[s]
+        rec = bytearray(S.record_size(16))
+        rec[S.R_LEFT] = 0x3F       # 2**30 - 2 seconds left: not NEVER, still past it from 1000
+        rec[S.R_LEFT + 1] = rec[S.R_LEFT + 2] = 0xFF
+        rec[S.R_LEFT + 3] = 0xFE
+        try:
+            import micropython
+            lock, unlock = micropython.heap_lock, micropython.heap_unlock
+        except (ImportError, AttributeError):
+            lock = unlock = None
+        for state in (BOUND, DECLINED):
+            if lock:
+                lock()
+            try:
+                st2._hold(s, rec, state)
+            finally:
+                if unlock:
+                    unlock()
+            assert e2.table.expiry[s] == NEVER, (state, e2.table.expiry[s])
+        st2.close()
+    finally:
         d.clean()
