@@ -301,16 +301,8 @@ class LeaseStore:
         dmg = ""
         err = None
         size = _size(path)
-        try:
-            if size == -2:
-                raise OSError(21)   # EISDIR
-            if size > 0:
-                open(path, "rb").close()
-        except OSError as e:
-            # A directory or a file we may not read is not a damaged lease file: neither moved
-            # aside nor replaced (an unreadable file's leases would be forgotten).
-            err = e
-            size = -2
+        if size == -2:
+            err = OSError(21)       # EISDIR: a directory is no lease file (left alone, below)
         if size == 0:
             # An empty file (made by `touch`, or cut before its header was written) holds no
             # lease and no damage: start a new store in it.
@@ -320,22 +312,30 @@ class LeaseStore:
             ver = bytearray(1)
             try:
                 good, bad, tail, hdr_ok, hl, total = scan(path, self.host_len, self._apply, ver)
-            except Exception as e:   # I/O error or a bug: start with what we have, never fail
+            except (OSError, MemoryError) as e:
+                # A file we may not read, or no heap, is no damaged file: neither moved aside nor
+                # rewritten from what was read (its other leases would be forgotten); read again
+                # at the next start. A directory likewise. Not persistent meanwhile.
+                err = e
+                size = -2
+            except Exception as e:   # a bug (or a header from elsewhere): start with what we have
                 good, bad, tail, hdr_ok, hl = self.loaded, 1, 0, False, 0
                 notes.append("read error: %s" % describe(e, path=path))
-            self.corrupt += bad + (1 if tail else 0) + (0 if hdr_ok else 1)
-            if self.corrupt:
-                # compact() moves it aside only once the recovered file is whole: a power cut
-                # or a full flash in between must not lose what it still holds.
-                self._kept = "left in place"
-                dmg = "damaged lease file (%s%d bad records, %d stray tail bytes) " % (
-                    "" if hdr_ok else "bad header, ", bad, tail)
-            else:
-                self.count = good
-                # Clean and in today's format: keep appending; else rewrite (drops skipped records).
-                rewrite = self.skipped > 0 or good > self.limit or hl != self.host_len or ver[0] != VERSION
-                if ver[0] != VERSION:
-                    notes.append("converted from lease file version %d" % ver[0])
+            if err is None:
+                self.corrupt += bad + (1 if tail else 0) + (0 if hdr_ok else 1)
+                if self.corrupt:
+                    # compact() moves it aside only once the recovered file is whole: a power
+                    # cut or a full flash in between must not lose what it still holds.
+                    self._kept = "left in place"
+                    dmg = "damaged lease file (%s%d bad records, %d stray tail bytes) " % (
+                        "" if hdr_ok else "bad header, ", bad, tail)
+                else:
+                    self.count = good
+                    # Clean and in today's format: keep appending; else rewrite (drops skipped
+                    # records).
+                    rewrite = self.skipped > 0 or good > self.limit or hl != self.host_len or ver[0] != VERSION
+                    if ver[0] != VERSION:
+                        notes.append("converted from lease file version %d" % ver[0])
         elif size == -1:
             notes.append("no lease file yet")
         if err is None:

@@ -939,3 +939,39 @@ def test_loading_an_endless_lease_builds_no_big_int():
         st2.close()
     finally:
         d.clean()
+
+
+def test_no_memory_while_loading_is_not_damage():
+    """A MemoryError while the file is read (a board's heap, not the file) is no damage: the
+    file is neither moved aside nor rewritten from the records read so far (that lost every
+    lease after the failure at the next start); the store is not persistent and says why."""
+    d = TmpDir("nomemload")
+    try:
+        p = d.file()
+        e, st = opened(p)
+        got = {}
+        for c in range(1, 7):
+            got[c] = h.dora(e, c, 0, name(c))["yiaddr"]
+        st.close()
+        data = read(p)
+        e2 = new_engine()
+        st2 = LeaseStore(p, e2)
+        real = st2._apply
+        seen = [0]
+
+        def apply(rec, hl):
+            seen[0] += 1
+            if seen[0] == 5:
+                raise MemoryError("memory allocation failed, allocating 64 bytes")
+            real(rec, hl)
+        st2._apply = apply
+        msg = st2.load(0)
+        assert not st2.persistent and "memory" in st2.problem, msg
+        assert read(p) == data and not exists(p + ".bad") and not exists(p + ".tmp"), msg
+        st2.close()
+        e3, st3 = opened(p, now=10)
+        lost = [c for c in got if bound_addr(e3, c) != got[c]]
+        assert not lost and st3.corrupt == 0, (lost, st3.message)
+        st3.close()
+    finally:
+        d.clean()
