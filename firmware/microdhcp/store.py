@@ -299,7 +299,7 @@ class LeaseStore:
                     pass
         rewrite = True
         dmg = ""
-        err = None
+        err = None   # type: Exception | None
         size = _size(path)
         if size == -2:
             err = OSError(21)       # EISDIR: a directory is no lease file (left alone, below)
