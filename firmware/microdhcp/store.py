@@ -192,19 +192,13 @@ def scan(path, host_len, cb, version=None):
 
 
 def _size(path):
-    # -> the file's size, or -1 when there is none (os.stat is on every runtime; index 6 is size).
+    # -> the file's size, -1 when there is none, -2 for a directory (no lease file; its size
+    # reads 0 on littlefs and FAT). os.stat is on every runtime: st_mode at 0, st_size at 6.
     try:
-        return os.stat(path)[6]
+        s = os.stat(path)
     except OSError:
         return -1
-
-
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
+    return -2 if s[0] & 0x4000 else s[6]   # S_IFDIR (extmod/vfs_lfsx.c, vfs_fat.c st_mode)
 
 
 def _remove(path):
@@ -295,8 +289,8 @@ class LeaseStore:
         path = self.path
         # An interrupted compaction: a finished temp file replaces a missing journal (FAT-style
         # remove-then-rename); next to an existing journal it is unfinished and dropped.
-        if _exists(self.tmp):
-            if _exists(path):
+        if _size(self.tmp) != -1:
+            if _size(path) != -1:
                 _remove(self.tmp)
             else:
                 try:
@@ -304,7 +298,11 @@ class LeaseStore:
                 except OSError:
                     pass
         rewrite = True
+        dmg = ""
+        err = None   # type: Exception | None
         size = _size(path)
+        if size == -2:
+            err = OSError(21)       # EISDIR: a directory is no lease file (left alone, below)
         if size == 0:
             # An empty file (made by `touch`, or cut before its header was written) holds no
             # lease and no damage: start a new store in it.
@@ -314,41 +312,46 @@ class LeaseStore:
             ver = bytearray(1)
             try:
                 good, bad, tail, hdr_ok, hl, total = scan(path, self.host_len, self._apply, ver)
-            except Exception as e:   # I/O error or a bug: start with what we have, never fail
+            except (OSError, MemoryError) as e:
+                # A file we may not read, or no heap, is no damaged file: neither moved aside nor
+                # rewritten from what was read (its other leases would be forgotten); read again
+                # at the next start. A directory likewise. Not persistent meanwhile.
+                err = e
+                size = -2
+            except Exception as e:   # a bug (or a header from elsewhere): start with what we have
                 good, bad, tail, hdr_ok, hl = self.loaded, 1, 0, False, 0
                 notes.append("read error: %s" % describe(e, path=path))
-            self.corrupt += bad + (1 if tail else 0) + (0 if hdr_ok else 1)
-            if self.corrupt:
-                self.bad_path = path + ".bad"
-                _remove(self.bad_path)
-                try:
-                    os.rename(path, self.bad_path)
-                    kept = "kept as " + self.bad_path
-                except OSError as e:
-                    self.bad_path = None
-                    kept = "could not be kept (%s); it is overwritten" % describe(e, path=path + ".bad")
-                notes.append("damaged lease file (%s%d bad records, %d stray tail bytes) %s"
-                             % ("" if hdr_ok else "bad header, ", bad, tail, kept))
-            else:
-                self.count = good
-                # Clean and in today's format: keep appending; else rewrite (drops skipped records).
-                rewrite = self.skipped > 0 or good > self.limit or hl != self.host_len or ver[0] != VERSION
-                if ver[0] != VERSION:
-                    notes.append("converted from lease file version %d" % ver[0])
-        else:
+            if err is None:
+                self.corrupt += bad + (1 if tail else 0) + (0 if hdr_ok else 1)
+                if self.corrupt:
+                    # compact() moves it aside only once the recovered file is whole: a power
+                    # cut or a full flash in between must not lose what it still holds.
+                    self._kept = "left in place"
+                    dmg = "damaged lease file (%s%d bad records, %d stray tail bytes) " % (
+                        "" if hdr_ok else "bad header, ", bad, tail)
+                else:
+                    self.count = good
+                    # Clean and in today's format: keep appending; else rewrite (drops skipped
+                    # records).
+                    rewrite = self.skipped > 0 or good > self.limit or hl != self.host_len or ver[0] != VERSION
+                    if ver[0] != VERSION:
+                        notes.append("converted from lease file version %d" % ver[0])
+        elif size == -1:
             notes.append("no lease file yet")
-        if rewrite:
+        if err is None:
             try:
-                self.compact(now)
+                if rewrite:
+                    self.compact(now, dmg)
+                else:
+                    self.f = open(path, "ab")
             except Exception as e:
-                self.problem = describe(e, path=path)
-                notes.append("cannot write %s: %s (leases will not persist)" % (path, self.problem))
-        else:
-            try:
-                self.f = open(path, "ab")
-            except Exception as e:
-                self.problem = describe(e, path=path)
-                notes.append("cannot open %s: %s (leases will not persist)" % (path, self.problem))
+                err = e
+            if dmg:
+                notes.append(dmg + self._kept)
+        if err is not None:
+            self.problem = describe(err, path=path)
+            notes.append("cannot %s %s: %s (leases will not persist)"
+                         % ("read" if size == -2 else "write", path, self.problem))
         self.persistent = self.f is not None
         if attach:
             self.engine.on_commit = self.commit
@@ -476,10 +479,9 @@ class LeaseStore:
         full = cfg.lease_time if st == _BOUND else cfg.decline_hold
         if left < full:
             left = full
-        t = self._t + left
-        if t > _NEVER or left >= _NEVER:
-            t = _NEVER
-        self.engine.table.set_timer(s, t)
+        t = self._t
+        # Compared before the sum: start + left may pass 2**30 (a heap int on a 32-bit board).
+        self.engine.table.set_timer(s, _NEVER if left >= _NEVER - t else t + left)
 
     def _forget(self, s):
         # s no longer remembers a client: free for anyone (never a reservation here).
@@ -591,10 +593,11 @@ class LeaseStore:
         elif hasattr(os, "sync"):
             os.sync()
 
-    def compact(self, now=-1):
+    def compact(self, now=-1, keep=False):
         """Writes every slot worth keeping to PATH.tmp, then renames it over PATH. A crash at
-        any point leaves either the old journal or the new file whole (docs/leases.md)."""
-        if now >= 0 and now > self.now:
+        any point leaves either the old journal or the new file whole (docs/leases.md).
+        keep (true): the old file is damaged; it goes to PATH.bad just before the rename."""
+        if now > self.now:
             self.now = now
         t = self.engine.table
         if self.f is not None:
@@ -611,14 +614,28 @@ class LeaseStore:
                     self._write(f, self.rec)
                     n += 1
             self._sync(f)
-        finally:
-            f.close()
-        try:
-            os.rename(self.tmp, self.path)
-        except OSError:
-            # FAT cannot rename over a file: remove first; load() finishes a rename cut here.
-            _remove(self.path)
-            os.rename(self.tmp, self.path)
+        except Exception:
+            # Flash full (or no memory): the unfinished temp file's space back; the journal is
+            # untouched.
+            try:
+                f.close()
+            except OSError:
+                pass
+            _remove(self.tmp)
+            raise
+        f.close()
+        if keep:
+            b = self.path + ".bad"
+            _remove(b)
+            try:
+                os.rename(self.path, b)
+                self.bad_path = b
+                self._kept = "kept as " + b
+            except OSError as e:
+                self._kept = "could not be kept (%s); it is overwritten" % describe(e, path=b)
+        # Replaces PATH: POSIX, littlefs (lfs2_rename) and MicroPython's FAT, which removes PATH
+        # first itself (extmod/vfs_fat.c:248-252): load() finishes a rename cut in between.
+        os.rename(self.tmp, self.path)
         if self.durable:
             _sync_dir(self.path)
         self.count = n

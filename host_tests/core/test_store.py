@@ -7,7 +7,7 @@ import dhcpkit as k
 from microdhcp import status
 from microdhcp import store as S
 from microdhcp.store import LeaseStore
-from microdhcp.codes import FREE, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED, HW_SIZE, STATE_NAMES
+from microdhcp.codes import FREE, BOUND, RELEASED, EXPIRED, DECLINED, RESERVED, HW_SIZE, STATE_NAMES, NEVER
 import invariants as inv
 from tmpfiles import TmpDir, exists
 from invariants import key_of
@@ -664,4 +664,314 @@ def test_no_memory_for_a_compaction_loses_no_lease():
     finally:
         if "open" in S.__dict__:
             del S.open
+        d.clean()
+
+
+# --- power cuts and a full flash while a damaged file is recovered ---------------------------
+class PowerCut(BaseException):
+    """The power fails: not an Exception, so no handler in the store can swallow it."""
+
+
+class CutFile:
+    # A file whose writes reach the disk at once (flushed), until the budget runs out.
+    def __init__(self, fs, f):
+        self.fs = fs
+        self.f = f
+
+    def write(self, buf):
+        n = self.fs.spend(len(buf))
+        self.f.write(bytes(buf[:n]))
+        self.f.flush()
+        if n < len(buf):
+            self.fs.fail()
+        return n
+
+    def flush(self):
+        self.f.flush()
+
+    def close(self):
+        self.f.close()
+
+
+class CutFS:
+    """The store's `open` and `os`, with `budget` units of work before the disk fails: a byte
+    written is a unit, so is a rename or a remove under power cuts. fail() raises `error` (an
+    OSError such as ENOSPC), or cuts the power (error None): nothing reaches the disk after."""
+
+    def __init__(self, budget, error=None):
+        self.budget = budget
+        self.error = error
+        self.used = 0
+        self.dead = False
+        self.failed = False
+
+    def spend(self, n):
+        if self.dead:
+            raise PowerCut()
+        if self.budget is not None and self.used + n > self.budget:
+            n = self.budget - self.used
+        self.used += n
+        return n
+
+    def fail(self):
+        self.failed = True
+        if self.error is None:
+            self.dead = True
+            raise PowerCut()
+        raise self.error
+
+    def step(self):
+        # A rename or a remove: one unit under power cuts; a full flash does not refuse them.
+        if self.error is None and self.spend(1) < 1:
+            self.fail()
+
+    def open(self, path, mode="r"):
+        if self.dead:
+            raise PowerCut()
+        f = open(path, mode)
+        return CutFile(self, f) if "r" not in mode else f
+
+    def stat(self, p):
+        return os.stat(p)
+
+    def remove(self, p):
+        self.step()
+        os.remove(p)
+
+    def rename(self, a, b):
+        self.step()
+        os.rename(a, b)
+
+
+def _cut_load(p, fs, cfg):
+    # One start-up with the store's file access through fs; False when the power failed.
+    S.open = fs.open
+    S.os = fs
+    try:
+        e, st = opened(p, now=50, durable=False, cfg=cfg)
+        st.close()
+        return True
+    except PowerCut:
+        return False
+    finally:
+        del S.open
+        S.os = os
+
+
+def test_damaged_file_kept_until_its_rewrite_is_whole():
+    """A damaged file is recovered by a rewrite at start-up. A power cut at any byte of that
+    rewrite (or at a rename), or a full flash, must not lose a lease the damaged file still
+    held: the next start-up finds every one of them (docs/leases.md, crash safety)."""
+    import errno
+    cfg = {"lease_time": 10 ** 6, "decline_hold": 10 ** 6}
+    d = TmpDir("cut")
+    try:
+        p = d.file()
+        e, st = opened(p, cfg=cfg)
+        got = {}
+        for c in range(1, 7):
+            got[c] = h.dora(e, c, 10, name(c))["yiaddr"]
+        st.close()
+        damaged = read(p) + b"L\x02partial"       # a record cut by a power failure
+        cuts = 0
+        for error in (None, OSError(getattr(errno, "ENOSPC", 28), "No space left on device")):
+            budget = 0
+            while True:
+                for f in (p, p + ".tmp", p + ".bad"):
+                    if exists(f):
+                        os.remove(f)
+                write(p, damaged)
+                fs = CutFS(budget, error)
+                done = _cut_load(p, fs, cfg)
+                e2, st2 = opened(p, now=100, cfg=cfg)       # the next start-up, disk whole
+                lost = [c for c in got if bound_addr(e2, c) != got[c]]
+                assert not lost, "%s at unit %d of the recovery: clients %r lost (%s)" % (
+                    "power cut" if error is None else "ENOSPC", budget, lost, st2.message)
+                st2.close()
+                if error is not None:
+                    assert not exists(p + ".tmp"), "ENOSPC at unit %d: the unfinished temp file stays" % budget
+                cuts += 1
+                if fs.used < budget:      # the recovery ran to its end within the budget
+                    assert done
+                    break
+                budget += 1
+        print("store: %d power cuts and full-flash failures in a recovery rewrite, no lease lost" % cuts)
+    finally:
+        if "open" in S.__dict__:
+            del S.open
+        S.os = os
+        d.clean()
+
+
+def test_a_directory_or_unreadable_file_is_left_alone():
+    """A directory, or a file this user may not read, where the lease file should be is not a
+    damaged lease file: it is neither moved aside nor replaced (the leases in an unreadable file
+    would be forgotten, a directory is the user's). The server starts without persistence and
+    says why; the host command then refuses to start (store.persistent is False)."""
+    import errno
+    d = TmpDir("notafile")
+    real = open
+
+    def no_read(path, mode="r"):
+        if path == p and "r" in mode:
+            raise OSError(errno.EACCES, "Permission denied")
+        return real(path, mode)
+    try:
+        p = d.file()
+        os.mkdir(p)
+        e, st = opened(p)
+        assert not st.persistent and "directory" in st.problem, st.message
+        assert "directory" in st.message, st.message
+        assert os.stat(p)[0] & 0x4000 and not exists(p + ".bad") and not exists(p + ".tmp"), os.listdir(d.path)
+        assert h.dora(e, 1, 0)["type"] == k.ACK       # serving all the same
+        st.close()
+        os.rmdir(p)
+        e, st = opened(p)
+        h.dora(e, 1, 0, name(1))
+        st.close()
+        data = read(p)
+        S.open = no_read
+        try:
+            e, st = opened(p)
+        finally:
+            del S.open
+        assert not st.persistent and "permission denied" in st.problem, st.message
+        assert read(p) == data and not exists(p + ".bad") and not exists(p + ".tmp"), os.listdir(d.path)
+        st.close()
+    finally:
+        if "open" in S.__dict__:
+            del S.open
+        d.clean()
+
+
+def test_power_cut_or_full_flash_at_any_byte_of_a_commit():
+    """A commit appends a record, or (journal full) compacts: a power cut at any byte of either,
+    or at the rename, or ENOSPC there, loses no lease ACKed before it; after ENOSPC the server
+    serves on and the lost write is said (persistent False), no temp file is left."""
+    cfg = {"lease_time": 10 ** 6, "decline_hold": 10 ** 6, "pool": ("192.168.4.10", "192.168.4.17")}
+    d = TmpDir("cutc")
+    try:
+        p = d.file()
+        e, st = opened(p, cfg=cfg, max_records=8)
+        got = {}
+        for c in range(1, 6):
+            got[c] = h.dora(e, c, 10, name(c))["yiaddr"]
+        st.close()
+        base = read(p)
+        cuts = 0
+        for c_new in (6, 7):       # 6 appends (the journal is full then), 7 compacts
+            for error in (None, OSError(28, "No space left on device")):
+                budget = 0
+                while True:
+                    write(p, base)
+                    for f in (p + ".tmp", p + ".bad"):
+                        if exists(f):
+                            os.remove(f)
+                    e1, st1 = opened(p, now=20, cfg=cfg, max_records=8, durable=False)
+                    for c in range(6, c_new):
+                        h.dora(e1, c, 20, name(c))
+                    fs = CutFS(budget, error)
+                    S.open = fs.open
+                    S.os = fs
+                    st1.f = CutFile(fs, st1.f)       # the journal, opened at start-up
+                    try:
+                        h.dora(e1, c_new, 20, name(c_new))
+                        if error is not None:
+                            assert st1.persistent != fs.failed, (budget, st1.problem)
+                    except PowerCut:
+                        pass
+                    finally:
+                        del S.open
+                        S.os = os
+                    st1.close()
+                    if error is not None:
+                        assert not exists(p + ".tmp"), (c_new, budget, st1.count, st1.limit, fs.failed)
+                    e2, st2 = opened(p, now=100, cfg=cfg)
+                    lost = [c for c in range(1, c_new) if bound_addr(e2, c) is None]
+                    assert not lost, "%s at unit %d of client %d's commit: %r lost (%s)" % (
+                        "power cut" if error is None else "ENOSPC", budget, c_new, lost, st2.message)
+                    st2.close()
+                    cuts += 1
+                    if fs.used < budget:
+                        assert st1.compactions == c_new - 6, (c_new, st1.compactions)
+                        break
+                    budget += 1
+        print("store: %d power cuts and full-flash failures in commits, no lease lost" % cuts)
+    finally:
+        if "open" in S.__dict__:
+            del S.open
+        S.os = os
+        d.clean()
+
+
+def test_loading_an_endless_lease_builds_no_big_int():
+    """A lease of NEVER (lease_time 2**30 - 1, the host command's --lease maximum) loaded at a
+    time after 0: start time + seconds left reached 2**30, a heap int on a 32-bit board (and an
+    OverflowError where a port has no long ints). It is held at NEVER, computed with no sum over
+    2**30 (checked under heap_lock on MicroPython; the 32-bit build is the one where it can fail)."""
+    d = TmpDir("never")
+    try:
+        cfg = {"lease_time": NEVER, "decline_hold": NEVER - 5}
+        e, st = opened(d.file(), cfg=cfg)
+        a = h.dora(e, 1, 0, name(1))["yiaddr"]
+        st.close()
+        e2, st2 = opened(d.file(), now=1000, cfg=cfg)
+        s = e2.table.slot_of(e2.cfg.offset(a))
+        assert e2.table.state[s] == BOUND and e2.table.expiry[s] == NEVER, e2.table.expiry[s]
+        rec = bytearray(S.record_size(16))
+        rec[S.R_LEFT] = 0x3F       # 2**30 - 2 seconds left: not NEVER, still past it from 1000
+        rec[S.R_LEFT + 1] = rec[S.R_LEFT + 2] = 0xFF
+        rec[S.R_LEFT + 3] = 0xFE
+        try:
+            import micropython
+            lock, unlock = micropython.heap_lock, micropython.heap_unlock
+        except (ImportError, AttributeError):
+            lock = unlock = None
+        for state in (BOUND, DECLINED):
+            if lock:
+                lock()
+            try:
+                st2._hold(s, rec, state)
+            finally:
+                if unlock:
+                    unlock()
+            assert e2.table.expiry[s] == NEVER, (state, e2.table.expiry[s])
+        st2.close()
+    finally:
+        d.clean()
+
+
+def test_no_memory_while_loading_is_not_damage():
+    """A MemoryError while the file is read (a board's heap, not the file) is no damage: the
+    file is neither moved aside nor rewritten from the records read so far (that lost every
+    lease after the failure at the next start); the store is not persistent and says why."""
+    d = TmpDir("nomemload")
+    try:
+        p = d.file()
+        e, st = opened(p)
+        got = {}
+        for c in range(1, 7):
+            got[c] = h.dora(e, c, 0, name(c))["yiaddr"]
+        st.close()
+        data = read(p)
+        e2 = new_engine()
+        st2 = LeaseStore(p, e2)
+        real = st2._apply
+        seen = [0]
+
+        def apply(rec, hl):
+            seen[0] += 1
+            if seen[0] == 5:
+                raise MemoryError("memory allocation failed, allocating 64 bytes")
+            real(rec, hl)
+        st2._apply = apply
+        msg = st2.load(0)
+        assert not st2.persistent and "memory" in st2.problem, msg
+        assert read(p) == data and not exists(p + ".bad") and not exists(p + ".tmp"), msg
+        st2.close()
+        e3, st3 = opened(p, now=10)
+        lost = [c for c in got if bound_addr(e3, c) != got[c]]
+        assert not lost and st3.corrupt == 0, (lost, st3.message)
+        st3.close()
+    finally:
         d.clean()
