@@ -219,7 +219,6 @@ def test_a_board_kit_whose_dns_or_web_part_finds_no_heap_still_serves_dhcp():
     # whatever happens to the others". The web part takes ~64 KB of heap loaded from source
     # (docs/portal.md), more than an ESP32 without PSRAM may have free: a MemoryError from it (or
     # from the DNS shell's buffers) ended the board's start-up with DHCP already bound, unserved.
-    import microdhcp.dnsserver as dnsserver
     from microdhcp.config import Config
 
     def no_heap(*args, **kwargs):
@@ -257,22 +256,7 @@ def test_a_board_kit_whose_dns_or_web_part_finds_no_heap_still_serves_dhcp():
         def close(self):
             FakeBoard.closed += 1
 
-    import microdhcp.board as board
-    lines = []
-    real_log, real_dns, real_web = board.log, dnsserver.DnsServer, sys.modules.get("microdhcp.web")
-    board.log = lines.append
-    dnsserver.DnsServer = no_heap
-    sys.modules["microdhcp.web"] = FakeWeb
-    try:
-        kit.run_board(FakeBoard())
-    finally:
-        board.log = real_log
-        dnsserver.DnsServer = real_dns
-        if real_web is None:
-            del sys.modules["microdhcp.web"]
-        else:
-            sys.modules["microdhcp.web"] = real_web
-    text = "\n".join(lines)
+    text = _run_board(FakeBoard(), no_heap, FakeWeb)
     assert Dhcp.serves == 1 and FakeBoard.closed == 1, (Dhcp.serves, text)
     assert "no DNS (memory allocation failed" in text and "no HTTP (MemoryError" in text, text
     assert "kit serving 192.168.4.0/24: dns off, http off" in text, text
@@ -283,8 +267,6 @@ def test_a_board_kit_whose_dns_port_is_taken_says_it_in_words():
     # kit.run_board: UDP 53 already held is said through errors.describe ("EADDRINUSE: ..."), as
     # the board's other start-up messages are; it read "OSError(112,)" on an ESP32.
     import errno
-    import microdhcp.dnsserver as dnsserver
-    import microdhcp.board as board
     from microdhcp.config import Config
 
     def taken(*args, **kwargs):
@@ -315,13 +297,22 @@ def test_a_board_kit_whose_dns_port_is_taken_says_it_in_words():
         def close(self):
             pass
 
+    text = _run_board(FakeBoard(), taken, None)     # web None: no microdot, an ImportError, said too
+    assert "microdhcp: no DNS (EADDRINUSE" in text and "OSError" not in text, text
+
+
+def _run_board(fake, dns_server, web):
+    # kit.run_board(fake) with DnsServer replaced by dns_server and microdhcp.web by web (None: an
+    # ImportError); returns what it logged, one line each.
+    import microdhcp.dnsserver as dnsserver
+    import microdhcp.board as board
     lines = []
     real_log, real_dns, real_web = board.log, dnsserver.DnsServer, sys.modules.get("microdhcp.web")
     board.log = lines.append
-    dnsserver.DnsServer = taken
-    sys.modules["microdhcp.web"] = None      # no microdot: an ImportError, said too
+    dnsserver.DnsServer = dns_server
+    sys.modules["microdhcp.web"] = web
     try:
-        kit.run_board(FakeBoard())
+        kit.run_board(fake)
     finally:
         board.log = real_log
         dnsserver.DnsServer = real_dns
@@ -329,5 +320,4 @@ def test_a_board_kit_whose_dns_port_is_taken_says_it_in_words():
             del sys.modules["microdhcp.web"]
         else:
             sys.modules["microdhcp.web"] = real_web
-    text = "\n".join(lines)
-    assert "microdhcp: no DNS (EADDRINUSE" in text and "OSError" not in text, text
+    return "\n".join(lines)
