@@ -48,10 +48,28 @@ def make_config(c):
     (Board.use_subnet_broadcast)."""
     kw = {}
     for name in dir(c):
-        if name[0] != "_" and name == name.upper() and name not in _BOARD_NAMES:
-            v = getattr(c, name)
-            if v is not None:
-                kw[name.lower()] = v
+        if name[0] == "_":
+            continue
+        v = getattr(c, name)
+        up = name.upper()
+        if name != up:
+            # Only capitalised names are read: `password = ...` would be ignored (an open AP). Other
+            # names (imports, helpers) stay allowed. Config names an unknown keyword in its
+            # TypeError (in quotes, both runtimes); any other outcome means it knows the name.
+            low = up.lower()
+            if up not in _BOARD_NAMES:
+                try:
+                    Config("10.0.0.1/24", **{low: v})
+                except TypeError as e:
+                    if "'%s'" % low in str(e):
+                        continue
+                except ValueError:
+                    pass
+            raise ValueError("config.py: write %s as %s" % (name, up))
+        if up == "LEASE_FILE" and not isinstance(v, (str, type(None))):
+            raise ValueError("config.py: LEASE_FILE must be a path or None")
+        if up not in _BOARD_NAMES and v is not None:
+            kw[name.lower()] = v
     try:
         return Config(**kw)
     except TypeError as e:
@@ -322,7 +340,8 @@ class Board:
                 srv.iface = name
                 return True
             except (OSError, AttributeError, TypeError, ValueError) as e:
-                why = "SO_BINDTODEVICE %s failed (%r)" % (name, e)
+                from microdhcp.errors import describe
+                why = "SO_BINDTODEVICE %s failed (%s)" % (name, describe(e))
         self.use_subnet_broadcast(why)
         return False
 
@@ -363,7 +382,8 @@ class Board:
                     srv.poll(wait)
                 except OSError as e:
                     # lwIP: a socket the stack closed (EBADF, poll HUP/NVAL) is recreated.
-                    log("microdhcp: socket reported %r; recreating it" % (e,))
+                    from microdhcp.errors import describe
+                    log("microdhcp: socket reported %s; recreating it" % describe(e))
                     if not self._reopen(until):
                         return self.fallback(until)
                 except MemoryError:
@@ -389,7 +409,8 @@ class Board:
                 return False
             except OSError as e:
                 # Pico W lwIP has ~5 UDP pcbs in all: ENOMEM until one is free again.
-                log("microdhcp: cannot recreate the socket (%r); retrying" % (e,))
+                from microdhcp.errors import describe
+                log("microdhcp: cannot recreate the socket (%s); retrying" % describe(e))
                 _sleep_ms(1000)
         return True
 

@@ -139,3 +139,77 @@ def test_station_filter_answers_associated_stations_only():
     assert f(None, request(macs[2]), 300) and AP.reads == 2
     assert not f(None, request(macs[2], htype=6), 300)                  # not Ethernet/Wi-Fi
     assert not f(None, request(macs[0]), 33)                            # too short for a chaddr
+
+
+def _refused_config(words, **names):
+    class UserConfig:
+        ADDRESS = "192.168.4.1/24"
+    for k in names:
+        setattr(UserConfig, k, names[k])
+    try:
+        board.make_config(UserConfig)
+    except ValueError as e:
+        assert words in str(e), str(e)
+        return
+    raise AssertionError("accepted: %r" % (names,))
+
+
+def test_a_setting_or_board_name_not_in_capitals_is_refused_by_name():
+    # make_config reads capitalised names only: `password = ...` was ignored without a word, and
+    # the AP came up open; `lease_time` left the default in place.
+    _refused_config("write password as PASSWORD", password="secret123")
+    _refused_config("write Ssid as SSID", Ssid="ap")
+    _refused_config("write lease_time as LEASE_TIME", lease_time=600)
+    _refused_config("write Pool as POOL", Pool=None)
+
+    class UserConfig:
+        import sys                      # an import and helper names stay allowed
+        ADDRESS = "192.168.4.1/24"
+        base = "192.168.4."
+        POOL = (base + "10", base + "20")
+    assert board.make_config(UserConfig).pool_size == 11
+
+
+def test_a_lease_file_that_is_not_a_path_is_refused_by_name():
+    # LEASE_FILE = True or 5 raised TypeError from the store's path arithmetic, after port 67 was bound.
+    for bad in (True, 5, b"/leases.db"):
+        _refused_config("LEASE_FILE must be", LEASE_FILE=bad)
+    for good in (None, "", "/leases.db"):
+        class UserConfig:
+            ADDRESS = "192.168.4.1/24"
+            LEASE_FILE = good
+        board.make_config(UserConfig)
+
+
+def test_a_device_that_refuses_so_bindtodevice_is_said_in_words():
+    # Board.bind_device: the reason read "(OSError(22,))" on MicroPython; errors.describe words it.
+    import errno
+    from microdhcp.config import Config
+
+    class UserConfig:
+        pass
+
+    class Sock:
+        def setsockopt(self, *args):
+            raise OSError(errno.EINVAL)
+
+    class Shell:
+        sock = Sock()
+
+        def set_reply_broadcast(self, b):
+            pass
+
+    class Socket:
+        SOL_SOCKET = 1
+        SO_BINDTODEVICE = 25
+
+    b = board.Board(UserConfig, Config("192.168.4.1/24"))
+    b.server = Shell()
+    said = []
+    real = board.log
+    board.log = said.append
+    try:
+        assert b.bind_device(Socket, "ap") is False
+    finally:
+        board.log = real
+    assert "SO_BINDTODEVICE ap failed (EINVAL)" in said[0], said
