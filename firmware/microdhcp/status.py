@@ -16,12 +16,13 @@ from microdhcp.ipv4 import fmt_ip, fmt_hex
 
 _HEX = b"0123456789abcdef"
 
-# engine.counters, index -> name (codes.C_* and, for 1..8, the parse results codes.E_*).
+# engine.counters, index -> name (codes.C_* and, for 1..8, the parse results codes.E_*; the last,
+# C_RESTARTS, the times the others started again from 0: shown so that a drop is not read as a loss).
 COUNTER_NAMES = ("received", "short", "not_request", "bad_hlen", "bad_cookie", "bad_option", "no_msg_type",
                  "bad_option_len", "options_too_long", "replied", "offer", "ack", "nak", "decline", "release",
                  "inform", "pool_exhausted", "unknown_client", "other_server", "ignored", "wrong_relay",
                  "not_client_msg", "bad_request", "oversize", "expired", "offer_cap", "rate_limited",
-                 "id_mismatch", "id_too_long", "id_arena_full", "id_pinned")
+                 "id_mismatch", "id_too_long", "id_arena_full", "id_pinned", "counter_restarts")
 # The counters of messages that got no answer: the parser's E_* and the engine's refusals.
 DROP_COUNTERS = (E_SHORT, E_NOT_REQUEST, E_HLEN, E_COOKIE, E_OPTION, E_NO_TYPE, E_BAD_LEN, E_TOO_LONG,
                  C_EXHAUSTED, C_UNKNOWN_CLIENT, C_OTHER_SERVER, C_IGNORED, C_WRONG_RELAY, C_NOT_CLIENT_MSG,
@@ -41,7 +42,7 @@ def counter(engine, name):
 def stats(engine):
     """Every engine counter, {name: value}."""
     c = engine.counters
-    return dict(zip(COUNTER_NAMES, c))     # (the array holds one more: C_RESTARTS)
+    return dict(zip(COUNTER_NAMES, c))
 
 
 def dropped(engine):
@@ -127,7 +128,7 @@ def lease_table(engine, now):
 
 def counters_line(engine):
     c = engine.counters
-    parts = ["%s=%d" % kv for kv in zip(COUNTER_NAMES, c) if kv[1]]     # (zip: not C_RESTARTS)
+    parts = ["%s=%d" % kv for kv in zip(COUNTER_NAMES, c) if kv[1]]
     return "counters: dropped=%d %s" % (dropped(engine), " ".join(parts))
 
 

@@ -430,3 +430,16 @@ def test_counters_start_again_before_they_leave_small_ints():
         if micropython is not None:
             micropython.heap_unlock()
     assert n and status.counter(e, "received") == 1 and status.counter(e, "offer") == 1
+
+
+def test_counter_restarts_shown_for_people():
+    """The restarts count is where people read the counters (stats, hence /status.json; the
+    status line), so that counters that went down are not read as lost: absent from the line at 0."""
+    e = h.engine()
+    h.dora(e, 1, 0)
+    assert status.stats(e)["counter_restarts"] == 0 and "counter_restarts" not in status.counters_line(e)
+    e.counters[0] = 1 << 29
+    e.tick(1)
+    assert status.stats(e)["counter_restarts"] == 1 == status.counter(e, "counter_restarts")
+    assert "counter_restarts=1" in status.counters_line(e), status.counters_line(e)
+    assert status.dropped(e) == 0
