@@ -48,7 +48,7 @@ C_ID_MISMATCH = const(27)    # mac_pinning: as C_ID_PINNED, but that htype + cha
 C_ID_TOO_LONG = const(28)    # client identity longer than MAX_ID bytes: not kept, not served
 C_ID_ARENA_FULL = const(29)  # a new long client id found no arena room (every cell held by a live lease)
 C_ID_PINNED = const(30)      # mac_pinning: a pinned lease's client id from another hardware address, served as that address
-NCOUNT = const(31)           # the counters status.COUNTER_NAMES names
+NCOUNT = const(31)           # the counters that restart; status.COUNTER_NAMES names them and C_RESTARTS
 C_RESTARTS = const(31)       # Engine.counters[C_RESTARTS]: times the counters above started again
                              # from 0 (at 2**29 received, in Engine.tick: they stay small ints)
 
