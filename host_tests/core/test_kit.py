@@ -219,7 +219,6 @@ def test_a_board_kit_whose_dns_or_web_part_finds_no_heap_still_serves_dhcp():
     # whatever happens to the others". The web part takes ~64 KB of heap loaded from source
     # (docs/portal.md), more than an ESP32 without PSRAM may have free: a MemoryError from it (or
     # from the DNS shell's buffers) ended the board's start-up with DHCP already bound, unserved.
-    from microdhcp.config import Config
 
     def no_heap(*args, **kwargs):
         raise MemoryError("memory allocation failed, allocating 4096 bytes")
@@ -227,37 +226,9 @@ def test_a_board_kit_whose_dns_or_web_part_finds_no_heap_still_serves_dhcp():
     class FakeWeb:          # stands for microdhcp.web: its import (microdot) or its Portal
         Portal = no_heap
 
-    clock = h.Now()
-
-    class Dhcp:
-        serves = 0
-
-        async def serve(self):
-            Dhcp.serves += 1
-            clock.t = 10            # the run ends at the supervisor's next look
-
-    class UserConfig:
-        RUN_SECONDS = 5
-
-    class FakeBoard:
-        c = UserConfig
-        server = Dhcp()
-        device = None
-        closed = 0
-
-        def __init__(self):
-            self.cfg = Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.19"))
-            self.engine = h.engine()
-            self.clock = clock
-
-        def open_store(self):
-            pass
-
-        def close(self):
-            FakeBoard.closed += 1
-
-    text = _run_board(FakeBoard(), no_heap, FakeWeb)
-    assert Dhcp.serves == 1 and FakeBoard.closed == 1, (Dhcp.serves, text)
+    board = _FakeBoard()
+    text = _run_board(board, no_heap, FakeWeb)
+    assert board.serves == 1 and board.closed == 1, (board.serves, text)
     assert "no DNS (memory allocation failed" in text and "no HTTP (MemoryError" in text, text
     assert "kit serving 192.168.4.0/24: dns off, http off" in text, text
     assert "frozen if the heap is short" in text, text
@@ -267,37 +238,11 @@ def test_a_board_kit_whose_dns_port_is_taken_says_it_in_words():
     # kit.run_board: UDP 53 already held is said through errors.describe ("EADDRINUSE: ..."), as
     # the board's other start-up messages are; it read "OSError(112,)" on an ESP32.
     import errno
-    from microdhcp.config import Config
 
     def taken(*args, **kwargs):
         raise OSError(errno.EADDRINUSE)
 
-    clock = h.Now()
-
-    class Dhcp:
-        async def serve(self):
-            clock.t = 10
-
-    class UserConfig:
-        RUN_SECONDS = 5
-
-    class FakeBoard:
-        c = UserConfig
-        server = Dhcp()
-        device = None
-
-        def __init__(self):
-            self.cfg = Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.19"))
-            self.engine = h.engine()
-            self.clock = clock
-
-        def open_store(self):
-            pass
-
-        def close(self):
-            pass
-
-    text = _run_board(FakeBoard(), taken, None)     # web None: no microdot, an ImportError, said too
+    text = _run_board(_FakeBoard(), taken, None)     # web None: no microdot, an ImportError, said too
     assert "microdhcp: no DNS (EADDRINUSE" in text and "OSError" not in text, text
 
 
@@ -321,3 +266,31 @@ def _run_board(fake, dns_server, web):
         else:
             sys.modules["microdhcp.web"] = real_web
     return "\n".join(lines)
+
+
+class _FakeBoard:
+    # What kit.run_board uses of a board.Board: the user's config (a 5-second run), the engine,
+    # a DHCP server whose serve() moves the clock past the run's end, the store and close(),
+    # counted in serves and closed.
+    class c:
+        RUN_SECONDS = 5
+
+    device = None
+
+    def __init__(self):
+        from microdhcp.config import Config
+        self.cfg = Config("192.168.4.1/24", pool=("192.168.4.10", "192.168.4.19"))
+        self.engine = h.engine()
+        self.clock = h.Now()
+        self.serves = self.closed = 0
+        self.server = self
+
+    async def serve(self):
+        self.serves += 1
+        self.clock.t = 10           # the run ends at the supervisor's next look
+
+    def open_store(self):
+        pass
+
+    def close(self):
+        self.closed += 1
