@@ -42,18 +42,17 @@ _MIN_V6ONLY_WAIT = const(300)   # RFC 8925 section 3.4
 
 
 def _whole(v, lo, hi):
-    # True is an int in Python and MicroPython: a bool is refused, never taken as 1.
-    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+    # True is an int in Python and MicroPython (isinstance(True, int)): a bool is refused, never
+    # taken as 1. type(), not isinstance: a big int is an int on both.
+    return type(v) is int and lo <= v <= hi
 
 
 def _pairs(items, what, example):
     # A single pair given alone (RESERVATIONS = ("02:..", "192.168.4.20")) would unpack its texts.
     items = items or ()
-    if not isinstance(items, (list, tuple)):
-        items = (items,)    # a dict, a number: named below
     for item in items:
         if not isinstance(item, (tuple, list)) or len(item) != 2:
-            raise ValueError("%s must be a list of pairs, e.g. [%s]; %r is not a pair" % (what, example, item))
+            raise ValueError("%s must be a list of pairs, e.g. [%s]" % (what, example))
     return items
 
 
@@ -133,10 +132,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
         if first > last:
             raise ValueError("pool start %s is after pool end %s; swap them"
                              % (ipv4.fmt_ip(cfg.addr(first)), ipv4.fmt_ip(cfg.addr(last))))
-        for off, name in ((0, "network"), (cfg.host_max, "broadcast")):
-            if first <= off <= last:
-                raise ValueError("pool %s-%s contains the %s address %s; start the pool at .%d or end it before"
-                                 % (ipv4.fmt_ip(cfg.addr(first)), ipv4.fmt_ip(cfg.addr(last)), name, ipv4.fmt_ip(cfg.addr(off)), 1))
+        # (the network and broadcast addresses cannot be inside: _offset_checked refused both ends)
         if first <= srv_off <= last:
             raise ValueError("pool %s-%s contains the server address %s; move the pool so it leaves the server out"
                              % (ipv4.fmt_ip(cfg.addr(first)), ipv4.fmt_ip(cfg.addr(last)), ipv4.fmt_ip(cfg.server)))
@@ -201,8 +197,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
         t1 = renew_time if renew_time is not None else lease_time // 2
         t2 = rebind_time if rebind_time is not None else lease_time * 7 // 8
         if not (_whole(t1, 1, lease_time) and _whole(t2, t1 + 1, lease_time - 1)):
-            raise ValueError("renew_time %r and rebind_time %r must be whole numbers, 0 < T1 < T2 < lease_time %d"
-                             % (t1, t2, lease_time))
+            raise ValueError("renew_time %s and rebind_time %s must satisfy 0 < T1 < T2 < lease_time %d" % (t1, t2, lease_time))
         # Stored as fractions of 1/1024 so that they scale with a shorter granted lease.
         cfg.t1_frac = t1 * 1024 // lease_time
         cfg.t2_frac = t2 * 1024 // lease_time
@@ -232,15 +227,14 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     cfg.rapid_commit = bool(rapid_commit)
     cfg.known_clients_only = bool(known_clients_only)
     if not _whole(hostname_len, 0, 63):
-        raise ValueError("hostname_len=%r must be 0-63 bytes" % (hostname_len,))
+        raise ValueError("hostname_len must be 0-63 bytes")
     cfg.hostname_len = hostname_len
     # RFC 2131 4.1: broadcast replies go to 255.255.255.255; a board whose stack sends that out of
     # the wrong interface uses the subnet's (board.use_subnet_broadcast). A host of the subnet is
     # allowed for tests on loopback (host_tests/example_driver.py); anything else (a netmask) is a slip.
     b = cfg.reply_broadcast = ipv4.parse_ip(reply_broadcast, "reply_broadcast")
-    if b != b"\xff\xff\xff\xff" and cfg.offset(b) < 1:
-        raise ValueError("reply_broadcast %s must be 255.255.255.255 or the subnet's broadcast %s"
-                         % (ipv4.fmt_ip(b), ipv4.fmt_ip(cfg.bcast)))
+    if cfg.offset(b) < 1 and min(b) < 255:
+        raise ValueError("reply_broadcast %r: use 255.255.255.255 or the subnet's broadcast" % (reply_broadcast,))
 
     # Pre-encoded option values, code -> bytes (the engine adds code and length).
     opts = {}
@@ -256,7 +250,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
         opts[_OPT_DNS] = b"".join(d)
     if domain:
         if not isinstance(domain, str) or len(domain.encode()) > 255:
-            raise ValueError("domain %r must be text of at most 255 bytes, e.g. \"lan\"" % (domain,))
+            raise ValueError("domain %r must be text of at most 255 bytes" % (domain,))
         opts[_OPT_DOMAIN_NAME] = domain.encode()
     b = ipv4.parse_ip(broadcast, "broadcast") if broadcast else cfg.bcast
     opts[_OPT_BROADCAST] = b
@@ -271,16 +265,14 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
         if isinstance(domain_search, str):
             domain_search = [s for s in domain_search.replace(" ", "").split(",") if s]
         elif not isinstance(domain_search, (list, tuple)):
-            domain_search = [domain_search]
+            domain_search = [domain_search]     # not text: refused below
         # RFC 1035 3.1 wire form without compression (RFC 3397 allows, does not require, it);
         # written here, not in a function of its own: one use, and a function costs flash.
         out = bytearray()
         for name in domain_search:
-            if not isinstance(name, str):
-                raise ValueError("domain_search %r must be text, e.g. \"lan,example.com\"" % (name,))
-            name = name.strip().rstrip(".")
+            name = name.strip().rstrip(".") if isinstance(name, str) else ""
             if not name:
-                raise ValueError("search domain is empty")
+                raise ValueError("domain_search: a search domain is empty or not text")
             for label in name.split("."):
                 lb = label.encode()
                 if not lb or len(lb) > 63:
@@ -293,17 +285,14 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     if rt:
         opts[_OPT_CLASSLESS_ROUTES] = rt
     if captive_portal:
-        cp = captive_portal
-        if isinstance(cp, str):
-            cp = cp.encode()
-        if not isinstance(cp, (bytes, bytearray)):
-            cp = b""        # not text: refused below, naming the setting
+        # (anything else as its text: 5 -> b"5", refused below naming the setting)
+        cp = captive_portal if isinstance(captive_portal, (bytes, bytearray)) else str(captive_portal).encode()
         if not (cp.startswith(b"https://") or cp.startswith(b"http://")) or len(cp) > 255:
             raise ValueError("captive_portal %r must be an http(s) URI of at most 255 bytes (RFC 8910)" % (captive_portal,))
         opts[_OPT_CAPTIVE_PORTAL] = cp
     if ipv6_only_wait is not None:
         if not _whole(ipv6_only_wait, _MIN_V6ONLY_WAIT, _MAX_LEASE):
-            raise ValueError("ipv6_only_wait=%r must be at least %d seconds (RFC 8925 3.4)" % (ipv6_only_wait, _MIN_V6ONLY_WAIT))
+            raise ValueError("ipv6_only_wait must be at least %d seconds (RFC 8925 3.4)" % _MIN_V6ONLY_WAIT)
         opts[_OPT_IPV6_ONLY] = ipv4.from_int(ipv6_only_wait)
     for code, value in (raw_options or {}).items():
         if not _whole(code, 1, 254) or code in _ENGINE_CODES:

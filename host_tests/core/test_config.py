@@ -132,7 +132,7 @@ def test_config_lets_its_checking_code_go():
 
 def test_config_reservations_single_pair_says_the_shape():
     # RESERVATIONS = ("02:...", "192.168.4.20") in a board's config.py: one pair, not a list of them.
-    for bad in (("02:00:00:00:00:01", "192.168.4.20"), [("02:00:00:00:00:01", "192.168.4.20", "x")], [5], 5,
+    for bad in (("02:00:00:00:00:01", "192.168.4.20"), [("02:00:00:00:00:01", "192.168.4.20", "x")], [5],
                 {"02:00:00:00:00:01": "192.168.4.20"}):
         has(err(reservations=bad), "reservations", "pairs", "[(\"02:00:00:00:00:01\", \"192.168.4.20\")]")
     has(err(routes=("10.0.0.0/8", "192.168.4.2")), "routes", "pairs", "[(\"10.0.0.0/8\", \"192.168.4.2\")]")
@@ -153,7 +153,7 @@ def test_config_reply_broadcast_is_a_broadcast():
     """RFC 2131 4.1: broadcast replies go to 0xffffffff; a board may use the subnet's broadcast
     (board.use_subnet_broadcast). A netmask or an address off the subnet is a mistake."""
     for bad in ("255.255.255.0", "10.0.0.255", "192.168.4.0"):
-        has(err(reply_broadcast=bad), "reply_broadcast", bad, "255.255.255.255", "192.168.4.255")
+        has(err(reply_broadcast=bad), "reply_broadcast", bad, "255.255.255.255", "subnet's broadcast")
     # a host of the subnet too: a test on loopback sends them to its client (host_tests/example_driver.py)
     for good in ("255.255.255.255", "192.168.4.255", "192.168.4.7"):
         assert Config("192.168.4.1/24", reply_broadcast=good).reply_broadcast == k.ip(good)
