@@ -134,8 +134,8 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
                              % (ipv4.fmt_ip(cfg.addr(first)), ipv4.fmt_ip(cfg.addr(last))))
         # (the network and broadcast addresses cannot be inside: _offset_checked refused both ends)
         if first <= srv_off <= last:
-            raise ValueError("pool %s-%s contains the server address %s; move the pool so it leaves the server out"
-                             % (ipv4.fmt_ip(cfg.addr(first)), ipv4.fmt_ip(cfg.addr(last)), ipv4.fmt_ip(cfg.server)))
+            raise ValueError("pool contains the server address %s; move the pool so it leaves the server out"
+                             % ipv4.fmt_ip(cfg.server))
     cfg.pool_first = first
     cfg.pool_last = last
     cfg.pool_size = last - first + 1
@@ -272,7 +272,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
         for name in domain_search:
             name = name.strip().rstrip(".") if isinstance(name, str) else ""
             if not name:
-                raise ValueError("domain_search: a search domain is empty or not text")
+                raise ValueError("domain_search: a name is empty or not text")
             for label in name.split("."):
                 lb = label.encode()
                 if not lb or len(lb) > 63:

@@ -77,7 +77,7 @@ def test_config_other_errors():
     has(err(mtu=20), "68-65535")
     has(err(routes=[("10.0.0.0", "192.168.4.2")]), "prefix length")
     has(err(routes=[("10.0.0.0/33", "192.168.4.2")]), "route destination", "0-32")
-    has(err(domain_search=["lan", " "]), "search domain is empty")
+    has(err(domain_search=["lan", " "]), "domain_search", "empty")
     has(err(domain_search="lan,a..b"), "search domain 'a..b'", "empty label")
     has(err(domain_search=["x" * 64 + ".lan"]), "longer than 63 bytes")
     has(err(pool="192.168.4.50-192.168.4.10"), "swap them")
