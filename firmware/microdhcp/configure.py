@@ -41,11 +41,28 @@ _MAX_LEASE = const(0x3FFFFFFF)  # keep lease arithmetic in small ints on 32-bit 
 _MIN_V6ONLY_WAIT = const(300)   # RFC 8925 section 3.4
 
 
+def _whole(v, lo, hi):
+    # True is an int in Python and MicroPython (isinstance(True, int)): a bool is refused, never
+    # taken as 1. type(), not isinstance: a big int is an int on both.
+    return type(v) is int and lo <= v <= hi
+
+
+def _pairs(items, what, example):
+    # A single pair given alone (RESERVATIONS = ("02:..", "192.168.4.20")) would unpack its texts.
+    items = items or ()
+    for item in items:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise ValueError("%s must be a list of pairs, e.g. [%s]" % (what, example))
+    return items
+
+
 def _ip_list(value, what):
     if value is None:
         return []
     if isinstance(value, str):
         value = [v for v in value.replace(" ", "").split(",") if v]
+    elif not isinstance(value, (list, tuple)):
+        value = [value]     # one address (parse_ip names the setting if it is none)
     return [ipv4.parse_ip(v, what) for v in value]
 
 
@@ -81,7 +98,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
             prefix = 24
         else:
             prefix = ipv4.mask_to_prefix(ipv4.parse_ip(netmask, "netmask"))
-    if not isinstance(prefix, int) or prefix < 8 or prefix > 30:
+    if not _whole(prefix, 8, 30):
         raise ValueError("subnet prefix /%s is not supported: use /8 to /30" % (prefix,))
     cfg.prefix = prefix
     cfg.mask = ipv4.prefix_to_mask(prefix)
@@ -115,13 +132,10 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
         if first > last:
             raise ValueError("pool start %s is after pool end %s; swap them"
                              % (ipv4.fmt_ip(cfg.addr(first)), ipv4.fmt_ip(cfg.addr(last))))
-        for off, name in ((0, "network"), (cfg.host_max, "broadcast")):
-            if first <= off <= last:
-                raise ValueError("pool %s-%s contains the %s address %s; start the pool at .%d or end it before"
-                                 % (ipv4.fmt_ip(cfg.addr(first)), ipv4.fmt_ip(cfg.addr(last)), name, ipv4.fmt_ip(cfg.addr(off)), 1))
+        # (the network and broadcast addresses cannot be inside: _offset_checked refused both ends)
         if first <= srv_off <= last:
-            raise ValueError("pool %s-%s contains the server address %s; move the pool so it leaves the server out"
-                             % (ipv4.fmt_ip(cfg.addr(first)), ipv4.fmt_ip(cfg.addr(last)), ipv4.fmt_ip(cfg.server)))
+            raise ValueError("pool contains the server address %s; move the pool so it leaves the server out"
+                             % ipv4.fmt_ip(cfg.server))
     cfg.pool_first = first
     cfg.pool_last = last
     cfg.pool_size = last - first + 1
@@ -131,8 +145,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     cfg.reservations = []
     seen_addr = {}
     seen_key = {}
-    for item in reservations or ():
-        who, ip = item
+    for who, ip in _pairs(reservations, "reservations", '("02:00:00:00:00:01", "192.168.4.20")'):
         key = reservation_key(who)
         if len(key) > _MAX_ID:
             raise ValueError("client id of %s is %d bytes; at most %d are kept" % (who, len(key), _MAX_ID))
@@ -152,7 +165,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     # size (a board's memory plan), never a request for spare slots (nothing could use them).
     if capacity is None:
         capacity = needed
-    if capacity != needed:
+    if capacity != needed or isinstance(capacity, bool):
         raise ValueError("capacity is %d but the pool has %d addresses and %d reservations lie outside it, one "
                          "slot each: set capacity to %d, change the pool, or drop capacity"
                          % (capacity, cfg.pool_size, len(cfg.extra_offsets), needed))
@@ -163,7 +176,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     cfg.capacity = needed
     if id_cells is None:
         id_cells = leases.default_id_cells(needed)
-    if not isinstance(id_cells, int) or isinstance(id_cells, bool) or id_cells < 0 or id_cells > 60000:
+    if not _whole(id_cells, 0, 60000):
         raise ValueError("id_cells=%r must be a whole number from 0 to 60000" % (id_cells,))
     for key, off in cfg.reservations:
         if not (len(key) == 7 and key[0] == 1):
@@ -172,7 +185,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
 
     # Times, RFC 2131 4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease.
     for name, v in (("lease_time", lease_time), ("min_lease", min_lease), ("offer_hold", offer_hold), ("decline_hold", decline_hold)):
-        if not isinstance(v, int) or v < 1 or v > _MAX_LEASE:
+        if not _whole(v, 1, _MAX_LEASE):
             raise ValueError("%s=%r must be a whole number of seconds from 1 to %d" % (name, v, _MAX_LEASE))
     if min_lease > lease_time:
         raise ValueError("min_lease %d is longer than lease_time %d; lower min_lease" % (min_lease, lease_time))
@@ -183,7 +196,7 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     if renew_time is not None or rebind_time is not None:
         t1 = renew_time if renew_time is not None else lease_time // 2
         t2 = rebind_time if rebind_time is not None else lease_time * 7 // 8
-        if not (0 < t1 < t2 < lease_time):
+        if not (_whole(t1, 1, lease_time) and _whole(t2, t1 + 1, lease_time - 1)):
             raise ValueError("renew_time %s and rebind_time %s must satisfy 0 < T1 < T2 < lease_time %d" % (t1, t2, lease_time))
         # Stored as fractions of 1/1024 so that they scale with a shorter granted lease.
         cfg.t1_frac = t1 * 1024 // lease_time
@@ -200,11 +213,11 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     # Flood protections (docs/security.md).
     if max_offers is None:
         max_offers = cfg.pool_size // 2 if cfg.pool_size > 1 else 1
-    if not isinstance(max_offers, int) or isinstance(max_offers, bool) or max_offers < 1 or max_offers > cfg.capacity:
+    if not _whole(max_offers, 1, cfg.capacity):
         raise ValueError("max_offers=%r must be a whole number from 1 to %d (the table size; that means no cap)"
                          % (max_offers, cfg.capacity))
     cfg.max_offers = max_offers
-    if not isinstance(offer_interval, int) or isinstance(offer_interval, bool) or offer_interval < 0 or offer_interval >= offer_hold:
+    if not _whole(offer_interval, 0, offer_hold - 1):
         raise ValueError("offer_interval=%r must be a whole number of seconds from 0 (no limit) to offer_hold-1 (%d)"
                          % (offer_interval, offer_hold - 1))
     cfg.offer_interval = offer_interval
@@ -213,10 +226,15 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     cfg.authoritative = bool(authoritative)
     cfg.rapid_commit = bool(rapid_commit)
     cfg.known_clients_only = bool(known_clients_only)
-    if not isinstance(hostname_len, int) or hostname_len < 0 or hostname_len > 63:
+    if not _whole(hostname_len, 0, 63):
         raise ValueError("hostname_len must be 0-63 bytes")
     cfg.hostname_len = hostname_len
-    cfg.reply_broadcast = ipv4.parse_ip(reply_broadcast, "reply_broadcast")
+    # RFC 2131 4.1: broadcast replies go to 255.255.255.255; a board whose stack sends that out of
+    # the wrong interface uses the subnet's (board.use_subnet_broadcast). A host of the subnet is
+    # allowed for tests on loopback (host_tests/example_driver.py); anything else (a netmask) is a slip.
+    b = cfg.reply_broadcast = ipv4.parse_ip(reply_broadcast, "reply_broadcast")
+    if cfg.offset(b) < 1 and min(b) < 255:
+        raise ValueError("reply_broadcast %r: use 255.255.255.255 or the subnet's broadcast" % (reply_broadcast,))
 
     # Pre-encoded option values, code -> bytes (the engine adds code and length).
     opts = {}
@@ -231,13 +249,13 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     if d:
         opts[_OPT_DNS] = b"".join(d)
     if domain:
-        if len(domain) > 255:
-            raise ValueError("domain name is longer than 255 bytes")
+        if not isinstance(domain, str) or len(domain.encode()) > 255:
+            raise ValueError("domain %r must be text of at most 255 bytes" % (domain,))
         opts[_OPT_DOMAIN_NAME] = domain.encode()
     b = ipv4.parse_ip(broadcast, "broadcast") if broadcast else cfg.bcast
     opts[_OPT_BROADCAST] = b
     if mtu is not None:
-        if not isinstance(mtu, int) or mtu < 68 or mtu > 65535:
+        if not _whole(mtu, 68, 65535):
             raise ValueError("mtu %r must be 68-65535 (RFC 2132 5.1)" % (mtu,))
         opts[_OPT_MTU] = bytes((mtu >> 8, mtu & 255))
     n = _ip_list(ntp, "NTP server")
@@ -246,13 +264,15 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     if domain_search:
         if isinstance(domain_search, str):
             domain_search = [s for s in domain_search.replace(" ", "").split(",") if s]
+        elif not isinstance(domain_search, (list, tuple)):
+            domain_search = [domain_search]     # not text: refused below
         # RFC 1035 3.1 wire form without compression (RFC 3397 allows, does not require, it);
         # written here, not in a function of its own: one use, and a function costs flash.
         out = bytearray()
         for name in domain_search:
-            name = name.strip().rstrip(".")
+            name = name.strip().rstrip(".") if isinstance(name, str) else ""
             if not name:
-                raise ValueError("search domain is empty")
+                raise ValueError("domain_search: a name is empty or not text")
             for label in name.split("."):
                 lb = label.encode()
                 if not lb or len(lb) > 63:
@@ -265,16 +285,17 @@ def fill(cfg, address, prefix=None, netmask=None, pool=None, lease_time=3600, mi
     if rt:
         opts[_OPT_CLASSLESS_ROUTES] = rt
     if captive_portal:
-        cp = captive_portal.encode() if isinstance(captive_portal, str) else bytes(captive_portal)
+        # (anything else as its text: 5 -> b"5", refused below naming the setting)
+        cp = captive_portal if isinstance(captive_portal, (bytes, bytearray)) else str(captive_portal).encode()
         if not (cp.startswith(b"https://") or cp.startswith(b"http://")) or len(cp) > 255:
             raise ValueError("captive_portal %r must be an http(s) URI of at most 255 bytes (RFC 8910)" % (captive_portal,))
         opts[_OPT_CAPTIVE_PORTAL] = cp
     if ipv6_only_wait is not None:
-        if not isinstance(ipv6_only_wait, int) or ipv6_only_wait < _MIN_V6ONLY_WAIT or ipv6_only_wait > _MAX_LEASE:
+        if not _whole(ipv6_only_wait, _MIN_V6ONLY_WAIT, _MAX_LEASE):
             raise ValueError("ipv6_only_wait must be at least %d seconds (RFC 8925 3.4)" % _MIN_V6ONLY_WAIT)
         opts[_OPT_IPV6_ONLY] = ipv4.from_int(ipv6_only_wait)
     for code, value in (raw_options or {}).items():
-        if not isinstance(code, int) or code < 1 or code > 254 or code in _ENGINE_CODES:
+        if not _whole(code, 1, 254) or code in _ENGINE_CODES:
             raise ValueError("raw option %r cannot be set: codes 1-254 except %s are allowed" % (code, _ENGINE_CODES[1:-1]))
         if isinstance(value, str):
             value = ipv4.parse_hex(value, "raw option %d" % code)
@@ -292,8 +313,7 @@ def _routes(routes, routers):
         return None
     out = bytearray()
     has_default = False
-    for item in routes:
-        dest, gw = item
+    for dest, gw in _pairs(routes, "routes", '("10.0.0.0/8", "192.168.4.2")'):
         net, width = _parse_cidr(dest, "route destination")
         if width == 0:
             has_default = True

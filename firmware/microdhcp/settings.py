@@ -38,7 +38,7 @@ SETTINGS = (
     ("ipv6_only_wait", "--ipv6-only-wait", "int", None, "IPv6-only preferred wait, seconds >= 300 (option 108, RFC 8925)"),
     ("raw_options", "--option", "option", None, "any other option by code, value in hex"),
     ("reservations", "--reserve", "reserve", None, "static lease by MAC, or by client id (id:HEX)"),
-    ("reply_broadcast", "--broadcast", "ip", "255.255.255.255", "where broadcast replies are sent (a board may need the subnet's)"),
+    ("reply_broadcast", "--broadcast", "ip", "255.255.255.255", "where broadcast replies go: 255.255.255.255 or the subnet's broadcast"),
     ("authoritative", "--not-authoritative", "bool", True, "NAK requests for addresses we do not give (off: stay silent, RFC 2131 4.3.2)"),
     ("rapid_commit", "--rapid-commit", "bool", False, "answer a DISCOVER with option 80 by an ACK (RFC 4039)"),
     ("known_clients_only", "--known-clients-only", "bool", False, "serve reserved clients only"),

@@ -77,7 +77,7 @@ def test_config_other_errors():
     has(err(mtu=20), "68-65535")
     has(err(routes=[("10.0.0.0", "192.168.4.2")]), "prefix length")
     has(err(routes=[("10.0.0.0/33", "192.168.4.2")]), "route destination", "0-32")
-    has(err(domain_search=["lan", " "]), "search domain is empty")
+    has(err(domain_search=["lan", " "]), "domain_search", "empty")
     has(err(domain_search="lan,a..b"), "search domain 'a..b'", "empty label")
     has(err(domain_search=["x" * 64 + ".lan"]), "longer than 63 bytes")
     has(err(pool="192.168.4.50-192.168.4.10"), "swap them")
@@ -128,3 +128,45 @@ def test_config_lets_its_checking_code_go():
         config.release_checks = was
     c = Config("192.168.4.1/24", routers=["192.168.4.1"])
     assert c.options[3] == b"\xc0\xa8\x04\x01" and c.addr(7) == b"\xc0\xa8\x04\x07" and c.offset(c.addr(7)) == 7
+
+
+def test_config_reservations_single_pair_says_the_shape():
+    # RESERVATIONS = ("02:...", "192.168.4.20") in a board's config.py: one pair, not a list of them.
+    for bad in (("02:00:00:00:00:01", "192.168.4.20"), [("02:00:00:00:00:01", "192.168.4.20", "x")], [5],
+                {"02:00:00:00:00:01": "192.168.4.20"}):
+        has(err(reservations=bad), "reservations", "pairs", "[(\"02:00:00:00:00:01\", \"192.168.4.20\")]")
+    has(err(routes=("10.0.0.0/8", "192.168.4.2")), "routes", "pairs", "[(\"10.0.0.0/8\", \"192.168.4.2\")]")
+
+
+def test_config_text_settings_refuse_other_types_by_name():
+    # a ValueError naming the setting, not a TypeError or AttributeError from deep inside
+    for name, bad in (("domain", 5), ("domain", b"lan"), ("domain_search", 5), ("domain_search", [5]),
+                      ("captive_portal", 5), ("captive_portal", 1.5), ("captive_portal", [104])):
+        has(err(**{name: bad}), name)
+    # the address lists: one address alone is taken, anything else is named
+    assert Config("192.168.4.1/24", dns="9.9.9.9").options[6] == k.ip("9.9.9.9")
+    for name, what in (("routers", "router"), ("dns", "DNS server"), ("ntp", "NTP server")):
+        has(err(**{name: 5}), what, "not an IPv4 address")
+
+
+def test_config_reply_broadcast_is_a_broadcast():
+    """RFC 2131 4.1: broadcast replies go to 0xffffffff; a board may use the subnet's broadcast
+    (board.use_subnet_broadcast). A netmask or an address off the subnet is a mistake."""
+    for bad in ("255.255.255.0", "10.0.0.255", "192.168.4.0"):
+        has(err(reply_broadcast=bad), "reply_broadcast", bad, "255.255.255.255", "subnet's broadcast")
+    # a host of the subnet too: a test on loopback sends them to its client (host_tests/example_driver.py)
+    for good in ("255.255.255.255", "192.168.4.255", "192.168.4.7"):
+        assert Config("192.168.4.1/24", reply_broadcast=good).reply_broadcast == k.ip(good)
+
+
+def test_config_whole_numbers_refuse_bool():
+    # True is an int in Python: refused with the setting's range, not taken as 1.
+    for name in ("lease_time", "min_lease", "offer_hold", "decline_hold", "mtu", "hostname_len",
+                 "ipv6_only_wait", "renew_time", "rebind_time", "max_offers", "offer_interval", "id_cells"):
+        for v in (True, False):
+            m = err(**{name: v})
+            has(m, name)
+            assert "min_lease" not in m or name == "min_lease", m
+    # capacity is compared with the table size: True would pass for a pool of one address
+    has(err(pool="192.168.4.2-192.168.4.2", capacity=True), "capacity is", "drop capacity")
+    assert Config("192.168.4.1/24", pool="192.168.4.2-192.168.4.2", capacity=1).capacity == 1
