@@ -467,6 +467,27 @@ def test_an_ap_setting_the_firmware_would_refuse_or_cut_is_said_at_start_up(boar
     assert not st["ap_up"] and st["app_sockets"] == 0, st
 
 
+@pytest.mark.parametrize("board,flavour,pin,words", [
+    ("esp32_ap", "esp32", "99", "invalid pin"), ("esp32_ap", "esp32", "-1", "invalid pin"),
+    ("esp32_ap", "esp32", "24", "invalid pin"), ("esp32_ap", "esp32", "'LED'", "invalid pin"),
+    ("esp32_ap", "esp32", "34", "pin can only be input"), ("rp2_pico_w", "pico_w", "'nope'", 'unknown named pin "nope"'),
+    ("rp2_pico_w", "pico_w", "30", "invalid pin"), ("esp32_lan", "esp32", "True", "invalid pin"),
+    ("w5500_evb_pico", "w5500", "-3", "invalid pin")])
+def test_an_led_pin_the_board_has_not_is_refused_at_start_up(boards, board, flavour, pin, words):
+    # Both ports refuse such a pin with ValueError when it is made (the simulator's machine.Pin
+    # cites where). It was made only to blink a fault, and the ValueError swallowed there: the
+    # board served with no LED, and fell back, or lost its lease file, without a blink.
+    b = boards(board, flavour, {}, "LED_PIN = %s" % pin)
+    b.serving()
+    text = "\n".join(b.console)
+    assert "config.py: LED_PIN %s: no such output pin on this board (%s)" % (pin, words) in text, text
+    assert "NOT SERVING" in text and "Traceback" not in text, text
+    st = b.state()
+    assert st["app_sockets"] == 0, st
+    if "ap" in board:
+        assert not st["ap_up"], st
+
+
 @pytest.mark.parametrize("delay,device,bcast", [("1200", "ap", "255.255.255.255"), ("never", None, "192.168.4.255")])
 def test_item4_ifname_none_until_the_netif_exists(boards, delay, device, bcast):
     # ESP32 config('ifname') is None until ESP-IDF has made the netif (network_common.c:329-335);

@@ -265,6 +265,7 @@ class Board:
         self.store = None
         self.port_error = None
         self.device = None   # SO_BINDTODEVICE name, once it has been set successfully
+        self.led = None      # LED_PIN's Pin, made by check_led at start-up
         self.events = EventLog(self.engine, iface_name, getattr(sys.stdout, "write", None) if _MICROPYTHON else None)
 
     def _event(self, kind, slot):
@@ -440,15 +441,27 @@ class Board:
                 log(msg)          # repeated every minute for whoever opens the console late
             _sleep_ms(250)
 
-    def _led(self):
+    def check_led(self):
+        """config.py LED_PIN made into the LED now, at start-up (self.led), or a sentence saying
+        why it cannot be. Made only when a fault was to blink, a pin the board has not was lost
+        silently. Both ports raise ValueError for it: ESP32 a number outside its GPIO table or
+        a name (ports/esp32/machine_pin.c:98-122), an input-only GPIO set as output (:229-232);
+        rp2 an unknown name or a number outside 0-29 (ports/rp2/machine_pin.c:165-191)."""
         pin = getattr(self.c, "LED_PIN", None)
         if pin is None:
             return None
         try:
             from machine import Pin
-            return Pin(pin, Pin.OUT)
-        except (ImportError, ValueError, TypeError):
-            return None
+        except ImportError:
+            return None         # no board (CPython, the unix port): no LED to light
+        try:
+            self.led = Pin(pin, Pin.OUT)
+        except (ValueError, TypeError, OverflowError) as e:
+            return "config.py: LED_PIN %r: no such output pin on this board (%s); give an LED's pin, or None" % (pin, e)
+        return None
+
+    def _led(self):
+        return self.led
 
 
 def start_ap(b, network, socket, ap, down_first, pico):
@@ -458,7 +471,7 @@ def start_ap(b, network, socket, ap, down_first, pico):
     both ignore the result of their own bind. So UDP 67 is bound while the AP is down; the built-in
     server's bind then fails silently and it never receives. Returns whether we serve."""
     c = b.c
-    kw = ap_settings(network, c, pico)
+    kw = b.check_led() or ap_settings(network, c, pico)
     if isinstance(kw, str):
         # Never an open AP in place of the protected one the user asked for: no AP at all (one
         # left up by boot.py is taken down too).
@@ -521,6 +534,10 @@ def _pico_free_port(b, network, ap, accept):
 
 def start_wired(b, nic, socket, device):
     # Wired boards (ESP32 network.LAN, WIZNET5K in lwIP mode) start no DHCP server: port 67 is free.
+    why = b.check_led()
+    if why:
+        b.port_error = why
+        return False
     set_address(nic, b.cfg)
     bound = b.bind()
     if bound and device:
