@@ -467,6 +467,55 @@ def test_an_ap_setting_the_firmware_would_refuse_or_cut_is_said_at_start_up(boar
     assert not st["ap_up"] and st["app_sockets"] == 0, st
 
 
+@pytest.mark.parametrize("board,flavour,pin,words", [
+    ("esp32_ap", "esp32", "99", "invalid pin"), ("esp32_ap", "esp32", "-1", "invalid pin"),
+    ("esp32_ap", "esp32", "24", "invalid pin"), ("esp32_ap", "esp32", "'LED'", "invalid pin"),
+    ("esp32_ap", "esp32", "34", "pin can only be input"), ("rp2_pico_w", "pico_w", "'nope'", 'unknown named pin "nope"'),
+    ("rp2_pico_w", "pico_w", "30", "invalid pin"), ("esp32_lan", "esp32", "True", "invalid pin"),
+    ("w5500_evb_pico", "w5500", "-3", "invalid pin")])
+def test_an_led_pin_the_board_has_not_is_refused_at_start_up(boards, board, flavour, pin, words):
+    # Both ports refuse such a pin with ValueError when it is made (the simulator's machine.Pin
+    # cites where). It was made only to blink a fault, and the ValueError swallowed there: the
+    # board served with no LED, and fell back, or lost its lease file, without a blink.
+    b = boards(board, flavour, {}, "LED_PIN = %s" % pin)
+    b.serving()
+    text = "\n".join(b.console)
+    assert "config.py: LED_PIN %s: no such output pin on this board (%s)" % (pin, words) in text, text
+    assert "NOT SERVING" in text and "Traceback" not in text, text
+    st = b.state()
+    assert st["app_sockets"] == 0, st
+    if "ap" in board:
+        assert not st["ap_up"], st
+
+
+@pytest.mark.parametrize("board,flavour,pin,words", [
+    ("rp2_pico_w", "pico_w", 25, 'the Wi-Fi chip on a Pico W (GP23-25, GP29; its LED is "LED")'),
+    ("rp2_pico_w", "pico_w", 23, 'the Wi-Fi chip on a Pico W (GP23-25, GP29; its LED is "LED")'),
+    ("rp2_pico_w", "pico_w", 29, 'the Wi-Fi chip on a Pico W (GP23-25, GP29; its LED is "LED")'),
+    ("esp32_ap", "esp32", 6, "the flash on an ESP32 module (GPIO6-11)"),
+    ("esp32_lan", "esp32", 11, "the flash on an ESP32 module (GPIO6-11)")])
+def test_an_led_pin_of_the_boards_own_chips_is_refused_at_start_up(boards, board, flavour, pin, words):
+    # The firmware makes these pins as outputs (the Pico W's cyw43 SPI lines, the ESP32 module's
+    # flash), which would cut the board off from its Wi-Fi chip or its flash; GP25 is the plain
+    # Pico's LED, a likely slip on a Pico W. Refused before anything is driven, the AP left down.
+    b = boards(board, flavour, {}, "LED_PIN = %d" % pin)
+    b.serving()
+    text = "\n".join(b.console)
+    assert "config.py: LED_PIN %d is wired to %s; give an LED's pin, or None" % (pin, words) in text, text
+    assert "NOT SERVING" in text and "Traceback" not in text, text
+    st = b.state()
+    assert st["app_sockets"] == 0, st
+    if "ap" in board:
+        assert not st["ap_up"], st
+
+
+def test_the_w5500_boards_gp25_led_is_taken(boards):
+    # No Wi-Fi chip there: GP25 is its LED (boards/w5500_evb_pico/config.py) and it serves.
+    b = boards("w5500_evb_pico", "w5500", {}, "LED_PIN = 25")
+    b.serving()
+    assert "LED_PIN" not in "\n".join(b.console)
+
+
 @pytest.mark.parametrize("delay,device,bcast", [("1200", "ap", "255.255.255.255"), ("never", None, "192.168.4.255")])
 def test_item4_ifname_none_until_the_netif_exists(boards, delay, device, bcast):
     # ESP32 config('ifname') is None until ESP-IDF has made the netif (network_common.c:329-335);

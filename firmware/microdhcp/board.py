@@ -265,6 +265,7 @@ class Board:
         self.store = None
         self.port_error = None
         self.device = None   # SO_BINDTODEVICE name, once it has been set successfully
+        self.led = None      # LED_PIN's Pin, made by check_led at start-up
         self.events = EventLog(self.engine, iface_name, getattr(sys.stdout, "write", None) if _MICROPYTHON else None)
 
     def _event(self, kind, slot):
@@ -440,15 +441,34 @@ class Board:
                 log(msg)          # repeated every minute for whoever opens the console late
             _sleep_ms(250)
 
-    def _led(self):
+    def check_led(self, taken=(), what=""):
+        """config.py LED_PIN made into the LED now, at start-up (self.led), or a sentence saying
+        why it cannot be. Made only when a fault was to blink, a pin the board has not was lost
+        silently. Both ports raise ValueError for it: ESP32 a number outside its GPIO table or
+        a name (ports/esp32/machine_pin.c:98-122), an input-only GPIO set as output (:229-232);
+        rp2 an unknown name or a number outside 0-29 (ports/rp2/machine_pin.c:165-191).
+        `taken`: GPIOs the firmware lets a script drive but the board's own chips use (`what`);
+        made an output at start-up, one would cut the board off from them."""
         pin = getattr(self.c, "LED_PIN", None)
         if pin is None:
             return None
+        if pin in taken:
+            return "config.py: LED_PIN %d is wired to %s; give an LED's pin, or None" % (pin, what)
         try:
             from machine import Pin
-            return Pin(pin, Pin.OUT)
-        except (ImportError, ValueError, TypeError):
-            return None
+        except ImportError:
+            return None         # no board (CPython, the unix port): no LED to light
+        try:
+            self.led = Pin(pin, Pin.OUT)
+        except (ValueError, TypeError, OverflowError) as e:
+            return "config.py: LED_PIN %r: no such output pin on this board (%s); give an LED's pin, or None" % (pin, e)
+        return None
+
+    def _led(self):
+        return self.led
+
+
+_ESP32_FLASH = (6, 7, 8, 9, 10, 11)
 
 
 def start_ap(b, network, socket, ap, down_first, pico):
@@ -458,7 +478,13 @@ def start_ap(b, network, socket, ap, down_first, pico):
     both ignore the result of their own bind. So UDP 67 is bound while the AP is down; the built-in
     server's bind then fails silently and it never receives. Returns whether we serve."""
     c = b.c
-    kw = ap_settings(network, c, pico)
+    # Pico W (and Pico 2 W): GP23, 24, 25 and 29 are the CYW43's power, data, chip select and
+    # clock (pico-sdk boards/pico_w.h:129-156, pico2_w.h the same); GP25 is the plain Pico's LED,
+    # the Pico W's is "LED". ESP32 modules: GPIO6-11 are the SPI flash's (Espressif on esp32.com,
+    # viewtopic.php?p=23530; docs/boards.md); the firmware makes either as an output (rp2 machine_pin.c:184-191,
+    # esp32 machine_pin.h:42-47).
+    kw = (b.check_led((23, 24, 25, 29), "the Wi-Fi chip on a Pico W (GP23-25, GP29; its LED is \"LED\")") if pico
+          else b.check_led(_ESP32_FLASH, "the flash on an ESP32 module (GPIO6-11)")) or ap_settings(network, c, pico)
     if isinstance(kw, str):
         # Never an open AP in place of the protected one the user asked for: no AP at all (one
         # left up by boot.py is taken down too).
@@ -521,6 +547,10 @@ def _pico_free_port(b, network, ap, accept):
 
 def start_wired(b, nic, socket, device):
     # Wired boards (ESP32 network.LAN, WIZNET5K in lwIP mode) start no DHCP server: port 67 is free.
+    why = b.check_led(_ESP32_FLASH if device else (), "the flash on an ESP32 module (GPIO6-11)")   # device: ESP32 (see start_ap)
+    if why:
+        b.port_error = why
+        return False
     set_address(nic, b.cfg)
     bound = b.bind()
     if bound and device:

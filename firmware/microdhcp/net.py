@@ -64,6 +64,18 @@ def _would_block(e):
     return a == errno.EAGAIN or a == _EWOULDBLOCK
 
 
+def _said(e):
+    # An exception in words for the console lines below. An OSError through errors.describe, as
+    # board.py's lines: MicroPython's repr is a bare "OSError(113,)". Any other (a bug, a
+    # MemoryError) by its type and text: describe would read a KeyError(5)'s 5 as an errno.
+    # errors is imported at the first OSError said, not with net: no heap for it until then.
+    if isinstance(e, OSError):
+        from microdhcp.errors import describe
+        return describe(e)
+    t = str(e)
+    return e.__class__.__name__ + (": " + t if t else "")
+
+
 class PortInUse(OSError):
     pass
 
@@ -349,7 +361,7 @@ class Server:
         if self._locked:
             _unlock()
         try:
-            self.log("microdhcp: %s %r" % (what, e))
+            self.log("microdhcp: %s (%s)" % (what, _said(e)))
         except MemoryError:
             pass
         finally:
@@ -407,7 +419,7 @@ class Server:
             self.sock.bind(self._addr("0.0.0.0", _SERVER_PORT))
         except OSError as e:
             if self.log:
-                self.log("microdhcp: re-bind after an empty datagram failed (%r); new socket" % (e,))
+                self.log("microdhcp: re-bind after an empty datagram failed (%s); new socket" % _said(e))
             self.close()
             self.open()
 
@@ -454,7 +466,7 @@ class Server:
         except OSError as e:
             self.send_errors += 1
             if self.log:
-                self.log("microdhcp: send failed: %r" % (e,))
+                self.log("microdhcp: send failed: " + _said(e))
 
     # --- loops -------------------------------------------------------------------------------
     def poll(self, timeout_ms=0, batch=_BATCH):
@@ -513,7 +525,7 @@ class Server:
                 self.poll(1000, _SERVE_BATCH)
             except OSError as e:
                 if self.log:
-                    self.log("microdhcp: socket error %r; reopening" % (e,))
+                    self.log("microdhcp: socket error (%s); reopening" % _said(e))
                 self.close()
                 self.open()
             except MemoryError as e:    # a collection, and serving goes on (poll counts its own)
@@ -535,7 +547,7 @@ class Server:
                 got = self.poll(0)
             except OSError as e:   # a socket gone bad is reopened, as in serve_forever
                 if self.log:
-                    self.log("microdhcp: socket error %r; reopening" % (e,))
+                    self.log("microdhcp: socket error (%s); reopening" % _said(e))
                 self.close()
                 # Beside the other tasks of a loop (DNS, HTTP) the reopen may find no socket for
                 # a while (a Pico W's few UDP pcbs, ENOMEM): try again each second, never end
@@ -546,7 +558,7 @@ class Server:
                         break
                     except OSError as again:
                         if self.log:
-                            self.log("microdhcp: reopening the socket failed %r; trying again" % (again,))
+                            self.log("microdhcp: reopening the socket failed (%s); trying again" % _said(again))
                         await asyncio.sleep(1)
                 got = 0
             except MemoryError as e:    # as in serve_forever

@@ -172,6 +172,10 @@ def test_the_dhcp_task_reopens_a_socket_that_is_not_there_yet():
         fresh.close()
     assert not ended and opens[0] == 3 and status.counter(e, "offer") == 1, (opens, logged)
     assert sum(1 for m in logged if "reopening the socket failed" in m) == 2, logged
+    # in words (errors.describe), not MicroPython's "OSError(9,)"
+    assert "microdhcp: socket error (EBADF: socket reported closed); reopening" in logged, logged
+    assert [m for m in logged if m.startswith("microdhcp: reopening the socket failed (ENOMEM")], logged
+    assert not [m for m in logged if "Error(" in m], logged
 
 
 class _NoRoomFrom:

@@ -4,6 +4,7 @@
 # datagram costs exactly the bytes object recv() returns. The lwIP boards' side of the same paths
 # runs against the board simulator in host_tests/test_boards.py.
 import sys
+import errno
 import socket
 import time
 import dhcpkit as k
@@ -245,6 +246,7 @@ def test_an_error_under_the_lock_is_counted_logged_and_serving_goes_on():
         assert r.srv.poll(100) == 2
         assert r.srv.internal_errors == 1
         assert len(logged) == 1 and "internal error" in logged[0] and "ValueError" in logged[0], logged
+        assert "ValueError(" not in logged[0], logged       # its type in words, not its repr
         assert [m["xid"] for m in r.replies(1)] == [bytes((7, 7, 7, 41))]
         assert _lock_depth() == 0
 
@@ -255,7 +257,8 @@ def test_an_error_under_the_lock_is_counted_logged_and_serving_goes_on():
         r.send(_discover(42))
         r.settle()
         assert r.srv.poll(100) == 1
-        assert r.srv.internal_errors == 2 and "OSError" in logged[-1] and "5" in logged[-1], logged
+        # in words (errors.describe), not the repr MicroPython prints as "OSError(5, 'disk')"
+        assert r.srv.internal_errors == 2 and "EIO: disk" in logged[-1] and "OSError" not in logged[-1], logged
         assert r.e.on_event is failing
         assert _lock_depth() == 0
     finally:
@@ -491,3 +494,53 @@ def test_shell_counters_start_again_with_the_engines():
         assert srv.poll(100) == 1 and srv.sent == 1 and c[0] == 1
     finally:
         r.close()
+
+
+class _Refuses(_NoRoom):
+    # The server's socket whose sendto and bind fail as a board's do: lwIP's sendto without a
+    # route (ERR_RTE -> EHOSTUNREACH, extmod/modlwip.c error_lookup_table), a re-bind refused.
+    def sendto(self, data, addr):
+        raise OSError(errno.EHOSTUNREACH)
+
+    def bind(self, addr):
+        raise OSError(errno.EINVAL)
+
+
+def test_socket_trouble_while_serving_is_said_in_words():
+    # The serving side's console lines said the exception's repr: "OSError(113,)" on MicroPython.
+    # Now as the start-up lines, through errors.describe: the errno's name (and text, if any).
+    r = Rig()
+    logged = []
+    try:
+        srv = r.srv
+        srv.log = logged.append
+        srv._mode = 1             # the recv path (the wrapper has no recv_into)
+        srv.sock = _Refuses(srv.sock, 0)
+        r.send(_discover(83))
+        r.settle()
+        assert srv.poll(100) == 1 and srv.send_errors == 1
+        assert logged == ["microdhcp: send failed: EHOSTUNREACH"], logged
+        # the re-bind after an empty datagram (lwIP boards, net.Server._recover), then a new socket
+        opened = []
+        srv.open = lambda: opened.append(1)
+        srv._own = True
+        srv._recover()
+        assert opened == [1] and logged[-1] == "microdhcp: re-bind after an empty datagram failed (EINVAL); new socket", logged
+        # serve_forever: a poll that raises (a socket the stack closed) is said, and the socket reopened
+        srv.clock = h.Now(0)
+        polls = [0]
+
+        def poll(timeout_ms=0, batch=0):
+            polls[0] += 1
+            if polls[0] == 1:
+                raise OSError(errno.EBADF, "socket reported closed")
+            srv.clock.t = 5
+
+        srv.poll = poll
+        srv.serve_forever(until=5)
+        assert polls[0] == 2 and opened == [1, 1], (polls, opened)
+        assert logged[-1] == "microdhcp: socket error (EBADF: socket reported closed); reopening", logged
+        assert not [line for line in logged if "OSError" in line], logged
+    finally:
+        r.close()
+
