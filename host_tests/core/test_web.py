@@ -471,3 +471,39 @@ def test_a_client_that_sends_more_than_its_request_gets_the_whole_answer():
         assert eof is True, (eof, answer)
     assert got[1][0].endswith(b"big body"), got[1]
     assert p.credentials == ("net", "secret123") and p.requests == 3, (p.credentials, p.requests)
+
+
+def test_a_client_that_sends_without_end_is_let_go_after_the_drain_limit():
+    # After its answer, a client that goes on sending (1 KB every 10 ms) is read for at most
+    # DRAIN_N reads of 512 bytes (16 KB), then closed: well before Portal.timeout (5 s here).
+    import errno
+    import time
+    web = _web()
+    p = _portal(web, captive=False)
+    p.timeout = 5
+
+    async def client(port):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        got = b""
+        try:
+            s.connect(socket.getaddrinfo("127.0.0.1", port)[0][-1])
+            s.send(b"GET /generate_204 HTTP/1.1\r\n\r\n")
+            s.setblocking(False)
+            t0 = time.time()
+            for _ in range(300):            # 3 s at most
+                await asyncio.sleep(0.01)
+                try:
+                    s.send(b"z" * 1024)
+                    d = s.recv(4096)
+                    if not d:
+                        break               # closed
+                    got += d
+                except OSError as e:
+                    if e.errno != errno.EAGAIN:
+                        break               # reset: closed with the rest unread
+            return got, time.time() - t0
+        finally:
+            s.close()
+    got, took = _serve(p, 47900, client)
+    assert got.startswith(b"HTTP/1.0 204 "), got
+    assert took < 2, took
