@@ -9,13 +9,15 @@ from microdot import Microdot, Request, redirect
 from microdhcp import status
 
 # Request limits: microdot answers 413 for a body over max_content_length and 400 for a request
-# it cannot parse (both after drain()); readline answers 400 for a line over MAX_LINE or a request
-# line and headers over 4096 bytes. A connection lives at most Portal.timeout seconds (request
-# read, answer written).
+# it cannot parse; readline answers 400 for a line over MAX_LINE or a request line and headers
+# over 4096 bytes. One request a connection (microdot answers HTTP/1.0 and closes: no keep-alive);
+# drain() reads what the client sent past it before the close. A connection lives at most
+# Portal.timeout seconds (request read, answer written, rest drained).
 MAX_BODY = 2048
 MAX_LINE = 1024
 REFRESH_S = 5
 DRAIN_S = 0.2       # drain(): a client silent this long has sent all it will
+DRAIN_N = 32        # drain(): at most this many reads of up to 512 bytes (16 KB), then close
 
 # What each OS fetches to decide whether it is behind a portal, and the answer that means "no
 # portal". In captive mode every one of them is redirected to the portal page instead, which is
@@ -60,7 +62,7 @@ async def parse(app, s, *a):
     # Request.create, as Portal.make_app sets it. A request whose head microdot cannot parse (a
     # request line that is not three words, a header line without a colon, a Content-Length that
     # is not a number, readline's limits) makes create raise, and handle_request answers 400 with
-    # the rest unread (microdot.py 2.7.0 lines 1418-1426, 1567-1568): drained first, as for 413.
+    # the rest unread (microdot.py 2.7.0 lines 1418-1426, 1567-1568), drained before the close.
     # None, not the exception: handle_request would print its traceback (line 1426), which any
     # station can cause at will and a board writes out over its serial line; the 400 handler
     # (make_app) counts it. Socket errors still go to microdot, which mutes the usual ones.
@@ -69,19 +71,26 @@ async def parse(app, s, *a):
     except OSError:
         raise
     except Exception:
-        await drain(s)
+        pass
 
 
 async def drain(s):
-    # Before a 400 or 413 to a request not read to its end: what the client still sends is read
-    # and dropped, until it stops for 0.2 s or closes (the connection's time limit, Portal.timeout,
-    # bounds it). A socket closed with unread bytes is reset by the OS, which drops what it has
-    # not yet sent of the answer: MicroPython writes it in several small writes, and its reader,
-    # unlike CPython's, reads no more than asked. RFC 9112 9.6 (a server's staged close) for the
-    # why; here the rest is read before the answer, so that the close finds nothing unread.
+    # After every answer, before the close (Portal.make_app): what the client sent past its
+    # request (a body longer than its Content-Length, a second request, the rest of one answered
+    # 400 or 413) and what it still sends is read and dropped, until it closes, stops for DRAIN_S
+    # or DRAIN_N reads have come (the connection's time limit, Portal.timeout, bounds it too).
+    # A socket closed with bytes unread is reset, not closed, and the reset drops what the OS has
+    # not yet sent of the answer: lwIP's tcp_close_shutdown sends RST when rcv_wnd is below
+    # TCP_WND_MAX and purges the unsent segments (lwIP 2.1.3 to 2.2.0, src/core/tcp.c lines
+    # 352-363), and modlwip's close frees unread pbufs without tcp_recved, so any unread byte does
+    # it (extmod/modlwip.c lines 1670, 1691); Linux resets too (RFC 2525 2.17). MicroPython writes
+    # an answer in several small writes, and its reader, unlike CPython's, reads no more than
+    # asked. RFC 9112 9.6 (a server's staged close); no half-close (modlwip has no shutdown), so
+    # the client's close or silence ends it.
     try:
-        while await asyncio.wait_for(s.read(512), DRAIN_S):
-            pass
+        for _ in range(DRAIN_N):
+            if not await asyncio.wait_for(s.read(512), DRAIN_S):
+                break
     except Exception:
         pass
 
@@ -150,12 +159,19 @@ class Portal:
             # the connection's task with its socket open: a client that sends nothing, stops
             # half-way or reads no answer would keep a socket (a board has about ten) and its
             # memory for good. Each connection gets `timeout` seconds, then is closed (a server's
-            # timeout for a connection, RFC 9112 9.5).
+            # timeout for a connection, RFC 9112 9.5). handle_request closes the connection after
+            # the answer (microdot.py 2.7.0 line 1432): drained first (see drain).
             s.n = 4096
+            close = sock.aclose
+
+            async def aclose():
+                await drain(s)
+                await close()
+            sock.aclose = aclose
             try:
                 await asyncio.wait_for(h(s, sock), portal.timeout)
             except Exception:       # the time is up, or a socket error microdot let through
-                await sock.aclose()
+                await close()
         app.handle_request = handle
 
         @app.before_request
@@ -174,8 +190,7 @@ class Portal:
 
         @app.errorhandler(413)
         async def too_large(req):
-            await drain(req.sock[0])        # the body over MAX_BODY is not read: see drain
-            return "Payload too large", 413
+            return "Payload too large", 413     # the body over MAX_BODY: drained after (drain)
 
         @app.route("/status")
         async def status_page(req):
