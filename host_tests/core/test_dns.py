@@ -269,6 +269,35 @@ def test_reverse_lookups_answer_the_names_of_their_addresses():
     assert s["answered"] >= 4 and s["nxdomain"] >= 5, s
 
 
+def test_reverse_octets_with_leading_zeros_are_names_we_do_not_have():
+    # RFC 1035 3.5 writes each octet of an in-addr.arpa name as a decimal number: 1, never "001"
+    # or "01". Such labels were read as the number ("001.4.168.192.in-addr.arpa" answered the name
+    # of 192.168.4.1); they are a name of another spelling, which we do not have: the answer any
+    # other unknown reverse name gets (names mode NXDOMAIN; captive mode NODATA, for every type
+    # but A). "0" itself is an octet.
+    e = h.engine()
+    a1 = _leased(e, 1, b"sensor-1")
+    hosts = [("printer", "192.168.4.20")]
+    r = names(e, hosts=hosts)
+    c = captive(hosts=hosts, domain="lan")
+    s1 = "%d.4.168.192.in-addr.arpa" % a1[3]
+    for qn in ("01.4.168.192.in-addr.arpa", "001.4.168.192.in-addr.arpa", "020.4.168.192.in-addr.arpa",
+               "0" + s1, "1.04.168.192.in-addr.arpa", "20.4.0168.192.in-addr.arpa", "1.4.168.0192.in-addr.arpa",
+               "00.4.168.192.in-addr.arpa", "04.168.192.in-addr.arpa", "0168.192.in-addr.arpa", "00.in-addr.arpa"):
+        for qt in (d.PTR, d.A, 6):
+            p = d.parse(ask(r, d.query(qn, qt)))
+            assert p["rcode"] == dns.RC_NXDOMAIN and p["answers"] == [], (qn, qt, p)
+        p = d.parse(ask(c, d.query(qn, d.PTR)))
+        assert p["rcode"] == 0 and p["answers"] == [], (qn, p)           # NODATA, as 77.4.168.192
+    # The same addresses written as RFC 1035 3.5 writes them still answer; "0" is an octet.
+    for qn, data in (("1.4.168.192.in-addr.arpa", b"\x09microdhcp\x03lan\x00"),
+                     ("20.4.168.192.in-addr.arpa", b"\x07printer\x03lan\x00"), (s1, b"\x08sensor-1\x03lan\x00")):
+        assert d.parse(ask(r, d.query(qn, d.PTR)))["answers"][0]["data"] == data, qn
+    assert d.parse(ask(r, d.query("0.4.168.192.in-addr.arpa", d.PTR)))["rcode"] == dns.RC_NXDOMAIN
+    p = d.parse(ask(names(e, hosts=[("zero", "192.168.4.0")]), d.query("0.4.168.192.in-addr.arpa", d.PTR)))
+    assert p["answers"][0]["data"] == b"\x04zero\x03lan\x00", p
+
+
 def test_malformed_queries_formerr_or_silence():
     r = captive()
     good = d.query("example.com", qid=0x4242)
@@ -599,6 +628,7 @@ def test_handle_allocates_nothing():
     msgs += [d.query("lan", 6), d.query("."), d.query("in-addr.arpa"), d.query("4.168.192.in-addr.arpa", d.PTR),
              d.query("168.192.in-addr.arpa", 6), d.query("5.168.192.in-addr.arpa", d.PTR),
              d.query("20.4.168.192.in-addr.arpa"), d.query("1.2.3.4.5.in-addr.arpa", d.PTR),
+             d.query("001.4.168.192.in-addr.arpa", d.PTR), d.query("04.168.192.in-addr.arpa", 6),
              d.query("arpa", 6), d.query("x.arpa"), d.query("0.10.in-addr.arpa", d.PTR), d.query("11.in-addr.arpa")]
     # RFC 6761: localhost names (the loopback; NODATA for other types) and invalid ones (NXDOMAIN)
     msgs += [d.query("localhost"), d.query("app.LOCALHOST", d.AAAA), d.query("x.invalid"), d.query("invalid", d.PTR)]
