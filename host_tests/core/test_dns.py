@@ -549,6 +549,97 @@ def test_shell_counters_start_again_with_the_responders():
         assert srv.sent == r.counters[0] == 1 and r.counters[1] == 1, (name, srv.sent, list(r.counters))
 
 
+def _loop_addr(host, port):
+    # A socket address as bind/sendto take it: the unix port's raw sockaddr from getaddrinfo.
+    import socket
+    import sys
+    if sys.implementation.name == "micropython":
+        return socket.getaddrinfo(host, port)[0][-1]
+    return (host, port)
+
+
+def _shell_on_loopback(address, **kw):
+    # A DnsServer on a free port of loopback for a captive responder whose address is `address`
+    # (127.0.0.2: on Linux the whole of 127.0.0.0/8 is the loopback interface's, RFC 1122
+    # 3.2.1.3(g)). The port is free on every address first (a probe on 0.0.0.0), so that nothing
+    # else answers on it. -> (server, port)
+    import socket
+    from microdhcp.dnsserver import DnsServer
+    for port in range(45300, 45500):
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind(_loop_addr("0.0.0.0", port))
+        except OSError:
+            continue
+        finally:
+            probe.close()
+        return DnsServer(dns.Responder(dns.CAPTIVE, k.ip(address)), port=port, **kw), port
+    raise OSError("no free port")
+
+
+def _ask_on_loopback(srv, port, to):
+    # One query from a fresh socket on loopback to to:port; the server polled a bounded number of
+    # times. -> the reply's source address (a.b.c.d), or None when no reply came.
+    import socket
+    import time
+    cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    cli.setblocking(False)
+    try:
+        cli.sendto(d.query("example.com", qid=0x4545), _loop_addr(to, port))
+        for _ in range(50):                    # bounded: ~0.5 s, loopback delivers at once
+            srv.poll()
+            try:
+                data, frm = cli.recvfrom(600)
+            except OSError:
+                time.sleep(0.01)
+                continue
+            assert d.parse(data)["id"] == 0x4545
+            return frm[0] if len(frm) == 2 else "%d.%d.%d.%d" % tuple(frm[4:8])
+        return None
+    finally:
+        cli.close()
+
+
+def test_shell_binds_the_servers_own_address():
+    # The shell listens on the responder's address (the DHCP server's, the AP's on a board), not
+    # on 0.0.0.0: a query to another address of the host (the station side of an ESP32 running
+    # AP + STA) is not answered, and a reply leaves from the address the query went to (RFC 2181
+    # 4.1). Loopback only: the server is on 127.0.0.2, the other address is 127.0.0.1.
+    srv, port = _shell_on_loopback("127.0.0.2")
+    try:
+        assert _ask_on_loopback(srv, port, "127.0.0.1") is None
+        assert _ask_on_loopback(srv, port, "127.0.0.2") == "127.0.0.2"
+        assert srv.responder.stats()["queries"] == 1 and srv.sent == 1
+    finally:
+        srv.close()
+    # host= binds elsewhere (e.g. "0.0.0.0": every address of the host, as before).
+    srv, port = _shell_on_loopback("127.0.0.2", host="127.0.0.1")
+    try:
+        assert _ask_on_loopback(srv, port, "127.0.0.2") is None
+        assert _ask_on_loopback(srv, port, "127.0.0.1") == "127.0.0.1"
+    finally:
+        srv.close()
+
+
+def test_shell_says_when_the_servers_address_is_not_this_hosts():
+    # The host command's --address given to no interface: bind fails (EADDRNOTAVAIL), which the
+    # host command reports with the address ("no DNS: cannot open UDP port 53 on 192.0.2.1"), and
+    # serves DHCP; it does not quietly listen elsewhere. 192.0.2.1 (TEST-NET-1, RFC 5737) is on
+    # no interface here; nothing is sent.
+    from microdhcp.dnsserver import DnsServer
+    try:
+        with open("/proc/sys/net/ipv4/ip_nonlocal_bind") as f:
+            anywhere = f.read().strip() != "0"       # then Linux lets any address be bound
+    except OSError:
+        anywhere = False
+    try:
+        DnsServer(dns.Responder(dns.CAPTIVE, k.ip("192.0.2.1")), port=45299).close()
+    except OSError as x:
+        assert x.args[0] == 99, x.args          # EADDRNOTAVAIL on Linux
+        return
+    assert anywhere, "bound 192.0.2.1, an address of no interface"
+
+
 def test_opcode_class_refusals():
     r = captive()
     p = d.parse(ask(r, d.query("example.com", opcode=2)))          # STATUS
