@@ -3,7 +3,7 @@
 # firmware's server loses its bind), UDP 53 held for DNS, and DHCP served inside the kit's asyncio
 # loop. The web part cannot run there (the simulator models UDP only: microdot's TCP socket fails
 # with EOPNOTSUPP); the loop reports it and DHCP goes on answering, which is the point shown.
-# The simulator injects datagrams to port 67 only: DNS is covered by the core and lab tests.
+# DNS queries go to UDP 53 of the AP, and one to the station side is left unanswered.
 #
 # Clock: the unix port's C asyncio queue stamps a task queued without a time with the real clock
 # (extmod/modasyncio.c:70, mp_hal_ticks_ms, CLOCK_MONOTONIC), while the simulator's time module runs
@@ -110,6 +110,14 @@ def test_captive_board_serves_dhcp_in_the_loop_beside_dns_and_a_failed_web_part(
         for name, want in (("printer", "192.168.4.20"), ("PRINTER", "192.168.4.20"), ("example.com", "192.168.4.1")):
             p = _dns(b, name, k.ipstr(ack["yiaddr"]))
             assert p["rcode"] == 0 and [a["data"] for a in p["answers"]] == [k.ip(want)], (name, p)
+        # A query that reaches the station side (AP + STA, the STA up: its upstream network) is
+        # not answered: DNS is bound to the AP's address (the Pico W has no SO_BINDTODEVICE).
+        q = bytes(dk.query("example.com")).hex()
+        lines = b.cmd("ifup sta", "rx sta %s 10.0.0.50 10.0.0.7 53" % q)
+        for _ in range(5):
+            lines += sync_clock(b)
+        assert not [l for l in lines if l.startswith("SIM tx app sta")], lines
+        assert any(l.startswith("SIM drop no-listener sta") for l in lines), lines
         # The loop checks its web task once a second: the failed start is reported, DHCP goes on.
         for _ in range(40):
             if any("HTTP server on port 80 stopped" in l for l in b.console):

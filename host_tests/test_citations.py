@@ -38,6 +38,8 @@ FACTS = (
     ("extmod/modselect.c", 564, 576, "mp_obj_new_list"),                # ... and a list per call
     ("py/stream.c", 57, 82, "io_func(stream, buf, size, errcode)"),     # readinto: reads until full
     ("shared/netutils/netutils.c", 57, 59, "mp_obj_str_get_data"),      # sendto's host as str
+    ("extmod/modlwip.c", 1040, 1040, "udp_bind(socket->pcb.udp, &bind_addr, port)"),  # bind: the address given
+    ("ports/esp32/modsocket.c", 317, 317, "lwip_bind(self->fd, res->ai_addr"),         # ... on ESP32 too
     ("ports/esp32/mpconfigport.h", 71, 71, "MICROPY_USE_INTERNAL_ERRNO"),   # ESP32 errno: newlib's
     ("ports/rp2/mpconfigport.h", 134, 134, "MICROPY_USE_INTERNAL_ERRNO"),   # rp2: MicroPython's own
     ("py/mperrno.h", 73, 73, "MP_EADDRINUSE"),                          # ... EADDRINUSE 98

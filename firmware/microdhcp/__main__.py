@@ -213,7 +213,8 @@ def _kit(opts, cfg, engine, server, clock, iface, until):
         except OSError as e:
             # DHCP goes on without DNS rather than not at all; said once, loudly.
             from microdhcp.errors import describe
-            sys.stderr.write("microdhcp: no DNS: cannot open UDP port 53: %s\n" % describe(e, iface=iface))
+            sys.stderr.write("microdhcp: no DNS: cannot open UDP port 53 on %s: %s\n"
+                             % (fmt_ip(cfg.server), describe(e, iface=iface)))
     web = None
     port = _int(opts, "--http", 80)
     if opts.get("--portal") or "--http" in opts:

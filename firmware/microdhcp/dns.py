@@ -351,13 +351,17 @@ class Responder:
         # The question's octets under in-addr.arpa (RFC 1035 3.5): d.c.b.a.in-addr.arpa gives 4,
         # its address a.b.c.d in self.raddr; a name above it (c.b.a.in-addr.arpa, ...) gives its
         # k octets, the last k bytes of self.raddr; "arpa" gives 0, as in-addr.arpa. -1 for
-        # another name. Octets of 1-3 digits up to 255; "in-addr" and "arpa" in any case.
+        # another name. Octets of 1-3 digits up to 255; "in-addr" and "arpa" in any case. An octet
+        # is written as a decimal number (RFC 1035 3.5: "1", never "01" or "001"): a leading zero
+        # makes it another name, one we do not have.
         q = self.qname
         ql = self.qlen
         pos = 0
         k = 0
         while k < 4 and pos < ql and q[pos] < 4:
             n = q[pos]
+            if n > 1 and q[pos + 1] == 48:
+                return -1
             v = 0
             for i in range(n):
                 c = q[pos + 1 + i]

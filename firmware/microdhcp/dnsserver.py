@@ -1,9 +1,9 @@
 # MIT license; Copyright (c) 2026 the microdhcp authors
 # microdhcp.dnsserver: the socket shell around the DNS responder (microdhcp.dns): one UDP socket
-# on port 53, queries to Responder.handle, replies back to whoever asked. CPython, the MicroPython
-# unix port and lwIP boards. Unlike the DHCP shell it must learn each sender's address, so every
-# query costs the runtime's recvfrom allocation (the address, and on MicroPython the datagram)
-# and a sendto view; the responder itself allocates nothing.
+# on port 53 of the server's own address, queries to Responder.handle, replies back to whoever
+# asked. CPython, the MicroPython unix port and lwIP boards. Unlike the DHCP shell it must learn
+# each sender's address, so every query costs the runtime's recvfrom allocation (the address, and
+# on MicroPython the datagram) and a sendto view; the responder itself allocates nothing.
 import gc
 import sys
 import socket
@@ -15,6 +15,7 @@ except ImportError:  # pragma: no cover - every supported runtime has it
     select = None  # type: ignore[assignment]
 
 from microdhcp.dns import RX_SIZE, UDP_MAX
+from microdhcp.ipv4 import fmt_ip
 
 _LWIP = sys.platform in ("esp32", "rp2") or getattr(socket, "_LWIP", False)
 _SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25 if sys.platform == "linux" and not _LWIP else None)
@@ -26,9 +27,10 @@ class DnsServer:
     """poll(batch)  answers the queries waiting, without blocking; returns how many were read
     serve()        coroutine for asyncio, beside the DHCP server and the web server"""
 
-    def __init__(self, responder, port=53, iface=None, log=None, sock=None, bind=True):
+    def __init__(self, responder, port=53, iface=None, log=None, sock=None, bind=True, host=None):
         self.responder = responder
         self.port = port
+        self.host = host        # the address to bind: None for the responder's (see open)
         self.iface = iface
         self.log = log
         self.tx = bytearray(UDP_MAX)
@@ -47,21 +49,30 @@ class DnsServer:
             self._setup_io()
 
     def open(self):
+        # Bound to the server's own address (the responder's: the DHCP server's, the AP's on a
+        # board), not 0.0.0.0: a query to another address of ours (the station side of an ESP32
+        # running AP + STA) is not answered, and a reply leaves from the address its query went
+        # to (RFC 2181 4.1). lwIP hands a unicast datagram to a pcb bound to its destination
+        # address (src/core/udp.c:173, udp_input_local_match; lwIP 3d896ba) and sends from that
+        # address (udp.c:681-686); extmod/modlwip.c:1027-1040 binds the address given (ESP32:
+        # ports/esp32/modsocket.c:312-317, lwip_bind). `host` binds elsewhere ("0.0.0.0": every
+        # address, as before).
+        host = self.host or fmt_ip(self.responder.address)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             if self.iface and _SO_BINDTODEVICE is not None:
                 s.setsockopt(socket.SOL_SOCKET, _SO_BINDTODEVICE, self.iface.encode())
             if _MICROPYTHON and not _LWIP:
-                addr = socket.getaddrinfo("0.0.0.0", self.port)[0][-1]
+                addr = socket.getaddrinfo(host, self.port)[0][-1]
             else:
-                addr = ("0.0.0.0", self.port)
+                addr = (host, self.port)
             s.bind(addr)
         except OSError as e:
             s.close()
             if e.args and e.args[0] == errno.EADDRINUSE:
                 raise OSError(errno.EADDRINUSE, "UDP port %d is already in use (another DNS server, e.g. "
                               "dnsmasq or systemd-resolved, holds it)" % self.port)
-            raise
+            raise     # EADDRNOTAVAIL (Linux): host is on no interface; the host command says which
         self.sock = s
         self._setup_io()
 

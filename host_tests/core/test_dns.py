@@ -269,6 +269,35 @@ def test_reverse_lookups_answer_the_names_of_their_addresses():
     assert s["answered"] >= 4 and s["nxdomain"] >= 5, s
 
 
+def test_reverse_octets_with_leading_zeros_are_names_we_do_not_have():
+    # RFC 1035 3.5 writes each octet of an in-addr.arpa name as a decimal number: 1, never "001"
+    # or "01". Such labels were read as the number ("001.4.168.192.in-addr.arpa" answered the name
+    # of 192.168.4.1); they are a name of another spelling, which we do not have: the answer any
+    # other unknown reverse name gets (names mode NXDOMAIN; captive mode NODATA, for every type
+    # but A). "0" itself is an octet.
+    e = h.engine()
+    a1 = _leased(e, 1, b"sensor-1")
+    hosts = [("printer", "192.168.4.20")]
+    r = names(e, hosts=hosts)
+    c = captive(hosts=hosts, domain="lan")
+    s1 = "%d.4.168.192.in-addr.arpa" % a1[3]
+    for qn in ("01.4.168.192.in-addr.arpa", "001.4.168.192.in-addr.arpa", "020.4.168.192.in-addr.arpa",
+               "0" + s1, "1.04.168.192.in-addr.arpa", "20.4.0168.192.in-addr.arpa", "1.4.168.0192.in-addr.arpa",
+               "00.4.168.192.in-addr.arpa", "04.168.192.in-addr.arpa", "0168.192.in-addr.arpa", "00.in-addr.arpa"):
+        for qt in (d.PTR, d.A, 6):
+            p = d.parse(ask(r, d.query(qn, qt)))
+            assert p["rcode"] == dns.RC_NXDOMAIN and p["answers"] == [], (qn, qt, p)
+        p = d.parse(ask(c, d.query(qn, d.PTR)))
+        assert p["rcode"] == 0 and p["answers"] == [], (qn, p)           # NODATA, as 77.4.168.192
+    # The same addresses written as RFC 1035 3.5 writes them still answer; "0" is an octet.
+    for qn, data in (("1.4.168.192.in-addr.arpa", b"\x09microdhcp\x03lan\x00"),
+                     ("20.4.168.192.in-addr.arpa", b"\x07printer\x03lan\x00"), (s1, b"\x08sensor-1\x03lan\x00")):
+        assert d.parse(ask(r, d.query(qn, d.PTR)))["answers"][0]["data"] == data, qn
+    assert d.parse(ask(r, d.query("0.4.168.192.in-addr.arpa", d.PTR)))["rcode"] == dns.RC_NXDOMAIN
+    p = d.parse(ask(names(e, hosts=[("zero", "192.168.4.0")]), d.query("0.4.168.192.in-addr.arpa", d.PTR)))
+    assert p["answers"][0]["data"] == b"\x04zero\x03lan\x00", p
+
+
 def test_malformed_queries_formerr_or_silence():
     r = captive()
     good = d.query("example.com", qid=0x4242)
@@ -520,6 +549,97 @@ def test_shell_counters_start_again_with_the_responders():
         assert srv.sent == r.counters[0] == 1 and r.counters[1] == 1, (name, srv.sent, list(r.counters))
 
 
+def _loop_addr(host, port):
+    # A socket address as bind/sendto take it: the unix port's raw sockaddr from getaddrinfo.
+    import socket
+    import sys
+    if sys.implementation.name == "micropython":
+        return socket.getaddrinfo(host, port)[0][-1]
+    return (host, port)
+
+
+def _shell_on_loopback(address, **kw):
+    # A DnsServer on a free port of loopback for a captive responder whose address is `address`
+    # (127.0.0.2: on Linux the whole of 127.0.0.0/8 is the loopback interface's, RFC 1122
+    # 3.2.1.3(g)). The port is free on every address first (a probe on 0.0.0.0), so that nothing
+    # else answers on it. -> (server, port)
+    import socket
+    from microdhcp.dnsserver import DnsServer
+    for port in range(45300, 45500):
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind(_loop_addr("0.0.0.0", port))
+        except OSError:
+            continue
+        finally:
+            probe.close()
+        return DnsServer(dns.Responder(dns.CAPTIVE, k.ip(address)), port=port, **kw), port
+    raise OSError("no free port")
+
+
+def _ask_on_loopback(srv, port, to):
+    # One query from a fresh socket on loopback to to:port; the server polled a bounded number of
+    # times. -> the reply's source address (a.b.c.d), or None when no reply came.
+    import socket
+    import time
+    cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    cli.setblocking(False)
+    try:
+        cli.sendto(d.query("example.com", qid=0x4545), _loop_addr(to, port))
+        for _ in range(50):                    # bounded: ~0.5 s, loopback delivers at once
+            srv.poll()
+            try:
+                data, frm = cli.recvfrom(600)
+            except OSError:
+                time.sleep(0.01)
+                continue
+            assert d.parse(data)["id"] == 0x4545
+            return frm[0] if len(frm) == 2 else "%d.%d.%d.%d" % tuple(frm[4:8])
+        return None
+    finally:
+        cli.close()
+
+
+def test_shell_binds_the_servers_own_address():
+    # The shell listens on the responder's address (the DHCP server's, the AP's on a board), not
+    # on 0.0.0.0: a query to another address of the host (the station side of an ESP32 running
+    # AP + STA) is not answered, and a reply leaves from the address the query went to (RFC 2181
+    # 4.1). Loopback only: the server is on 127.0.0.2, the other address is 127.0.0.1.
+    srv, port = _shell_on_loopback("127.0.0.2")
+    try:
+        assert _ask_on_loopback(srv, port, "127.0.0.1") is None
+        assert _ask_on_loopback(srv, port, "127.0.0.2") == "127.0.0.2"
+        assert srv.responder.stats()["queries"] == 1 and srv.sent == 1
+    finally:
+        srv.close()
+    # host= binds elsewhere (e.g. "0.0.0.0": every address of the host, as before).
+    srv, port = _shell_on_loopback("127.0.0.2", host="127.0.0.1")
+    try:
+        assert _ask_on_loopback(srv, port, "127.0.0.2") is None
+        assert _ask_on_loopback(srv, port, "127.0.0.1") == "127.0.0.1"
+    finally:
+        srv.close()
+
+
+def test_shell_says_when_the_servers_address_is_not_this_hosts():
+    # The host command's --address given to no interface: bind fails (EADDRNOTAVAIL), which the
+    # host command reports with the address ("no DNS: cannot open UDP port 53 on 192.0.2.1"), and
+    # serves DHCP; it does not quietly listen elsewhere. 192.0.2.1 (TEST-NET-1, RFC 5737) is on
+    # no interface here; nothing is sent.
+    from microdhcp.dnsserver import DnsServer
+    try:
+        with open("/proc/sys/net/ipv4/ip_nonlocal_bind") as f:
+            anywhere = f.read().strip() != "0"       # then Linux lets any address be bound
+    except OSError:
+        anywhere = False
+    try:
+        DnsServer(dns.Responder(dns.CAPTIVE, k.ip("192.0.2.1")), port=45299).close()
+    except OSError as x:
+        assert x.args[0] == 99, x.args          # EADDRNOTAVAIL on Linux
+        return
+    assert anywhere, "bound 192.0.2.1, an address of no interface"
+
+
 def test_opcode_class_refusals():
     r = captive()
     p = d.parse(ask(r, d.query("example.com", opcode=2)))          # STATUS
@@ -599,6 +719,7 @@ def test_handle_allocates_nothing():
     msgs += [d.query("lan", 6), d.query("."), d.query("in-addr.arpa"), d.query("4.168.192.in-addr.arpa", d.PTR),
              d.query("168.192.in-addr.arpa", 6), d.query("5.168.192.in-addr.arpa", d.PTR),
              d.query("20.4.168.192.in-addr.arpa"), d.query("1.2.3.4.5.in-addr.arpa", d.PTR),
+             d.query("001.4.168.192.in-addr.arpa", d.PTR), d.query("04.168.192.in-addr.arpa", 6),
              d.query("arpa", 6), d.query("x.arpa"), d.query("0.10.in-addr.arpa", d.PTR), d.query("11.in-addr.arpa")]
     # RFC 6761: localhost names (the loopback; NODATA for other types) and invalid ones (NXDOMAIN)
     msgs += [d.query("localhost"), d.query("app.LOCALHOST", d.AAAA), d.query("x.invalid"), d.query("invalid", d.PTR)]
