@@ -2,9 +2,10 @@
 # building a server and a 254-lease engine and serving 254 distinct clients (DORA each, engine.handle
 # with the heap locked) must run inside `micropython -X heapsize=BUDGET`. Lowest heap that passes,
 # measured: 78 KiB (64-bit unix port; 67 424 B live at the end, most of it the code loaded from
-# .mpy; 77 KiB and 66 656 B before the configuration's type checks and net.py's lines in words; 76 KiB and 66 528 B before net.Server counted a datagram lost inside recv;
-# 95 KiB and 86 432 B before Config let microdhcp.configure's code go after start-up). A
-# host figure: the 32-bit frozen builds' budgets are in test_firmware.py (docs/firmware.md).
+# .mpy; 77 KiB and 66 656 B before the configuration's type checks and net.py's lines in words;
+# 76 KiB and 66 528 B before net.Server counted a datagram lost inside recv; 95 KiB and 86 432 B
+# before Config let microdhcp.configure's code go after start-up). A host figure: the 32-bit
+# frozen builds' budgets are in test_firmware.py (docs/firmware.md).
 # `python3 host_tests/test_memory.py` finds and prints the lowest passing heap size.
 import os
 import re
