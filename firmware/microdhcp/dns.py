@@ -189,6 +189,27 @@ class Responder:
         # while the portal catches every other name.
         self.hosts, self.host_addrs = host_table(hosts, self.own)
         self.ttl = ttl
+        # The SOA of our negative answers (RFC 2308 3: an authoritative server MUST put the zone's
+        # SOA in the authority section of NXDOMAIN and NODATA; without it resolvers cache nothing,
+        # RFC 2308 5, and ask again at once). Built here once, from TYPE to the end of RDATA;
+        # _soa writes its owner, the zone. MNAME: the server's own name (RFC 1035 3.3.13, the
+        # primary server), under the domain; RNAME: hostmaster.DOMAIN, the mailbox RFC 2142 4
+        # names, one for every zone we serve. SERIAL 1: the data lives in the lease table and
+        # no secondary copies it (no zone transfer), so nothing reads the serial; REFRESH an
+        # hour, RETRY 10 minutes, EXPIRE two weeks, within RFC 1912 2.2's advice (20 minutes to 12
+        # hours, a fraction of REFRESH, 2-4 weeks) and read by secondaries only. The SOA's TTL
+        # and MINIMUM are the ttl of our answers: a resolver caches a negative answer for
+        # min(the two) (RFC 2308 5), no longer than an answer, as a lease's name comes and goes.
+        # An MNAME or RNAME over 255 bytes (RFC 1035 2.3.4: a domain of 191 to 244 bytes or more,
+        # by the own name's length) makes no SOA: negative answers go without it, as before.
+        mname = self.own + self.domain + b"\x00"
+        rname = b"\x0ahostmaster" + self.domain + b"\x00"
+        t = ttl.to_bytes(4, "big")
+        # RDATA: MNAME, RNAME, SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM (RFC 1035 3.3.13)
+        r = mname + rname + b"\x00\x00\x00\x01\x00\x00\x0e\x10\x00\x00\x02\x58\x00\x12\x75\x00" + t
+        self.soa = b""
+        if len(mname) <= _MAX_NAME and len(rname) <= _MAX_NAME:
+            self.soa = b"\x00\x06\x00\x01" + t + len(r).to_bytes(2, "big") + r   # TYPE 6 (SOA), IN, TTL, RDLENGTH
         self.rx = bytearray(RX_SIZE)
         # The question name, decompressed, in wire form with its case kept (echoed in the reply).
         self.qname = bytearray(_MAX_NAME + 1)
@@ -490,10 +511,13 @@ class Responder:
             tx[i] = 0
 
     def _error(self, b, tx, rcode, with_question):
-        # FORMERR/NOTIMP/REFUSED/NXDOMAIN: the header, the question when it parsed (RFC 1035
-        # 4.1.1), and our OPT when the query's was found (RFC 6891 7).
+        # FORMERR/NOTIMP/REFUSED/BADVERS/NXDOMAIN: the header, the question when it parsed (RFC
+        # 1035 4.1.1), NXDOMAIN's SOA (_soa), and our OPT when the query's was found (RFC 6891 7).
         self._header(b, tx, rcode)
-        return self._opt(tx, self._question(tx) if with_question else _HDR)
+        pos = self._question(tx) if with_question else _HDR
+        if rcode == RC_NXDOMAIN:
+            pos = self._soa(tx, pos)
+        return self._opt(tx, pos)
 
     def _question(self, tx):
         tx[_QDCOUNT + 1] = 1
@@ -508,6 +532,44 @@ class Responder:
         tx[pos + 3] = self.qclass >> 8
         tx[pos + 4] = self.qclass & 255
         return pos + 5
+
+    def _soa(self, tx, pos):
+        # The SOA record (see __init__) at tx[pos], in the authority section (NSCOUNT 1), before
+        # any OPT in the additional one (RFC 1035 4.1). Its owner is the zone of the question:
+        # the domain when the name is it or below it, in-addr.arpa for the names under it (we
+        # answer for all of them: PTR, NXDOMAIN or NODATA), the root for every other name (bare
+        # names are the root's children; captive mode answers every name, names mode denies every
+        # name not ours). The domain and in-addr.arpa are a pointer to them in the question (RFC
+        # 1035 4.1.4). An SOA that would take the reply past 512 bytes (RFC 1035 4.2.1, room
+        # kept for the OPT) is left out, the answer as complete without it (no TC: we serve no TCP
+        # to retry on, and nothing asked for is cut). It fits after any question (255 + 4 bytes at
+        # most) while the own name's label and twice the domain take 185 bytes or less in wire
+        # form: with "microdhcp", a domain of up to 87 bytes; "microdhcp" and "lan" make an SOA of
+        # 63 bytes and a reply of 345 at most.
+        s = self.soa
+        if not s or pos + 13 + len(s) > UDP_MAX:
+            return pos
+        q = self.qname
+        ql = self.qlen
+        d = self.domain
+        z = 0                                # the labels from the left: the first zone found
+        while z < ql:
+            n = ql - z
+            if n == len(d) and self._label_eq(q, z, d, 0, n) or n == 13 and self._label_eq(q, z, _ARPA, 0, 13):
+                break
+            z += q[z] + 1
+        if z < ql:
+            z += _HDR
+            tx[pos] = _PTR | z >> 8
+            tx[pos + 1] = z & 255
+            pos += 1
+        else:
+            tx[pos] = 0                      # the root
+        pos += 1
+        for i in range(len(s)):
+            tx[pos + i] = s[i]
+        tx[_NSCOUNT + 1] = 1
+        return pos + len(s)
 
     def _opt(self, tx, pos):
         # RFC 6891 6.1.2: root name, TYPE 41, CLASS = our UDP payload size, TTL = extended
@@ -625,7 +687,7 @@ class Responder:
             # AAAA and the rest: the name exists, with no data of that type (RFC 2308 2.2
             # NODATA). An empty AAAA answer sends the client to its IPv4 answer at once.
             self._count(_C_NODATA)
-            return self._opt(tx, pos)
+            return self._opt(tx, self._soa(tx, pos))
         self._answer(tx, pos, _T_A, 4)
         if slot >= 0:
             self._put_slot_addr(tx, pos + 12, slot)
@@ -670,7 +732,7 @@ class Responder:
         pos = self._question(tx)
         if s == -1:
             self._count(_C_NODATA)
-            return self._opt(tx, pos)
+            return self._opt(tx, self._soa(tx, pos))
         end = self._put_name(tx, pos + 12, s)
         self._answer(tx, pos, _T_PTR, end - pos - 12)
         self._count(_C_ANSWERED)

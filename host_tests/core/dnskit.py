@@ -2,6 +2,7 @@
 # written apart from microdhcp.dns so that the responder is checked against RFC 1035 and not
 # against itself. Allocates freely.
 A = 1
+SOA = 6
 PTR = 12
 AAAA = 28
 MX = 15
@@ -57,9 +58,22 @@ def _name_at(m, pos, hops=0):
         pos += 1 + c
 
 
+def _soa(m, pos, ln):
+    # SOA RDATA (RFC 1035 3.3.13): MNAME, RNAME (names, maybe compressed), then SERIAL, REFRESH,
+    # RETRY, EXPIRE, MINIMUM (32 bits each), filling RDLENGTH exactly.
+    end = pos + ln
+    mname, pos = _name_at(m, pos)
+    rname, pos = _name_at(m, pos)
+    assert pos + 20 == end, "SOA RDATA is not two names and 20 bytes"
+    nums = [(m[i] << 24) | (m[i + 1] << 16) | (m[i + 2] << 8) | m[i + 3] for i in range(pos, end, 4)]
+    return [mname, rname] + nums
+
+
 def parse(m):
-    """A reply -> dict(id, qr, opcode, aa, tc, rd, ra, rcode, question, answers, additional).
-    Asserts that every count matches and no byte is left over."""
+    """A reply -> dict(id, qr, opcode, aa, tc, rd, ra, rcode, question, answers, authority,
+    additional), each record a dict(name, type, cls, ttl, data), an SOA's with "soa": [mname,
+    rname, serial, refresh, retry, expire, minimum]. Asserts that every count matches and no byte
+    is left over."""
     m = bytes(m)
     assert len(m) >= 12, "short reply"
     assert len(m) <= 512, "reply over 512 bytes"
@@ -82,7 +96,10 @@ def parse(m):
             ln = m[pos + 8] << 8 | m[pos + 9]
             data = m[pos + 10:pos + 10 + ln]
             assert len(data) == ln, "record data cut off"
-            rrs.append(dict(name=n, type=t, cls=c, ttl=ttl, data=data))
+            rr = dict(name=n, type=t, cls=c, ttl=ttl, data=data)
+            if t == SOA:
+                rr["soa"] = _soa(m, pos + 10, ln)
+            rrs.append(rr)
             pos += 10 + ln
         r[sec] = rrs
     assert pos == len(m), "%d bytes after the last record" % (len(m) - pos)
@@ -93,7 +110,9 @@ def check_reply(q, rep):
     """What every reply to query bytes q must satisfy, whatever q was (both fuzzers use it):
     it parses strictly, echoes ID and RD, has QR=1, RA=0, AA=1 on NOERROR and NXDOMAIN only (not
     on FORMERR, NOTIMP, REFUSED: no authority for what we did not answer, RFC 1035 4.1.1), at
-    most one question and, for a reply with a question, the question of the query."""
+    most one question and, for a reply with a question, the question of the query; a negative
+    answer (NXDOMAIN, or NOERROR without an answer: NODATA; not BADVERS) carries one SOA in the
+    authority section (RFC 2308 3), and no other reply has one."""
     if not rep:
         return None
     p = parse(rep)
@@ -102,7 +121,15 @@ def check_reply(q, rep):
     assert p["aa"] == (p["rcode"] in (0, 3)), "AA on an error reply, or not on an answer"
     assert p["rd"] == q[2] & 1, "RD not echoed"
     assert len(p["question"]) <= 1
-    assert len(p["answers"]) <= 1 and len(p["authority"]) == 0 and len(p["additional"]) <= 1
+    assert len(p["answers"]) <= 1 and len(p["additional"]) <= 1
+    badvers = [a for a in p["additional"] if a["type"] == OPT and a["ttl"] >> 24]
+    negative = p["aa"] and not p["answers"] and not badvers and p["rcode"] in (0, 3) and p["question"]
+    assert len(p["authority"]) == (1 if negative else 0), "an SOA missing from a negative answer, or one elsewhere"
+    for a in p["authority"]:
+        assert a["type"] == SOA and a["cls"] == IN and a["ttl"] == a["soa"][6], a
+        qn = p["question"][0][0].lower()
+        assert a["name"] == "" or qn == a["name"].lower() or qn.endswith("." + a["name"].lower()), \
+            "the SOA's zone is not the question's name or above it"
     for a in p["answers"]:
         assert a["cls"] == IN and p["rcode"] == 0
         if a["type"] == PTR:

@@ -723,8 +723,14 @@ def test_handle_allocates_nothing():
              d.query("arpa", 6), d.query("x.arpa"), d.query("0.10.in-addr.arpa", d.PTR), d.query("11.in-addr.arpa")]
     # RFC 6761: localhost names (the loopback; NODATA for other types) and invalid ones (NXDOMAIN)
     msgs += [d.query("localhost"), d.query("app.LOCALHOST", d.AAAA), d.query("x.invalid"), d.query("invalid", d.PTR)]
+    # negative answers with the zone's SOA (RFC 2308 3), with and without our OPT, and one too long
+    # for it beside a domain of 99 bytes (the last responder: the SOA left out)
+    msgs += [d.query("nothere.lan", edns=True), d.query("X.LAN", d.AAAA, edns=True, edns_do=True),
+             d.query("5.168.192.in-addr.arpa", d.PTR, edns=True), d.query("nothere"),
+             d.query("x." + ".".join(["q" * 60] * 4), edns=True)]
     hosts = [("printer", "192.168.4.20"), ("nas", "192.168.4.21"), ("far", "10.0.0.5")]
-    for r in (captive(), names(e), captive(hosts=hosts), names(e, hosts=hosts)):
+    for r in (captive(), names(e), captive(hosts=hosts), names(e, hosts=hosts),
+              names(e, domain=".".join(["d" * 32] * 3))):
         _run_all(r, tx, msgs, None)                        # warm-up (nothing to warm, but fair)
         if lock is not None:
             # MicroPython: any allocation inside handle() raises MemoryError under the lock.
@@ -888,3 +894,100 @@ def test_arpa_and_reverse_parents_of_configured_addresses_are_nodata():
         assert [a["data"] for a in d.parse(ask(c, d.query(qn)))["answers"]] == [PORTAL], qn
         p = d.parse(ask(c, d.query(qn, d.PTR)))
         assert p["rcode"] == 0 and p["answers"] == [], (qn, p)
+
+
+def _soa_of(r, qn, qt=d.A, **kw):
+    # -> (rcode, the authority section as (owner, type, class, TTL, SOA fields)), checked strictly
+    q = d.query(qn, qt, **kw)
+    p = d.check_reply(q, ask(r, q))
+    return p["rcode"], [(a["name"].lower(), a["type"], a["cls"], a["ttl"], a["soa"]) for a in p["authority"]]
+
+
+SOA_LAN = ["microdhcp.lan", "hostmaster.lan", 1, 3600, 600, 1209600]
+
+
+def test_negative_answers_carry_the_zones_soa():
+    # RFC 2308 3: an authoritative server puts the zone's SOA in the authority section of a
+    # negative answer (NXDOMAIN, and NODATA: NOERROR with no answer), for resolvers to cache it
+    # (RFC 2308 5: for min(the SOA's TTL, its MINIMUM)). The zone: the domain for names at or
+    # below it, in-addr.arpa for reverse names, the root for the rest (bare names live there).
+    e = h.engine()
+    _leased(e, 1, b"sensor-1")
+    r = names(e, ttl=7)
+    soa = SOA_LAN + [7]
+    for qn, qt, rcode, zone in (("x.lan", d.A, 3, "lan"), ("X.LAN", d.PTR, 3, "lan"), ("sensor-1.lan", d.AAAA, 0, "lan"),
+                                ("sensor-1", d.AAAA, 0, ""), ("lan", d.SOA, 0, "lan"), ("microdhcp.lan", d.MX, 0, "lan"),
+                                ("a.b.c.lan", d.A, 3, "lan"), ("nothere", d.A, 3, ""), (".", d.A, 0, ""),
+                                ("example.com", d.AAAA, 3, ""), ("5.168.192.in-addr.arpa", d.PTR, 3, "in-addr.arpa"),
+                                ("99.4.168.192.In-Addr.Arpa", d.PTR, 3, "in-addr.arpa"),
+                                ("4.168.192.in-addr.arpa", d.PTR, 0, "in-addr.arpa"), ("in-addr.arpa", 2, 0, "in-addr.arpa"),
+                                ("arpa", d.A, 0, ""), ("x.invalid", d.A, 3, ""), ("app.localhost", d.AAAA, 0, ""),
+                                ("in-addr.arpa.lan", d.A, 3, "lan")):
+        assert _soa_of(r, qn, qt) == (rcode, [(zone, d.SOA, d.IN, 7, soa)]), (qn, qt)
+    # With EDNS: the SOA in the authority section, our OPT after it in the additional one
+    q = d.query("x.lan", edns=True)
+    p = d.check_reply(q, ask(r, q))
+    assert [a["type"] for a in p["authority"]] == [d.SOA] and [a["type"] for a in p["additional"]] == [d.OPT], p
+    # Answers and errors carry none (check_reply: no SOA where the answer is not negative)
+    for q in (d.query("sensor-1.lan"), d.query("1.4.168.192.in-addr.arpa", d.PTR), d.query("x", opcode=2),
+              d.query("x", qclass=d.CH), d.query("x", edns=True, edns_version=1), d.query("x")[:-2]):
+        p = d.check_reply(q, ask(r, q))
+        assert p["authority"] == [], (q, p)
+    # Captive mode: negative answers too (NODATA for other types than A, NXDOMAIN for invalid names)
+    c = captive(domain="lan")
+    assert _soa_of(c, "example.com", d.AAAA) == (0, [("", d.SOA, d.IN, 5, SOA_LAN + [5])])
+    assert _soa_of(c, "portal.lan", d.AAAA) == (0, [("lan", d.SOA, d.IN, 5, SOA_LAN + [5])])
+    assert _soa_of(c, "1.2.3.4.in-addr.arpa", d.PTR) == (0, [("in-addr.arpa", d.SOA, d.IN, 5, SOA_LAN + [5])])
+    assert _soa_of(c, "x.invalid") == (3, [("", d.SOA, d.IN, 5, SOA_LAN + [5])])
+    # No domain: the server's bare name and hostmaster. at the root; no own name: the root as MNAME
+    assert _soa_of(names(e, domain=None), "x") == \
+        (3, [("", d.SOA, d.IN, 5, ["microdhcp", "hostmaster", 1, 3600, 600, 1209600, 5])])
+    assert _soa_of(captive(own_name=None), "x", d.AAAA)[1][0][4][:2] == ["", "hostmaster"]
+
+
+def test_nxdomain_soa_bytes():
+    # One negative answer byte for byte: the SOA's owner is a pointer to the domain inside the
+    # question (RFC 1035 4.1.4), its names are written out.
+    e = h.engine()
+    rep = ask(names(e), d.query("x.lan", qid=0xBEEF))
+    want = bytes((
+        0xBE, 0xEF,              # ID
+        0x85, 0x03,              # QR=1 AA=1 RD=1; RA=0 RCODE=3 (NXDOMAIN)
+        0x00, 0x01, 0x00, 0x00,  # QDCOUNT 1, ANCOUNT 0
+        0x00, 0x01, 0x00, 0x00,  # NSCOUNT 1, ARCOUNT 0
+        0x01)) + b"x" + bytes((0x03,)) + b"lan" + bytes((0x00,
+        0x00, 0x01, 0x00, 0x01,  # the question: x.lan A IN
+        0xC0, 0x0E,              # the SOA's owner: a pointer to "lan" in the question (offset 14)
+        0x00, 0x06, 0x00, 0x01,  # SOA IN
+        0x00, 0x00, 0x00, 0x05,  # TTL 5 s (the responder's ttl)
+        0x00, 0x33,              # RDLENGTH 51
+        0x09)) + b"microdhcp" + bytes((0x03,)) + b"lan" + bytes((0x00,   # MNAME microdhcp.lan
+        0x0A)) + b"hostmaster" + bytes((0x03,)) + b"lan" + bytes((0x00,  # RNAME hostmaster.lan
+        0x00, 0x00, 0x00, 0x01,  # SERIAL 1
+        0x00, 0x00, 0x0E, 0x10,  # REFRESH 3600
+        0x00, 0x00, 0x02, 0x58,  # RETRY 600
+        0x00, 0x12, 0x75, 0x00,  # EXPIRE 1209600 (two weeks)
+        0x00, 0x00, 0x00, 0x05))  # MINIMUM 5: the negative-cache TTL (RFC 2308 4, 5)
+    assert rep == want, rep
+
+
+def test_soa_left_out_when_it_would_not_fit():
+    # A reply stays within 512 bytes (RFC 1035 4.2.1; our OPT advertises 512 too). With the
+    # default names an SOA always fits (a question of 255 bytes: 12 + 259 + SOA 63 + OPT 11 = 345).
+    # A domain of 99 bytes makes the SOA 253 bytes: after a long question it is left out, the
+    # answer as without it (no TC: nothing is cut from what was asked; we serve no TCP).
+    e = h.engine()
+    long_dom = ".".join(["d" * 32] * 3)
+    r = names(e, domain=long_dom)
+    labels = ".".join(["q" * 60] * 4)              # "x." and these: 247 bytes in wire form
+    for qn, edns in (("x." + labels, False), ("x." + labels, True), ("nothere", True)):
+        q = d.query(qn, edns=edns)
+        rep = ask(r, q)
+        assert len(rep) <= 512
+        p = d.parse(rep)
+        assert p["rcode"] == dns.RC_NXDOMAIN and len(p["additional"]) == edns, p
+        assert len(p["authority"]) == (qn == "nothere"), (qn, p)
+    # A server's name over 255 bytes (RFC 1035 2.3.4) cannot be an MNAME: no SOA at all.
+    r = names(e, domain=".".join(["d" * 62] * 4)[:250], own_name="m" * 20)
+    p = d.parse(ask(r, d.query("x")))
+    assert p["rcode"] == dns.RC_NXDOMAIN and p["authority"] == [], p

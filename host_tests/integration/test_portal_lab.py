@@ -201,6 +201,10 @@ def test_portal_dns_probes_api_and_dhcp_survives_floods(kit_lab, runtime):
         assert re.search(r"example\.com\.\s+\d+\s+IN\s+A\s+192\.168\.4\.1", out), out
         out = dig(lab, c, "example.com", "AAAA")
         assert "status: NOERROR" in out and "ANSWER: 0" in out, out
+        # ... with the SOA (RFC 2308 3: negative answers carry it, for resolvers to cache them),
+        # of the root here: captive mode answers every name
+        assert "AUTHORITY: 1" in out and re.search(
+            r"AUTHORITY SECTION:\n\.\s+5\s+IN\s+SOA\s+microdhcp\.lan\. hostmaster\.lan\. 1 3600 600 1209600 5\n", out), out
         # dig +dnssec: the query's DO bit comes back in our OPT (RFC 3225 3)
         out = dig(lab, c, "+dnssec", "example.com")
         assert re.search(r"EDNS: version: 0, flags: do; udp: 512", out), out
@@ -278,14 +282,20 @@ def test_names_mode_and_open_probes(kit_lab, runtime):
                            ("Printer.lan", "192.168.4.77"), ("laptop", r3.ip), ("laptop.lan", r3.ip)):
             out = dig(lab, c2, name)
             assert "status: NOERROR" in out and re.search(r"\sIN\s+A\s+%s\s" % re.escape(want), out), (name, out)
-        for name in ("nothere.lan", "example.com", "sensor-a.other"):
+        for name, zone in (("nothere.lan", "lan."), ("example.com", "."), ("sensor-a.other", ".")):
             out = dig(lab, c, name)
             assert "status: NXDOMAIN" in out and "ANSWER: 0" in out, (name, out)
+            # the zone's SOA in the authority section (RFC 2308 3): the domain for names under it
+            assert re.search(r"AUTHORITY SECTION:\n%s\s+5\s+IN\s+SOA\s+microdhcp\.lan\. hostmaster\.lan\. "
+                             r"1 3600 600 1209600 5\n" % re.escape(zone), out), (name, out)
+        out = dig(lab, c, "-x", "192.168.4.250")           # an address of the pool with no lease
+        assert "status: NXDOMAIN" in out and re.search(r"AUTHORITY SECTION:\nin-addr\.arpa\.\s+5\s+IN\s+SOA\s", out), out
         # The domain and the subnet's reverse zone have names below them: NODATA, not NXDOMAIN
         # (RFC 8020 2), with AA as our answers have it
         for args in (("lan", "SOA"), ("4.168.192.in-addr.arpa", "PTR"), ("168.192.in-addr.arpa", "NS")):
             out = dig(lab, c, *args)
             assert "status: NOERROR" in out and "ANSWER: 0" in out and re.search(r"flags: qr aa rd;", out), (args, out)
+            assert "AUTHORITY: 1" in out and re.search(r"AUTHORITY SECTION:\n\S+\s+5\s+IN\s+SOA\s", out), (args, out)
         # reverse lookups (PTR): the lease's hostname, the server's own name, a configured name
         for ip, want in ((r.ip, "sensor-a.lan."), (SRV, "microdhcp.lan."), ("192.168.4.77", "printer.lan."),
                          (r3.ip, "laptop.lan.")):
