@@ -477,10 +477,15 @@ def test_an_led_pin_the_board_has_not_is_refused_at_start_up(boards, board, flav
     # Both ports refuse such a pin with ValueError when it is made (the simulator's machine.Pin
     # cites where). It was made only to blink a fault, and the ValueError swallowed there: the
     # board served with no LED, and fell back, or lost its lease file, without a blink.
+    _led_pin_refused(boards, board, flavour, pin, "config.py: LED_PIN %s: no such output pin on this board (%s)" % (pin, words))
+
+
+def _led_pin_refused(boards, board, flavour, pin, line):
+    # config.py's LED_PIN = pin stops start-up with `line`: not serving, no socket, the AP down.
     b = boards(board, flavour, {}, "LED_PIN = %s" % pin)
     b.serving()
     text = "\n".join(b.console)
-    assert "config.py: LED_PIN %s: no such output pin on this board (%s)" % (pin, words) in text, text
+    assert line in text, text
     assert "NOT SERVING" in text and "Traceback" not in text, text
     st = b.state()
     assert st["app_sockets"] == 0, st
@@ -498,15 +503,7 @@ def test_an_led_pin_of_the_boards_own_chips_is_refused_at_start_up(boards, board
     # The firmware makes these pins as outputs (the Pico W's cyw43 SPI lines, the ESP32 module's
     # flash), which would cut the board off from its Wi-Fi chip or its flash; GP25 is the plain
     # Pico's LED, a likely slip on a Pico W. Refused before anything is driven, the AP left down.
-    b = boards(board, flavour, {}, "LED_PIN = %d" % pin)
-    b.serving()
-    text = "\n".join(b.console)
-    assert "config.py: LED_PIN %d is wired to %s; give an LED's pin, or None" % (pin, words) in text, text
-    assert "NOT SERVING" in text and "Traceback" not in text, text
-    st = b.state()
-    assert st["app_sockets"] == 0, st
-    if "ap" in board:
-        assert not st["ap_up"], st
+    _led_pin_refused(boards, board, flavour, pin, "config.py: LED_PIN %d is wired to %s; give an LED's pin, or None" % (pin, words))
 
 
 def test_the_w5500_boards_gp25_led_is_taken(boards):
