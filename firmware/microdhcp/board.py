@@ -374,7 +374,7 @@ class Board:
                 st = self.store
                 if st is not None and not st.persistent:
                     if led is None:
-                        led = self._led()
+                        led = self.led
                         wait = 250
                     if led is not None and _ticks_diff(_ticks_ms(), t_led) >= 250:
                         t_led = _ticks_ms()
@@ -431,7 +431,7 @@ class Board:
         msg = ("microdhcp: NOT SERVING. %s\nmicrodhcp: fallback: the firmware's own DHCP server (if any) "
                "answers; fix the cause and reset the board." % (self.port_error,))
         log(msg)
-        led = self._led()
+        led = self.led
         n = 0
         while until is None or self.clock.now() < until:
             if led is not None:
@@ -464,9 +464,6 @@ class Board:
             return "config.py: LED_PIN %r: no such output pin on this board (%s); give an LED's pin, or None" % (pin, e)
         return None
 
-    def _led(self):
-        return self.led
-
 
 _ESP32_FLASH = (6, 7, 8, 9, 10, 11)
 
@@ -481,7 +478,7 @@ def start_ap(b, network, socket, ap, down_first, pico):
     # Pico W (and Pico 2 W): GP23, 24, 25 and 29 are the CYW43's power, data, chip select and
     # clock (pico-sdk boards/pico_w.h:129-156, pico2_w.h the same); GP25 is the plain Pico's LED,
     # the Pico W's is "LED". ESP32 modules: GPIO6-11 are the SPI flash's (Espressif on esp32.com,
-    # viewtopic.php?p=23530; docs/boards.md); the firmware makes either as an output (rp2 machine_pin.c:184-191,
+    # viewtopic.php?p=23530; docs/configuration.md); the firmware makes either as an output (rp2 machine_pin.c:184-191,
     # esp32 machine_pin.h:42-47).
     kw = (b.check_led((23, 24, 25, 29), "the Wi-Fi chip on a Pico W (GP23-25, GP29; its LED is \"LED\")") if pico
           else b.check_led(_ESP32_FLASH, "the flash on an ESP32 module (GPIO6-11)")) or ap_settings(network, c, pico)
