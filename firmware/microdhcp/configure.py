@@ -48,9 +48,10 @@ def _whole(v, lo, hi):
 
 
 def _pairs(items, what, example):
-    # A single pair given alone (RESERVATIONS = ("02:..", "192.168.4.20")) would unpack its texts.
+    # A single pair given alone (RESERVATIONS = ("02:..", "192.168.4.20")) would unpack its texts;
+    # a number or a dict is no list at all.
     items = items or ()
-    for item in items:
+    for item in items if isinstance(items, (tuple, list)) else [None]:
         if not isinstance(item, (tuple, list)) or len(item) != 2:
             raise ValueError("%s must be a list of pairs, e.g. [%s]" % (what, example))
     return items

@@ -133,9 +133,10 @@ def test_config_lets_its_checking_code_go():
 def test_config_reservations_single_pair_says_the_shape():
     # RESERVATIONS = ("02:...", "192.168.4.20") in a board's config.py: one pair, not a list of them.
     for bad in (("02:00:00:00:00:01", "192.168.4.20"), [("02:00:00:00:00:01", "192.168.4.20", "x")], [5],
-                {"02:00:00:00:00:01": "192.168.4.20"}):
+                {"02:00:00:00:00:01": "192.168.4.20"}, 5, "02:00:00:00:00:01=192.168.4.20"):
         has(err(reservations=bad), "reservations", "pairs", "[(\"02:00:00:00:00:01\", \"192.168.4.20\")]")
-    has(err(routes=("10.0.0.0/8", "192.168.4.2")), "routes", "pairs", "[(\"10.0.0.0/8\", \"192.168.4.2\")]")
+    for bad in (("10.0.0.0/8", "192.168.4.2"), 5):
+        has(err(routes=bad), "routes", "pairs", "[(\"10.0.0.0/8\", \"192.168.4.2\")]")
 
 
 def test_config_text_settings_refuse_other_types_by_name():
