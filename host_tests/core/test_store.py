@@ -609,6 +609,15 @@ def test_crc32_halves_is_crc32():
     assert seen_high and seen_low, (seen_high, seen_low)
 
 
+def _unpatch(d):
+    # Ends a test that gave store.py a fake `open` or `os` (a failing or power-cut file system):
+    # the module's own names go back to the builtins, and the test's folder is removed.
+    if "open" in S.__dict__:
+        del S.open
+    S.os = os
+    d.clean()
+
+
 def test_no_memory_for_a_compaction_loses_no_lease():
     """Compaction opens its new file (a file object and its buffers: heap on a board). With no
     memory for it the record goes to the journal, compaction is tried again at the next commit
@@ -662,9 +671,7 @@ def test_no_memory_for_a_compaction_loses_no_lease():
         assert sum(1 for x in snap(e2) if x[0] == BOUND) == c
         st2.close()
     finally:
-        if "open" in S.__dict__:
-            del S.open
-        d.clean()
+        _unpatch(d)
 
 
 # --- power cuts and a full flash while a damaged file is recovered ---------------------------
@@ -797,10 +804,7 @@ def test_damaged_file_kept_until_its_rewrite_is_whole():
                 budget += 1
         print("store: %d power cuts and full-flash failures in a recovery rewrite, no lease lost" % cuts)
     finally:
-        if "open" in S.__dict__:
-            del S.open
-        S.os = os
-        d.clean()
+        _unpatch(d)
 
 
 def test_a_directory_or_unreadable_file_is_left_alone():
@@ -839,9 +843,7 @@ def test_a_directory_or_unreadable_file_is_left_alone():
         assert read(p) == data and not exists(p + ".bad") and not exists(p + ".tmp"), os.listdir(d.path)
         st.close()
     finally:
-        if "open" in S.__dict__:
-            del S.open
-        d.clean()
+        _unpatch(d)
 
 
 def test_power_cut_or_full_flash_at_any_byte_of_a_commit():
@@ -898,10 +900,7 @@ def test_power_cut_or_full_flash_at_any_byte_of_a_commit():
                     budget += 1
         print("store: %d power cuts and full-flash failures in commits, no lease lost" % cuts)
     finally:
-        if "open" in S.__dict__:
-            del S.open
-        S.os = os
-        d.clean()
+        _unpatch(d)
 
 
 def test_loading_an_endless_lease_builds_no_big_int():
